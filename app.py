@@ -1,0 +1,21 @@
+#!/usr/bin/env python3
+"""The example CDK app: every example stack, nothing else."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from stacks.destined_lambda_stack import DestinedLambdaStack
+
+
+def build_app(app: cdk.App | None = None) -> cdk.App:
+    """Add every example stack to ``app`` (a new one by default), with cdk-nag's AwsSolutions checks."""
+    app = app or cdk.App()
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    DestinedLambdaStack(app, "DestinedLambda", description="Lambda Destinations example (constructs_lib)")
+    return app
+
+
+if __name__ == "__main__":
+    build_app().synth()

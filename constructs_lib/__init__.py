@@ -1,0 +1,91 @@
+"""AWS CDK constructs for event-driven serverless workflows.
+
+The public API is re-exported here. Names that need ``aws_cdk`` are loaded on first use, so that the
+standard-library-only runtime module :mod:`constructs_lib.records` can be imported in a Lambda handler without
+``aws_cdk`` installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib.records import (
+    Condition,
+    ExecutionRecord,
+    RecordFormatError,
+    RequestContext,
+    ResponseContext,
+    parse_execution_record,
+)
+
+if TYPE_CHECKING:
+    from constructs_lib._validation import ConstructPropsError
+    from constructs_lib.assets import asset_path, bundled_code
+    from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
+    from constructs_lib.event_patterns import destination_event_pattern
+    from constructs_lib.routes import (
+        BoundRoute,
+        BucketRoute,
+        EventBusRoute,
+        FunctionRoute,
+        QueueRoute,
+        Route,
+        RouteSide,
+        TopicRoute,
+    )
+
+_LAZY: dict[str, str] = {
+    "ConstructPropsError": "constructs_lib._validation",
+    "asset_path": "constructs_lib.assets",
+    "bundled_code": "constructs_lib.assets",
+    "AsyncAlarmProps": "constructs_lib.destined_function",
+    "DestinedFunction": "constructs_lib.destined_function",
+    "StreamFailureOptions": "constructs_lib.destined_function",
+    "destination_event_pattern": "constructs_lib.event_patterns",
+    "BoundRoute": "constructs_lib.routes",
+    "BucketRoute": "constructs_lib.routes",
+    "EventBusRoute": "constructs_lib.routes",
+    "FunctionRoute": "constructs_lib.routes",
+    "QueueRoute": "constructs_lib.routes",
+    "Route": "constructs_lib.routes",
+    "RouteSide": "constructs_lib.routes",
+    "TopicRoute": "constructs_lib.routes",
+}
+
+__all__ = [
+    "AsyncAlarmProps",
+    "BoundRoute",
+    "BucketRoute",
+    "Condition",
+    "ConstructPropsError",
+    "DestinedFunction",
+    "EventBusRoute",
+    "ExecutionRecord",
+    "FunctionRoute",
+    "QueueRoute",
+    "RecordFormatError",
+    "RequestContext",
+    "ResponseContext",
+    "Route",
+    "RouteSide",
+    "StreamFailureOptions",
+    "TopicRoute",
+    "asset_path",
+    "bundled_code",
+    "destination_event_pattern",
+    "parse_execution_record",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

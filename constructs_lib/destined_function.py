@@ -1,0 +1,455 @@
+"""DestinedFunction: a Lambda function wired to Lambda Destinations, with secure defaults, validation and alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from constructs_lib._validation import (
+    ConstructPropsError,
+    Problems,
+    describe_duration,
+    duration_seconds,
+    is_unresolved,
+)
+from constructs_lib.event_patterns import destination_event_pattern
+from constructs_lib.records import Condition
+from constructs_lib.routes import (
+    BoundRoute,
+    EventBusRoute,
+    FunctionRoute,
+    QueueRoute,
+    Route,
+    RouteSide,
+    lambda_destination,
+    rule_target,
+    STREAM_FAILURE_KINDS,
+    stream_failure_destination,
+)
+from constructs_lib.secure_defaults import ASYNC_OPTIONS, secure_function, struct_values
+
+MIN_EVENT_AGE_SECONDS = 60
+MAX_EVENT_AGE_SECONDS = 6 * 3600
+MAX_ASYNC_RETRY_ATTEMPTS = 2
+MIN_RECORD_AGE_SECONDS = 60
+MAX_RECORD_AGE_SECONDS = 7 * 24 * 3600
+MAX_STREAM_RETRY_ATTEMPTS = 10_000
+
+
+@dataclass(frozen=True)
+class AsyncAlarmProps:
+    """Alarms of a DestinedFunction. All on by default; each threshold tunable; ``enabled=False`` turns all off.
+
+    :param event_age_threshold: alarm when the oldest event waits longer than this.
+        :default: half the function's maximum event age, so you hear of a backlog before events expire.
+    """
+
+    enabled: bool = True
+    events_dropped_threshold: float = 1
+    """AsyncEventsDropped (Sum per period) at or above this."""
+    event_age_threshold: Duration | None = None
+    delivery_failures_threshold: float = 1
+    """DestinationDeliveryFailures (Sum per period) at or above this."""
+    failure_queue_depth_threshold: float = 1
+    """Visible messages on an on-failure queue (Maximum per period) at or above this."""
+    period: Duration = field(default_factory=lambda: Duration.minutes(5))
+    evaluation_periods: int = 1
+    actions: Sequence[cloudwatch.IAlarmAction] = ()
+    """Actions on ALARM for every alarm, e.g. ``cloudwatch_actions.SnsAction(topic)``."""
+
+
+@dataclass(frozen=True)
+class StreamFailureOptions:
+    """How a Kinesis or DynamoDB stream event source handles a failing batch.
+
+    Defaults favour "never block the shard, never lose a record": bisect the batch, retry twice, report batch item
+    failures, and send what still fails to the on-failure route.
+    """
+
+    bisect_batch_on_error: bool = True
+    retry_attempts: int = 2
+    max_record_age: Duration = field(default_factory=lambda: Duration.hours(24))
+    report_batch_item_failures: bool = True
+    batch_size: int | None = None
+    starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON
+    parallelization_factor: int | None = None
+
+
+class DestinedFunction(Construct):
+    """A Lambda function whose asynchronous results go to routes (Lambda Destinations).
+
+    Give an existing function (``function=``) or props to make one (``function_props=``), never both.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction | None = None,
+        function_props: lambda_.FunctionProps | None = None,
+        on_success: Route | None = None,
+        on_failure: Route | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: Duration | None = None,
+        alarms: AsyncAlarmProps | None = None,
+    ) -> None:
+        """
+        :param function: an existing function, alias or version to wire.
+        :param function_props: props of the function to make. :default: - none; one of function/function_props
+            is required. The made function gets X-Ray tracing, its own log group (one month) and a role that can
+            write only to that log group.
+        :param on_success: where successful results go. :default: - nowhere (the result is discarded).
+        :param on_failure: where failed invocations go. :default: - a new encrypted SQS queue (with its own DLQ),
+            so that no failed event is lost.
+        :param retry_attempts: retries of a failed asynchronous invocation, 0 to 2. :default: 2 (as AWS).
+        :param max_event_age: how long an event may wait, 60 s to 6 h. :default: 6 hours (as AWS).
+        :param alarms: alarm settings. :default: - all alarms on with the defaults of ``AsyncAlarmProps``.
+        """
+        super().__init__(scope, construct_id)
+        on_failure = on_failure if on_failure is not None else QueueRoute()
+        alarm_props = alarms or AsyncAlarmProps()
+        self._validate(function, function_props, on_success, on_failure, retry_attempts, max_event_age)
+
+        self.log_group: logs.ILogGroup | None = None
+        if function is None:
+            assert function_props is not None
+            made, self.log_group = secure_function(self, "Function", function_props=function_props)
+            function = made
+        self.function: lambda_.IFunction = function
+        self.max_event_age = max_event_age if max_event_age is not None else Duration.hours(6)
+        self.retry_attempts = retry_attempts if retry_attempts is not None else MAX_ASYNC_RETRY_ATTEMPTS
+
+        self.rules: list[events.Rule] = []
+        self.rule_dead_letter_queues: list[sqs.IQueue] = []
+        self.success_route: BoundRoute | None = None
+        self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
+        if on_success is not None:
+            self.success_route = on_success.bind(self, "OnSuccess")
+
+        self.function.configure_async_invoke(
+            on_success=self._destination(self.success_route, RouteSide.SUCCESS),
+            on_failure=self._destination(self.failure_route, RouteSide.FAILURE),
+            retry_attempts=self.retry_attempts,
+            max_event_age=self.max_event_age,
+        )
+
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        if alarm_props.enabled:
+            self._create_alarms(alarm_props)
+
+    # ------------------------------------------------------------------------------------------------ validation
+
+    def _validate(
+        self,
+        function: lambda_.IFunction | None,
+        function_props: lambda_.FunctionProps | None,
+        on_success: Route | None,
+        on_failure: Route,
+        retry_attempts: int | None,
+        max_event_age: Duration | None,
+    ) -> None:
+        problems = Problems()
+        if function is not None and function_props is not None:
+            problems.add(
+                "give either function= (an existing function) or function_props= (to make one), not both"
+            )
+        if function is None and function_props is None:
+            problems.add("give function= (an existing function) or function_props= (to make one)")
+        given = struct_values(function_props)
+        for option in ASYNC_OPTIONS:
+            if given.get(option) is not None:
+                problems.add(
+                    f"function_props.{option} is set: set {option}= on DestinedFunction instead, which validates it "
+                    "and wires routes, alarms and grants"
+                )
+        if retry_attempts is not None and not is_unresolved(retry_attempts):
+            if not isinstance(retry_attempts, int) or not 0 <= retry_attempts <= MAX_ASYNC_RETRY_ATTEMPTS:
+                problems.add(
+                    f"retry_attempts must be 0, 1 or 2 for asynchronous invocation, got {retry_attempts!r}; "
+                    "for more retries, or retries with a backoff rate, use FunctionWorkflow (Step Functions)"
+                )
+        if max_event_age is not None:
+            seconds = duration_seconds(max_event_age)
+            if seconds is not None and not MIN_EVENT_AGE_SECONDS <= seconds <= MAX_EVENT_AGE_SECONDS:
+                problems.add(
+                    f"max_event_age must be between 60 seconds and 6 hours, got {describe_duration(seconds)}; "
+                    "use Duration.seconds(60) .. Duration.hours(6)"
+                )
+        if on_success is not None:
+            on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
+        on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
+        problems.raise_if_any(self.node.path)
+
+    # ------------------------------------------------------------------------------------------------ wiring
+
+    def _destination(self, bound: BoundRoute | None, side: RouteSide) -> lambda_.IDestination | None:
+        if bound is None:
+            return None
+        route = bound.route
+        if isinstance(route, FunctionRoute) and route.response_only:
+            return self._response_only_destination(route, side)
+        return lambda_destination(bound)
+
+    def _response_only_destination(self, route: FunctionRoute, side: RouteSide) -> lambda_.IDestination:
+        """Only ``responsePayload`` reaches the target: through the default bus and a rule that matches this
+        function's records for every version and alias (aws-cdk-lib's own rule matches ``$LATEST`` only)."""
+        name = "OnSuccess" if side is RouteSide.SUCCESS else "OnFailure"
+        conditions = (
+            [Condition.SUCCESS]
+            if side is RouteSide.SUCCESS
+            else [Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED]
+        )
+        default_bus = events.EventBus.from_event_bus_name(self, f"{name}DefaultBus", "default")
+        target, dlq = rule_target(
+            self,
+            f"{name}ResponseOnly",
+            BoundRoute(route=route, function=route.function),
+            message=events.RuleTargetInput.from_event_path("$.detail.responsePayload"),
+        )
+        rule = events.Rule(
+            self,
+            f"{name}ResponseOnlyRule",
+            description=f"{self.node.path}: pass only the response payload on",
+            event_bus=default_bus,
+            event_pattern=destination_event_pattern(function=self.function, conditions=conditions),
+            targets=[target],
+        )
+        self.rules.append(rule)
+        self.rule_dead_letter_queues.append(dlq)
+        return destinations.EventBridgeDestination(default_bus)
+
+    def add_result_rule(
+        self,
+        rule_id: str,
+        *,
+        route: Route,
+        conditions: Sequence[Condition] = (Condition.SUCCESS,),
+        error_types: Sequence[str] | None = None,
+        response: Mapping[str, Any] | None = None,
+        message: events.RuleTargetInput | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: Duration | None = None,
+    ) -> events.Rule:
+        """Route records that match to ``route`` with an EventBridge rule on this function's event bus route.
+
+        The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
+        retry policy (8 attempts, 4 hours unless given).
+
+        :param response: fields of ``responsePayload`` to match (see ``destination_event_pattern``).
+        :param message: what the target receives. :default: - the whole event (``detail`` is the record).
+        """
+        wants_success = Condition.SUCCESS in conditions
+        wants_failure = bool(error_types) or any(c.is_failure for c in conditions)
+        problems = Problems()
+        if wants_success and wants_failure:
+            problems.add(
+                f"add_result_rule({rule_id!r}): success and failure records go to different routes; "
+                "add one rule per side"
+            )
+        bound = self.success_route if wants_success else self.failure_route
+        side = "on_success" if wants_success else "on_failure"
+        if bound is None or not isinstance(bound.route, EventBusRoute):
+            got = repr(bound.route) if bound is not None else "none"
+            problems.add(
+                f"add_result_rule({rule_id!r}) matches records on an event bus: set {side}=EventBusRoute(...) on "
+                f"this DestinedFunction (got {side}={got})"
+            )
+        route.validate(RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, problems, where=f"route of {rule_id}")
+        problems.raise_if_any(self.node.path)
+        assert bound is not None and bound.event_bus is not None
+        target_bound = route.bind(self, f"{rule_id}Target")
+        extra: dict[str, Any] = {}
+        if retry_attempts is not None:
+            extra["retry_attempts"] = retry_attempts
+        if max_event_age is not None:
+            extra["max_event_age"] = max_event_age
+        target, dlq = rule_target(self, rule_id, target_bound, message=message, **extra)
+        rule = events.Rule(
+            self,
+            rule_id,
+            event_bus=bound.event_bus,
+            event_pattern=destination_event_pattern(
+                function=self.function, conditions=conditions, error_types=error_types, response=response
+            ),
+            targets=[target],
+        )
+        self.rules.append(rule)
+        self.rule_dead_letter_queues.append(dlq)
+        return rule
+
+    def add_stream_source(
+        self,
+        source: kinesis.IStream | dynamodb.ITable | sqs.IQueue,
+        *,
+        on_failure: Route | None = None,
+        options: StreamFailureOptions | None = None,
+    ) -> lambda_.IEventSource:
+        """Read a Kinesis stream, a DynamoDB table's stream, or an SQS queue.
+
+        Stream sources send batches that still fail to ``on_failure`` (SQS, SNS or S3).
+        :default on_failure: - a new encrypted SQS queue. SQS sources take no on-failure route: failed messages go
+        to the source queue's own redrive DLQ, and batch item failures are reported.
+        """
+        opts = options or StreamFailureOptions()
+        problems = Problems()
+        is_queue = isinstance(source, sqs.IQueue) or hasattr(source, "queue_arn")
+        index = len(self.node.children)
+        if is_queue:
+            if on_failure is not None:
+                problems.add(
+                    "an SQS event source has no on-failure destination: failed messages go to the source queue's "
+                    "redrive dead-letter queue. Set dead_letter_queue=sqs.DeadLetterQueue(...) on the source queue "
+                    "and drop on_failure"
+                )
+            problems.raise_if_any(self.node.path)
+            queue_source = event_sources.SqsEventSource(
+                source,  # type: ignore[arg-type]
+                batch_size=opts.batch_size,
+                report_batch_item_failures=opts.report_batch_item_failures,
+            )
+            self.function.add_event_source(queue_source)
+            return queue_source
+
+        failure = on_failure if on_failure is not None else QueueRoute()
+        failure.validate(RouteSide.FAILURE, problems, where="on_failure")
+        if not isinstance(failure, STREAM_FAILURE_KINDS):
+            problems.add(
+                f"on_failure of a stream source must be a QueueRoute, TopicRoute or BucketRoute, got "
+                f"{failure!r} (Lambda sends failed stream batches to SQS, SNS or S3 only)"
+            )
+        if not is_unresolved(opts.retry_attempts) and not -1 <= opts.retry_attempts <= MAX_STREAM_RETRY_ATTEMPTS:
+            problems.add(
+                f"options.retry_attempts must be -1 (forever) or 0..10000 for a stream source, got {opts.retry_attempts}"
+            )
+        record_age = duration_seconds(opts.max_record_age)
+        if record_age is not None and not MIN_RECORD_AGE_SECONDS <= record_age <= MAX_RECORD_AGE_SECONDS:
+            problems.add(
+                f"options.max_record_age must be between 60 seconds and 7 days, got {describe_duration(record_age)}"
+            )
+        is_table = hasattr(source, "table_name")
+        if is_table and getattr(source, "table_stream_arn", None) is None:
+            problems.add(
+                "the DynamoDB table has no stream: make it with stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES "
+                "(or import it with table_stream_arn=)"
+            )
+        problems.raise_if_any(self.node.path)
+
+        bound = failure.bind(self, f"StreamSource{index}OnFailure")
+        common: dict[str, Any] = {
+            "starting_position": opts.starting_position,
+            "batch_size": opts.batch_size,
+            "bisect_batch_on_error": opts.bisect_batch_on_error,
+            "retry_attempts": opts.retry_attempts,
+            "max_record_age": opts.max_record_age,
+            "report_batch_item_failures": opts.report_batch_item_failures,
+            "parallelization_factor": opts.parallelization_factor,
+            "on_failure": stream_failure_destination(bound),
+        }
+        stream_source: lambda_.IEventSource
+        if is_table:
+            stream_source = event_sources.DynamoEventSource(source, **common)  # type: ignore[arg-type]
+        else:
+            stream_source = event_sources.KinesisEventSource(source, **common)  # type: ignore[arg-type]
+        self.function.add_event_source(stream_source)
+        return stream_source
+
+    # ------------------------------------------------------------------------------------------------ alarms
+
+    def _create_alarms(self, props: AsyncAlarmProps) -> None:
+        age_threshold = props.event_age_threshold
+        if age_threshold is None:
+            seconds = duration_seconds(self.max_event_age) or float(MAX_EVENT_AGE_SECONDS)
+            age_threshold = Duration.seconds(seconds / 2)
+        age_ms = (duration_seconds(age_threshold) or 0.0) * 1000
+        specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
+            (
+                "AsyncEventsDropped",
+                self.metric_async_events_dropped(period=props.period),
+                props.events_dropped_threshold,
+                "asynchronous events were dropped without reaching a destination",
+            ),
+            (
+                "AsyncEventAge",
+                self.metric_async_event_age(period=props.period),
+                age_ms,
+                "events wait too long before they run (throttling or errors): they may expire",
+            ),
+            (
+                "DestinationDeliveryFailures",
+                self.metric_destination_delivery_failures(period=props.period),
+                props.delivery_failures_threshold,
+                "results could not be delivered to their destination (permissions, quota or a deleted target)",
+            ),
+        ]
+        if self.failure_route.queue is not None:
+            specs.append(
+                (
+                    "FailureQueueMessages",
+                    self.failure_route.queue.metric_approximate_number_of_messages_visible(
+                        period=props.period, statistic="Maximum"
+                    ),
+                    props.failure_queue_depth_threshold,
+                    "failed invocations are waiting in the on-failure queue",
+                )
+            )
+        for name, metric, threshold, why in specs:
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{name}Alarm",
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=props.evaluation_periods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{self.node.path}: {why}",
+            )
+            for action in props.actions:
+                alarm.add_alarm_action(action)
+            self.alarms[name] = alarm
+
+    # ------------------------------------------------------------------------------------------------ metrics
+
+    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
+        """Any AWS/Lambda metric of the function (FunctionName dimension; Resource too for an alias)."""
+        return self.function.metric(metric_name, **props)
+
+    def metric_async_events_dropped(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("AsyncEventsDropped", **{"statistic": "Sum", **props})
+
+    def metric_async_event_age(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("AsyncEventAge", **{"statistic": "Maximum", **props})
+
+    def metric_async_events_received(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("AsyncEventsReceived", **{"statistic": "Sum", **props})
+
+    def metric_destination_delivery_failures(self, **props: Any) -> cloudwatch.Metric:
+        return self.metric("DestinationDeliveryFailures", **{"statistic": "Sum", **props})
+
+    def metric_errors(self, **props: Any) -> cloudwatch.Metric:
+        return self.function.metric_errors(**props)
+
+    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
+        return self.function.metric_invocations(**props)
+
+    # ------------------------------------------------------------------------------------------------ grants
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.function.grant_invoke(grantee)
+
+
+__all__ = ["AsyncAlarmProps", "ConstructPropsError", "DestinedFunction", "StreamFailureOptions"]

@@ -1,0 +1,332 @@
+"""Routes: where a result goes. Engine-agnostic.
+
+A route object says *where* (another Lambda function, an SQS queue, an SNS topic, an EventBridge bus, or an S3
+bucket on failure only) and, when the user brings nothing, *what to make* (with the secure defaults of
+:mod:`constructs_lib.secure_defaults`). An engine binds it: ``DestinedFunction`` turns it into a Lambda destination or
+a stream on-failure destination; the Step Functions engine into a task state. This module is the one place that
+knows how a route becomes each of those, and how it becomes an EventBridge rule target (with a DLQ and a retry
+policy).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from constructs_lib._validation import Problems
+from constructs_lib.secure_defaults import (
+    secure_bucket,
+    secure_event_bus,
+    secure_queue,
+    secure_topic,
+    struct_values,
+)
+
+DEFAULT_TARGET_RETRY_ATTEMPTS = 8
+DEFAULT_TARGET_MAX_EVENT_AGE = Duration.hours(4)
+
+
+class RouteSide(StrEnum):
+    """Which result a route receives."""
+
+    SUCCESS = "on_success"
+    FAILURE = "on_failure"
+
+
+@dataclass
+class BoundRoute:
+    """A route resolved to concrete resources in a scope. Exactly one of the resource attributes is set."""
+
+    route: Route
+    function: lambda_.IFunction | None = None
+    queue: sqs.IQueue | None = None
+    topic: sns.ITopic | None = None
+    event_bus: events.IEventBus | None = None
+    bucket: s3.IBucket | None = None
+    dead_letter_queue: sqs.IQueue | None = None
+    """The DLQ we made behind a queue we made, if any."""
+    made: list[Construct] = field(default_factory=list)
+    """The resources we made for this route (empty when the user brought their own)."""
+
+
+class Route(ABC):
+    """Where a result goes. Build one with a subclass: FunctionRoute, QueueRoute, TopicRoute, EventBusRoute,
+    BucketRoute."""
+
+    kind: str = "route"
+
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
+        """Add a problem for anything AWS would refuse. ``where`` names the prop, e.g. ``on_failure``."""
+
+    @abstractmethod
+    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        """Resolve to concrete resources, making them in ``scope`` under ``construct_id`` when needed."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class FunctionRoute(Route):
+    """Another Lambda function.
+
+    :param function: the function that receives the result.
+    :param response_only: pass on only the function's return value (``responsePayload``) instead of the whole
+        execution record. Works whatever version or alias of the source function was invoked.
+    """
+
+    kind = "Lambda function"
+
+    def __init__(self, function: lambda_.IFunction, *, response_only: bool = False) -> None:
+        self.function = function
+        self.response_only = response_only
+
+    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        return BoundRoute(route=self, function=self.function)
+
+
+class QueueRoute(Route):
+    """An SQS queue (standard, not FIFO: Lambda destinations and stream failures refuse FIFO queues).
+
+    :param queue: an existing queue.
+    :param queue_props: props for the queue we make. Never both.
+    :default: a new queue, SSE-SQS encrypted, TLS enforced, 14 days retention, with its own DLQ
+        (maxReceiveCount 3) because a consumer reads it.
+    """
+
+    kind = "SQS queue"
+
+    def __init__(self, queue: sqs.IQueue | None = None, *, queue_props: sqs.QueueProps | None = None) -> None:
+        self.queue = queue
+        self.queue_props = queue_props
+
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
+        if self.queue is not None and self.queue_props is not None:
+            problems.add(f"{where}: give QueueRoute either queue= (an existing queue) or queue_props=, not both")
+        fifo = self.queue.fifo if self.queue is not None else struct_values(self.queue_props).get("fifo")
+        if fifo is True:
+            problems.add(
+                f"{where}: a FIFO queue cannot be a destination (AWS refuses it at deploy); use a standard queue"
+            )
+
+    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        if self.queue is not None:
+            return BoundRoute(route=self, queue=self.queue)
+        queue, dlq = secure_queue(scope, f"{construct_id}Queue", queue_props=self.queue_props)
+        made: list[Construct] = [queue] + ([dlq] if dlq is not None else [])
+        return BoundRoute(route=self, queue=queue, dead_letter_queue=dlq, made=made)
+
+
+class TopicRoute(Route):
+    """An SNS topic (standard, not FIFO).
+
+    :param topic: an existing topic.
+    :param topic_props: props for the topic we make. Never both.
+    :default: a new topic encrypted with a customer managed KMS key (rotated), TLS enforced.
+    """
+
+    kind = "SNS topic"
+
+    def __init__(self, topic: sns.ITopic | None = None, *, topic_props: sns.TopicProps | None = None) -> None:
+        self.topic = topic
+        self.topic_props = topic_props
+
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
+        if self.topic is not None and self.topic_props is not None:
+            problems.add(f"{where}: give TopicRoute either topic= (an existing topic) or topic_props=, not both")
+        fifo = self.topic.fifo if self.topic is not None else struct_values(self.topic_props).get("fifo")
+        if fifo is True:
+            problems.add(
+                f"{where}: a FIFO topic cannot be a destination (AWS refuses it at deploy); use a standard topic"
+            )
+
+    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        if self.topic is not None:
+            return BoundRoute(route=self, topic=self.topic)
+        topic = secure_topic(scope, f"{construct_id}Topic", topic_props=self.topic_props)
+        return BoundRoute(route=self, topic=topic, made=[topic])
+
+
+class EventBusRoute(Route):
+    """An EventBridge event bus: a custom one (existing or new) or the account's default bus.
+
+    :param event_bus: an existing bus.
+    :param event_bus_props: props for the bus we make. Never both.
+    :default: a new custom bus. Use ``EventBusRoute.default_bus()`` for the account's default bus.
+    """
+
+    kind = "EventBridge bus"
+
+    def __init__(
+        self,
+        event_bus: events.IEventBus | None = None,
+        *,
+        event_bus_props: events.EventBusProps | None = None,
+    ) -> None:
+        self.event_bus = event_bus
+        self.event_bus_props = event_bus_props
+        self._default = False
+
+    @classmethod
+    def default_bus(cls) -> EventBusRoute:
+        """The default event bus of the stack's account and region."""
+        route = cls()
+        route._default = True
+        return route
+
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
+        if self.event_bus is not None and self.event_bus_props is not None:
+            problems.add(
+                f"{where}: give EventBusRoute either event_bus= (an existing bus) or event_bus_props=, not both"
+            )
+
+    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        if self.event_bus is not None:
+            return BoundRoute(route=self, event_bus=self.event_bus)
+        if self._default:
+            bus = events.EventBus.from_event_bus_name(scope, f"{construct_id}DefaultBus", "default")
+            return BoundRoute(route=self, event_bus=bus)
+        made_bus = secure_event_bus(scope, f"{construct_id}Bus", event_bus_props=self.event_bus_props)
+        return BoundRoute(route=self, event_bus=made_bus, made=[made_bus])
+
+
+class BucketRoute(Route):
+    """An S3 bucket: failed invocations' records are written as objects. On failure only (AWS has no S3
+    on-success destination).
+
+    :param bucket: an existing bucket.
+    :param bucket_props: props for the bucket we make. Never both.
+    :default: a new bucket: SSE-S3, TLS only, public access blocked, versioned, with server access logs.
+    """
+
+    kind = "S3 bucket"
+
+    def __init__(self, bucket: s3.IBucket | None = None, *, bucket_props: s3.BucketProps | None = None) -> None:
+        self.bucket = bucket
+        self.bucket_props = bucket_props
+
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
+        if self.bucket is not None and self.bucket_props is not None:
+            problems.add(f"{where}: give BucketRoute either bucket= (an existing bucket) or bucket_props=, not both")
+        if side is RouteSide.SUCCESS:
+            problems.add(
+                f"{where}: an S3 bucket can only receive failures (AWS has no S3 on-success destination); "
+                "route successes to a FunctionRoute, QueueRoute, TopicRoute or EventBusRoute"
+            )
+
+    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        if self.bucket is not None:
+            return BoundRoute(route=self, bucket=self.bucket)
+        bucket = secure_bucket(scope, f"{construct_id}Bucket", bucket_props=self.bucket_props)
+        return BoundRoute(route=self, bucket=bucket, made=[bucket])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Engine adapters
+
+
+def lambda_destination(bound: BoundRoute) -> lambda_.IDestination:
+    """The Lambda (asynchronous invocation) destination for a bound route; grants are added when it is bound."""
+    if bound.function is not None:
+        return destinations.LambdaDestination(bound.function)
+    if bound.queue is not None:
+        return destinations.SqsDestination(bound.queue)
+    if bound.topic is not None:
+        return destinations.SnsDestination(bound.topic)
+    if bound.event_bus is not None:
+        return destinations.EventBridgeDestination(bound.event_bus)
+    if bound.bucket is not None:
+        return destinations.S3Destination(bound.bucket)
+    raise AssertionError(f"unbound route {bound.route!r}")
+
+
+STREAM_FAILURE_KINDS = (QueueRoute, TopicRoute, BucketRoute)
+
+
+def stream_failure_destination(bound: BoundRoute) -> lambda_.IEventSourceDlq:
+    """The on-failure destination of a Kinesis or DynamoDB stream event source: SQS, SNS or S3 only."""
+    if bound.queue is not None:
+        return event_sources.SqsDlq(bound.queue)
+    if bound.topic is not None:
+        return event_sources.SnsDlq(bound.topic)
+    if bound.bucket is not None:
+        return event_sources.S3OnFailureDestination(bound.bucket)
+    raise ValueError(
+        f"a stream event source can send failures to an SQS queue, an SNS topic or an S3 bucket, "
+        f"not to a {bound.route.kind}"
+    )
+
+
+def rule_target(
+    scope: Construct,
+    construct_id: str,
+    bound: BoundRoute,
+    *,
+    message: events.RuleTargetInput | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+    retry_attempts: int = DEFAULT_TARGET_RETRY_ATTEMPTS,
+    max_event_age: Duration = DEFAULT_TARGET_MAX_EVENT_AGE,
+) -> tuple[events.IRuleTarget, sqs.IQueue]:
+    """An EventBridge rule target for a bound route, always with a DLQ and a retry policy.
+
+    :default dead_letter_queue: a new SSE-SQS encrypted, TLS-only queue ``{construct_id}DeadLetterQueue``.
+    Returns the target and its DLQ.
+    """
+    if dead_letter_queue is None:
+        dead_letter_queue, _ = secure_queue(
+            scope, f"{construct_id}DeadLetterQueue", dead_letter_for=f"the EventBridge rule target {construct_id}"
+        )
+    if bound.function is not None:
+        return (
+            targets.LambdaFunction(
+                bound.function,
+                event=message,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+            dead_letter_queue,
+        )
+    if bound.queue is not None:
+        return (
+            targets.SqsQueue(
+                bound.queue,
+                message=message,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+            dead_letter_queue,
+        )
+    if bound.topic is not None:
+        key = bound.topic.master_key
+        if isinstance(key, kms.Key):
+            key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        return (
+            targets.SnsTopic(
+                bound.topic,
+                message=message,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+            dead_letter_queue,
+        )
+    if bound.event_bus is not None:
+        if message is not None:
+            raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
+        return targets.EventBus(bound.event_bus, dead_letter_queue=dead_letter_queue), dead_letter_queue
+    raise ValueError(f"an EventBridge rule cannot target a {bound.route.kind}")

@@ -1,0 +1,1 @@
+"""Example stacks, composed from constructs_lib. One file a stack."""

@@ -1,0 +1,77 @@
+"""The destined-lambda example: an order worker wired with Lambda Destinations.
+
+SNS (encrypted) --async--> worker --success--> custom event bus --rule: status == ACCEPTED--> consumer
+                                  --failure--> encrypted SQS queue (+ alarm)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from constructs_lib import (
+    Condition,
+    DestinedFunction,
+    EventBusRoute,
+    FunctionRoute,
+    QueueRoute,
+    bundled_code,
+)
+from constructs_lib.secure_defaults import secure_queue, secure_topic
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class DestinedLambdaStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        code = bundled_code("destined_lambda")
+
+        self.orders_topic = secure_topic(self, "OrdersTopic")
+
+        self.consumer = DestinedFunction(
+            self,
+            "Consumer",
+            function_props=lambda_.FunctionProps(
+                runtime=RUNTIME,
+                handler="consumer.handler",
+                code=code,
+                timeout=Duration.seconds(10),
+                description="Fulfils accepted orders",
+            ),
+            on_failure=QueueRoute(),
+        )
+
+        self.worker = DestinedFunction(
+            self,
+            "Worker",
+            function_props=lambda_.FunctionProps(
+                runtime=RUNTIME,
+                handler="worker.handler",
+                code=code,
+                timeout=Duration.seconds(10),
+                description="Decides orders; results go through Lambda Destinations",
+            ),
+            on_success=EventBusRoute(),
+            on_failure=QueueRoute(),
+            retry_attempts=2,
+            max_event_age=Duration.hours(1),
+        )
+        self.accepted_rule = self.worker.add_result_rule(
+            "AcceptedOrders",
+            route=FunctionRoute(self.consumer.function),
+            conditions=[Condition.SUCCESS],
+            response={"status": ["ACCEPTED"]},
+        )
+
+        # SNS invokes the worker asynchronously; what SNS cannot deliver lands in a DLQ, so nothing is lost.
+        subscription_dlq, _ = secure_queue(
+            self, "OrdersSubscriptionDeadLetterQueue", dead_letter_for="the worker's SNS subscription"
+        )
+        self.orders_topic.add_subscription(
+            subscriptions.LambdaSubscription(self.worker.function, dead_letter_queue=subscription_dlq)
+        )
