@@ -29,6 +29,7 @@ from constructs_lib._validation import (
 from constructs_lib.event_patterns import destination_event_pattern
 from constructs_lib.records import Condition
 from constructs_lib.routes import (
+    STREAM_FAILURE_KINDS,
     BoundRoute,
     EventBusRoute,
     FunctionRoute,
@@ -37,7 +38,6 @@ from constructs_lib.routes import (
     RouteSide,
     lambda_destination,
     rule_target,
-    STREAM_FAILURE_KINDS,
     stream_failure_destination,
 )
 from constructs_lib.secure_defaults import ASYNC_OPTIONS, secure_function, struct_values
@@ -154,7 +154,7 @@ class DestinedFunction(Construct):
 
     # ------------------------------------------------------------------------------------------------ validation
 
-    def _validate(
+    def _validate(  # noqa: PLR0917 - private, mirrors the constructor's props
         self,
         function: lambda_.IFunction | None,
         function_props: lambda_.FunctionProps | None,
@@ -165,9 +165,7 @@ class DestinedFunction(Construct):
     ) -> None:
         problems = Problems()
         if function is not None and function_props is not None:
-            problems.add(
-                "give either function= (an existing function) or function_props= (to make one), not both"
-            )
+            problems.add("give either function= (an existing function) or function_props= (to make one), not both")
         if function is None and function_props is None:
             problems.add("give function= (an existing function) or function_props= (to make one)")
         given = struct_values(function_props)
@@ -177,12 +175,15 @@ class DestinedFunction(Construct):
                     f"function_props.{option} is set: set {option}= on DestinedFunction instead, which validates it "
                     "and wires routes, alarms and grants"
                 )
-        if retry_attempts is not None and not is_unresolved(retry_attempts):
-            if not isinstance(retry_attempts, int) or not 0 <= retry_attempts <= MAX_ASYNC_RETRY_ATTEMPTS:
-                problems.add(
-                    f"retry_attempts must be 0, 1 or 2 for asynchronous invocation, got {retry_attempts!r}; "
-                    "for more retries, or retries with a backoff rate, use FunctionWorkflow (Step Functions)"
-                )
+        if (
+            retry_attempts is not None
+            and not is_unresolved(retry_attempts)
+            and (not isinstance(retry_attempts, int) or not 0 <= retry_attempts <= MAX_ASYNC_RETRY_ATTEMPTS)
+        ):
+            problems.add(
+                f"retry_attempts must be 0, 1 or 2 for asynchronous invocation, got {retry_attempts!r}; "
+                "for more retries, or retries with a backoff rate, use Step Functions (FunctionWorkflow)"
+            )
         if max_event_age is not None:
             seconds = duration_seconds(max_event_age)
             if seconds is not None and not MIN_EVENT_AGE_SECONDS <= seconds <= MAX_EVENT_AGE_SECONDS:
@@ -271,7 +272,8 @@ class DestinedFunction(Construct):
             )
         route.validate(RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, problems, where=f"route of {rule_id}")
         problems.raise_if_any(self.node.path)
-        assert bound is not None and bound.event_bus is not None
+        assert bound is not None
+        assert bound.event_bus is not None
         target_bound = route.bind(self, f"{rule_id}Target")
         extra: dict[str, Any] = {}
         if retry_attempts is not None:
@@ -307,7 +309,7 @@ class DestinedFunction(Construct):
         """
         opts = options or StreamFailureOptions()
         problems = Problems()
-        is_queue = isinstance(source, sqs.IQueue) or hasattr(source, "queue_arn")
+        is_queue = hasattr(source, "queue_arn")
         index = len(self.node.children)
         if is_queue:
             if on_failure is not None:
@@ -334,7 +336,8 @@ class DestinedFunction(Construct):
             )
         if not is_unresolved(opts.retry_attempts) and not -1 <= opts.retry_attempts <= MAX_STREAM_RETRY_ATTEMPTS:
             problems.add(
-                f"options.retry_attempts must be -1 (forever) or 0..10000 for a stream source, got {opts.retry_attempts}"
+                "options.retry_attempts must be -1 (forever) or 0..10000 for a stream source, "
+                f"got {opts.retry_attempts}"
             )
         record_age = duration_seconds(opts.max_record_age)
         if record_age is not None and not MIN_RECORD_AGE_SECONDS <= record_age <= MAX_RECORD_AGE_SECONDS:

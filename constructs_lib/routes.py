@@ -69,7 +69,7 @@ class Route(ABC):
 
     kind: str = "route"
 
-    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:  # noqa: B027 - optional hook
         """Add a problem for anything AWS would refuse. ``where`` names the prop, e.g. ``on_failure``."""
 
     @abstractmethod
@@ -126,7 +126,9 @@ class QueueRoute(Route):
         if self.queue is not None:
             return BoundRoute(route=self, queue=self.queue)
         queue, dlq = secure_queue(scope, f"{construct_id}Queue", queue_props=self.queue_props)
-        made: list[Construct] = [queue] + ([dlq] if dlq is not None else [])
+        made: list[Construct] = [queue]
+        if dlq is not None:
+            made.append(dlq)
         return BoundRoute(route=self, queue=queue, dead_letter_queue=dlq, made=made)
 
 

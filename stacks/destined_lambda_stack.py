@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -66,6 +67,7 @@ class DestinedLambdaStack(Stack):
             route=FunctionRoute(self.consumer.function),
             conditions=[Condition.SUCCESS],
             response={"status": ["ACCEPTED"]},
+            message=events.RuleTargetInput.from_event_path("$.detail.responsePayload"),
         )
 
         # SNS invokes the worker asynchronously; what SNS cannot deliver lands in a DLQ, so nothing is lost.

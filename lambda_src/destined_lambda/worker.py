@@ -48,9 +48,8 @@ def parse_order(message: object) -> Order:
         problems.append("sku must be a non-empty string")
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         problems.append(f"quantity must be a positive integer, got {quantity!r}")
-    if problems:
+    if problems or not isinstance(order_id, str) or not isinstance(sku, str) or not isinstance(quantity, int):
         raise InvalidOrderError("; ".join(problems))
-    assert isinstance(order_id, str) and isinstance(sku, str) and isinstance(quantity, int)
     return Order(order_id=order_id, sku=sku, quantity=quantity)
 
 
