@@ -36,6 +36,7 @@ from constructs_lib.routes import (
     QueueRoute,
     Route,
     RouteSide,
+    acknowledge_destination_grants,
     lambda_destination,
     rule_target,
     stream_failure_destination,
@@ -204,6 +205,7 @@ class DestinedFunction(Construct):
         route = bound.route
         if isinstance(route, FunctionRoute) and route.response_only:
             return self._response_only_destination(route, side)
+        acknowledge_destination_grants(self.function, bound)
         return lambda_destination(bound)
 
     def _response_only_destination(self, route: FunctionRoute, side: RouteSide) -> lambda_.IDestination:
@@ -353,6 +355,7 @@ class DestinedFunction(Construct):
         problems.raise_if_any(self.node.path)
 
         bound = failure.bind(self, f"StreamSource{index}OnFailure")
+        acknowledge_destination_grants(self.function, bound)
         common: dict[str, Any] = {
             "starting_position": opts.starting_position,
             "batch_size": opts.batch_size,

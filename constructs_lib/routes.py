@@ -14,7 +14,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from aws_cdk import Duration
+import jsii
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -29,6 +30,7 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.secure_defaults import (
+    acknowledge,
     secure_bucket,
     secure_event_bus,
     secure_queue,
@@ -240,6 +242,75 @@ class BucketRoute(Route):
 # Engine adapters
 
 
+def _nag_resource_ref(scope: Construct, arn: str) -> str | None:
+    """How cdk-nag spells an ARN in a finding id: ``<LogicalId.Arn>`` for a GetAtt, the literal otherwise."""
+    resolved = Stack.of(scope).resolve(arn)
+    if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
+        logical_id, attribute = resolved["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if isinstance(resolved, str) and not Token.is_unresolved(resolved):
+        return resolved
+    return None
+
+
+def acknowledge_destination_grants(function: lambda_.IFunction, bound: BoundRoute) -> None:
+    """Acknowledge, on the function's role, the wildcards that aws-cdk-lib's destination grants carry.
+
+    Each acknowledgment names the exact finding (resource or action) and why it is as narrow as AWS allows.
+    """
+    role = function.role
+    if not isinstance(role, iam.Role):
+        return  # an imported role: its policies are not in this template
+    if bound.function is not None:
+        ref = _nag_resource_ref(role, bound.function.function_arn)
+        if ref is not None:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{ref}:*]",
+                "Lambda Destinations may invoke any version or alias of the destination function; the grant is "
+                "scoped to that one function.",
+            )
+    if bound.bucket is not None:
+        ref = _nag_resource_ref(role, bound.bucket.bucket_arn)
+        if ref is not None:
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{ref}/*]",
+                "Lambda writes each failure record as a new object with a generated key: s3:PutObject on the "
+                "objects of that one bucket.",
+            )
+    if bound.topic is not None and bound.topic.master_key is not None:
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the KMS-encrypted topic needs kms:GenerateDataKey and GenerateDataKeyWithoutPlaintext, "
+            "on the topic's key only.",
+        )
+
+
+@jsii.implements(lambda_.IDestination)
+class S3FailureDestination:
+    """An S3 bucket as an on-failure destination, granting only what Lambda needs to write the record.
+
+    aws-cdk-lib's ``S3Destination`` grants read and write on the whole bucket; Lambda needs ``s3:PutObject`` on
+    the objects and ``s3:ListBucket`` on the bucket (plus the bucket key, if it has one).
+    """
+
+    def __init__(self, bucket: s3.IBucket) -> None:
+        self.bucket = bucket
+
+    def bind(
+        self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
+    ) -> lambda_.DestinationConfig:
+        iam.Grant.add_to_principal(
+            grantee=fn, actions=["s3:PutObject"], resource_arns=[self.bucket.arn_for_objects("*")]
+        )
+        iam.Grant.add_to_principal(grantee=fn, actions=["s3:ListBucket"], resource_arns=[self.bucket.bucket_arn])
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_encrypt(fn)
+        return lambda_.DestinationConfig(destination=self.bucket.bucket_arn)
+
+
 def lambda_destination(bound: BoundRoute) -> lambda_.IDestination:
     """The Lambda (asynchronous invocation) destination for a bound route; grants are added when it is bound."""
     if bound.function is not None:
@@ -251,7 +322,7 @@ def lambda_destination(bound: BoundRoute) -> lambda_.IDestination:
     if bound.event_bus is not None:
         return destinations.EventBridgeDestination(bound.event_bus)
     if bound.bucket is not None:
-        return destinations.S3Destination(bound.bucket)
+        return S3FailureDestination(bound.bucket)
     raise AssertionError(f"unbound route {bound.route!r}")
 
 

@@ -177,11 +177,11 @@ def secure_function(
     if role is not None:
         if log_group is not None:
             log_group.grant_write(role)
-        if merged.get("tracing") == lambda_.Tracing.ACTIVE:
+        if merged.get("tracing") in (lambda_.Tracing.ACTIVE, lambda_.Tracing.PASS_THROUGH):
             acknowledge(
                 role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
-                "X-Ray tracing is on by default.",
+                "the function's X-Ray tracing needs them.",
             )
     return function, log_group

@@ -75,10 +75,12 @@ def _run(args: list[str | Path], *, cwd: Path, env: dict[str, str] | None = None
         timeout=TIMEOUT_SECONDS,
         check=False,
     )
-    assert result.returncode == 0, (
-        f"{' '.join(str(arg) for arg in args)} exited {result.returncode}\n"
-        f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
-    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(str(arg) for arg in args)} exited {result.returncode}\n"
+            f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}",
+            pytrace=False,
+        )
     return result
 
 

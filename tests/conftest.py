@@ -1,0 +1,53 @@
+"""Shared test set-up: the app context of cdk.json, cdk-nag on every test app, sample events."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# Unit tests only need the template: CloudFormation validation (3-5 s a synth) runs in the CLI test instead.
+# Set before aws_cdk is imported: the jsii kernel reads its environment when it starts.
+os.environ.setdefault("CDK_VALIDATION", "false")
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import aws_cdk as cdk
+import pytest
+from cdk_nag import AwsSolutionsChecks
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context of cdk.json (feature flags), so in-process apps synthesize what `cdk synth` does."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+def new_app(outdir: Path) -> cdk.App:
+    """An app with cdk.json's context and cdk-nag's AwsSolutions checks: an unacknowledged finding fails synth."""
+    app = cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def load_event(name: str) -> Any:
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+def normalised(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The template with asset hashes replaced, stable across machines."""
+    result: dict[str, Any] = json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True)))
+    return result
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> cdk.Stack:
+    """An empty stack in its own app (cdk-nag on), in a fixed environment."""
+    app = new_app(tmp_path / "cdk.out")
+    return cdk.Stack(app, "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))

@@ -1,0 +1,605 @@
+"""DestinedFunction: what it synthesizes (one test per feature and secure default) and what it refuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Capture, Match, Template
+
+from constructs_lib import (
+    AsyncAlarmProps,
+    BucketRoute,
+    Condition,
+    ConstructPropsError,
+    DestinedFunction,
+    EventBusRoute,
+    FunctionRoute,
+    QueueRoute,
+    Route,
+    StreamFailureOptions,
+    TopicRoute,
+)
+
+
+def props(**overrides: Any) -> lambda_.FunctionProps:
+    values: dict[str, Any] = {
+        "runtime": lambda_.Runtime.PYTHON_3_14,
+        "handler": "index.handler",
+        "code": lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        **overrides,
+    }
+    return lambda_.FunctionProps(**values)
+
+
+def user_function(stack: cdk.Stack, construct_id: str) -> lambda_.Function:
+    """A function the user made (with a role that carries no AWS managed policy, as cdk-nag wants)."""
+    role = iam.Role(stack, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    return lambda_.Function(stack, construct_id, role=role, **props()._values)
+
+
+def destined(stack: cdk.Stack, construct_id: str = "Destined", **kwargs: Any) -> DestinedFunction:
+    kwargs.setdefault("function_props", props())
+    return DestinedFunction(stack, construct_id, **kwargs)
+
+
+def target_function(stack: cdk.Stack) -> lambda_.Function:
+    return DestinedFunction(stack, "Target", function_props=props()).function  # type: ignore[return-value]
+
+
+def invoke_config(template: Template) -> dict[str, Any]:
+    configs = template.find_resources("AWS::Lambda::EventInvokeConfig")
+    assert len(configs) == 1, configs
+    properties: dict[str, Any] = next(iter(configs.values()))["Properties"]
+    return properties
+
+
+def ref_id(value: dict[str, Any]) -> str:
+    """The logical id behind a Ref or Fn::GetAtt."""
+    if "Ref" in value:
+        return str(value["Ref"])
+    return str(value["Fn::GetAtt"][0])
+
+
+# ------------------------------------------------------------------------------------------ function and defaults
+
+
+def test_wraps_an_existing_function(stack: cdk.Stack) -> None:
+    function = user_function(stack, "Mine")
+    construct = DestinedFunction(stack, "Destined", function=function, on_success=QueueRoute())
+    assert construct.function is function
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    config = invoke_config(template)
+    assert config["Qualifier"] == "$LATEST"
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 21600
+
+
+def test_made_function_has_tracing_own_log_group_and_no_managed_policy(stack: cdk.Stack) -> None:
+    construct = destined(stack)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Lambda::Function", {"TracingConfig": {"Mode": "Active"}})
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+    log_group = Capture()
+    template.has_resource_properties("AWS::Lambda::Function", {"LoggingConfig": {"LogGroup": {"Ref": log_group}}})
+    roles = template.find_resources("AWS::IAM::Role")
+    assert len(roles) == 1
+    assert "ManagedPolicyArns" not in next(iter(roles.values()))["Properties"]
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [log_group.as_string(), "Arn"]},
+                        }
+                    ]
+                )
+            }
+        },
+    )
+    assert construct.log_group is not None
+
+
+def test_user_props_win_over_defaults(stack: cdk.Stack) -> None:
+    destined(stack, function_props=props(tracing=lambda_.Tracing.PASS_THROUGH, memory_size=512))
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"TracingConfig": {"Mode": "PassThrough"}, "MemorySize": 512}
+    )
+
+
+def test_default_on_failure_is_an_encrypted_tls_only_queue_with_a_dlq(stack: cdk.Stack) -> None:
+    construct = destined(stack)
+    template = Template.from_stack(stack)
+    assert construct.failure_route.queue is not None
+    assert construct.failure_route.dead_letter_queue is not None
+    failure = invoke_config(template)["DestinationConfig"]["OnFailure"]["Destination"]
+    queue_id = ref_id(failure)
+    queue = template.to_json()["Resources"][queue_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            },
+            "Queues": [{"Ref": queue_id}],
+        },
+    )
+
+
+def test_retry_attempts_and_event_age(stack: cdk.Stack) -> None:
+    destined(stack, retry_attempts=0, max_event_age=cdk.Duration.minutes(5))
+    config = invoke_config(Template.from_stack(stack))
+    assert config["MaximumRetryAttempts"] == 0
+    assert config["MaximumEventAgeInSeconds"] == 300
+
+
+# ------------------------------------------------------------------------------------------ routes
+
+
+@pytest.mark.parametrize("kind", ["function", "queue", "topic", "event_bus", "default_bus"])
+def test_on_success_routes(stack: cdk.Stack, kind: str) -> None:
+    routes: dict[str, Callable[[], Route]] = {
+        "function": lambda: FunctionRoute(target_function(stack)),
+        "queue": QueueRoute,
+        "topic": TopicRoute,
+        "event_bus": EventBusRoute,
+        "default_bus": EventBusRoute.default_bus,
+    }
+    destined(stack, on_success=routes[kind]())
+    template = Template.from_stack(stack)
+    configs = template.find_resources("AWS::Lambda::EventInvokeConfig")
+    mine = next(c["Properties"] for c in configs.values() if "OnSuccess" in c["Properties"]["DestinationConfig"])
+    destination = mine["DestinationConfig"]["OnSuccess"]["Destination"]
+    actions = {
+        "function": "lambda:InvokeFunction",
+        "queue": "sqs:SendMessage",
+        "topic": "sns:Publish",
+        "event_bus": "events:PutEvents",
+        "default_bus": "events:PutEvents",
+    }
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Action": Match.any_value(), "Resource": Match.any_value()})]
+                )
+            }
+        },
+    )
+    statements = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any(
+        actions[kind] in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in statements
+    ), statements
+    if kind == "default_bus":
+        assert "default" in str(destination)
+    else:
+        assert destination
+
+
+def test_made_topic_is_kms_encrypted_with_rotation_and_tls_only(stack: cdk.Stack) -> None:
+    destined(stack, on_success=TopicRoute())
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
+
+
+def test_bucket_on_failure(stack: cdk.Stack) -> None:
+    destined(stack, on_failure=BucketRoute())
+    template = Template.from_stack(stack)
+    failure = invoke_config(template)["DestinationConfig"]["OnFailure"]["Destination"]
+    bucket_id = ref_id(failure)
+    bucket = template.to_json()["Resources"][bucket_id]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"]["BlockPublicPolicy"] is True
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "LoggingConfiguration" in bucket
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": "s3:PutObject",
+                            "Effect": "Allow",
+                            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]},
+                        },
+                        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": {"Fn::GetAtt": [bucket_id, "Arn"]}},
+                    ]
+                )
+            }
+        },
+    )
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
+
+
+def test_existing_queue_topic_bus_bucket_are_used_not_made(stack: cdk.Stack) -> None:
+    queue = sqs.Queue.from_queue_arn(stack, "Q", "arn:aws:sqs:us-east-1:123456789012:failures")
+    bus = events.EventBus.from_event_bus_name(stack, "B", "orders")
+    destined(stack, on_success=EventBusRoute(bus), on_failure=QueueRoute(queue))
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SQS::Queue", 0)
+    template.resource_count_is("AWS::Events::EventBus", 0)
+    config = invoke_config(template)["DestinationConfig"]
+    assert config["OnFailure"]["Destination"] == "arn:aws:sqs:us-east-1:123456789012:failures"
+    assert "event-bus/orders" in str(config["OnSuccess"]["Destination"])
+
+
+def test_response_only_chain_matches_every_version_and_alias(stack: cdk.Stack) -> None:
+    target = target_function(stack)
+    source = user_function(stack, "Source")
+    alias = lambda_.Alias(stack, "Live", alias_name="live", version=source.current_version)
+    construct = DestinedFunction(
+        stack, "Destined", function=alias, on_success=FunctionRoute(target, response_only=True)
+    )
+    template = Template.from_stack(stack)
+    configs = [
+        c["Properties"]
+        for c in template.find_resources("AWS::Lambda::EventInvokeConfig").values()
+        if "Live" in str(c["Properties"]["Qualifier"])  # the alias' own qualifier, not $LATEST
+    ]
+    assert len(configs) == 1
+    destination = configs[0]["DestinationConfig"]["OnSuccess"]["Destination"]
+    assert "event-bus/default" in str(destination)
+    rule = template.find_resources("AWS::Events::Rule")
+    assert len(rule) == 1
+    rule_props = next(iter(rule.values()))["Properties"]
+    prefix = rule_props["EventPattern"]["detail"]["requestContext"]["functionArn"][0]["prefix"]
+    # the unqualified ARN of the source function, then ':' - so $LATEST, any version and any alias match
+    assert prefix == {"Fn::Join": ["", [{"Fn::GetAtt": [Match.any_value(), "Arn"]}, ":"]]} or ":" in str(prefix)
+    assert "Source" in str(prefix)
+    target_props = rule_props["Targets"][0]
+    assert target_props["InputPath"] == "$.detail.responsePayload"
+    assert "DeadLetterConfig" in target_props
+    assert target_props["RetryPolicy"] == {"MaximumEventAgeInSeconds": 14400, "MaximumRetryAttempts": 8}
+    assert len(construct.rules) == 1
+    assert len(construct.rule_dead_letter_queues) == 1
+
+
+def test_add_result_rule_routes_matching_records(stack: cdk.Stack) -> None:
+    construct = destined(stack, on_success=EventBusRoute())
+    queue_route = QueueRoute()
+    construct.add_result_rule(
+        "Accepted",
+        route=queue_route,
+        response={"status": "ACCEPTED"},
+        message=events.RuleTargetInput.from_event_path("$.detail.responsePayload"),
+        retry_attempts=3,
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventBusName": {"Ref": Match.string_like_regexp("DestinedOnSuccessBus")},
+            "EventPattern": {
+                "source": ["lambda"],
+                "detail-type": ["Lambda Function Invocation Result - Success"],
+                "detail": {"responsePayload": {"status": ["ACCEPTED"]}, "requestContext": Match.any_value()},
+            },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "InputPath": "$.detail.responsePayload",
+                        "DeadLetterConfig": Match.any_value(),
+                        "RetryPolicy": {"MaximumEventAgeInSeconds": 14400, "MaximumRetryAttempts": 3},
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_add_result_rule_for_failures_by_error_type(stack: cdk.Stack) -> None:
+    construct = destined(stack, on_failure=EventBusRoute())
+    construct.add_result_rule(
+        "BadInput",
+        route=TopicRoute(),
+        conditions=[Condition.RETRIES_EXHAUSTED],
+        error_types=["InvalidOrderError"],
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {"EventPattern": Match.object_like({"detail-type": ["Lambda Function Invocation Result - Failure"]})},
+    )
+    # EventBridge may use the topic's customer managed key
+    template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with([Match.object_like({"Principal": {"Service": "events.amazonaws.com"}})])
+            }
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------ stream sources
+
+
+def test_kinesis_source_sends_failed_batches_to_a_made_queue(stack: cdk.Stack) -> None:
+    stream = kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
+    construct = destined(stack)
+    construct.add_stream_source(stream)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": 2,
+            "MaximumRecordAgeInSeconds": 86400,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "StartingPosition": "TRIM_HORIZON",
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}},
+        },
+    )
+
+
+def test_dynamodb_stream_source_to_topic(stack: cdk.Stack) -> None:
+    table = dynamodb.Table(
+        stack,
+        "Table",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
+    construct = destined(stack)
+    construct.add_stream_source(
+        table, on_failure=TopicRoute(), options=StreamFailureOptions(retry_attempts=5, bisect_batch_on_error=False)
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [Match.any_value(), "StreamArn"]},
+            "MaximumRetryAttempts": 5,
+            "BisectBatchOnFunctionError": False,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Ref": Match.string_like_regexp("OnFailureTopic")}}},
+        },
+    )
+
+
+def test_sqs_source_reports_batch_item_failures(stack: cdk.Stack) -> None:
+    dlq = sqs.Queue(stack, "SourceDlq", enforce_ssl=True)
+    source = sqs.Queue(
+        stack, "Source", enforce_ssl=True, dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dlq)
+    )
+    destined(stack).add_stream_source(source)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    )
+
+
+# ------------------------------------------------------------------------------------------ alarms, metrics, grants
+
+
+def test_alarms_are_on_by_default(stack: cdk.Stack) -> None:
+    construct = destined(stack, max_event_age=cdk.Duration.hours(1))
+    assert sorted(construct.alarms) == [
+        "AsyncEventAge",
+        "AsyncEventsDropped",
+        "DestinationDeliveryFailures",
+        "FailureQueueMessages",
+    ]
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 4)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "AsyncEventAge", "Threshold": 1_800_000, "Statistic": "Maximum"},  # half of 1 h, in ms
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "AsyncEventsDropped", "Threshold": 1, "TreatMissingData": "notBreaching"},
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ApproximateNumberOfMessagesVisible", "Namespace": "AWS/SQS"}
+    )
+
+
+def test_alarms_are_tunable(stack: cdk.Stack) -> None:
+    topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:us-east-1:123456789012:ops")
+    destined(
+        stack,
+        on_failure=TopicRoute(topic),
+        alarms=AsyncAlarmProps(
+            events_dropped_threshold=5,
+            event_age_threshold=cdk.Duration.minutes(1),
+            evaluation_periods=3,
+            actions=[cloudwatch_actions.SnsAction(topic)],
+        ),
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 3)  # no queue on failure: no queue-depth alarm
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "AsyncEventsDropped",
+            "Threshold": 5,
+            "EvaluationPeriods": 3,
+            "AlarmActions": ["arn:aws:sns:us-east-1:123456789012:ops"],
+        },
+    )
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": "AsyncEventAge", "Threshold": 60_000})
+
+
+def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
+    construct = destined(stack, alarms=AsyncAlarmProps(enabled=False))
+    assert construct.alarms == {}
+    Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
+
+
+def test_metrics_and_grants(stack: cdk.Stack) -> None:
+    construct = destined(stack)
+    metric = construct.metric_destination_delivery_failures()
+    assert metric.metric_name == "DestinationDeliveryFailures"
+    assert metric.namespace == "AWS/Lambda"
+    assert construct.metric_async_events_received().metric_name == "AsyncEventsReceived"
+    role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    construct.grant_invoke(role)
+    cdk.Validations.of(role).acknowledge(
+        cdk.Acknowledgment(
+            id="AwsSolutions::AwsSolutions-IAM5[Resource::<DestinedFunction7595C3FE.Arn>:*]", reason="test"
+        )
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Action": "lambda:InvokeFunction"})])},
+            "Roles": [{"Ref": Match.string_like_regexp("Caller")}],
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+
+def problems_of(error: pytest.ExceptionInfo[ConstructPropsError]) -> str:
+    return "\n".join(error.value.problems)
+
+
+@pytest.mark.parametrize("attempts", [-1, 3, 5])
+def test_rejects_retry_attempts_outside_0_to_2(stack: cdk.Stack, attempts: int) -> None:
+    with pytest.raises(ConstructPropsError) as error:
+        destined(stack, retry_attempts=attempts)
+    assert f"retry_attempts must be 0, 1 or 2 for asynchronous invocation, got {attempts}" in problems_of(error)
+    assert "Step Functions" in problems_of(error)
+
+
+@pytest.mark.parametrize(("age", "shown"), [(cdk.Duration.seconds(59), "59 s"), (cdk.Duration.hours(7), "7 h")])
+def test_rejects_event_age_outside_60s_to_6h(stack: cdk.Stack, age: cdk.Duration, shown: str) -> None:
+    with pytest.raises(ConstructPropsError) as error:
+        destined(stack, max_event_age=age)
+    assert f"max_event_age must be between 60 seconds and 6 hours, got {shown}" in problems_of(error)
+
+
+def test_rejects_a_fifo_queue_destination(stack: cdk.Stack) -> None:
+    fifo = sqs.Queue(stack, "Fifo", fifo=True, enforce_ssl=True)
+    with pytest.raises(ConstructPropsError, match="a FIFO queue cannot be a destination"):
+        destined(stack, on_failure=QueueRoute(fifo))
+    with pytest.raises(ConstructPropsError, match="on_success: a FIFO queue cannot be a destination"):
+        destined(stack, "Other", on_success=QueueRoute(queue_props=sqs.QueueProps(fifo=True)))
+
+
+def test_rejects_a_fifo_topic_destination(stack: cdk.Stack) -> None:
+    fifo = sns.Topic.from_topic_arn(stack, "Fifo", "arn:aws:sns:us-east-1:123456789012:orders.fifo")
+    with pytest.raises(ConstructPropsError, match="a FIFO topic cannot be a destination"):
+        destined(stack, on_success=TopicRoute(fifo))
+
+
+def test_rejects_s3_on_success(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="an S3 bucket can only receive failures"):
+        destined(stack, on_success=BucketRoute())
+
+
+def test_rejects_on_failure_route_on_an_sqs_event_source(stack: cdk.Stack) -> None:
+    source = sqs.Queue(stack, "Source", enforce_ssl=True)
+    construct = destined(stack)
+    with pytest.raises(ConstructPropsError) as error:
+        construct.add_stream_source(source, on_failure=QueueRoute())
+    assert "redrive dead-letter queue" in problems_of(error)
+    assert "dead_letter_queue=sqs.DeadLetterQueue" in problems_of(error)
+
+
+def test_rejects_an_existing_function_with_function_props(stack: cdk.Stack) -> None:
+    function = user_function(stack, "Mine")
+    with pytest.raises(ConstructPropsError, match="not both"):
+        DestinedFunction(stack, "Destined", function=function, function_props=props())
+
+
+def test_rejects_neither_function_nor_props(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="give function="):
+        DestinedFunction(stack, "Destined")
+
+
+def test_rejects_async_options_inside_function_props(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"function_props.retry_attempts is set: set retry_attempts="):
+        destined(stack, function_props=props(retry_attempts=1))
+
+
+def test_rejects_existing_resource_with_props_on_a_route(stack: cdk.Stack) -> None:
+    queue = sqs.Queue(stack, "Q", enforce_ssl=True)
+    with pytest.raises(ConstructPropsError, match=r"either queue= .* or queue_props=, not both"):
+        destined(stack, on_failure=QueueRoute(queue, queue_props=sqs.QueueProps()))
+    bucket = s3.Bucket.from_bucket_name(stack, "B", "failures")
+    with pytest.raises(ConstructPropsError, match=r"either bucket= .* not both"):
+        destined(stack, "Two", on_failure=BucketRoute(bucket, bucket_props=s3.BucketProps()))
+
+
+def test_rejects_stream_failures_to_a_function_or_bus(stack: cdk.Stack) -> None:
+    stream = kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
+    construct = destined(stack)
+    with pytest.raises(ConstructPropsError, match="must be a QueueRoute, TopicRoute or BucketRoute"):
+        construct.add_stream_source(stream, on_failure=EventBusRoute())
+
+
+def test_rejects_stream_options_out_of_range(stack: cdk.Stack) -> None:
+    stream = kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
+    construct = destined(stack)
+    with pytest.raises(ConstructPropsError) as error:
+        construct.add_stream_source(
+            stream, options=StreamFailureOptions(retry_attempts=-2, max_record_age=cdk.Duration.days(8))
+        )
+    assert "retry_attempts must be -1 (forever) or 0..10000" in problems_of(error)
+    assert "max_record_age must be between 60 seconds and 7 days, got 192 h" in problems_of(error)
+
+
+def test_rejects_a_table_without_a_stream(stack: cdk.Stack) -> None:
+    table = dynamodb.Table.from_table_name(stack, "Table", "orders")
+    with pytest.raises(ConstructPropsError, match="the DynamoDB table has no stream"):
+        destined(stack).add_stream_source(table)
+
+
+def test_rejects_add_result_rule_without_an_event_bus_route(stack: cdk.Stack) -> None:
+    construct = destined(stack, on_success=QueueRoute())
+    with pytest.raises(ConstructPropsError, match=r"set on_success=EventBusRoute\(...\)"):
+        construct.add_result_rule("R", route=QueueRoute())
+
+
+def test_reports_every_problem_at_once(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError) as error:
+        destined(stack, retry_attempts=9, max_event_age=cdk.Duration.hours(8), on_success=BucketRoute())
+    assert len(error.value.problems) == 3
+    assert str(error.value).startswith("Test/Destined: invalid props:")
+
+
+def test_tokens_are_not_validated_at_synth(stack: cdk.Stack) -> None:
+    attempts = cdk.CfnParameter(stack, "Attempts", type="Number", default=1)
+    destined(stack, retry_attempts=attempts.value_as_number)
+    config = invoke_config(Template.from_stack(stack))
+    assert config["MaximumRetryAttempts"] == {"Ref": "Attempts"}

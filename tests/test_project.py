@@ -1,0 +1,61 @@
+"""Project rules that keep the library layered and the checks honest."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sqs as sqs
+
+import constructs_lib
+from tests.conftest import REPO_ROOT, new_app
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((REPO_ROOT / folder).rglob("*.py"))
+
+
+def test_lambda_src_never_imports_aws_cdk_or_the_library() -> None:
+    files = python_files("lambda_src")
+    assert files
+    for path in files:
+        assert not imported_modules(path) & {"aws_cdk", "constructs", "cdk_nag", "stacks", "app"}, path
+
+
+def test_constructs_lib_never_imports_stacks_or_app() -> None:
+    for path in python_files("constructs_lib"):
+        assert not imported_modules(path) & {"stacks", "app", "tests"}, path
+
+
+def test_public_api_resolves() -> None:
+    for name in constructs_lib.__all__:
+        assert getattr(constructs_lib, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = constructs_lib.Nope
+
+
+def test_cdk_nag_fails_synth_of_test_apps_on_a_finding(tmp_path: Path) -> None:
+    """The nag plugin really runs in test apps: an insecure queue fails synth."""
+    app = new_app(tmp_path / "cdk.out")
+    stack = cdk.Stack(app, "Insecure")
+    sqs.Queue(stack, "PlainQueue")
+    with pytest.raises(RuntimeError, match=r"AwsSolutions-SQS4"):
+        app.synth()
+
+
+def test_bundled_asset_names_are_checked() -> None:
+    with pytest.raises(ValueError, match="no bundled Lambda asset named 'nope'; available: destined_lambda"):
+        constructs_lib.asset_path("nope")
