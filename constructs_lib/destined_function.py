@@ -133,6 +133,9 @@ class DestinedFunction(Construct):
             function = made
         self.function: lambda_.IFunction = function
         self.max_event_age = max_event_age if max_event_age is not None else Duration.hours(6)
+        self._max_event_age_seconds: float | None = (
+            float(MAX_EVENT_AGE_SECONDS) if max_event_age is None else duration_seconds(max_event_age)
+        )
         self.retry_attempts = retry_attempts if retry_attempts is not None else MAX_ASYNC_RETRY_ATTEMPTS
 
         self.rules: list[events.Rule] = []
@@ -377,11 +380,10 @@ class DestinedFunction(Construct):
     # ------------------------------------------------------------------------------------------------ alarms
 
     def _create_alarms(self, props: AsyncAlarmProps) -> None:
-        age_threshold = props.event_age_threshold
-        if age_threshold is None:
-            seconds = duration_seconds(self.max_event_age) or float(MAX_EVENT_AGE_SECONDS)
-            age_threshold = Duration.seconds(seconds / 2)
-        age_ms = (duration_seconds(age_threshold) or 0.0) * 1000
+        if props.event_age_threshold is not None:
+            age_ms = (duration_seconds(props.event_age_threshold) or 0.0) * 1000
+        else:  # half the maximum event age, computed without another round trip to jsii
+            age_ms = (self._max_event_age_seconds or float(MAX_EVENT_AGE_SECONDS)) * 1000 / 2
         specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
             (
                 "AsyncEventsDropped",
