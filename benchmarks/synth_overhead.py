@@ -4,7 +4,10 @@ For each N in ``--sizes`` the script synthesizes, in one Stack:
 
 * library: N ``DestinedFunction``s (``on_success=EventBusRoute()``, ``on_failure=QueueRoute()``);
 * hand-written: per function the same resources with plain aws-cdk-lib (log group, role, function with X-Ray,
-  custom event bus, SSE-SQS TLS-only failure queue with its own DLQ, async invoke config, four alarms).
+  custom event bus, SSE-SQS TLS-only failure queue with its own DLQ, async invoke config, four alarms), and the
+  same cdk-nag acknowledgments the library attaches for this configuration (``Validations.of(role).acknowledge``:
+  the X-Ray ``AwsSolutions-IAM5[Resource::*]`` one on each function's role; EventBusRoute and QueueRoute add none),
+  since a hand-written stack that passes cdk-nag must carry them too.
 
 Each run is a fresh subprocess (so interpreter and jsii start-up are the same for both variants and reported
 apart); inside it only construct + ``app.synth()`` is timed with ``time.perf_counter``. Both variants import the
@@ -13,9 +16,13 @@ resource limit check (500) is turned off through context in both variants, since
 one Stack. The variants alternate order run by run to spread drift evenly; the median of the repetitions is
 reported.
 
-The two templates must have the same resource count per resource type; if they differ the script prints both and
-exits 1 (so the comparison stays honest when the library changes). The ratio target (library / hand-written <=
-1.05) is reported, not enforced: timing on a small machine is noisy.
+The two variants must make the same thing, or the script prints where they differ and exits 1 (so the comparison
+stays honest when the library changes): the same resource count per resource type, the same resource definitions
+(Metadata included), and the same construct metadata in the cloud assembly (``<stack>.metadata.json``: logical
+IDs, cdk-nag acknowledgments, ...; acknowledgments live there, on the construct they were made on, not in the
+template). Stack traces in that metadata (``aws:cdk:creationStack`` data, entries' ``trace``) are left out of the
+comparison: they record where the code ran, not what it made. The ratio target (library / hand-written <= 1.05) is
+reported, not enforced: timing on a small machine is noisy.
 
 Usage (from the repo root)::
 
@@ -71,7 +78,17 @@ IMPORTED_MODULES = (
     "constructs_lib.routes",
 )
 
-EXIT_COUNTS_DIFFER = 1
+# The cdk-nag acknowledgments the library attaches for this configuration (constructs_lib.secure_defaults
+# .secure_function), written out here as a hand-written stack would: rule id and reason, on the function's role.
+XRAY_ACK_ID = "AwsSolutions::AwsSolutions-IAM5[Resource::*]"
+XRAY_ACK_REASON = (
+    "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
+    "the function's X-Ray tracing needs them."
+)
+ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
+CREATION_STACK = "aws:cdk:creationStack"
+
+EXIT_VARIANTS_DIFFER = 1
 EXIT_WORKER_FAILED = 2
 
 
@@ -108,7 +125,7 @@ def build_library(stack: Stack, n: int) -> None:
 
 def build_hand(stack: Stack, n: int) -> None:
     """The same resources as ``build_library``, written with aws-cdk-lib only (same construct paths and ids)."""
-    from aws_cdk import Duration, RemovalPolicy
+    from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
     from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_events as events
     from aws_cdk import aws_iam as iam
@@ -143,6 +160,7 @@ def build_hand(stack: Stack, n: int) -> None:
             role=role,
         )
         log_group.grant_write(role)
+        Validations.of(role).acknowledge(Acknowledgment(id=XRAY_ACK_ID, reason=XRAY_ACK_REASON))
 
         bus = events.EventBus(scope, "OnSuccessBus")
         dead_letter_queue = sqs.Queue(
@@ -208,13 +226,28 @@ def build_hand(stack: Stack, n: int) -> None:
             )
 
 
-def _resources_digest(resources: dict[str, Any]) -> str:
-    """A digest of the template's resources without their Metadata (which the library uses for acknowledgments)."""
-    stripped = {
-        logical_id: {key: value for key, value in resource.items() if key != "Metadata"}
-        for logical_id, resource in resources.items()
-    }
-    return hashlib.sha256(json.dumps(stripped, sort_keys=True).encode()).hexdigest()
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def _comparable_metadata(entries: list[dict[str, Any]]) -> list[str]:
+    """One construct's metadata entries without stack traces, canonical and in a stable order."""
+    kept: list[str] = []
+    for entry in entries:
+        if entry.get("type") == CREATION_STACK:
+            continue
+        kept.append(json.dumps({key: value for key, value in entry.items() if key != "trace"}, sort_keys=True))
+    return sorted(kept)
+
+
+def _acknowledgment_count(metadata: dict[str, list[dict[str, Any]]]) -> int:
+    """How many cdk-nag acknowledgments (rule id on one construct) the construct metadata holds."""
+    return sum(
+        len(entry.get("data") or {})
+        for entries in metadata.values()
+        for entry in entries
+        if entry.get("type") == ACKNOWLEDGED_RULES
+    )
 
 
 def run_worker(variant: Variant, n: int) -> None:
@@ -235,10 +268,17 @@ def run_worker(variant: Variant, n: int) -> None:
             build_hand(stack, n)
         assembly = app.synth()
         t1 = time.perf_counter()
-        template = cast(dict[str, Any], assembly.get_stack_by_name(STACK_NAME).template)
+        artifact = assembly.get_stack_by_name(STACK_NAME)
+        template = cast(dict[str, Any], artifact.template)
+        metadata_file = artifact.manifest.additional_metadata_file
+        metadata = cast(
+            dict[str, list[dict[str, Any]]],
+            json.loads((Path(assembly.directory) / metadata_file).read_text()) if metadata_file else {},
+        )
 
     resources = cast(dict[str, dict[str, Any]], template.get("Resources", {}))
     counts = Counter(str(resource["Type"]) for resource in resources.values())
+    comparable = {path: _comparable_metadata(entries) for path, entries in metadata.items()}
     result = {
         "variant": variant,
         "n": n,
@@ -246,7 +286,9 @@ def run_worker(variant: Variant, n: int) -> None:
         "import_s": t_imported - t_import_start,
         "pre_import_s": t_import_start - _PROCESS_T0,
         "counts": dict(sorted(counts.items())),
-        "digest": _resources_digest(resources),
+        "acknowledgments": _acknowledgment_count(metadata),
+        "resource_digests": {logical_id: _digest(resource) for logical_id, resource in resources.items()},
+        "metadata_digests": {path: _digest(entries) for path, entries in comparable.items() if entries},
     }
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
@@ -266,7 +308,12 @@ class RunResult:
     import_s: float
     """The imports alone (aws_cdk, jsii kernel, constructs_lib), measured inside the subprocess."""
     counts: dict[str, int]
-    digest: str
+    acknowledgments: int
+    """cdk-nag acknowledgments in the construct metadata."""
+    resource_digests: dict[str, str]
+    """Per logical ID, a digest of the whole resource definition (Metadata included)."""
+    metadata_digests: dict[str, str]
+    """Per construct path, a digest of its construct metadata without stack traces."""
 
 
 def _worker_env() -> dict[str, str]:
@@ -299,12 +346,28 @@ def run_once(variant: Variant, n: int) -> RunResult:
         startup_s=wall - synth_s,
         import_s=float(data["import_s"]),
         counts={str(k): int(v) for k, v in data["counts"].items()},
-        digest=str(data["digest"]),
+        acknowledgments=int(data["acknowledgments"]),
+        resource_digests={str(k): str(v) for k, v in data["resource_digests"].items()},
+        metadata_digests={str(k): str(v) for k, v in data["metadata_digests"].items()},
     )
 
 
-def check_counts(n: int, hand: RunResult, library: RunResult) -> bool:
-    """Print both resource counts per type; True when they are the same."""
+def _differing_keys(hand: dict[str, str], library: dict[str, str]) -> list[str]:
+    return sorted(key for key in set(hand) | set(library) if hand.get(key) != library.get(key))
+
+
+def _report_differences(what: str, keys: list[str], hand: dict[str, str], library: dict[str, str]) -> None:
+    shown = 10
+    print(f"  {what} that differ ({len(keys)}):")
+    for key in keys[:shown]:
+        where = "both" if key in hand and key in library else ("hand-written only" if key in hand else "library only")
+        print(f"    {key}  ({where})")
+    if len(keys) > shown:
+        print(f"    ... and {len(keys) - shown} more")
+
+
+def check_same(n: int, hand: RunResult, library: RunResult) -> bool:
+    """Print both resource counts per type and whether definitions and metadata match; True when all match."""
     types = sorted(set(hand.counts) | set(library.counts))
     print(f"\nResource counts, N={n}:\n")
     print("| resource type | hand-written | library |")
@@ -314,9 +377,19 @@ def check_counts(n: int, hand: RunResult, library: RunResult) -> bool:
         mark = "" if h == lib else "  <-- differs"
         print(f"| {resource_type} | {h} | {lib} |{mark}")
     print(f"| **total** | {sum(hand.counts.values())} | {sum(library.counts.values())} |")
-    same_resources = "yes" if hand.digest == library.digest else "no"
-    print(f"\nResources identical apart from Metadata: {same_resources}")
-    return hand.counts == library.counts
+    mark = "" if hand.acknowledgments == library.acknowledgments else "  <-- differs"
+    print(f"| cdk-nag acknowledgments | {hand.acknowledgments} | {library.acknowledgments} |{mark}")
+
+    resource_keys = _differing_keys(hand.resource_digests, library.resource_digests)
+    metadata_keys = _differing_keys(hand.metadata_digests, library.metadata_digests)
+    print(f"\nResources identical, Metadata included: {'no' if resource_keys else 'yes'}")
+    if resource_keys:
+        _report_differences("logical IDs", resource_keys, hand.resource_digests, library.resource_digests)
+    same_metadata = "no" if metadata_keys else "yes"
+    print(f"Construct metadata identical (acknowledgments, logical IDs; no stack traces): {same_metadata}")
+    if metadata_keys:
+        _report_differences("construct paths", metadata_keys, hand.metadata_digests, library.metadata_digests)
+    return hand.counts == library.counts and not resource_keys and not metadata_keys
 
 
 def default_repeat(n: int) -> int:
@@ -359,13 +432,13 @@ def run_benchmark(sizes: list[int], repeat: int | None) -> int:
                     flush=True,
                 )
             if rep == 0:
-                if not check_counts(n, results["hand"][0], results["library"][0]):
+                if not check_same(n, results["hand"][0], results["library"][0]):
                     print(
-                        f"\nFAIL: the templates differ in resource counts at N={n}; "
-                        "update build_hand() to match DestinedFunction.",
+                        f"\nFAIL: the variants differ at N={n} (resource counts, definitions or construct "
+                        "metadata); update build_hand() to match DestinedFunction.",
                         file=sys.stderr,
                     )
-                    return EXIT_COUNTS_DIFFER
+                    return EXIT_VARIANTS_DIFFER
                 print()
         hand_median = _median([r.synth_s for r in results["hand"]])
         library_median = _median([r.synth_s for r in results["library"]])

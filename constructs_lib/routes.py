@@ -74,6 +74,21 @@ class Route(ABC):
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:  # noqa: B027 - optional hook
         """Add a problem for anything AWS would refuse. ``where`` names the prop, e.g. ``on_failure``."""
 
+    def _bring_or_make(self, problems: Problems, where: str, arg: str, existing: object, props: object) -> None:
+        """Bring your own (``arg=``) or let us make it (``arg_props=``), never both."""
+        if existing is not None and props is not None:
+            noun = arg.replace("event_", "")
+            problems.add(
+                f"{where}: give {type(self).__name__} either {arg}= (an existing {noun}) or {arg}_props=, not both"
+            )
+
+    @staticmethod
+    def _not_fifo(problems: Problems, where: str, noun: str, fifo: object) -> None:
+        if fifo is True:
+            problems.add(
+                f"{where}: a FIFO {noun} cannot be a destination (AWS refuses it at deploy); use a standard {noun}"
+            )
+
     @abstractmethod
     def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         """Resolve to concrete resources, making them in ``scope`` under ``construct_id`` when needed."""
@@ -116,13 +131,9 @@ class QueueRoute(Route):
         self.queue_props = queue_props
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
-        if self.queue is not None and self.queue_props is not None:
-            problems.add(f"{where}: give QueueRoute either queue= (an existing queue) or queue_props=, not both")
+        self._bring_or_make(problems, where, "queue", self.queue, self.queue_props)
         fifo = self.queue.fifo if self.queue is not None else struct_values(self.queue_props).get("fifo")
-        if fifo is True:
-            problems.add(
-                f"{where}: a FIFO queue cannot be a destination (AWS refuses it at deploy); use a standard queue"
-            )
+        self._not_fifo(problems, where, "queue", fifo)
 
     def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.queue is not None:
@@ -149,13 +160,9 @@ class TopicRoute(Route):
         self.topic_props = topic_props
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
-        if self.topic is not None and self.topic_props is not None:
-            problems.add(f"{where}: give TopicRoute either topic= (an existing topic) or topic_props=, not both")
+        self._bring_or_make(problems, where, "topic", self.topic, self.topic_props)
         fifo = self.topic.fifo if self.topic is not None else struct_values(self.topic_props).get("fifo")
-        if fifo is True:
-            problems.add(
-                f"{where}: a FIFO topic cannot be a destination (AWS refuses it at deploy); use a standard topic"
-            )
+        self._not_fifo(problems, where, "topic", fifo)
 
     def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.topic is not None:
@@ -192,10 +199,7 @@ class EventBusRoute(Route):
         return route
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
-        if self.event_bus is not None and self.event_bus_props is not None:
-            problems.add(
-                f"{where}: give EventBusRoute either event_bus= (an existing bus) or event_bus_props=, not both"
-            )
+        self._bring_or_make(problems, where, "event_bus", self.event_bus, self.event_bus_props)
 
     def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.event_bus is not None:
@@ -223,8 +227,7 @@ class BucketRoute(Route):
         self.bucket_props = bucket_props
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
-        if self.bucket is not None and self.bucket_props is not None:
-            problems.add(f"{where}: give BucketRoute either bucket= (an existing bucket) or bucket_props=, not both")
+        self._bring_or_make(problems, where, "bucket", self.bucket, self.bucket_props)
         if side is RouteSide.SUCCESS:
             problems.add(
                 f"{where}: an S3 bucket can only receive failures (AWS has no S3 on-success destination); "
@@ -288,9 +291,17 @@ def acknowledge_destination_grants(function: lambda_.IFunction, bound: BoundRout
         )
 
 
+def _grant_write_failure_records(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
+    """What Lambda needs to write failure records into a bucket, and nothing more."""
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:PutObject"], resource_arns=[bucket.arn_for_objects("*")])
+    iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"], resource_arns=[bucket.bucket_arn])
+    if bucket.encryption_key is not None:
+        bucket.encryption_key.grant_encrypt(grantee)
+
+
 @jsii.implements(lambda_.IDestination)
 class S3FailureDestination:
-    """An S3 bucket as an on-failure destination, granting only what Lambda needs to write the record.
+    """An S3 bucket as the on-failure destination of asynchronous invocation, least privilege.
 
     aws-cdk-lib's ``S3Destination`` grants read and write on the whole bucket; Lambda needs ``s3:PutObject`` on
     the objects and ``s3:ListBucket`` on the bucket (plus the bucket key, if it has one).
@@ -302,13 +313,23 @@ class S3FailureDestination:
     def bind(
         self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType | None = None
     ) -> lambda_.DestinationConfig:
-        iam.Grant.add_to_principal(
-            grantee=fn, actions=["s3:PutObject"], resource_arns=[self.bucket.arn_for_objects("*")]
-        )
-        iam.Grant.add_to_principal(grantee=fn, actions=["s3:ListBucket"], resource_arns=[self.bucket.bucket_arn])
-        if self.bucket.encryption_key is not None:
-            self.bucket.encryption_key.grant_encrypt(fn)
+        _grant_write_failure_records(self.bucket, fn)
         return lambda_.DestinationConfig(destination=self.bucket.bucket_arn)
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class S3StreamFailureDestination:
+    """An S3 bucket as the on-failure destination of a stream event source, least privilege (aws-cdk-lib's
+    ``S3OnFailureDestination`` grants read and write on the whole bucket)."""
+
+    def __init__(self, bucket: s3.IBucket) -> None:
+        self.bucket = bucket
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        _grant_write_failure_records(self.bucket, target_handler)
+        return lambda_.DlqDestinationConfig(destination=self.bucket.bucket_arn)
 
 
 def lambda_destination(bound: BoundRoute) -> lambda_.IDestination:
@@ -336,7 +357,7 @@ def stream_failure_destination(bound: BoundRoute) -> lambda_.IEventSourceDlq:
     if bound.topic is not None:
         return event_sources.SnsDlq(bound.topic)
     if bound.bucket is not None:
-        return event_sources.S3OnFailureDestination(bound.bucket)
+        return S3StreamFailureDestination(bound.bucket)
     raise ValueError(
         f"a stream event source can send failures to an SQS queue, an SNS topic or an S3 bucket, "
         f"not to a {bound.route.kind}"

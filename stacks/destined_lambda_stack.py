@@ -32,31 +32,24 @@ class DestinedLambdaStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         code = bundled_code("destined_lambda")
 
+        def function_props(handler: str, description: str) -> lambda_.FunctionProps:
+            return lambda_.FunctionProps(
+                runtime=RUNTIME, handler=handler, code=code, timeout=Duration.seconds(10), description=description
+            )
+
         self.orders_topic = secure_topic(self, "OrdersTopic")
 
         self.consumer = DestinedFunction(
             self,
             "Consumer",
-            function_props=lambda_.FunctionProps(
-                runtime=RUNTIME,
-                handler="consumer.handler",
-                code=code,
-                timeout=Duration.seconds(10),
-                description="Fulfils accepted orders",
-            ),
+            function_props=function_props("consumer.handler", "Fulfils accepted orders"),
             on_failure=QueueRoute(),
         )
 
         self.worker = DestinedFunction(
             self,
             "Worker",
-            function_props=lambda_.FunctionProps(
-                runtime=RUNTIME,
-                handler="worker.handler",
-                code=code,
-                timeout=Duration.seconds(10),
-                description="Decides orders; results go through Lambda Destinations",
-            ),
+            function_props=function_props("worker.handler", "Decides orders; results go through Lambda Destinations"),
             on_success=EventBusRoute(),
             on_failure=QueueRoute(),
             retry_attempts=2,

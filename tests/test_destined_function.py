@@ -603,3 +603,17 @@ def test_tokens_are_not_validated_at_synth(stack: cdk.Stack) -> None:
     destined(stack, retry_attempts=attempts.value_as_number)
     config = invoke_config(Template.from_stack(stack))
     assert config["MaximumRetryAttempts"] == {"Ref": "Attempts"}
+
+
+def test_kinesis_source_sends_failed_batches_to_a_bucket(stack: cdk.Stack) -> None:
+    stream = kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
+    construct = destined(stack)
+    construct.add_stream_source(stream, on_failure=BucketRoute())
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "DestinationConfig": {
+                "OnFailure": {"Destination": {"Fn::GetAtt": [Match.string_like_regexp("OnFailureBucket"), "Arn"]}}
+            }
+        },
+    )
