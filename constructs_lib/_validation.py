@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, Token
+from constructs import Construct
 
 
 class ConstructPropsError(ValueError):
@@ -30,13 +31,16 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self._items)
 
-    def raise_if_any(self, construct_path: str) -> None:
+    def raise_if_any(self, construct: Construct) -> None:
+        """Raise ConstructPropsError for ``construct`` (its path names it) if any problem was found."""
         if self._items:
-            raise ConstructPropsError(construct_path, self._items)
+            raise ConstructPropsError(construct.node.path, self._items)
 
 
 def is_unresolved(value: object) -> bool:
     """True for CDK tokens, whose value is only known at deploy time (never validated at synth)."""
+    if isinstance(value, int) or value is None:  # Python ints are never tokens (number tokens are floats)
+        return False
     return Token.is_unresolved(value)
 
 

@@ -67,7 +67,8 @@ class AsyncAlarmProps:
     """DestinationDeliveryFailures (Sum per period) at or above this."""
     failure_queue_depth_threshold: float = 1
     """Visible messages on an on-failure queue (Maximum per period) at or above this."""
-    period: Duration = field(default_factory=lambda: Duration.minutes(5))
+    period: Duration | None = None
+    """The period of every alarm's metric. :default: 5 minutes."""
     evaluation_periods: int = 1
     actions: Sequence[cloudwatch.IAlarmAction] = ()
     """Actions on ALARM for every alarm, e.g. ``cloudwatch_actions.SnsAction(topic)``."""
@@ -198,7 +199,7 @@ class DestinedFunction(Construct):
         if on_success is not None:
             on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
         on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
-        problems.raise_if_any(self.node.path)
+        problems.raise_if_any(self)
 
     # ------------------------------------------------------------------------------------------------ wiring
 
@@ -276,7 +277,7 @@ class DestinedFunction(Construct):
                 f"this DestinedFunction (got {side}={got})"
             )
         route.validate(RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, problems, where=f"route of {rule_id}")
-        problems.raise_if_any(self.node.path)
+        problems.raise_if_any(self)
         assert bound is not None
         assert bound.event_bus is not None
         target_bound = route.bind(self, f"{rule_id}Target")
@@ -323,7 +324,7 @@ class DestinedFunction(Construct):
                     "redrive dead-letter queue. Set dead_letter_queue=sqs.DeadLetterQueue(...) on the source queue "
                     "and drop on_failure"
                 )
-            problems.raise_if_any(self.node.path)
+            problems.raise_if_any(self)
             queue_source = event_sources.SqsEventSource(
                 source,  # type: ignore[arg-type]
                 batch_size=opts.batch_size,
@@ -355,7 +356,7 @@ class DestinedFunction(Construct):
                 "the DynamoDB table has no stream: make it with stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES "
                 "(or import it with table_stream_arn=)"
             )
-        problems.raise_if_any(self.node.path)
+        problems.raise_if_any(self)
 
         bound = failure.bind(self, f"StreamSource{index}OnFailure")
         acknowledge_destination_grants(self.function, bound)
@@ -380,6 +381,8 @@ class DestinedFunction(Construct):
     # ------------------------------------------------------------------------------------------------ alarms
 
     def _create_alarms(self, props: AsyncAlarmProps) -> None:
+        path = self.node.path
+        period: dict[str, Any] = {"period": props.period} if props.period is not None else {}
         if props.event_age_threshold is not None:
             age_ms = (duration_seconds(props.event_age_threshold) or 0.0) * 1000
         else:  # half the maximum event age, computed without another round trip to jsii
@@ -387,19 +390,19 @@ class DestinedFunction(Construct):
         specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
             (
                 "AsyncEventsDropped",
-                self.metric_async_events_dropped(period=props.period),
+                self.metric_async_events_dropped(**period),
                 props.events_dropped_threshold,
                 "asynchronous events were dropped without reaching a destination",
             ),
             (
                 "AsyncEventAge",
-                self.metric_async_event_age(period=props.period),
+                self.metric_async_event_age(**period),
                 age_ms,
                 "events wait too long before they run (throttling or errors): they may expire",
             ),
             (
                 "DestinationDeliveryFailures",
-                self.metric_destination_delivery_failures(period=props.period),
+                self.metric_destination_delivery_failures(**period),
                 props.delivery_failures_threshold,
                 "results could not be delivered to their destination (permissions, quota or a deleted target)",
             ),
@@ -409,7 +412,7 @@ class DestinedFunction(Construct):
                 (
                     "FailureQueueMessages",
                     self.failure_route.queue.metric_approximate_number_of_messages_visible(
-                        period=props.period, statistic="Maximum"
+                        statistic="Maximum", **period
                     ),
                     props.failure_queue_depth_threshold,
                     "failed invocations are waiting in the on-failure queue",
@@ -424,7 +427,7 @@ class DestinedFunction(Construct):
                 evaluation_periods=props.evaluation_periods,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{self.node.path}: {why}",
+                alarm_description=f"{path}: {why}",
             )
             for action in props.actions:
                 alarm.add_alarm_action(action)

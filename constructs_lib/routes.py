@@ -261,6 +261,8 @@ def acknowledge_destination_grants(function: lambda_.IFunction, bound: BoundRout
 
     Each acknowledgment names the exact finding (resource or action) and why it is as narrow as AWS allows.
     """
+    if bound.function is None and bound.bucket is None and bound.topic is None:
+        return  # queues and buses: aws-cdk-lib's grants carry no wildcard
     role = function.role
     if not isinstance(role, iam.Role):
         return  # an imported role: its policies are not in this template
