@@ -140,6 +140,7 @@ class DestinedFunction(Construct):
         self.retry_attempts = retry_attempts if retry_attempts is not None else MAX_ASYNC_RETRY_ATTEMPTS
 
         self.rules: list[events.Rule] = []
+        self._stream_source_count = 0
         self.rule_dead_letter_queues: list[sqs.IQueue] = []
         self.success_route: BoundRoute | None = None
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
@@ -316,7 +317,6 @@ class DestinedFunction(Construct):
         opts = options or StreamFailureOptions()
         problems = Problems()
         is_queue = hasattr(source, "queue_arn")
-        index = len(self.node.children)
         if is_queue:
             if on_failure is not None:
                 problems.add(
@@ -358,7 +358,8 @@ class DestinedFunction(Construct):
             )
         problems.raise_if_any(self)
 
-        bound = failure.bind(self, f"StreamSource{index}OnFailure")
+        self._stream_source_count += 1  # construct IDs follow the order of add_stream_source calls
+        bound = failure.bind(self, f"StreamSource{self._stream_source_count}OnFailure")
         acknowledge_destination_grants(self.function, bound)
         common: dict[str, Any] = {
             "starting_position": opts.starting_position,

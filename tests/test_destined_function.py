@@ -617,3 +617,18 @@ def test_kinesis_source_sends_failed_batches_to_a_bucket(stack: cdk.Stack) -> No
             }
         },
     )
+
+
+def test_each_stream_source_gets_its_own_failure_queue(stack: cdk.Stack) -> None:
+    construct = destined(stack)
+    for name in ("One", "Two"):
+        construct.add_stream_source(kinesis.Stream(stack, name, encryption=kinesis.StreamEncryption.MANAGED))
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::Lambda::EventSourceMapping", 2)
+    destinations = {
+        str(m["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+        for m in template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    }
+    assert len(destinations) == 2
+    assert any("StreamSource1OnFailure" in d for d in destinations)
+    assert any("StreamSource2OnFailure" in d for d in destinations)
