@@ -46,10 +46,9 @@ def is_unresolved(value: object) -> bool:
 
 def duration_seconds(value: Duration) -> float | None:
     """The duration in seconds, or None when it is a token."""
-    try:
-        return float(value.to_seconds())
-    except Exception:  # a token duration cannot be converted at synth
+    if value.is_unresolved():  # to_seconds() of a token returns its encoded number, not a duration
         return None
+    return float(value.to_seconds())
 
 
 def describe_duration(seconds: float) -> str:

@@ -31,6 +31,7 @@ from constructs_lib.records import Condition
 from constructs_lib.routes import (
     STREAM_FAILURE_KINDS,
     BoundRoute,
+    BucketRoute,
     EventBusRoute,
     FunctionRoute,
     QueueRoute,
@@ -125,6 +126,7 @@ class DestinedFunction(Construct):
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
         alarm_props = alarms or AsyncAlarmProps()
+        self._alarm_props = alarm_props
         self._validate(function, function_props, on_success, on_failure, retry_attempts, max_event_age)
 
         self.log_group: logs.ILogGroup | None = None
@@ -141,6 +143,7 @@ class DestinedFunction(Construct):
 
         self.rules: list[events.Rule] = []
         self._stream_source_count = 0
+        self.stream_failure_routes: list[BoundRoute] = []
         self.rule_dead_letter_queues: list[sqs.IQueue] = []
         self.success_route: BoundRoute | None = None
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
@@ -174,6 +177,13 @@ class DestinedFunction(Construct):
             problems.add("give either function= (an existing function) or function_props= (to make one), not both")
         if function is None and function_props is None:
             problems.add("give function= (an existing function) or function_props= (to make one)")
+        if function is not None and function.role is None:
+            problems.add(
+                "the function has no execution role in this app (imported with from_function_arn?), so the "
+                "permissions to reach its destinations cannot be granted: import it with "
+                "lambda_.Function.from_function_attributes(..., role=iam.Role.from_role_arn(...), "
+                "same_environment=True)"
+            )
         given = struct_values(function_props)
         for option in ASYNC_OPTIONS:
             if given.get(option) is not None:
@@ -246,7 +256,7 @@ class DestinedFunction(Construct):
         rule_id: str,
         *,
         route: Route,
-        conditions: Sequence[Condition] = (Condition.SUCCESS,),
+        conditions: Sequence[Condition] | None = None,
         error_types: Sequence[str] | None = None,
         response: Mapping[str, Any] | None = None,
         message: events.RuleTargetInput | None = None,
@@ -258,12 +268,20 @@ class DestinedFunction(Construct):
         The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
         retry policy (8 attempts, 4 hours unless given).
 
+        :param conditions: which records. :default: - Success, or both failure conditions when ``error_types`` is set.
         :param response: fields of ``responsePayload`` to match (see ``destination_event_pattern``).
-        :param message: what the target receives. :default: - the whole event (``detail`` is the record).
+        :param message: what the target receives. :default: - the whole event (``detail`` is the record); only
+            ``responsePayload`` for a ``FunctionRoute(..., response_only=True)``.
         """
+        problems = Problems()
+        if conditions is None:
+            conditions = (
+                [Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED] if error_types else [Condition.SUCCESS]
+            )
+        elif not conditions:
+            problems.add(f"add_result_rule({rule_id!r}): conditions is empty; leave it out or name at least one")
         wants_success = Condition.SUCCESS in conditions
         wants_failure = bool(error_types) or any(c.is_failure for c in conditions)
-        problems = Problems()
         if wants_success and wants_failure:
             problems.add(
                 f"add_result_rule({rule_id!r}): success and failure records go to different routes; "
@@ -278,6 +296,18 @@ class DestinedFunction(Construct):
                 f"this DestinedFunction (got {side}={got})"
             )
         route.validate(RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, problems, where=f"route of {rule_id}")
+        if isinstance(route, BucketRoute):
+            problems.add(
+                f"add_result_rule({rule_id!r}): an EventBridge rule cannot target an S3 bucket; route to a queue, "
+                "topic, function or bus"
+            )
+        if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
+            problems.add(
+                f"add_result_rule({rule_id!r}): an event bus target forwards events unchanged and takes no "
+                "message, retry_attempts or max_event_age (EventBridge retries it itself); drop them"
+            )
+        if message is None and isinstance(route, FunctionRoute) and route.response_only:
+            message = events.RuleTargetInput.from_event_path("$.detail.responsePayload")
         problems.raise_if_any(self)
         assert bound is not None
         assert bound.event_bus is not None
@@ -359,8 +389,20 @@ class DestinedFunction(Construct):
         problems.raise_if_any(self)
 
         self._stream_source_count += 1  # construct IDs follow the order of add_stream_source calls
-        bound = failure.bind(self, f"StreamSource{self._stream_source_count}OnFailure")
+        name = f"StreamSource{self._stream_source_count}"
+        bound = failure.bind(self, f"{name}OnFailure")
         acknowledge_destination_grants(self.function, bound)
+        self.stream_failure_routes.append(bound)
+        if self._alarm_props.enabled and bound.queue is not None:
+            period: dict[str, Any] = {"period": self._alarm_props.period} if self._alarm_props.period else {}
+            self._add_alarm(
+                self._alarm_props,
+                self.node.path,
+                f"{name}FailureQueueMessages",
+                bound.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", **period),
+                self._alarm_props.failure_queue_depth_threshold,
+                "failed stream batches are waiting in the on-failure queue",
+            )
         common: dict[str, Any] = {
             "starting_position": opts.starting_position,
             "batch_size": opts.batch_size,
@@ -385,7 +427,12 @@ class DestinedFunction(Construct):
         path = self.node.path
         period: dict[str, Any] = {"period": props.period} if props.period is not None else {}
         if props.event_age_threshold is not None:
-            age_ms = (duration_seconds(props.event_age_threshold) or 0.0) * 1000
+            threshold_seconds = duration_seconds(props.event_age_threshold)
+            if threshold_seconds is None:
+                raise ConstructPropsError(
+                    self.node.path, ["alarms.event_age_threshold must be a concrete duration, not a token"]
+                )
+            age_ms = threshold_seconds * 1000
         else:  # half the maximum event age, computed without another round trip to jsii
             age_ms = (self._max_event_age_seconds or float(MAX_EVENT_AGE_SECONDS)) * 1000 / 2
         specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
@@ -420,19 +467,24 @@ class DestinedFunction(Construct):
                 )
             )
         for name, metric, threshold, why in specs:
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{name}Alarm",
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=props.evaluation_periods,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{path}: {why}",
-            )
-            for action in props.actions:
-                alarm.add_alarm_action(action)
-            self.alarms[name] = alarm
+            self._add_alarm(props, path, name, metric, threshold, why)
+
+    def _add_alarm(  # noqa: PLR0917 - private
+        self, props: AsyncAlarmProps, path: str, name: str, metric: cloudwatch.IMetric, threshold: float, why: str
+    ) -> None:
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{name}Alarm",
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=props.evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{path}: {why}",
+        )
+        for action in props.actions:
+            alarm.add_alarm_action(action)
+        self.alarms[name] = alarm
 
     # ------------------------------------------------------------------------------------------------ metrics
 

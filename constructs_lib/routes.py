@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import jsii
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -65,6 +65,14 @@ class BoundRoute:
     """The resources we made for this route (empty when the user brought their own)."""
 
 
+def _fifo_by_props(props: object | None, name_key: str) -> bool:
+    """FIFO asked for by ``fifo=True`` or by a name ending in ``.fifo``."""
+    values = struct_values(props)
+    name = values.get(name_key)
+    by_name = isinstance(name, str) and not Token.is_unresolved(name) and name.endswith(".fifo")
+    return values.get("fifo") is True or by_name
+
+
 class Route(ABC):
     """Where a result goes. Build one with a subclass: FunctionRoute, QueueRoute, TopicRoute, EventBusRoute,
     BucketRoute."""
@@ -89,9 +97,29 @@ class Route(ABC):
                 f"{where}: a FIFO {noun} cannot be a destination (AWS refuses it at deploy); use a standard {noun}"
             )
 
-    @abstractmethod
     def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
-        """Resolve to concrete resources, making them in ``scope`` under ``construct_id`` when needed."""
+        """Resolve to concrete resources, making them in ``scope`` under ``construct_id`` when needed.
+
+        A route object makes its resources once per stack: the same ``QueueRoute()`` given for two results (or to
+        two constructs of one stack) is one queue.
+        """
+        stack = Stack.of(scope)
+        for bound_stack, bound in self._bindings:
+            if bound_stack is stack:
+                return bound
+        bound = self._bind(scope, construct_id)
+        self._bindings.append((stack, bound))
+        return bound
+
+    @abstractmethod
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute: ...
+
+    @property
+    def _bindings(self) -> list[tuple[Stack, BoundRoute]]:
+        bindings: list[tuple[Stack, BoundRoute]] | None = self.__dict__.get("_route_bindings")
+        if bindings is None:
+            bindings = self.__dict__["_route_bindings"] = []
+        return bindings
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -111,7 +139,7 @@ class FunctionRoute(Route):
         self.function = function
         self.response_only = response_only
 
-    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         return BoundRoute(route=self, function=self.function)
 
 
@@ -132,10 +160,10 @@ class QueueRoute(Route):
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
         self._bring_or_make(problems, where, "queue", self.queue, self.queue_props)
-        fifo = self.queue.fifo if self.queue is not None else struct_values(self.queue_props).get("fifo")
+        fifo = self.queue.fifo if self.queue is not None else _fifo_by_props(self.queue_props, "queue_name")
         self._not_fifo(problems, where, "queue", fifo)
 
-    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.queue is not None:
             return BoundRoute(route=self, queue=self.queue)
         queue, dlq = secure_queue(scope, f"{construct_id}Queue", queue_props=self.queue_props)
@@ -161,10 +189,10 @@ class TopicRoute(Route):
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
         self._bring_or_make(problems, where, "topic", self.topic, self.topic_props)
-        fifo = self.topic.fifo if self.topic is not None else struct_values(self.topic_props).get("fifo")
+        fifo = self.topic.fifo if self.topic is not None else _fifo_by_props(self.topic_props, "topic_name")
         self._not_fifo(problems, where, "topic", fifo)
 
-    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.topic is not None:
             return BoundRoute(route=self, topic=self.topic)
         topic = secure_topic(scope, f"{construct_id}Topic", topic_props=self.topic_props)
@@ -201,7 +229,7 @@ class EventBusRoute(Route):
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
         self._bring_or_make(problems, where, "event_bus", self.event_bus, self.event_bus_props)
 
-    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.event_bus is not None:
             return BoundRoute(route=self, event_bus=self.event_bus)
         if self._default:
@@ -234,7 +262,7 @@ class BucketRoute(Route):
                 "route successes to a FunctionRoute, QueueRoute, TopicRoute or EventBusRoute"
             )
 
-    def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.bucket is not None:
             return BoundRoute(route=self, bucket=self.bucket)
         bucket = secure_bucket(scope, f"{construct_id}Bucket", bucket_props=self.bucket_props)
@@ -366,6 +394,29 @@ def stream_failure_destination(bound: BoundRoute) -> lambda_.IEventSourceDlq:
     )
 
 
+def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
+    """EventBridge publishes to a KMS-encrypted topic only if the key policy lets it (from this account only)."""
+    key = topic.master_key
+    if key is None:
+        return
+    if isinstance(key, kms.Key):
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToPublishToTheEncryptedTopic",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(key).account}},
+            )
+        )
+        return
+    Annotations.of(scope).add_warning_v2(
+        "constructs-lib:topic-key-policy",
+        "The topic's KMS key is imported: add a key policy statement that lets events.amazonaws.com use "
+        "kms:Decrypt and kms:GenerateDataKey*, or EventBridge cannot deliver to the topic.",
+    )
+
+
 def rule_target(
     scope: Construct,
     construct_id: str,
@@ -408,9 +459,7 @@ def rule_target(
             dead_letter_queue,
         )
     if bound.topic is not None:
-        key = bound.topic.master_key
-        if isinstance(key, kms.Key):
-            key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        _let_eventbridge_use_topic_key(scope, bound.topic)
         return (
             targets.SnsTopic(
                 bound.topic,

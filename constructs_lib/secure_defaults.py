@@ -21,6 +21,8 @@ from constructs import Construct
 
 DLQ_MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION = Duration.days(14)
+QUEUE_RETENTION = Duration.days(7)
+"""Shorter than the DLQ's: a message keeps its first enqueue time when it moves to a DLQ."""
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
@@ -57,7 +59,7 @@ def secure_queue(
     dead_letter_queue: sqs.Queue | None = None
     defaults: dict[str, Any] = {
         "encryption": sqs.QueueEncryption.SQS_MANAGED,
-        "retention_period": DLQ_RETENTION,
+        "retention_period": DLQ_RETENTION if dead_letter_for is not None else QUEUE_RETENTION,
     }
     if dead_letter_for is None and "dead_letter_queue" not in user:
         dead_letter_queue = sqs.Queue(
@@ -175,13 +177,38 @@ def secure_function(
     merged = {**defaults, **user}
     function = lambda_.Function(scope, construct_id, **merged)
     if role is not None:
-        if log_group is not None:
-            log_group.grant_write(role)
-        if merged.get("tracing") in (lambda_.Tracing.ACTIVE, lambda_.Tracing.PASS_THROUGH):
-            acknowledge(
-                role,
-                "AwsSolutions-IAM5[Resource::*]",
-                "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
-                "the function's X-Ray tracing needs them.",
-            )
+        _grant_made_role(role, merged)
     return function, log_group
+
+
+# What AWSLambdaVPCAccessExecutionRole grants, inline: aws-cdk-lib attaches it only to roles it makes itself.
+VPC_ACCESS_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+def _grant_made_role(role: iam.Role, merged: dict[str, Any]) -> None:
+    """Give the role we made what the function's own props need, and nothing else."""
+    log_group = merged["log_group"]  # ours or the user's: the function writes there either way
+    grant_write = getattr(log_group, "grant_write", None)
+    if grant_write is not None:
+        grant_write(role)
+    wildcard_reasons: list[str] = []
+    if merged.get("tracing") in (lambda_.Tracing.ACTIVE, lambda_.Tracing.PASS_THROUGH):
+        wildcard_reasons.append(
+            "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
+            "the function's X-Ray tracing needs them"
+        )
+    if merged.get("vpc") is not None:
+        role.add_to_policy(iam.PolicyStatement(actions=VPC_ACCESS_ACTIONS, resources=["*"]))
+        wildcard_reasons.append(
+            "Lambda creates and deletes the function's network interfaces in the VPC (the actions of "
+            "AWSLambdaVPCAccessExecutionRole, inline); ec2:Describe* and CreateNetworkInterface take no resource ARN"
+        )
+    if wildcard_reasons:
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "; ".join(wildcard_reasons) + ".")
