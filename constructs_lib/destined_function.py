@@ -54,16 +54,14 @@ MAX_STREAM_RETRY_ATTEMPTS = 10_000
 
 @dataclass(frozen=True)
 class AsyncAlarmProps:
-    """Alarms of a DestinedFunction. All on by default; each threshold tunable; ``enabled=False`` turns all off.
-
-    :param event_age_threshold: alarm when the oldest event waits longer than this.
-        :default: half the function's maximum event age, so you hear of a backlog before events expire.
-    """
+    """Alarms of a DestinedFunction. All on by default; each threshold tunable; ``enabled=False`` turns all off."""
 
     enabled: bool = True
     events_dropped_threshold: float = 1
     """AsyncEventsDropped (Sum per period) at or above this."""
     event_age_threshold: Duration | None = None
+    """AsyncEventAge (Maximum) at or above this. :default: half the maximum event age, so you hear of a backlog
+    before events expire."""
     delivery_failures_threshold: float = 1
     """DestinationDeliveryFailures (Sum per period) at or above this."""
     failure_queue_depth_threshold: float = 1
@@ -71,6 +69,7 @@ class AsyncAlarmProps:
     period: Duration | None = None
     """The period of every alarm's metric. :default: 5 minutes."""
     evaluation_periods: int = 1
+    """Periods that must breach before ALARM. :default: 1."""
     actions: Sequence[cloudwatch.IAlarmAction] = ()
     """Actions on ALARM for every alarm, e.g. ``cloudwatch_actions.SnsAction(topic)``."""
 

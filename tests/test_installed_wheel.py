@@ -7,6 +7,7 @@ through a ``.pth`` file, so nothing is downloaded except the build backend (buil
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -104,6 +105,19 @@ def test_wheel_ships_package_and_handler_code(wheel: Path) -> None:
     assert WHEEL_WORKER in names, names
     assert WHEEL_CONSTRUCT in names, names
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")], names
+
+
+def test_wheel_declares_its_pinned_dependencies(wheel: Path) -> None:
+    """The dependencies pip would install with the wheel are the pinned ones the tests run against."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(metadata_name).decode()
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert "aws-cdk-lib==2.275.0" in requires, requires
+    assert "constructs==10.8.1" in requires, requires
+    assert any(r.startswith("cdk-nag==3.0.2") and "extra == 'nag'" in r for r in requires), requires
+    for name, pinned in (("aws-cdk-lib", "2.275.0"), ("constructs", "10.8.1")):
+        assert importlib.metadata.version(name) == pinned
 
 
 def test_installed_wheel_synthesizes_in_another_app(wheel: Path, tmp_path: Path) -> None:
