@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from constructs_lib.assets import asset_path, bundled_code
     from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
     from constructs_lib.event_patterns import destination_event_pattern
+    from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         RouteSide,
         TopicRoute,
     )
+    from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
 
 _LAZY: dict[str, str] = {
     "ConstructPropsError": "constructs_lib._validation",
@@ -43,6 +45,15 @@ _LAZY: dict[str, str] = {
     "DestinedFunction": "constructs_lib.destined_function",
     "StreamFailureOptions": "constructs_lib.destined_function",
     "destination_event_pattern": "constructs_lib.event_patterns",
+    "FunctionWorkflow": "constructs_lib.function_workflow",
+    "StartMode": "constructs_lib.function_workflow",
+    "WorkflowAlarmProps": "constructs_lib.function_workflow",
+    "Choice": "constructs_lib.workflow_steps",
+    "ForEach": "constructs_lib.workflow_steps",
+    "Invoke": "constructs_lib.workflow_steps",
+    "Parallel": "constructs_lib.workflow_steps",
+    "RetryRule": "constructs_lib.workflow_steps",
+    "Step": "constructs_lib.workflow_steps",
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
@@ -57,20 +68,29 @@ __all__ = [
     "AsyncAlarmProps",
     "BoundRoute",
     "BucketRoute",
+    "Choice",
     "Condition",
     "ConstructPropsError",
     "DestinedFunction",
     "EventBusRoute",
     "ExecutionRecord",
+    "ForEach",
     "FunctionRoute",
+    "FunctionWorkflow",
+    "Invoke",
+    "Parallel",
     "QueueRoute",
     "RecordFormatError",
     "RequestContext",
     "ResponseContext",
+    "RetryRule",
     "Route",
     "RouteSide",
+    "StartMode",
+    "Step",
     "StreamFailureOptions",
     "TopicRoute",
+    "WorkflowAlarmProps",
     "asset_path",
     "bundled_code",
     "destination_event_pattern",

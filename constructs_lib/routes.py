@@ -26,6 +26,8 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._validation import Problems
@@ -285,31 +287,40 @@ def _nag_resource_ref(scope: Construct, arn: str) -> str | None:
 
 
 def acknowledge_destination_grants(function: lambda_.IFunction, bound: BoundRoute) -> None:
-    """Acknowledge, on the function's role, the wildcards that aws-cdk-lib's destination grants carry.
-
-    Each acknowledgment names the exact finding (resource or action) and why it is as narrow as AWS allows.
-    """
+    """Acknowledge, on the function's role, the wildcards that the destination grants of ``bound`` carry."""
     if bound.function is None and bound.bucket is None and bound.topic is None:
         return  # queues and buses: aws-cdk-lib's grants carry no wildcard
-    role = function.role
+    acknowledge_route_grants(function.role, bound)
+
+
+def acknowledge_invoke_grant(role: iam.IRole | None, function: lambda_.IFunction) -> None:
+    """aws-cdk-lib grants lambda:InvokeFunction on ``arn`` and ``arn:*`` (its versions and aliases)."""
+    if not isinstance(role, iam.Role):
+        return  # an imported role: its policies are not in this template
+    ref = _nag_resource_ref(role, function.function_arn)
+    if ref is not None:
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::{ref}:*]",
+            "Invoking a function is granted on its versions and aliases too (ARN:*); the grant is scoped to that "
+            "one function.",
+        )
+
+
+def acknowledge_route_grants(role: iam.IRole | None, bound: BoundRoute) -> None:
+    """Acknowledge, on ``role``, the wildcards that reaching ``bound`` needs; each names the exact finding
+    (resource or action) and why it is as narrow as AWS allows."""
     if not isinstance(role, iam.Role):
         return  # an imported role: its policies are not in this template
     if bound.function is not None:
-        ref = _nag_resource_ref(role, bound.function.function_arn)
-        if ref is not None:
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::{ref}:*]",
-                "Lambda Destinations may invoke any version or alias of the destination function; the grant is "
-                "scoped to that one function.",
-            )
+        acknowledge_invoke_grant(role, bound.function)
     if bound.bucket is not None:
         ref = _nag_resource_ref(role, bound.bucket.bucket_arn)
         if ref is not None:
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{ref}/*]",
-                "Lambda writes each failure record as a new object with a generated key: s3:PutObject on the "
+                "Each failure record is written as a new object with a generated key: s3:PutObject on the "
                 "objects of that one bucket.",
             )
     if bound.topic is not None and bound.topic.master_key is not None:
@@ -475,3 +486,52 @@ def rule_target(
             raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
         return targets.EventBus(bound.event_bus, dead_letter_queue=dead_letter_queue), dead_letter_queue
     raise ValueError(f"an EventBridge rule cannot target a {bound.route.kind}")
+
+
+WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"
+"""The ``source`` of the records a workflow puts on an event bus (``lambda`` is Lambda Destinations' own)."""
+
+
+def workflow_task(
+    scope: Construct, state_name: str, bound: BoundRoute, record_path: str, *, detail_type: str
+) -> sfn.TaskStateBase:
+    """A Step Functions task state that delivers the record at ``record_path`` to a bound route by a direct
+    service integration (no helper function): SQS SendMessage, SNS Publish, EventBridge PutEvents, Lambda Invoke
+    (asynchronous), or S3 PutObject. The task's own result is discarded: the state goes on unchanged."""
+    record = sfn.TaskInput.from_json_path_at(record_path)
+    discard = sfn.JsonPath.DISCARD
+    if bound.queue is not None:
+        return sfn_tasks.SqsSendMessage(scope, state_name, queue=bound.queue, message_body=record, result_path=discard)
+    if bound.topic is not None:
+        return sfn_tasks.SnsPublish(scope, state_name, topic=bound.topic, message=record, result_path=discard)
+    if bound.event_bus is not None:
+        entry = sfn_tasks.EventBridgePutEventsEntry(
+            event_bus=bound.event_bus, source=WORKFLOW_EVENT_SOURCE, detail_type=detail_type, detail=record
+        )
+        return sfn_tasks.EventBridgePutEvents(scope, state_name, entries=[entry], result_path=discard)
+    if bound.function is not None:
+        return sfn_tasks.LambdaInvoke(
+            scope,
+            state_name,
+            lambda_function=bound.function,
+            payload=record,
+            invocation_type=sfn_tasks.LambdaInvocationType.EVENT,
+            retry_on_service_exceptions=True,
+            result_path=discard,
+        )
+    if bound.bucket is not None:
+        return sfn_tasks.CallAwsService(
+            scope,
+            state_name,
+            service="s3",
+            action="putObject",
+            iam_resources=[bound.bucket.arn_for_objects("*")],
+            parameters={
+                "Bucket": bound.bucket.bucket_name,
+                "Key": sfn.JsonPath.format("failures/{}.json", sfn.JsonPath.string_at("$$.Execution.Name")),
+                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(record_path)),
+                "ContentType": "application/json",
+            },
+            result_path=discard,
+        )
+    raise AssertionError(f"unbound route {bound.route!r}")

@@ -1,0 +1,402 @@
+"""FunctionWorkflow: functions in a Step Functions state machine, on the same routes as DestinedFunction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aws_cdk import Duration, Names, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
+from constructs import Construct
+
+from constructs_lib._validation import Problems, duration_seconds
+from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition
+from constructs_lib.routes import (
+    BoundRoute,
+    QueueRoute,
+    Route,
+    RouteSide,
+    acknowledge_invoke_grant,
+    acknowledge_route_grants,
+    workflow_task,
+)
+from constructs_lib.secure_defaults import LOG_RETENTION, acknowledge
+from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
+
+EXPRESS_MAX_SECONDS = 300
+RECORD_PATH = "$.record"
+ERROR_PATH = "$.error"
+
+
+class StartMode(StrEnum):
+    """How callers start the workflow."""
+
+    ASYNC = "async"
+    """StartExecution: the caller gets an execution ARN at once (Standard or Express)."""
+    SYNC = "sync"
+    """StartSyncExecution: the caller waits for the result (Express only)."""
+
+
+@dataclass(frozen=True)
+class WorkflowAlarmProps:
+    """Alarms on the state machine's executions: Failed, TimedOut, Aborted, Throttled.
+
+    All on by default; ``enabled=False`` turns them off.
+    """
+
+    enabled: bool = True
+    threshold: float = 1
+    """Executions (Sum per period) at or above this. :default: 1."""
+    period: Duration | None = None
+    """:default: 5 minutes."""
+    evaluation_periods: int = 1
+    actions: Sequence[cloudwatch.IAlarmAction] = ()
+
+
+class FunctionWorkflow(Construct):
+    """A function (or several steps) in a Step Functions state machine whose results go to routes.
+
+    The same ``on_success`` / ``on_failure`` routes as ``DestinedFunction``; each receives a record with the
+    Destinations execution-record shape (condition ``Success`` or ``RetriesExhausted``, ``requestPayload``,
+    ``responsePayload``...), delivered by a direct service integration.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction | None = None,
+        retries: Sequence[RetryRule] = (),
+        steps: Sequence[Step] | None = None,
+        on_success: Route | None = None,
+        on_failure: Route | None = None,
+        state_machine_type: sfn.StateMachineType = sfn.StateMachineType.STANDARD,
+        start: StartMode = StartMode.ASYNC,
+        timeout: Duration | None = None,
+        log_level: sfn.LogLevel = sfn.LogLevel.ALL,
+        include_execution_data: bool = False,
+        tracing: bool = True,
+        encryption_key: kms.IKey | None = None,
+        alarms: WorkflowAlarmProps | None = None,
+    ) -> None:
+        """
+        :param function: the function to run (a one-step workflow). Give ``function`` or ``steps``, not both.
+        :param retries: retry rules of ``function``. The AWS-recommended retry on Lambda service exceptions is
+            always on as well.
+        :param steps: the workflow: ``Invoke``, ``Parallel``, ``ForEach``, ``Choice`` steps, in order.
+        :param on_success: where the last step's output goes. :default: - nowhere.
+        :param on_failure: where a failed execution's record goes (S3 allowed). :default: - a new encrypted SQS
+            queue with its own DLQ, so no failure is lost.
+        :param state_machine_type: STANDARD or EXPRESS. :default: STANDARD.
+        :param start: ASYNC (StartExecution) or SYNC (StartSyncExecution, EXPRESS only). :default: ASYNC.
+        :param timeout: execution timeout. :default: 1 hour for STANDARD, 5 minutes for EXPRESS.
+        :param log_level: :default: ALL (execution data off unless ``include_execution_data``).
+        :param tracing: X-Ray tracing. :default: true.
+        :param encryption_key: a customer managed key for the state machine's data. :default: - an AWS owned key.
+        :param alarms: :default: - all four alarms on, threshold 1.
+        """
+        super().__init__(scope, construct_id)
+        on_failure = on_failure if on_failure is not None else QueueRoute()
+        self.state_machine_type = state_machine_type
+        self.start_mode = start
+        express = state_machine_type == sfn.StateMachineType.EXPRESS
+        if steps is None and function is not None:
+            steps = [Invoke("Invoke", function, retries=retries)]
+        self._validate(function, retries, steps, on_success, on_failure, express, start, timeout)
+        assert steps is not None
+
+        self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
+        self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
+        self.functions: list[lambda_.IFunction] = []
+
+        failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
+            sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
+        )
+        body = self._chain(steps, catch=failure_chain)
+        succeed = sfn.Succeed(self, "Succeeded")
+        if self.success_route is not None:
+            delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
+            body = body.next(delivery).next(sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload"))
+        body = body.next(succeed)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(self, max_length=200)}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        default_timeout = Duration.minutes(5) if express else Duration.hours(1)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(body),
+            state_machine_type=state_machine_type,
+            timeout=timeout or default_timeout,
+            tracing_enabled=tracing,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=log_level, include_execution_data=include_execution_data
+            ),
+            encryption_configuration=(
+                sfn.CustomerManagedEncryptionConfiguration(encryption_key) if encryption_key is not None else None
+            ),
+        )
+        self.role: iam.IRole = self.state_machine.role
+        self._acknowledge_wildcards()
+
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        alarm_props = alarms or WorkflowAlarmProps()
+        if alarm_props.enabled:
+            self._create_alarms(alarm_props)
+
+    # ------------------------------------------------------------------------------------------------ validation
+
+    def _validate(  # noqa: PLR0917 - private, mirrors the constructor's props
+        self,
+        function: lambda_.IFunction | None,
+        retries: Sequence[RetryRule],
+        steps: Sequence[Step] | None,
+        on_success: Route | None,
+        on_failure: Route,
+        express: bool,
+        start: StartMode,
+        timeout: Duration | None,
+    ) -> None:
+        problems = Problems()
+        if function is None and steps is None:
+            problems.add("give function= (a one-step workflow) or steps= (Invoke, Parallel, ForEach, Choice)")
+        if function is not None and steps is not None and len(steps) != 1:
+            problems.add("give either function= or steps=, not both (put the function in an Invoke step)")
+        if steps is not None and not steps:
+            problems.add("steps is empty: give at least one step")
+        names: list[str] = []
+        for step in steps or ():
+            _check_step(step, problems, names)
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.add(f"step names must be unique in a workflow (they are state names), repeated: {duplicates}")
+        if start is StartMode.SYNC and not express:
+            problems.add(
+                "start=StartMode.SYNC (StartSyncExecution) works with EXPRESS state machines only; "
+                "use state_machine_type=sfn.StateMachineType.EXPRESS or start=StartMode.ASYNC"
+            )
+        seconds = duration_seconds(timeout) if timeout is not None else None
+        if express and seconds is not None and seconds > EXPRESS_MAX_SECONDS:
+            problems.add(f"an EXPRESS workflow runs at most 5 minutes, timeout is {seconds:g} s")
+        if on_success is not None:
+            on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
+        on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
+        problems.raise_if_any(self)
+
+    # ------------------------------------------------------------------------------------------------ states
+
+    def _chain(self, steps: Sequence[Step], catch: sfn.IChainable | None) -> sfn.Chain:
+        chain: sfn.Chain | None = None
+        for step in steps:
+            if isinstance(step, Choice):
+                choice = sfn.Choice(self, step.name)
+                for condition, branch in step.branches:
+                    choice.when(condition, self._chain(branch, catch))
+                if step.default:
+                    choice.otherwise(self._chain(step.default, catch))
+                started = chain.next(choice) if chain is not None else sfn.Chain.start(choice)
+                # no default: what follows the choice is its otherwise
+                after = choice.afterwards(include_otherwise=not step.default)
+                chain = sfn.Chain.custom(started.start_state, after.end_states, after)
+                continue
+            state = self._state(step, catch)
+            chain = chain.next(state) if chain is not None else sfn.Chain.start(state)
+        assert chain is not None
+        return chain
+
+    def _state(self, step: Step, catch: sfn.IChainable | None) -> sfn.TaskStateBase | sfn.Parallel | sfn.Map:
+        state: sfn.TaskStateBase | sfn.Parallel | sfn.Map
+        if isinstance(step, Invoke):
+            self.functions.append(step.function)
+            state = sfn_tasks.LambdaInvoke(
+                self,
+                step.name,
+                lambda_function=step.function,
+                payload_response_only=True,
+                retry_on_service_exceptions=True,
+                task_timeout=sfn.Timeout.duration(step.timeout) if step.timeout is not None else None,
+            )
+        elif isinstance(step, Parallel):
+            state = sfn.Parallel(self, step.name)
+            for branch in step.branches:
+                state.branch(self._chain(branch, None))
+        elif isinstance(step, ForEach):
+            state = sfn.Map(self, step.name, items_path=step.items_path, max_concurrency=step.max_concurrency or None)
+            state.item_processor(self._chain(step.steps, None))
+        else:
+            raise TypeError(f"unknown step {step!r}")
+        for rule in step.retries:
+            state.add_retry(**rule.props()._values)
+        if catch is not None:
+            state.add_catch(catch, errors=["States.ALL"], result_path=ERROR_PATH)
+        return state
+
+    def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
+        """Build the execution record into ``$.record``, then deliver it to the route."""
+        if condition is Condition.SUCCESS:
+            response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+            response: Any = sfn.JsonPath.object_at("$")
+        else:
+            response_context = {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+            response = {
+                "errorType": sfn.JsonPath.string_at(f"{ERROR_PATH}.Error"),
+                "errorMessage": sfn.JsonPath.string_at(f"{ERROR_PATH}.Cause"),
+            }
+        record = sfn.Pass(
+            self,
+            f"Build{side}Record",
+            parameters={
+                "version": "1.0",
+                "timestamp": sfn.JsonPath.string_at("$$.State.EnteredTime"),
+                "requestContext": {
+                    "requestId": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "functionArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
+                    "condition": condition.value,
+                    "approximateInvokeCount": 1,
+                },
+                "requestPayload": sfn.JsonPath.object_at("$$.Execution.Input"),
+                "responseContext": response_context,
+                "responsePayload": response,
+            },
+            result_path=RECORD_PATH,
+        )
+        detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
+        task = workflow_task(self, f"Deliver{side}", bound, RECORD_PATH, detail_type=detail_type)
+        return sfn.Chain.start(record).next(task)
+
+    def _acknowledge_wildcards(self) -> None:
+        role = self.state_machine.role
+        assert isinstance(role, iam.Role), "the state machine makes its own role"
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies...) and X-Ray "
+            "(xray:PutTraceSegments...) support no resource-level permissions.",
+        )
+        for function in self.functions:
+            acknowledge_invoke_grant(role, function)
+        for bound in (self.success_route, self.failure_route):
+            if bound is not None:
+                acknowledge_route_grants(role, bound)
+
+    # ------------------------------------------------------------------------------------------------ alarms
+
+    def _create_alarms(self, props: WorkflowAlarmProps) -> None:
+        path = self.node.path
+        period: dict[str, Any] = {"period": props.period} if props.period is not None else {}
+        specs = [
+            ("ExecutionsFailed", self.state_machine.metric_failed(**period), "executions failed"),
+            ("ExecutionsTimedOut", self.state_machine.metric_timed_out(**period), "executions timed out"),
+            ("ExecutionsAborted", self.state_machine.metric_aborted(**period), "executions were aborted"),
+            ("ExecutionThrottled", self.state_machine.metric_throttled(**period), "executions were throttled"),
+        ]
+        for name, metric, why in specs:
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{name}Alarm",
+                metric=metric,
+                threshold=props.threshold,
+                evaluation_periods=props.evaluation_periods,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=f"{path}: {why}",
+            )
+            for action in props.actions:
+                alarm.add_alarm_action(action)
+            self.alarms[name] = alarm
+
+    # ------------------------------------------------------------------------------------------------ grants
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """StartExecution (asynchronous start)."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def grant_start_sync_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """StartSyncExecution (EXPRESS only)."""
+        if self.state_machine_type != sfn.StateMachineType.EXPRESS:
+            raise ValueError(
+                f"{self.node.path}: StartSyncExecution works with EXPRESS state machines only; "
+                "use grant_start_execution"
+            )
+        return self.state_machine.grant_start_sync_execution(grantee)
+
+    def grant_start(self, grantee: iam.IGrantable) -> iam.Grant:
+        """The grant that matches ``start``."""
+        if self.start_mode is StartMode.SYNC:
+            return self.grant_start_sync_execution(grantee)
+        return self.grant_start_execution(grantee)
+
+    # ------------------------------------------------------------------------------------------------ metrics
+
+    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_failed(**props)
+
+    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_succeeded(**props)
+
+    def metric_started(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_started(**props)
+
+    def metric_timed_out(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_timed_out(**props)
+
+    def metric_aborted(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_aborted(**props)
+
+    def metric_throttled(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_throttled(**props)
+
+    def metric_time(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_time(**props)
+
+
+def _check_step(step: Step, problems: Problems, names: list[str]) -> None:
+    names.append(step.name)
+    where = f"step {step.name!r}"
+    for rule in step.retries:
+        rule.validate(problems, where)
+    if isinstance(step, Choice):
+        if not step.branches:
+            problems.add(f"{where}: a Choice needs at least one (condition, steps) branch")
+        for _, branch in step.branches:
+            for inner in branch:
+                _check_step(inner, problems, names)
+        for inner in step.default:
+            _check_step(inner, problems, names)
+    elif isinstance(step, Parallel):
+        if not step.branches:
+            problems.add(f"{where}: a Parallel needs at least one branch")
+        for branch in step.branches:
+            if not branch:
+                problems.add(f"{where}: a Parallel branch is empty")
+            for inner in branch:
+                _check_step(inner, problems, names)
+    elif isinstance(step, ForEach):
+        if not step.items_path or not step.items_path.startswith("$"):
+            problems.add(
+                f"{where}: ForEach needs items_path, a JSONPath to the array to map over (e.g. '$.items'), "
+                f"got {step.items_path!r}"
+            )
+        if step.max_concurrency < 0:
+            problems.add(f"{where}: max_concurrency must be 0 (no limit) or more, got {step.max_concurrency}")
+        if not step.steps:
+            problems.add(f"{where}: ForEach needs at least one step to run per item")
+        for inner in step.steps:
+            _check_step(inner, problems, names)
+
+
+__all__ = ["FunctionWorkflow", "StartMode", "WorkflowAlarmProps"]

@@ -1,0 +1,328 @@
+"""FunctionWorkflow: the Step Functions engine on the same routes. Every definition is checked by asl-validator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Match, Template
+
+from constructs_lib import (
+    BucketRoute,
+    ConstructPropsError,
+    DestinedFunction,
+    EventBusRoute,
+    FunctionRoute,
+    QueueRoute,
+    Route,
+    TopicRoute,
+)
+from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+from constructs_lib.testing import state_machine_definitions, validate_definition
+from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule
+
+
+def make_function(stack: cdk.Stack, construct_id: str) -> lambda_.IFunction:
+    return DestinedFunction(
+        stack,
+        construct_id,
+        function_props=lambda_.FunctionProps(
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        ),
+    ).function
+
+
+def definition(template: Template) -> dict[str, Any]:
+    """The (only) state machine's definition, checked by asl-validator."""
+    definitions = state_machine_definitions(template.to_json())
+    assert len(definitions) == 1
+    (name, found), *_ = definitions.items()
+    validate_definition(found, name=name)
+    return found
+
+
+def test_one_function_workflow_catches_to_the_failure_route(stack: cdk.Stack) -> None:
+    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    states = definition(Template.from_stack(stack))["States"]
+    invoke = states["Invoke"]
+    lambda_retry = invoke["Retry"][0]
+    assert "Lambda.ServiceException" in lambda_retry["ErrorEquals"]  # the AWS-recommended retry stays on
+    assert invoke["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "BuildFailureRecord"}]
+    record = states["BuildFailureRecord"]["Parameters"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload.$"] == "$$.Execution.Input"
+    assert record["responsePayload"] == {"errorType.$": "$.error.Error", "errorMessage.$": "$.error.Cause"}
+    assert states["DeliverFailure"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    assert states["DeliverFailure"]["ResultPath"] is None
+    assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
+
+
+def test_retry_with_interval_backoff_max_delay_and_jitter(stack: cdk.Stack) -> None:
+    rule = RetryRule(
+        errors=["OrderPendingError"],
+        interval=cdk.Duration.seconds(3),
+        max_attempts=4,
+        backoff_rate=2.0,
+        max_delay=cdk.Duration.seconds(30),
+        jitter=True,
+    )
+    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), retries=[rule])
+    retries = definition(Template.from_stack(stack))["States"]["Invoke"]["Retry"]
+    assert retries[1] == {
+        "ErrorEquals": ["OrderPendingError"],
+        "IntervalSeconds": 3,
+        "MaxAttempts": 4,
+        "BackoffRate": 2,
+        "MaxDelaySeconds": 30,
+        "JitterStrategy": "FULL",
+    }
+
+
+def test_choice_parallel_and_map(stack: cdk.Stack) -> None:
+    first, one, two, item = (make_function(stack, n) for n in ("First", "One", "Two", "Item"))
+    FunctionWorkflow(
+        stack,
+        "Flow",
+        steps=[
+            Invoke("Start", first),
+            Choice(
+                "Route",
+                branches=[
+                    (sfn.Condition.number_equals("$.foo", 1), [Invoke("HandleOne", one)]),
+                    (
+                        sfn.Condition.and_(sfn.Condition.is_present("$.foo"), sfn.Condition.number_equals("$.foo", 2)),
+                        [Parallel("Both", branches=[[Invoke("Left", one)], [Invoke("Right", two)]])],
+                    ),
+                ],
+                default=[Invoke("Fallback", two)],
+            ),
+            ForEach("Each", items_path="$.items", steps=[Invoke("PerItem", item)], max_concurrency=5),
+        ],
+        on_success=QueueRoute(),
+    )
+    states = definition(Template.from_stack(stack))["States"]
+    route = states["Route"]
+    assert route["Choices"][0] == {"Variable": "$.foo", "NumericEquals": 1, "Next": "HandleOne"}
+    assert route["Default"] == "Fallback"
+    assert states["HandleOne"]["Next"] == "Each"
+    assert states["Both"]["Next"] == "Each"
+    assert len(states["Both"]["Branches"]) == 2
+    assert states["Each"]["MaxConcurrency"] == 5
+    assert states["Each"]["ItemsPath"] == "$.items"
+    assert states["Each"]["Next"] == "BuildSuccessRecord"
+    assert "Catch" not in states["Both"]["Branches"][0]["States"]["Left"]  # inner errors fail the Parallel
+    assert states["Both"]["Catch"][0]["Next"] == "BuildFailureRecord"
+
+
+def test_choice_without_default_goes_on_with_the_next_step(stack: cdk.Stack) -> None:
+    FunctionWorkflow(
+        stack,
+        "Flow",
+        steps=[
+            Choice(
+                "Route",
+                branches=[
+                    (sfn.Condition.string_matches("$.kind", "urgent*"), [Invoke("Urgent", make_function(stack, "U"))])
+                ],
+            ),
+            Invoke("Always", make_function(stack, "A")),
+        ],
+    )
+    states = definition(Template.from_stack(stack))["States"]
+    assert states["Route"]["Default"] == "Always"
+    assert states["Urgent"]["Next"] == "Always"
+
+
+@pytest.mark.parametrize("kind", ["queue", "topic", "event_bus", "function"])
+def test_success_record_is_delivered_by_a_direct_integration(stack: cdk.Stack, kind: str) -> None:
+    routes: dict[str, Callable[[], Route]] = {
+        "queue": QueueRoute,
+        "topic": TopicRoute,
+        "event_bus": EventBusRoute,
+        "function": lambda: FunctionRoute(make_function(stack, "Consumer")),
+    }
+    resources = {
+        "queue": "arn:aws:states:::sqs:sendMessage",
+        "topic": "arn:aws:states:::sns:publish",
+        "event_bus": "arn:aws:states:::events:putEvents",
+        "function": "arn:aws:states:::lambda:invoke",
+    }
+    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), on_success=routes[kind]())
+    states = definition(Template.from_stack(stack))["States"]
+    assert states["Invoke"]["Next"] == "BuildSuccessRecord"
+    record = states["BuildSuccessRecord"]
+    assert record["ResultPath"] == "$.record"
+    assert record["Parameters"]["requestContext"]["condition"] == "Success"
+    assert record["Parameters"]["responsePayload.$"] == "$"
+    assert states["DeliverSuccess"]["Resource"] == resources[kind]
+    assert states["ReturnOutput"]["InputPath"] == "$.record.responsePayload"
+    if kind == "event_bus":
+        entry = states["DeliverSuccess"]["Parameters"]["Entries"][0]
+        assert entry["DetailType"] == "Lambda Function Invocation Result - Success"
+        assert entry["Detail.$"] == "$.record"
+    if kind == "function":
+        assert states["DeliverSuccess"]["Parameters"]["InvocationType"] == "Event"
+
+
+def test_bucket_on_failure_writes_the_record_as_an_object(stack: cdk.Stack) -> None:
+    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), on_failure=BucketRoute())
+    deliver = definition(Template.from_stack(stack))["States"]["DeliverFailure"]
+    assert deliver["Resource"] == "arn:aws:states:::aws-sdk:s3:putObject"
+    assert deliver["Parameters"]["Body.$"] == "States.JsonToString($.record)"
+
+
+def test_logging_tracing_and_timeout_defaults(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": Match.string_like_regexp("^/aws/vendedlogs/states/")}
+    )
+    template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": False, "Destinations": Match.any_value()},
+        },
+    )
+    assert definition(template)["TimeoutSeconds"] == 3600
+    assert workflow.log_group is not None
+    assert workflow.role is not None
+
+
+def test_express_sync_start_grants_start_sync_execution(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(
+        stack,
+        "Flow",
+        function=make_function(stack, "Fn"),
+        state_machine_type=sfn.StateMachineType.EXPRESS,
+        start=StartMode.SYNC,
+    )
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    workflow.grant_start(caller)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::StepFunctions::StateMachine", {"StateMachineType": "EXPRESS"})
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {"Statement": [Match.object_like({"Action": "states:StartSyncExecution"})]},
+            "Roles": [{"Ref": Match.string_like_regexp("Caller")}],
+        },
+    )
+    assert definition(template)["TimeoutSeconds"] == 300
+
+
+def test_standard_grants_start_execution_and_refuses_sync(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    workflow.grant_start(caller)
+    with pytest.raises(ValueError, match="EXPRESS state machines only"):
+        workflow.grant_start_sync_execution(caller)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {"PolicyDocument": {"Statement": [Match.object_like({"Action": "states:StartExecution"})]}},
+    )
+
+
+def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    assert sorted(workflow.alarms) == [
+        "ExecutionThrottled",
+        "ExecutionsAborted",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+    ]
+    alarms = Template.from_stack(stack).find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/States"}}
+    )
+    assert sorted(a["Properties"]["MetricName"] for a in alarms.values()) == sorted(workflow.alarms)
+
+
+def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(
+        stack, "Flow", function=make_function(stack, "Fn"), alarms=WorkflowAlarmProps(enabled=False)
+    )
+    assert workflow.alarms == {}
+    assert workflow.metric_failed().metric_name == "ExecutionsFailed"
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+
+def test_rejects_sync_start_on_standard(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="works with EXPRESS state machines only"):
+        FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), start=StartMode.SYNC)
+
+
+def test_rejects_a_choice_with_no_branch(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="a Choice needs at least one"):
+        FunctionWorkflow(stack, "Flow", steps=[Choice("Route", branches=[])])
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (RetryRule(backoff_rate=0.5), "backoff_rate must be at least 1.0"),
+        (RetryRule(max_attempts=-1), "max_attempts must be 0 or more, got -1"),
+        (RetryRule(errors=[]), "RetryRule.errors is empty"),
+        (RetryRule(interval=cdk.Duration.seconds(10), max_delay=cdk.Duration.seconds(5)), "shorter than interval"),
+    ],
+)
+def test_rejects_bad_retry_rules(stack: cdk.Stack, rule: RetryRule, expected: str) -> None:
+    with pytest.raises(ConstructPropsError, match=expected):
+        FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), retries=[rule])
+
+
+def test_rejects_a_map_without_items_path(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="ForEach needs items_path"):
+        FunctionWorkflow(
+            stack, "Flow", steps=[ForEach("Each", items_path="", steps=[Invoke("I", make_function(stack, "Fn"))])]
+        )
+
+
+def test_rejects_routes_aws_would_refuse(stack: cdk.Stack) -> None:
+    fifo = sqs.Queue(stack, "Fifo", fifo=True, enforce_ssl=True)
+    with pytest.raises(ConstructPropsError) as error:
+        FunctionWorkflow(
+            stack, "Flow", function=make_function(stack, "Fn"), on_success=BucketRoute(), on_failure=QueueRoute(fifo)
+        )
+    text = "\n".join(error.value.problems)
+    assert "an S3 bucket can only receive failures" in text
+    assert "a FIFO queue cannot be a destination" in text
+
+
+def test_rejects_duplicate_step_names_and_long_express_timeout(stack: cdk.Stack) -> None:
+    fn = make_function(stack, "Fn")
+    with pytest.raises(ConstructPropsError) as error:
+        FunctionWorkflow(
+            stack,
+            "Flow",
+            steps=[Invoke("Same", fn), Invoke("Same", fn)],
+            state_machine_type=sfn.StateMachineType.EXPRESS,
+            timeout=cdk.Duration.minutes(10),
+        )
+    text = "\n".join(error.value.problems)
+    assert "repeated: ['Same']" in text
+    assert "runs at most 5 minutes" in text
+
+
+def test_rejects_neither_function_nor_steps(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match="give function="):
+        FunctionWorkflow(stack, "Flow")
+
+
+def test_asl_validator_finds_an_invalid_definition() -> None:
+    from constructs_lib.testing import AslValidationError
+
+    broken = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}
+    with pytest.raises(AslValidationError, match="MISSING_TRANSITION_TARGET"):
+        validate_definition(broken, name=json.dumps("broken"))
