@@ -43,6 +43,7 @@ from constructs_lib.routes import (
     stream_failure_destination,
 )
 from constructs_lib.secure_defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
 
 MIN_EVENT_AGE_SECONDS = 60
 MAX_EVENT_AGE_SECONDS = 6 * 3600
@@ -109,6 +110,8 @@ class DestinedFunction(Construct):
         retry_attempts: int | None = None,
         max_event_age: Duration | None = None,
         alarms: AsyncAlarmProps | None = None,
+        retries: Sequence[RetryRule] = (),
+        steps: Sequence[Step] | None = None,
     ) -> None:
         """
         :param function: an existing function, alias or version to wire.
@@ -121,11 +124,16 @@ class DestinedFunction(Construct):
         :param retry_attempts: retries of a failed asynchronous invocation, 0 to 2. :default: 2 (as AWS).
         :param max_event_age: how long an event may wait, 60 s to 6 h. :default: 6 hours (as AWS).
         :param alarms: alarm settings. :default: - all alarms on with the defaults of ``AsyncAlarmProps``.
+        :param retries: not supported by Lambda Destinations (accepted so that switching to ``FunctionWorkflow`` is a
+            one-line change): giving any fails at synth and says why.
+        :param steps: not supported by Lambda Destinations either (choice, parallel, map): giving any fails at
+            synth and names ``FunctionWorkflow``.
         """
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
         alarm_props = alarms or AsyncAlarmProps()
         self._alarm_props = alarm_props
+        self._reject_orchestrator_only(retries, steps)
         self._validate(function, function_props, on_success, on_failure, retry_attempts, max_event_age)
 
         self.log_group: logs.ILogGroup | None = None
@@ -161,6 +169,30 @@ class DestinedFunction(Construct):
             self._create_alarms(alarm_props)
 
     # ------------------------------------------------------------------------------------------------ validation
+
+    def _reject_orchestrator_only(self, retries: Sequence[RetryRule], steps: Sequence[Step] | None) -> None:
+        """What only an orchestrator does fails here, with the reason and the construct that does it."""
+        problems = Problems()
+        if retries:
+            problems.add(
+                "retries: Lambda retries a failed asynchronous invocation itself, at most twice, about one and two "
+                "minutes apart, whatever the error; it cannot retry per error name or with an interval, backoff "
+                "rate, max delay or jitter. Use FunctionWorkflow (Step Functions) with the same retries=, or set "
+                "retry_attempts= here"
+            )
+        kinds = {
+            Choice: "a choice on the function's output",
+            Parallel: "parallel branches",
+            ForEach: "a map over items",
+            Invoke: "several functions in sequence",
+        }
+        for step in steps or ():
+            what = next((text for kind, text in kinds.items() if isinstance(step, kind)), "a workflow step")
+            problems.add(
+                f"steps: Lambda Destinations run one function and pass its result on; {what} ({step.name!r}) "
+                "needs an orchestrator. Use FunctionWorkflow (Step Functions) with the same steps= and routes"
+            )
+        problems.raise_if_any(self)
 
     def _validate(  # noqa: PLR0917 - private, mirrors the constructor's props
         self,

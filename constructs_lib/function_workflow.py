@@ -76,6 +76,7 @@ class FunctionWorkflow(Construct):
         *,
         function: lambda_.IFunction | None = None,
         retries: Sequence[RetryRule] = (),
+        retry_attempts: int | None = None,
         steps: Sequence[Step] | None = None,
         on_success: Route | None = None,
         on_failure: Route | None = None,
@@ -92,6 +93,9 @@ class FunctionWorkflow(Construct):
         :param function: the function to run (a one-step workflow). Give ``function`` or ``steps``, not both.
         :param retries: retry rules of ``function``. The AWS-recommended retry on Lambda service exceptions is
             always on as well.
+        :param retry_attempts: as on ``DestinedFunction``, so switching engines is a one-line change: retry any error
+            of ``function`` this many times, 60 s then 120 s apart (what Lambda does for asynchronous invocations).
+            :default: - no retry beyond the Lambda service-exception retry and ``retries``.
         :param steps: the workflow: ``Invoke``, ``Parallel``, ``ForEach``, ``Choice`` steps, in order.
         :param on_success: where the last step's output goes. :default: - nowhere.
         :param on_failure: where a failed execution's record goes (S3 allowed). :default: - a new encrypted SQS
@@ -109,6 +113,8 @@ class FunctionWorkflow(Construct):
         self.state_machine_type = state_machine_type
         self.start_mode = start
         express = state_machine_type == sfn.StateMachineType.EXPRESS
+        if retry_attempts is not None:
+            retries = [*retries, RetryRule(interval=Duration.seconds(60), max_attempts=retry_attempts, backoff_rate=2)]
         if steps is None and function is not None:
             steps = [Invoke("Invoke", function, retries=retries)]
         self._validate(function, retries, steps, on_success, on_failure, express, start, timeout)

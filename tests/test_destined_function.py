@@ -18,18 +18,25 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib import (
     AsyncAlarmProps,
     BucketRoute,
+    Choice,
     Condition,
     ConstructPropsError,
     DestinedFunction,
     EventBusRoute,
+    ForEach,
     FunctionRoute,
+    Invoke,
+    Parallel,
     QueueRoute,
+    RetryRule,
     Route,
+    Step,
     StreamFailureOptions,
     TopicRoute,
 )
@@ -731,3 +738,29 @@ def test_rejects_a_bucket_or_a_transformed_bus_as_rule_target(stack: cdk.Stack) 
         construct.add_result_rule("ToBus", route=EventBusRoute(), message=events.RuleTargetInput.from_text("x"))
     with pytest.raises(ConstructPropsError, match="conditions is empty"):
         construct.add_result_rule("Empty", route=QueueRoute(), conditions=[])
+
+
+def test_rejects_retry_rules_and_names_function_workflow(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError) as error:
+        destined(stack, retries=[RetryRule(errors=["OrderPendingError"], backoff_rate=2.0)])
+    assert "cannot retry per error name or with an interval, backoff rate" in problems_of(error)
+    assert "Use FunctionWorkflow (Step Functions)" in problems_of(error)
+
+
+@pytest.mark.parametrize(
+    ("step_kind", "expected"),
+    [("choice", "a choice on the function's output"), ("parallel", "parallel branches"), ("map", "a map over items")],
+)
+def test_rejects_orchestrator_steps_and_names_function_workflow(
+    stack: cdk.Stack, step_kind: str, expected: str
+) -> None:
+    fn = user_function(stack, "Inner")
+    steps: dict[str, Step] = {
+        "choice": Choice("Route", branches=[(sfn.Condition.number_equals("$.foo", 1), [Invoke("One", fn)])]),
+        "parallel": Parallel("Both", branches=[[Invoke("Left", fn)]]),
+        "map": ForEach("Each", items_path="$.items", steps=[Invoke("Item", fn)]),
+    }
+    with pytest.raises(ConstructPropsError) as error:
+        destined(stack, steps=[steps[step_kind]])
+    assert expected in problems_of(error)
+    assert "Use FunctionWorkflow" in problems_of(error)

@@ -326,3 +326,26 @@ def test_asl_validator_finds_an_invalid_definition() -> None:
     broken = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}
     with pytest.raises(AslValidationError, match="MISSING_TRANSITION_TARGET"):
         validate_definition(broken, name=json.dumps("broken"))
+
+
+def test_switching_engines_is_a_one_line_change(stack: cdk.Stack) -> None:
+    """The same keyword arguments build either engine."""
+    role = iam.Role(stack, "FnRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    fn = lambda_.Function(
+        stack,
+        "Fn",
+        role=role,
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+    )
+    common: dict[str, Any] = {"function": fn, "on_success": EventBusRoute(), "retry_attempts": 2}
+    DestinedFunction(stack, "Destinations", **common)
+    FunctionWorkflow(stack, "Workflow", **common)
+    states = definition(Template.from_stack(stack))["States"]
+    assert states["Invoke"]["Retry"][-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": 60,
+        "MaxAttempts": 2,
+        "BackoffRate": 2,
+    }
