@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from constructs_lib.records import (
     Condition,
     ExecutionRecord,
+    ExecutionStatus,
+    ExecutionStatusChange,
     RecordFormatError,
     RequestContext,
     ResponseContext,
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from constructs_lib.assets import asset_path, bundled_code
     from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
     from constructs_lib.event_patterns import destination_event_pattern
+    from constructs_lib.execution_status_notifications import ExecutionStatusNotifications, execution_status_pattern
     from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
     from constructs_lib.routes import (
         BoundRoute,
@@ -45,6 +48,8 @@ _LAZY: dict[str, str] = {
     "DestinedFunction": "constructs_lib.destined_function",
     "StreamFailureOptions": "constructs_lib.destined_function",
     "destination_event_pattern": "constructs_lib.event_patterns",
+    "ExecutionStatusNotifications": "constructs_lib.execution_status_notifications",
+    "execution_status_pattern": "constructs_lib.execution_status_notifications",
     "FunctionWorkflow": "constructs_lib.function_workflow",
     "StartMode": "constructs_lib.function_workflow",
     "WorkflowAlarmProps": "constructs_lib.function_workflow",
@@ -74,6 +79,9 @@ __all__ = [
     "DestinedFunction",
     "EventBusRoute",
     "ExecutionRecord",
+    "ExecutionStatus",
+    "ExecutionStatusChange",
+    "ExecutionStatusNotifications",
     "ForEach",
     "FunctionRoute",
     "FunctionWorkflow",
@@ -94,6 +102,7 @@ __all__ = [
     "asset_path",
     "bundled_code",
     "destination_event_pattern",
+    "execution_status_pattern",
     "parse_execution_record",
 ]
 

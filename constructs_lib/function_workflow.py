@@ -18,7 +18,8 @@ from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._validation import Problems, duration_seconds
-from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition
+from constructs_lib.execution_status_notifications import ExecutionStatusNotifications
+from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
 from constructs_lib.routes import (
     BoundRoute,
     QueueRoute,
@@ -324,6 +325,16 @@ class FunctionWorkflow(Construct):
             for action in props.actions:
                 alarm.add_alarm_action(action)
             self.alarms[name] = alarm
+
+    # ------------------------------------------------------------------------------------------------ notifications
+
+    def notify_on(
+        self, notification_id: str, *, statuses: Sequence[ExecutionStatus], route: Route, **kwargs: Any
+    ) -> ExecutionStatusNotifications:
+        """Send these execution statuses of this (STANDARD) workflow to ``route``; see ExecutionStatusNotifications."""
+        return ExecutionStatusNotifications(
+            self, notification_id, state_machine=self.state_machine, statuses=statuses, route=route, **kwargs
+        )
 
     # ------------------------------------------------------------------------------------------------ grants
 

@@ -219,3 +219,72 @@ def _require_str(data: dict[str, Any], name: str, key: str) -> str:
 def _optional_str(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Step Functions execution status change events (EventBridge, source aws.states)
+
+STATUS_CHANGE_SOURCE = "aws.states"
+STATUS_CHANGE_DETAIL_TYPE = "Step Functions Execution Status Change"
+
+
+class ExecutionStatus(StrEnum):
+    """``detail.status`` of a Step Functions execution status change event."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+    PENDING_REDRIVE = "PENDING_REDRIVE"
+
+
+@dataclass(frozen=True)
+class ExecutionStatusChange:
+    """The ``detail`` of a "Step Functions Execution Status Change" event (Standard workflows only)."""
+
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: ExecutionStatus
+    start_date: int | None
+    stop_date: int | None
+    input: str | None
+    output: str | None
+    error: str | None
+    cause: str | None
+
+    @classmethod
+    def from_event(cls, event: object) -> ExecutionStatusChange:
+        """Parse the whole EventBridge event (or its ``detail``). Raises RecordFormatError naming what is wrong."""
+        if isinstance(event, str | bytes):
+            try:
+                event = json.loads(event)
+            except ValueError as exc:
+                raise RecordFormatError(f"the event is not JSON: {exc}") from None
+        if not isinstance(event, dict):
+            raise RecordFormatError(f"expected a JSON object, got {type(event).__name__}")
+        if "detail-type" in event:
+            if event["detail-type"] != STATUS_CHANGE_DETAIL_TYPE:
+                raise RecordFormatError(f"detail-type {event['detail-type']!r} is not {STATUS_CHANGE_DETAIL_TYPE!r}")
+            event = event.get("detail")
+            if not isinstance(event, dict):
+                raise RecordFormatError("detail is missing or not an object")
+        status_value = _require_str(event, "status", "status")
+        try:
+            status = ExecutionStatus(status_value)
+        except ValueError:
+            allowed = ", ".join(s.value for s in ExecutionStatus)
+            raise RecordFormatError(f"status must be one of {allowed}, got {status_value!r}") from None
+        return cls(
+            execution_arn=_require_str(event, "executionArn", "executionArn"),
+            state_machine_arn=_require_str(event, "stateMachineArn", "stateMachineArn"),
+            name=str(event.get("name", "")),
+            status=status,
+            start_date=event.get("startDate") if isinstance(event.get("startDate"), int) else None,
+            stop_date=event.get("stopDate") if isinstance(event.get("stopDate"), int) else None,
+            input=_optional_str(event, "input"),
+            output=_optional_str(event, "output"),
+            error=_optional_str(event, "error"),
+            cause=_optional_str(event, "cause"),
+        )
