@@ -7,6 +7,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.destined_lambda_stack import DestinedLambdaStack
+from stacks.orchestrated_lambda_stack import OrchestratedLambdaStack
 
 
 def build_app(app: cdk.App | None = None) -> cdk.App:
@@ -14,6 +15,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     app = app or cdk.App()
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     DestinedLambdaStack(app, "DestinedLambda", description="Lambda Destinations example (constructs_lib)")
+    OrchestratedLambdaStack(app, "OrchestratedLambda", description="Step Functions example (constructs_lib)")
     return app
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import REPO_ROOT
 
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
@@ -54,9 +55,16 @@ def test_cli_synthesizes_every_example_stack(cli: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
-    assert stacks == ["DestinedLambda"]
+    assert stacks == ["DestinedLambda", "OrchestratedLambda"]
     template = json.loads((outdir / "DestinedLambda.template.json").read_text())
     assert any(r["Type"] == "AWS::Lambda::EventInvokeConfig" for r in template["Resources"].values())
+    # every state machine in cdk.out/ is valid Amazon States Language (asl-validator)
+    machines = 0
+    for path in sorted(outdir.glob("*.template.json")):
+        for name, definition in state_machine_definitions(json.loads(path.read_text())).items():
+            validate_definition(definition, name=f"{path.name}/{name}")
+            machines += 1
+    assert machines >= 1
     report = json.loads((outdir / "validation-report.json").read_text())
     plugins = {p["pluginName"]: p for p in report["pluginReports"]}
     assert "AwsSolutions" in plugins, sorted(plugins)

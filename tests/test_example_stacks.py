@@ -11,7 +11,10 @@ from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 
 from app import build_app
+from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import cdk_context, normalised
+
+EXAMPLE_STACKS = ["DestinedLambda", "OrchestratedLambda"]
 
 
 @pytest.fixture(scope="module")
@@ -28,10 +31,10 @@ def templates(example_app: cdk.App) -> dict[str, Template]:
 
 
 def test_every_example_stack_is_in_the_app(templates: dict[str, Template]) -> None:
-    assert sorted(templates) == ["DestinedLambda"]
+    assert sorted(templates) == EXAMPLE_STACKS
 
 
-@pytest.mark.parametrize("stack_name", ["DestinedLambda"])
+@pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)
 def test_snapshot(templates: dict[str, Template], stack_name: str, snapshot: SnapshotAssertion) -> None:
     assert normalised(templates[stack_name].to_json()) == snapshot
 
@@ -102,3 +105,50 @@ def test_both_functions_alarm_on_async_failures(destined: Template) -> None:
     names = [a["Properties"]["MetricName"] for a in resources(destined, "AWS::CloudWatch::Alarm").values()]
     for metric in ("AsyncEventsDropped", "AsyncEventAge", "DestinationDeliveryFailures"):
         assert names.count(metric) == 2
+
+
+@pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)
+def test_every_state_machine_is_valid_asl(templates: dict[str, Template], stack_name: str) -> None:
+    for name, definition in state_machine_definitions(templates[stack_name].to_json()).items():
+        validate_definition(definition, name=f"{stack_name}/{name}")
+
+
+# ------------------------------------------------------------------------------------------ orchestrated-lambda
+
+
+@pytest.fixture(scope="module")
+def orchestrated(templates: dict[str, Template]) -> dict[str, Any]:
+    definitions = state_machine_definitions(templates["OrchestratedLambda"].to_json())
+    assert len(definitions) == 1
+    return next(iter(definitions.values()))
+
+
+def test_choice_on_foo_routes_to_a_function_or_a_parallel_step(orchestrated: dict[str, Any]) -> None:
+    states = orchestrated["States"]
+    assert orchestrated["StartAt"] == "Classify"
+    choices = states["RouteOnFoo"]["Choices"]
+    assert {"Variable": "$.foo", "NumericEquals": 1, "Next": "HandleSingle"} in choices
+    assert {"Variable": "$.foo", "NumericEquals": 2, "Next": "HandleSeveral"} in choices
+    assert states["HandleSeveral"]["Type"] == "Parallel"
+    assert len(states["HandleSeveral"]["Branches"]) == 2
+
+
+def test_classify_retries_order_pending_with_backoff_2(orchestrated: dict[str, Any]) -> None:
+    retry = [r for r in orchestrated["States"]["Classify"]["Retry"] if r["ErrorEquals"] == ["OrderPendingError"]]
+    assert retry == [{"ErrorEquals": ["OrderPendingError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2}]
+
+
+def test_failures_go_to_a_queue_and_failed_executions_to_a_topic(
+    templates: dict[str, Template], orchestrated: dict[str, Any]
+) -> None:
+    assert orchestrated["States"]["DeliverFailure"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
+    template = templates["OrchestratedLambda"]
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": Match.object_like(
+                {"source": ["aws.states"], "detail": Match.object_like({"status": ["FAILED", "TIMED_OUT"]})}
+            ),
+            "Targets": [Match.object_like({"Arn": {"Ref": Match.string_like_regexp("FailureAlertsTargetTopic")}})],
+        },
+    )

@@ -1,0 +1,81 @@
+"""The orchestrated-lambda example: the seed's move from Lambda Destinations to Step Functions.
+
+Classify (retry OrderPendingError, backoff 2.0) -> Choice on $.foo:
+    foo == 1 -> HandleSingle
+    foo == 2 -> Parallel(ReserveStock, Charge)
+-> success; any failure -> the record on an encrypted SQS queue (the execution ends FAILED).
+FAILED / TIMED_OUT execution status changes -> an encrypted SNS topic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from constructs_lib import (
+    Choice,
+    ExecutionStatus,
+    FunctionWorkflow,
+    Invoke,
+    Parallel,
+    QueueRoute,
+    RetryRule,
+    TopicRoute,
+    bundled_code,
+)
+from constructs_lib.secure_defaults import secure_function
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class OrchestratedLambdaStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        code = bundled_code("orchestrated_lambda")
+
+        def step_function(construct_id: str, handler: str) -> lambda_.IFunction:
+            props = lambda_.FunctionProps(
+                runtime=RUNTIME, handler=f"steps.{handler}", code=code, timeout=Duration.seconds(10)
+            )
+            function, _ = secure_function(self, construct_id, function_props=props)
+            return function
+
+        classify = step_function("Classify", "classify")
+        single = step_function("HandleSingle", "handle_single")
+        stock = step_function("ReserveStock", "reserve_stock")
+        charge = step_function("Charge", "charge")
+
+        pending = RetryRule(
+            errors=["OrderPendingError"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0
+        )
+        self.workflow = FunctionWorkflow(
+            self,
+            "Orders",
+            steps=[
+                Invoke("Classify", classify, retries=[pending]),
+                Choice(
+                    "RouteOnFoo",
+                    branches=[
+                        (sfn.Condition.number_equals("$.foo", 1), [Invoke("HandleSingle", single)]),
+                        (
+                            sfn.Condition.number_equals("$.foo", 2),
+                            [
+                                Parallel(
+                                    "HandleSeveral",
+                                    branches=[[Invoke("ReserveStock", stock)], [Invoke("Charge", charge)]],
+                                )
+                            ],
+                        ),
+                    ],
+                ),
+            ],
+            on_failure=QueueRoute(),
+            timeout=Duration.minutes(5),
+        )
+        self.alerts = self.workflow.notify_on(
+            "FailureAlerts", statuses=[ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT], route=TopicRoute()
+        )
