@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from constructs_lib.assets import asset_path, bundled_code
     from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
     from constructs_lib.event_patterns import destination_event_pattern
+    from constructs_lib.event_pipeline import EventPipeline
     from constructs_lib.execution_status_notifications import ExecutionStatusNotifications, execution_status_pattern
     from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
     from constructs_lib.routes import (
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
         QueueRoute,
         Route,
         RouteSide,
+        StateMachineRoute,
+        StreamRoute,
         TopicRoute,
     )
     from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
@@ -48,6 +51,9 @@ _LAZY: dict[str, str] = {
     "DestinedFunction": "constructs_lib.destined_function",
     "StreamFailureOptions": "constructs_lib.destined_function",
     "destination_event_pattern": "constructs_lib.event_patterns",
+    "EventPipeline": "constructs_lib.event_pipeline",
+    "StateMachineRoute": "constructs_lib.routes",
+    "StreamRoute": "constructs_lib.routes",
     "ExecutionStatusNotifications": "constructs_lib.execution_status_notifications",
     "execution_status_pattern": "constructs_lib.execution_status_notifications",
     "FunctionWorkflow": "constructs_lib.function_workflow",
@@ -78,6 +84,7 @@ __all__ = [
     "ConstructPropsError",
     "DestinedFunction",
     "EventBusRoute",
+    "EventPipeline",
     "ExecutionRecord",
     "ExecutionStatus",
     "ExecutionStatusChange",
@@ -95,8 +102,10 @@ __all__ = [
     "Route",
     "RouteSide",
     "StartMode",
+    "StateMachineRoute",
     "Step",
     "StreamFailureOptions",
+    "StreamRoute",
     "TopicRoute",
     "WorkflowAlarmProps",
     "asset_path",

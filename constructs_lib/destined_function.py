@@ -29,9 +29,8 @@ from constructs_lib._validation import (
 from constructs_lib.event_patterns import destination_event_pattern
 from constructs_lib.records import Condition
 from constructs_lib.routes import (
-    STREAM_FAILURE_KINDS,
     BoundRoute,
-    BucketRoute,
+    Capability,
     EventBusRoute,
     FunctionRoute,
     QueueRoute,
@@ -240,7 +239,9 @@ class DestinedFunction(Construct):
                 )
         if on_success is not None:
             on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
+            on_success.check(Capability.DESTINATION, problems, where="on_success")
         on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
+        on_failure.check(Capability.DESTINATION, problems, where="on_failure")
         problems.raise_if_any(self)
 
     # ------------------------------------------------------------------------------------------------ wiring
@@ -327,11 +328,7 @@ class DestinedFunction(Construct):
                 f"this DestinedFunction (got {side}={got})"
             )
         route.validate(RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, problems, where=f"route of {rule_id}")
-        if isinstance(route, BucketRoute):
-            problems.add(
-                f"add_result_rule({rule_id!r}): an EventBridge rule cannot target an S3 bucket; route to a queue, "
-                "topic, function or bus"
-            )
+        route.check(Capability.RULE_TARGET, problems, where=f"add_result_rule({rule_id!r})")
         if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
             problems.add(
                 f"add_result_rule({rule_id!r}): an event bus target forwards events unchanged and takes no "
@@ -396,11 +393,7 @@ class DestinedFunction(Construct):
 
         failure = on_failure if on_failure is not None else QueueRoute()
         failure.validate(RouteSide.FAILURE, problems, where="on_failure")
-        if not isinstance(failure, STREAM_FAILURE_KINDS):
-            problems.add(
-                f"on_failure of a stream source must be a QueueRoute, TopicRoute or BucketRoute, got "
-                f"{failure!r} (Lambda sends failed stream batches to SQS, SNS or S3 only)"
-            )
+        failure.check(Capability.STREAM_FAILURE, problems, where="on_failure of a stream source")
         if not is_unresolved(opts.retry_attempts) and not -1 <= opts.retry_attempts <= MAX_STREAM_RETRY_ATTEMPTS:
             problems.add(
                 "options.retry_attempts must be -1 (forever) or 0..10000 for a stream source, "

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.records import STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE, ExecutionStatus
-from constructs_lib.routes import BoundRoute, BucketRoute, EventBusRoute, Route, RouteSide, rule_target
+from constructs_lib.routes import BoundRoute, Capability, EventBusRoute, Route, RouteSide, rule_target
 
 
 def execution_status_pattern(
@@ -61,7 +61,8 @@ class ExecutionStatusNotifications(Construct):
         """
         :param state_machine: a STANDARD state machine (``FunctionWorkflow.state_machine``, or any).
         :param statuses: the statuses to send, at least one.
-        :param route: a FunctionRoute, QueueRoute or TopicRoute (an EventBusRoute forwards the event as is).
+        :param route: a FunctionRoute, QueueRoute, TopicRoute, StreamRoute (Kinesis) or StateMachineRoute (an
+            EventBusRoute forwards the event as is).
         :param message: what the route receives. :default: - the whole event (``detail`` is the status change).
         :param dead_letter_queue: :default: - a new SSE-SQS, TLS-only queue.
         :param retry_attempts: :default: 8. :param max_event_age: :default: 4 hours.
@@ -77,8 +78,7 @@ class ExecutionStatusNotifications(Construct):
         if not statuses:
             problems.add("statuses is empty: name at least one, e.g. [ExecutionStatus.FAILED]")
         route.validate(RouteSide.FAILURE, problems, where="route")
-        if isinstance(route, BucketRoute):
-            problems.add("route: an EventBridge rule cannot target an S3 bucket; use a queue, topic or function")
+        route.check(Capability.RULE_TARGET, problems, where="route")
         if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
             problems.add("route: an event bus target takes no message, retry_attempts or max_event_age")
         problems.raise_if_any(self)

@@ -22,6 +22,7 @@ from constructs_lib.execution_status_notifications import ExecutionStatusNotific
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
 from constructs_lib.routes import (
     BoundRoute,
+    Capability,
     QueueRoute,
     Route,
     RouteSide,
@@ -201,7 +202,9 @@ class FunctionWorkflow(Construct):
             problems.add(f"an EXPRESS workflow runs at most 5 minutes, timeout is {seconds:g} s")
         if on_success is not None:
             on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
+            on_success.check(Capability.WORKFLOW, problems, where="on_success")
         on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
+        on_failure.check(Capability.WORKFLOW, problems, where="on_failure")
         problems.raise_if_any(self)
 
     # ------------------------------------------------------------------------------------------------ states

@@ -19,6 +19,7 @@ from aws_cdk import Annotations, Duration, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -44,6 +45,15 @@ DEFAULT_TARGET_RETRY_ATTEMPTS = 8
 DEFAULT_TARGET_MAX_EVENT_AGE = Duration.hours(4)
 
 
+class Capability(StrEnum):
+    """What an engine needs a route to be."""
+
+    DESTINATION = "a Lambda destination"
+    WORKFLOW = "a Step Functions delivery"
+    RULE_TARGET = "an EventBridge rule target"
+    STREAM_FAILURE = "a stream event source's on-failure destination"
+
+
 class RouteSide(StrEnum):
     """Which result a route receives."""
 
@@ -61,10 +71,17 @@ class BoundRoute:
     topic: sns.ITopic | None = None
     event_bus: events.IEventBus | None = None
     bucket: s3.IBucket | None = None
+    stream: kinesis.IStream | None = None
+    state_machine: sfn.IStateMachine | None = None
     dead_letter_queue: sqs.IQueue | None = None
     """The DLQ we made behind a queue we made, if any."""
     made: list[Construct] = field(default_factory=list)
     """The resources we made for this route (empty when the user brought their own)."""
+
+
+def _a(kind: str) -> str:
+    """``an SQS queue``, ``an EventBridge bus``, ``a Lambda function``, ``a state machine``."""
+    return f"an {kind}" if kind[0] in "AEIOUS" else f"a {kind}"
 
 
 def _fifo_by_props(props: object | None, name_key: str) -> bool:
@@ -80,6 +97,13 @@ class Route(ABC):
     BucketRoute."""
 
     kind: str = "route"
+    capabilities: frozenset[Capability] = frozenset(Capability)
+
+    def check(self, capability: Capability, problems: Problems, *, where: str) -> None:
+        """Add a problem if this kind of route cannot serve as ``capability``."""
+        if capability not in self.capabilities:
+            able = sorted(c.value for c in self.capabilities)
+            problems.add(f"{where}: {_a(self.kind)} cannot be {capability.value} (it can be: {', '.join(able)})")
 
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:  # noqa: B027 - optional hook
         """Add a problem for anything AWS would refuse. ``where`` names the prop, e.g. ``on_failure``."""
@@ -136,6 +160,7 @@ class FunctionRoute(Route):
     """
 
     kind = "Lambda function"
+    capabilities = frozenset({Capability.DESTINATION, Capability.WORKFLOW, Capability.RULE_TARGET})
 
     def __init__(self, function: lambda_.IFunction, *, response_only: bool = False) -> None:
         self.function = function
@@ -210,6 +235,7 @@ class EventBusRoute(Route):
     """
 
     kind = "EventBridge bus"
+    capabilities = frozenset({Capability.DESTINATION, Capability.WORKFLOW, Capability.RULE_TARGET})
 
     def __init__(
         self,
@@ -251,6 +277,7 @@ class BucketRoute(Route):
     """
 
     kind = "S3 bucket"
+    capabilities = frozenset({Capability.DESTINATION, Capability.WORKFLOW, Capability.STREAM_FAILURE})
 
     def __init__(self, bucket: s3.IBucket | None = None, *, bucket_props: s3.BucketProps | None = None) -> None:
         self.bucket = bucket
@@ -269,6 +296,34 @@ class BucketRoute(Route):
             return BoundRoute(route=self, bucket=self.bucket)
         bucket = secure_bucket(scope, f"{construct_id}Bucket", bucket_props=self.bucket_props)
         return BoundRoute(route=self, bucket=bucket, made=[bucket])
+
+
+class StreamRoute(Route):
+    """A Kinesis data stream: an EventBridge rule target only (status notifications, event pipelines)."""
+
+    kind = "Kinesis stream"
+    capabilities = frozenset({Capability.RULE_TARGET})
+
+    def __init__(self, stream: kinesis.IStream, *, partition_key_path: str | None = None) -> None:
+        self.stream = stream
+        self.partition_key_path = partition_key_path
+
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        return BoundRoute(route=self, stream=self.stream)
+
+
+class StateMachineRoute(Route):
+    """Another state machine, started with the event (``FunctionWorkflow.state_machine`` or any): an EventBridge
+    rule target only."""
+
+    kind = "state machine"
+    capabilities = frozenset({Capability.RULE_TARGET})
+
+    def __init__(self, state_machine: sfn.IStateMachine) -> None:
+        self.state_machine = state_machine
+
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        return BoundRoute(route=self, state_machine=self.state_machine)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -388,9 +443,6 @@ def lambda_destination(bound: BoundRoute) -> lambda_.IDestination:
     raise AssertionError(f"unbound route {bound.route!r}")
 
 
-STREAM_FAILURE_KINDS = (QueueRoute, TopicRoute, BucketRoute)
-
-
 def stream_failure_destination(bound: BoundRoute) -> lambda_.IEventSourceDlq:
     """The on-failure destination of a Kinesis or DynamoDB stream event source: SQS, SNS or S3 only."""
     if bound.queue is not None:
@@ -485,6 +537,30 @@ def rule_target(
         if message is not None:
             raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
         return targets.EventBus(bound.event_bus, dead_letter_queue=dead_letter_queue), dead_letter_queue
+    if bound.stream is not None:
+        partition_key_path = bound.route.partition_key_path if isinstance(bound.route, StreamRoute) else None
+        return (
+            targets.KinesisStream(
+                bound.stream,
+                message=message,
+                partition_key_path=partition_key_path,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+            dead_letter_queue,
+        )
+    if bound.state_machine is not None:
+        return (
+            targets.SfnStateMachine(
+                bound.state_machine,
+                input=message,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
+            dead_letter_queue,
+        )
     raise ValueError(f"an EventBridge rule cannot target a {bound.route.kind}")
 
 

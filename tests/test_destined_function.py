@@ -571,7 +571,9 @@ def test_rejects_existing_resource_with_props_on_a_route(stack: cdk.Stack) -> No
 def test_rejects_stream_failures_to_a_function_or_bus(stack: cdk.Stack) -> None:
     stream = kinesis.Stream(stack, "Stream", encryption=kinesis.StreamEncryption.MANAGED)
     construct = destined(stack)
-    with pytest.raises(ConstructPropsError, match="must be a QueueRoute, TopicRoute or BucketRoute"):
+    with pytest.raises(
+        ConstructPropsError, match="an EventBridge bus cannot be a stream event source's on-failure destination"
+    ):
         construct.add_stream_source(stream, on_failure=EventBusRoute())
 
 
@@ -732,7 +734,7 @@ def test_rejects_an_imported_function_without_a_role(stack: cdk.Stack) -> None:
 
 def test_rejects_a_bucket_or_a_transformed_bus_as_rule_target(stack: cdk.Stack) -> None:
     construct = destined(stack, on_success=EventBusRoute())
-    with pytest.raises(ConstructPropsError, match="cannot target an S3 bucket"):
+    with pytest.raises(ConstructPropsError, match="an S3 bucket cannot be an EventBridge rule target"):
         construct.add_result_rule("ToBucket", route=BucketRoute())
     with pytest.raises(ConstructPropsError, match="forwards events unchanged"):
         construct.add_result_rule("ToBus", route=EventBusRoute(), message=events.RuleTargetInput.from_text("x"))

@@ -1,0 +1,101 @@
+"""EventPipeline: an EventBridge rule (a schedule or an event pattern) feeding one route, safely.
+
+The seed's "serverless pipelines with CloudWatch Events", kept small: glue for the other constructs. The target
+always gets a DLQ and a retry policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from constructs_lib._validation import Problems, describe_duration, duration_seconds, is_unresolved
+from constructs_lib.routes import BoundRoute, Capability, EventBusRoute, Route, RouteSide, rule_target
+
+MAX_TARGET_RETRY_ATTEMPTS = 185
+MIN_TARGET_EVENT_AGE_SECONDS = 60
+MAX_TARGET_EVENT_AGE_SECONDS = 24 * 3600
+
+
+class EventPipeline(Construct):
+    """A rule on a schedule or an event pattern (default or custom bus) feeding a function, a workflow
+    (``StateMachineRoute``), a queue, a topic, a stream or a bus, with input transformation, a DLQ and a retry
+    policy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        target: Route,
+        schedule: events.Schedule | None = None,
+        event_pattern: events.EventPattern | None = None,
+        event_bus: events.IEventBus | None = None,
+        message: events.RuleTargetInput | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: Duration | None = None,
+        description: str | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """
+        :param target: where matching events go.
+        :param schedule: run on a schedule (``events.Schedule.rate`` / ``cron``). Give ``schedule`` or
+            ``event_pattern``, not both.
+        :param event_pattern: match events (e.g. ``destination_event_pattern(...)``).
+        :param event_bus: the bus of an event-pattern rule. :default: - the account's default bus.
+        :param message: input transformation. :default: - the whole event.
+        :param dead_letter_queue: :default: - a new SSE-SQS, TLS-only queue.
+        :param retry_attempts: 0..185. :default: 8.
+        :param max_event_age: 60 s..24 h. :default: 4 hours.
+        """
+        super().__init__(scope, construct_id)
+        problems = Problems()
+        if (schedule is None) == (event_pattern is None):
+            problems.add("give either schedule= (a scheduled rule) or event_pattern= (an event rule), exactly one")
+        if schedule is not None and event_bus is not None:
+            problems.add("a scheduled rule runs on the default bus only: drop event_bus= or use event_pattern=")
+        target.validate(RouteSide.SUCCESS, problems, where="target")
+        target.check(Capability.RULE_TARGET, problems, where="target")
+        if isinstance(target, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
+            problems.add("target: an event bus target takes no message, retry_attempts or max_event_age")
+        if (
+            retry_attempts is not None
+            and not is_unresolved(retry_attempts)
+            and not 0 <= retry_attempts <= MAX_TARGET_RETRY_ATTEMPTS
+        ):
+            problems.add(f"retry_attempts must be between 0 and 185 for an EventBridge target, got {retry_attempts}")
+        age = duration_seconds(max_event_age) if max_event_age is not None else None
+        if age is not None and not MIN_TARGET_EVENT_AGE_SECONDS <= age <= MAX_TARGET_EVENT_AGE_SECONDS:
+            problems.add(
+                f"max_event_age must be between 60 seconds and 24 hours for an EventBridge target, "
+                f"got {describe_duration(age)}"
+            )
+        problems.raise_if_any(self)
+
+        self.target: BoundRoute = target.bind(self, "Target")
+        extra: dict[str, Any] = {}
+        if retry_attempts is not None:
+            extra["retry_attempts"] = retry_attempts
+        if max_event_age is not None:
+            extra["max_event_age"] = max_event_age
+        rule_input, self.dead_letter_queue = rule_target(
+            self, "Target", self.target, message=message, dead_letter_queue=dead_letter_queue, **extra
+        )
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=description,
+            enabled=enabled,
+            schedule=schedule,
+            event_pattern=event_pattern,
+            event_bus=event_bus,
+            targets=[rule_input],
+        )
+
+
+__all__ = ["EventPipeline"]
