@@ -95,10 +95,20 @@ class ExecutionRecord:
 
     @property
     def error_message(self) -> str | None:
+        """``errorMessage`` of a failed invocation. A Step Functions Lambda task failure carries the Lambda error
+        as JSON in its cause: that JSON's ``errorMessage`` is returned, so both engines read the same."""
         payload = self.response_payload
-        if isinstance(payload, dict) and isinstance(payload.get("errorMessage"), str):
-            return str(payload["errorMessage"])
-        return None
+        if not isinstance(payload, dict) or not isinstance(payload.get("errorMessage"), str):
+            return None
+        message = str(payload["errorMessage"])
+        if message.startswith("{"):
+            try:
+                inner = json.loads(message)
+            except ValueError:
+                return message
+            if isinstance(inner, dict) and isinstance(inner.get("errorMessage"), str):
+                return str(inner["errorMessage"])
+        return message
 
     @classmethod
     def from_dict(cls, data: object) -> ExecutionRecord:
