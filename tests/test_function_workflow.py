@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -349,3 +350,16 @@ def test_switching_engines_is_a_one_line_change(stack: cdk.Stack) -> None:
         "MaxAttempts": 2,
         "BackoffRate": 2,
     }
+
+
+def test_customer_managed_key_encrypts_the_state_machine(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), encryption_key=key)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "EncryptionConfiguration": Match.object_like(
+                {"Type": "CUSTOMER_MANAGED_KMS_KEY", "KmsKeyId": Match.any_value()}
+            )
+        },
+    )

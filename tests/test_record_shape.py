@@ -20,7 +20,7 @@ from constructs_lib import FunctionWorkflow, QueueRoute, bundled_code, parse_exe
 from constructs_lib.records import ExecutionRecord
 from constructs_lib.secure_defaults import secure_function
 from constructs_lib.testing import state_machine_definitions
-from lambda_src.destined_lambda import worker
+from lambda_src.destined_lambda import consumer, worker
 from tests.conftest import new_app
 
 pytestmark = pytest.mark.execution
@@ -114,6 +114,10 @@ def test_success_record_is_the_same_for_both_engines(stepfunctions: Any, record_
     from_workflow = parse_execution_record(workflow)
     from_destinations = destinations_record("Success", ORDER, output, None)
     assert consumer_view(from_workflow) == consumer_view(from_destinations)
+    # the example's consumer handler takes the response payload: the same call works for both engines
+    assert consumer.handler(from_workflow.response_payload, None) == consumer.handler(
+        from_destinations.response_payload, None
+    )
     assert from_workflow.request_context.function_arn.startswith("arn:aws:states:")
     assert from_workflow.request_context.request_id
 
