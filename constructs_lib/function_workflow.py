@@ -117,10 +117,10 @@ class FunctionWorkflow(Construct):
         express = state_machine_type == sfn.StateMachineType.EXPRESS
         if retry_attempts is not None:
             retries = [*retries, RetryRule(interval=Duration.seconds(60), max_attempts=retry_attempts, backoff_rate=2)]
-        if steps is None and function is not None:
-            steps = [Invoke("Invoke", function, retries=retries)]
         self._validate(function, retries, steps, on_success, on_failure, express, start, timeout)
-        assert steps is not None
+        if steps is None:
+            assert function is not None
+            steps = [Invoke("Invoke", function, retries=retries)]
 
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
@@ -182,8 +182,12 @@ class FunctionWorkflow(Construct):
         problems = Problems()
         if function is None and steps is None:
             problems.add("give function= (a one-step workflow) or steps= (Invoke, Parallel, ForEach, Choice)")
-        if function is not None and steps is not None and len(steps) != 1:
+        if function is not None and steps is not None:
             problems.add("give either function= or steps=, not both (put the function in an Invoke step)")
+        if steps is not None and retries:
+            problems.add("retries= and retry_attempts= apply to function=; with steps=, give each step its own retries")
+        for rule in retries:
+            rule.validate(problems, "retries")
         if steps is not None and not steps:
             problems.add("steps is empty: give at least one step")
         names: list[str] = []

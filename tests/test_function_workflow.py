@@ -363,3 +363,11 @@ def test_customer_managed_key_encrypts_the_state_machine(stack: cdk.Stack) -> No
             )
         },
     )
+
+
+def test_rejects_function_with_steps_and_retries_with_steps(stack: cdk.Stack) -> None:
+    fn = make_function(stack, "Fn")
+    with pytest.raises(ConstructPropsError, match="not both"):
+        FunctionWorkflow(stack, "Both", function=fn, steps=[Invoke("Other", fn)])
+    with pytest.raises(ConstructPropsError, match="give each step its own retries"):
+        FunctionWorkflow(stack, "Retries", steps=[Invoke("Only", fn)], retry_attempts=2)
