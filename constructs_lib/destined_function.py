@@ -19,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib._alarms import add_alarm, period_options
 from constructs_lib._validation import (
     ConstructPropsError,
     Problems,
@@ -37,6 +38,7 @@ from constructs_lib.routes import (
     Route,
     RouteSide,
     acknowledge_destination_grants,
+    check_rule_target,
     lambda_destination,
     rule_target,
     stream_failure_destination,
@@ -132,8 +134,10 @@ class DestinedFunction(Construct):
         on_failure = on_failure if on_failure is not None else QueueRoute()
         alarm_props = alarms or AsyncAlarmProps()
         self._alarm_props = alarm_props
-        self._reject_orchestrator_only(retries, steps)
-        self._validate(function, function_props, on_success, on_failure, retry_attempts, max_event_age)
+        problems = Problems()
+        self._reject_orchestrator_only(retries, steps, problems)
+        self._validate(function, function_props, on_success, on_failure, retry_attempts, max_event_age, problems)
+        problems.raise_if_any(self)
 
         self.log_group: logs.ILogGroup | None = None
         if function is None:
@@ -169,9 +173,11 @@ class DestinedFunction(Construct):
 
     # ------------------------------------------------------------------------------------------------ validation
 
-    def _reject_orchestrator_only(self, retries: Sequence[RetryRule], steps: Sequence[Step] | None) -> None:
+    @staticmethod
+    def _reject_orchestrator_only(
+        retries: Sequence[RetryRule], steps: Sequence[Step] | None, problems: Problems
+    ) -> None:
         """What only an orchestrator does fails here, with the reason and the construct that does it."""
-        problems = Problems()
         if retries:
             problems.add(
                 "retries: Lambda retries a failed asynchronous invocation itself, at most twice, about one and two "
@@ -191,7 +197,6 @@ class DestinedFunction(Construct):
                 f"steps: Lambda Destinations run one function and pass its result on; {what} ({step.name!r}) "
                 "needs an orchestrator. Use FunctionWorkflow (Step Functions) with the same steps= and routes"
             )
-        problems.raise_if_any(self)
 
     def _validate(  # noqa: PLR0917 - private, mirrors the constructor's props
         self,
@@ -201,8 +206,8 @@ class DestinedFunction(Construct):
         on_failure: Route,
         retry_attempts: int | None,
         max_event_age: Duration | None,
+        problems: Problems,
     ) -> None:
-        problems = Problems()
         if function is not None and function_props is not None:
             problems.add("give either function= (an existing function) or function_props= (to make one), not both")
         if function is None and function_props is None:
@@ -238,11 +243,8 @@ class DestinedFunction(Construct):
                     "use Duration.seconds(60) .. Duration.hours(6)"
                 )
         if on_success is not None:
-            on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
-            on_success.check(Capability.DESTINATION, problems, where="on_success")
-        on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
-        on_failure.check(Capability.DESTINATION, problems, where="on_failure")
-        problems.raise_if_any(self)
+            on_success.require(RouteSide.SUCCESS, Capability.DESTINATION, problems, where="on_success")
+        on_failure.require(RouteSide.FAILURE, Capability.DESTINATION, problems, where="on_failure")
 
     # ------------------------------------------------------------------------------------------------ wiring
 
@@ -327,25 +329,24 @@ class DestinedFunction(Construct):
                 f"add_result_rule({rule_id!r}) matches records on an event bus: set {side}=EventBusRoute(...) on "
                 f"this DestinedFunction (got {side}={got})"
             )
-        route.validate(RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, problems, where=f"route of {rule_id}")
-        route.check(Capability.RULE_TARGET, problems, where=f"add_result_rule({rule_id!r})")
-        if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
-            problems.add(
-                f"add_result_rule({rule_id!r}): an event bus target forwards events unchanged and takes no "
-                "message, retry_attempts or max_event_age (EventBridge retries it itself); drop them"
-            )
+        check_rule_target(
+            route,
+            RouteSide.SUCCESS if wants_success else RouteSide.FAILURE,
+            problems,
+            where=f"add_result_rule({rule_id!r})",
+            message=message,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+        )
         if message is None and isinstance(route, FunctionRoute) and route.response_only:
             message = events.RuleTargetInput.from_event_path("$.detail.responsePayload")
         problems.raise_if_any(self)
         assert bound is not None
         assert bound.event_bus is not None
         target_bound = route.bind(self, f"{rule_id}Target")
-        extra: dict[str, Any] = {}
-        if retry_attempts is not None:
-            extra["retry_attempts"] = retry_attempts
-        if max_event_age is not None:
-            extra["max_event_age"] = max_event_age
-        target, dlq = rule_target(self, rule_id, target_bound, message=message, **extra)
+        target, dlq = rule_target(
+            self, rule_id, target_bound, message=message, retry_attempts=retry_attempts, max_event_age=max_event_age
+        )
         rule = events.Rule(
             self,
             rule_id,
@@ -418,7 +419,7 @@ class DestinedFunction(Construct):
         acknowledge_destination_grants(self.function, bound)
         self.stream_failure_routes.append(bound)
         if self._alarm_props.enabled and bound.queue is not None:
-            period: dict[str, Any] = {"period": self._alarm_props.period} if self._alarm_props.period else {}
+            period = period_options(self._alarm_props.period)
             self._add_alarm(
                 self._alarm_props,
                 self.node.path,
@@ -449,7 +450,7 @@ class DestinedFunction(Construct):
 
     def _create_alarms(self, props: AsyncAlarmProps) -> None:
         path = self.node.path
-        period: dict[str, Any] = {"period": props.period} if props.period is not None else {}
+        period = period_options(props.period)
         if props.event_age_threshold is not None:
             threshold_seconds = duration_seconds(props.event_age_threshold)
             if threshold_seconds is None:
@@ -496,19 +497,17 @@ class DestinedFunction(Construct):
     def _add_alarm(  # noqa: PLR0917 - private
         self, props: AsyncAlarmProps, path: str, name: str, metric: cloudwatch.IMetric, threshold: float, why: str
     ) -> None:
-        alarm = cloudwatch.Alarm(
+        add_alarm(
             self,
-            f"{name}Alarm",
+            self.alarms,
+            name,
             metric=metric,
             threshold=threshold,
+            why=why,
+            path=path,
             evaluation_periods=props.evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"{path}: {why}",
+            actions=props.actions,
         )
-        for action in props.actions:
-            alarm.add_alarm_action(action)
-        self.alarms[name] = alarm
 
     # ------------------------------------------------------------------------------------------------ metrics
 

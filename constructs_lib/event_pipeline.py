@@ -6,15 +6,13 @@ always gets a DLQ and a retry policy.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._validation import Problems, describe_duration, duration_seconds, is_unresolved
-from constructs_lib.routes import BoundRoute, Capability, EventBusRoute, Route, RouteSide, rule_target
+from constructs_lib.routes import Route, RouteSide, bind_rule_target, check_rule_target
 
 MAX_TARGET_RETRY_ATTEMPTS = 185
 MIN_TARGET_EVENT_AGE_SECONDS = 60
@@ -59,10 +57,15 @@ class EventPipeline(Construct):
             problems.add("give either schedule= (a scheduled rule) or event_pattern= (an event rule), exactly one")
         if schedule is not None and event_bus is not None:
             problems.add("a scheduled rule runs on the default bus only: drop event_bus= or use event_pattern=")
-        target.validate(RouteSide.SUCCESS, problems, where="target")
-        target.check(Capability.RULE_TARGET, problems, where="target")
-        if isinstance(target, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
-            problems.add("target: an event bus target takes no message, retry_attempts or max_event_age")
+        check_rule_target(
+            target,
+            RouteSide.SUCCESS,
+            problems,
+            where="target",
+            message=message,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+        )
         if (
             retry_attempts is not None
             and not is_unresolved(retry_attempts)
@@ -77,14 +80,14 @@ class EventPipeline(Construct):
             )
         problems.raise_if_any(self)
 
-        self.target: BoundRoute = target.bind(self, "Target")
-        extra: dict[str, Any] = {}
-        if retry_attempts is not None:
-            extra["retry_attempts"] = retry_attempts
-        if max_event_age is not None:
-            extra["max_event_age"] = max_event_age
-        rule_input, self.dead_letter_queue = rule_target(
-            self, "Target", self.target, message=message, dead_letter_queue=dead_letter_queue, **extra
+        self.target, rule_input, self.dead_letter_queue = bind_rule_target(
+            self,
+            "Target",
+            target,
+            message=message,
+            dead_letter_queue=dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
         )
         self.rule = events.Rule(
             self,

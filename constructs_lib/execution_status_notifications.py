@@ -13,7 +13,7 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems
 from constructs_lib.records import STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE, ExecutionStatus
-from constructs_lib.routes import BoundRoute, Capability, EventBusRoute, Route, RouteSide, rule_target
+from constructs_lib.routes import Route, RouteSide, bind_rule_target, check_rule_target
 
 
 def execution_status_pattern(
@@ -77,20 +77,25 @@ class ExecutionStatusNotifications(Construct):
             )
         if not statuses:
             problems.add("statuses is empty: name at least one, e.g. [ExecutionStatus.FAILED]")
-        route.validate(RouteSide.FAILURE, problems, where="route")
-        route.check(Capability.RULE_TARGET, problems, where="route")
-        if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
-            problems.add("route: an event bus target takes no message, retry_attempts or max_event_age")
+        check_rule_target(
+            route,
+            RouteSide.FAILURE,
+            problems,
+            where="route",
+            message=message,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+        )
         problems.raise_if_any(self)
 
-        self.route: BoundRoute = route.bind(self, "Target")
-        extra: dict[str, Any] = {}
-        if retry_attempts is not None:
-            extra["retry_attempts"] = retry_attempts
-        if max_event_age is not None:
-            extra["max_event_age"] = max_event_age
-        target, self.dead_letter_queue = rule_target(
-            self, "Target", self.route, message=message, dead_letter_queue=dead_letter_queue, **extra
+        self.route, target, self.dead_letter_queue = bind_rule_target(
+            self,
+            "Target",
+            route,
+            message=message,
+            dead_letter_queue=dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
         )
         self.rule = events.Rule(
             self,

@@ -17,6 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
+from constructs_lib._alarms import add_alarm, period_options
 from constructs_lib._validation import Problems, duration_seconds
 from constructs_lib.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
@@ -205,10 +206,8 @@ class FunctionWorkflow(Construct):
         if express and seconds is not None and seconds > EXPRESS_MAX_SECONDS:
             problems.add(f"an EXPRESS workflow runs at most 5 minutes, timeout is {seconds:g} s")
         if on_success is not None:
-            on_success.validate(RouteSide.SUCCESS, problems, where="on_success")
-            on_success.check(Capability.WORKFLOW, problems, where="on_success")
-        on_failure.validate(RouteSide.FAILURE, problems, where="on_failure")
-        on_failure.check(Capability.WORKFLOW, problems, where="on_failure")
+            on_success.require(RouteSide.SUCCESS, Capability.WORKFLOW, problems, where="on_success")
+        on_failure.require(RouteSide.FAILURE, Capability.WORKFLOW, problems, where="on_failure")
         problems.raise_if_any(self)
 
     # ------------------------------------------------------------------------------------------------ states
@@ -311,7 +310,7 @@ class FunctionWorkflow(Construct):
 
     def _create_alarms(self, props: WorkflowAlarmProps) -> None:
         path = self.node.path
-        period: dict[str, Any] = {"period": props.period} if props.period is not None else {}
+        period = period_options(props.period)
         specs = [
             ("ExecutionsFailed", self.state_machine.metric_failed(**period), "executions failed"),
             ("ExecutionsTimedOut", self.state_machine.metric_timed_out(**period), "executions timed out"),
@@ -319,19 +318,17 @@ class FunctionWorkflow(Construct):
             ("ExecutionThrottled", self.state_machine.metric_throttled(**period), "executions were throttled"),
         ]
         for name, metric, why in specs:
-            alarm = cloudwatch.Alarm(
+            add_alarm(
                 self,
-                f"{name}Alarm",
+                self.alarms,
+                name,
                 metric=metric,
                 threshold=props.threshold,
+                why=why,
+                path=path,
                 evaluation_periods=props.evaluation_periods,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{path}: {why}",
+                actions=props.actions,
             )
-            for action in props.actions:
-                alarm.add_alarm_action(action)
-            self.alarms[name] = alarm
 
     # ------------------------------------------------------------------------------------------------ notifications
 

@@ -184,13 +184,7 @@ def parse_execution_record(message: object) -> ExecutionRecord:
     Accepts the record itself (a Lambda destination), an EventBridge event whose ``detail`` is the record, an SQS
     message (``body`` holds the record as JSON), an SNS record (``Sns.Message``), or a JSON string of any of these.
     """
-    if isinstance(message, str | bytes):
-        try:
-            message = json.loads(message)
-        except ValueError as exc:
-            raise RecordFormatError(f"the message is not JSON: {exc}") from None
-    if not isinstance(message, dict):
-        raise RecordFormatError(f"expected a JSON object, got {type(message).__name__}")
+    message = _json_object(message, "message")
     if "requestContext" in message:
         return ExecutionRecord.from_dict(message)
     if "detail" in message and "detail-type" in message:
@@ -210,6 +204,18 @@ def parse_execution_record(message: object) -> ExecutionRecord:
         "not an execution record: expected requestContext (a record), detail (an EventBridge event), "
         f"body (an SQS record) or Sns.Message (an SNS record); got keys {sorted(message)}"
     )
+
+
+def _json_object(value: object, what: str) -> dict[str, Any]:
+    """A JSON object, decoded from text if needed; RecordFormatError otherwise."""
+    if isinstance(value, str | bytes):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise RecordFormatError(f"the {what} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise RecordFormatError(f"expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 def _require_dict(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -267,13 +273,7 @@ class ExecutionStatusChange:
     @classmethod
     def from_event(cls, event: object) -> ExecutionStatusChange:
         """Parse the whole EventBridge event (or its ``detail``). Raises RecordFormatError naming what is wrong."""
-        if isinstance(event, str | bytes):
-            try:
-                event = json.loads(event)
-            except ValueError as exc:
-                raise RecordFormatError(f"the event is not JSON: {exc}") from None
-        if not isinstance(event, dict):
-            raise RecordFormatError(f"expected a JSON object, got {type(event).__name__}")
+        event = _json_object(event, "event")
         if "detail-type" in event:
             if event["detail-type"] != STATUS_CHANGE_DETAIL_TYPE:
                 raise RecordFormatError(f"detail-type {event['detail-type']!r} is not {STATUS_CHANGE_DETAIL_TYPE!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import jsii
 from aws_cdk import Annotations, Duration, Stack, Token
@@ -98,6 +99,11 @@ class Route(ABC):
 
     kind: str = "route"
     capabilities: frozenset[Capability] = frozenset(Capability)
+
+    def require(self, side: RouteSide, capability: Capability, problems: Problems, *, where: str) -> None:
+        """Validate this route for ``side`` and check that an engine can use it as ``capability``."""
+        self.validate(side, problems, where=where)
+        self.check(capability, problems, where=where)
 
     def check(self, capability: Capability, problems: Problems, *, where: str) -> None:
         """Add a problem if this kind of route cannot serve as ``capability``."""
@@ -480,6 +486,26 @@ def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
     )
 
 
+def check_rule_target(
+    route: Route,
+    side: RouteSide,
+    problems: Problems,
+    *,
+    where: str,
+    message: events.RuleTargetInput | None = None,
+    retry_attempts: int | None = None,
+    max_event_age: Duration | None = None,
+) -> None:
+    """Check ``route`` as an EventBridge rule target: it must be one, and a bus target takes no transform or
+    retry policy."""
+    route.require(side, Capability.RULE_TARGET, problems, where=where)
+    if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
+        problems.add(
+            f"{where}: an event bus target takes no message, retry_attempts or max_event_age: it forwards events "
+            "unchanged and EventBridge retries it itself; drop them"
+        )
+
+
 def rule_target(
     scope: Construct,
     construct_id: str,
@@ -487,81 +513,68 @@ def rule_target(
     *,
     message: events.RuleTargetInput | None = None,
     dead_letter_queue: sqs.IQueue | None = None,
-    retry_attempts: int = DEFAULT_TARGET_RETRY_ATTEMPTS,
-    max_event_age: Duration = DEFAULT_TARGET_MAX_EVENT_AGE,
+    retry_attempts: int | None = None,
+    max_event_age: Duration | None = None,
 ) -> tuple[events.IRuleTarget, sqs.IQueue]:
     """An EventBridge rule target for a bound route, always with a DLQ and a retry policy.
 
     :default dead_letter_queue: a new SSE-SQS encrypted, TLS-only queue ``{construct_id}DeadLetterQueue``.
+    :default retry_attempts: 8. :default max_event_age: 4 hours.
     Returns the target and its DLQ.
     """
     if dead_letter_queue is None:
         dead_letter_queue, _ = secure_queue(
             scope, f"{construct_id}DeadLetterQueue", dead_letter_for=f"the EventBridge rule target {construct_id}"
         )
+    policy: dict[str, Any] = {
+        "dead_letter_queue": dead_letter_queue,
+        "retry_attempts": DEFAULT_TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
+        "max_event_age": DEFAULT_TARGET_MAX_EVENT_AGE if max_event_age is None else max_event_age,
+    }
+    target: events.IRuleTarget
     if bound.function is not None:
-        return (
-            targets.LambdaFunction(
-                bound.function,
-                event=message,
-                dead_letter_queue=dead_letter_queue,
-                retry_attempts=retry_attempts,
-                max_event_age=max_event_age,
-            ),
-            dead_letter_queue,
-        )
-    if bound.queue is not None:
-        return (
-            targets.SqsQueue(
-                bound.queue,
-                message=message,
-                dead_letter_queue=dead_letter_queue,
-                retry_attempts=retry_attempts,
-                max_event_age=max_event_age,
-            ),
-            dead_letter_queue,
-        )
-    if bound.topic is not None:
+        target = targets.LambdaFunction(bound.function, event=message, **policy)
+    elif bound.queue is not None:
+        target = targets.SqsQueue(bound.queue, message=message, **policy)
+    elif bound.topic is not None:
         _let_eventbridge_use_topic_key(scope, bound.topic)
-        return (
-            targets.SnsTopic(
-                bound.topic,
-                message=message,
-                dead_letter_queue=dead_letter_queue,
-                retry_attempts=retry_attempts,
-                max_event_age=max_event_age,
-            ),
-            dead_letter_queue,
-        )
-    if bound.event_bus is not None:
+        target = targets.SnsTopic(bound.topic, message=message, **policy)
+    elif bound.event_bus is not None:
         if message is not None:
             raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
-        return targets.EventBus(bound.event_bus, dead_letter_queue=dead_letter_queue), dead_letter_queue
-    if bound.stream is not None:
+        target = targets.EventBus(bound.event_bus, dead_letter_queue=dead_letter_queue)
+    elif bound.stream is not None:
         partition_key_path = bound.route.partition_key_path if isinstance(bound.route, StreamRoute) else None
-        return (
-            targets.KinesisStream(
-                bound.stream,
-                message=message,
-                partition_key_path=partition_key_path,
-                dead_letter_queue=dead_letter_queue,
-                retry_attempts=retry_attempts,
-                max_event_age=max_event_age,
-            ),
-            dead_letter_queue,
-        )
-    if bound.state_machine is not None:
-        return (
-            targets.SfnStateMachine(
-                bound.state_machine,
-                input=message,
-                dead_letter_queue=dead_letter_queue,
-                retry_attempts=retry_attempts,
-                max_event_age=max_event_age,
-            ),
-            dead_letter_queue,
-        )
-    raise ValueError(f"an EventBridge rule cannot target a {bound.route.kind}")
+        target = targets.KinesisStream(bound.stream, message=message, partition_key_path=partition_key_path, **policy)
+    elif bound.state_machine is not None:
+        target = targets.SfnStateMachine(bound.state_machine, input=message, **policy)
+    else:
+        raise ValueError(f"an EventBridge rule cannot target a {bound.route.kind}")
+    return target, dead_letter_queue
+
+
+def bind_rule_target(
+    scope: Construct,
+    construct_id: str,
+    route: Route,
+    *,
+    message: events.RuleTargetInput | None = None,
+    dead_letter_queue: sqs.IQueue | None = None,
+    retry_attempts: int | None = None,
+    max_event_age: Duration | None = None,
+) -> tuple[BoundRoute, events.IRuleTarget, sqs.IQueue]:
+    """Bind ``route`` under ``construct_id`` and make it a rule target (see ``rule_target``)."""
+    bound = route.bind(scope, construct_id)
+    target, dlq = rule_target(
+        scope,
+        construct_id,
+        bound,
+        message=message,
+        dead_letter_queue=dead_letter_queue,
+        retry_attempts=retry_attempts,
+        max_event_age=max_event_age,
+    )
+    return bound, target, dlq
 
 
 WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"

@@ -16,7 +16,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda
 from cdk_nag import AwsSolutionsChecks
+
+from constructs_lib import DestinedFunction
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
@@ -44,6 +47,19 @@ def normalised(template: Mapping[str, Any]) -> dict[str, Any]:
     """The template with asset hashes replaced, stable across machines."""
     result: dict[str, Any] = json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True)))
     return result
+
+
+def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFunction:
+    """A small function with the library's secure defaults (made by DestinedFunction), returning its event."""
+    return DestinedFunction(
+        stack,
+        construct_id,
+        function_props=aws_lambda.FunctionProps(
+            runtime=aws_lambda.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=aws_lambda.Code.from_inline("def handler(event, context):\n    return event\n"),
+        ),
+    ).function
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import (
@@ -25,22 +24,11 @@ from constructs_lib import (
     StreamRoute,
     destination_event_pattern,
 )
-
-
-def function(stack: cdk.Stack, construct_id: str = "Fn") -> lambda_.IFunction:
-    return DestinedFunction(
-        stack,
-        construct_id,
-        function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="index.handler",
-            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        ),
-    ).function
+from tests.conftest import echo_function
 
 
 def test_schedule_starts_a_workflow_with_a_transformed_input(stack: cdk.Stack) -> None:
-    workflow = FunctionWorkflow(stack, "Flow", function=function(stack))
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack))
     pipeline = EventPipeline(
         stack,
         "Nightly",
@@ -92,7 +80,7 @@ def test_pattern_on_a_custom_bus_feeds_a_queue(stack: cdk.Stack) -> None:
 
 
 def test_status_notifications_to_a_kinesis_stream(stack: cdk.Stack) -> None:
-    workflow = FunctionWorkflow(stack, "Flow", function=function(stack))
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack))
     stream = kinesis.Stream(stack, "Audit", encryption=kinesis.StreamEncryption.MANAGED)
     workflow.notify_on(
         "Audit", statuses=[ExecutionStatus.SUCCEEDED], route=StreamRoute(stream, partition_key_path="$.id")
@@ -168,4 +156,4 @@ def test_rejects_retry_policies_eventbridge_refuses(stack: cdk.Stack, kwargs: di
 def test_rejects_a_stream_or_state_machine_as_a_lambda_destination(stack: cdk.Stack) -> None:
     stream = kinesis.Stream(stack, "S", encryption=kinesis.StreamEncryption.MANAGED)
     with pytest.raises(ConstructPropsError, match="a Kinesis stream cannot be a Lambda destination"):
-        DestinedFunction(stack, "D", function=function(stack, "Other"), on_success=StreamRoute(stream))
+        DestinedFunction(stack, "D", function=echo_function(stack, "Other"), on_success=StreamRoute(stream))

@@ -7,14 +7,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 from moto.events.models import EventPattern as MotoEventPattern
 
 from constructs_lib import (
     ConstructPropsError,
-    DestinedFunction,
     ExecutionStatus,
     ExecutionStatusChange,
     ExecutionStatusNotifications,
@@ -24,22 +22,13 @@ from constructs_lib import (
     TopicRoute,
     execution_status_pattern,
 )
-from tests.conftest import load_event
+from tests.conftest import echo_function, load_event
 
 ORDERS_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:orders"
 
 
 def workflow(stack: cdk.Stack, **kwargs: Any) -> FunctionWorkflow:
-    fn = DestinedFunction(
-        stack,
-        "Fn",
-        function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="index.handler",
-            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        ),
-    ).function
-    return FunctionWorkflow(stack, "Flow", function=fn, **kwargs)
+    return FunctionWorkflow(stack, "Flow", function=echo_function(stack), **kwargs)
 
 
 def test_failed_and_timed_out_executions_go_to_a_topic(stack: cdk.Stack) -> None:

@@ -28,18 +28,7 @@ from constructs_lib import (
 from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule
-
-
-def make_function(stack: cdk.Stack, construct_id: str) -> lambda_.IFunction:
-    return DestinedFunction(
-        stack,
-        construct_id,
-        function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14,
-            handler="index.handler",
-            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
-        ),
-    ).function
+from tests.conftest import echo_function
 
 
 def definition(template: Template) -> dict[str, Any]:
@@ -52,7 +41,7 @@ def definition(template: Template) -> dict[str, Any]:
 
 
 def test_one_function_workflow_catches_to_the_failure_route(stack: cdk.Stack) -> None:
-    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
     states = definition(Template.from_stack(stack))["States"]
     invoke = states["Invoke"]
     lambda_retry = invoke["Retry"][0]
@@ -76,7 +65,7 @@ def test_retry_with_interval_backoff_max_delay_and_jitter(stack: cdk.Stack) -> N
         max_delay=cdk.Duration.seconds(30),
         jitter=True,
     )
-    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), retries=[rule])
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), retries=[rule])
     retries = definition(Template.from_stack(stack))["States"]["Invoke"]["Retry"]
     assert retries[1] == {
         "ErrorEquals": ["OrderPendingError"],
@@ -89,7 +78,7 @@ def test_retry_with_interval_backoff_max_delay_and_jitter(stack: cdk.Stack) -> N
 
 
 def test_choice_parallel_and_map(stack: cdk.Stack) -> None:
-    first, one, two, item = (make_function(stack, n) for n in ("First", "One", "Two", "Item"))
+    first, one, two, item = (echo_function(stack, n) for n in ("First", "One", "Two", "Item"))
     FunctionWorkflow(
         stack,
         "Flow",
@@ -132,10 +121,10 @@ def test_choice_without_default_goes_on_with_the_next_step(stack: cdk.Stack) -> 
             Choice(
                 "Route",
                 branches=[
-                    (sfn.Condition.string_matches("$.kind", "urgent*"), [Invoke("Urgent", make_function(stack, "U"))])
+                    (sfn.Condition.string_matches("$.kind", "urgent*"), [Invoke("Urgent", echo_function(stack, "U"))])
                 ],
             ),
-            Invoke("Always", make_function(stack, "A")),
+            Invoke("Always", echo_function(stack, "A")),
         ],
     )
     states = definition(Template.from_stack(stack))["States"]
@@ -149,7 +138,7 @@ def test_success_record_is_delivered_by_a_direct_integration(stack: cdk.Stack, k
         "queue": QueueRoute,
         "topic": TopicRoute,
         "event_bus": EventBusRoute,
-        "function": lambda: FunctionRoute(make_function(stack, "Consumer")),
+        "function": lambda: FunctionRoute(echo_function(stack, "Consumer")),
     }
     resources = {
         "queue": "arn:aws:states:::sqs:sendMessage",
@@ -157,7 +146,7 @@ def test_success_record_is_delivered_by_a_direct_integration(stack: cdk.Stack, k
         "event_bus": "arn:aws:states:::events:putEvents",
         "function": "arn:aws:states:::lambda:invoke",
     }
-    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), on_success=routes[kind]())
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), on_success=routes[kind]())
     states = definition(Template.from_stack(stack))["States"]
     assert states["Invoke"]["Next"] == "BuildSuccessRecord"
     record = states["BuildSuccessRecord"]
@@ -175,14 +164,14 @@ def test_success_record_is_delivered_by_a_direct_integration(stack: cdk.Stack, k
 
 
 def test_bucket_on_failure_writes_the_record_as_an_object(stack: cdk.Stack) -> None:
-    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), on_failure=BucketRoute())
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), on_failure=BucketRoute())
     deliver = definition(Template.from_stack(stack))["States"]["DeliverFailure"]
     assert deliver["Resource"] == "arn:aws:states:::aws-sdk:s3:putObject"
     assert deliver["Parameters"]["Body.$"] == "States.JsonToString($.record)"
 
 
 def test_logging_tracing_and_timeout_defaults(stack: cdk.Stack) -> None:
-    workflow = FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
     template = Template.from_stack(stack)
     template.has_resource_properties(
         "AWS::Logs::LogGroup", {"LogGroupName": Match.string_like_regexp("^/aws/vendedlogs/states/")}
@@ -204,7 +193,7 @@ def test_express_sync_start_grants_start_sync_execution(stack: cdk.Stack) -> Non
     workflow = FunctionWorkflow(
         stack,
         "Flow",
-        function=make_function(stack, "Fn"),
+        function=echo_function(stack, "Fn"),
         state_machine_type=sfn.StateMachineType.EXPRESS,
         start=StartMode.SYNC,
     )
@@ -223,7 +212,7 @@ def test_express_sync_start_grants_start_sync_execution(stack: cdk.Stack) -> Non
 
 
 def test_standard_grants_start_execution_and_refuses_sync(stack: cdk.Stack) -> None:
-    workflow = FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
     caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
     workflow.grant_start(caller)
     with pytest.raises(ValueError, match="EXPRESS state machines only"):
@@ -235,7 +224,7 @@ def test_standard_grants_start_execution_and_refuses_sync(stack: cdk.Stack) -> N
 
 
 def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
-    workflow = FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"))
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
     assert sorted(workflow.alarms) == [
         "ExecutionThrottled",
         "ExecutionsAborted",
@@ -250,7 +239,7 @@ def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     workflow = FunctionWorkflow(
-        stack, "Flow", function=make_function(stack, "Fn"), alarms=WorkflowAlarmProps(enabled=False)
+        stack, "Flow", function=echo_function(stack, "Fn"), alarms=WorkflowAlarmProps(enabled=False)
     )
     assert workflow.alarms == {}
     assert workflow.metric_failed().metric_name == "ExecutionsFailed"
@@ -261,7 +250,7 @@ def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
 
 def test_rejects_sync_start_on_standard(stack: cdk.Stack) -> None:
     with pytest.raises(ConstructPropsError, match="works with EXPRESS state machines only"):
-        FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), start=StartMode.SYNC)
+        FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), start=StartMode.SYNC)
 
 
 def test_rejects_a_choice_with_no_branch(stack: cdk.Stack) -> None:
@@ -280,13 +269,13 @@ def test_rejects_a_choice_with_no_branch(stack: cdk.Stack) -> None:
 )
 def test_rejects_bad_retry_rules(stack: cdk.Stack, rule: RetryRule, expected: str) -> None:
     with pytest.raises(ConstructPropsError, match=expected):
-        FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), retries=[rule])
+        FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), retries=[rule])
 
 
 def test_rejects_a_map_without_items_path(stack: cdk.Stack) -> None:
     with pytest.raises(ConstructPropsError, match="ForEach needs items_path"):
         FunctionWorkflow(
-            stack, "Flow", steps=[ForEach("Each", items_path="", steps=[Invoke("I", make_function(stack, "Fn"))])]
+            stack, "Flow", steps=[ForEach("Each", items_path="", steps=[Invoke("I", echo_function(stack, "Fn"))])]
         )
 
 
@@ -294,7 +283,7 @@ def test_rejects_routes_aws_would_refuse(stack: cdk.Stack) -> None:
     fifo = sqs.Queue(stack, "Fifo", fifo=True, enforce_ssl=True)
     with pytest.raises(ConstructPropsError) as error:
         FunctionWorkflow(
-            stack, "Flow", function=make_function(stack, "Fn"), on_success=BucketRoute(), on_failure=QueueRoute(fifo)
+            stack, "Flow", function=echo_function(stack, "Fn"), on_success=BucketRoute(), on_failure=QueueRoute(fifo)
         )
     text = "\n".join(error.value.problems)
     assert "an S3 bucket can only receive failures" in text
@@ -302,7 +291,7 @@ def test_rejects_routes_aws_would_refuse(stack: cdk.Stack) -> None:
 
 
 def test_rejects_duplicate_step_names_and_long_express_timeout(stack: cdk.Stack) -> None:
-    fn = make_function(stack, "Fn")
+    fn = echo_function(stack, "Fn")
     with pytest.raises(ConstructPropsError) as error:
         FunctionWorkflow(
             stack,
@@ -354,7 +343,7 @@ def test_switching_engines_is_a_one_line_change(stack: cdk.Stack) -> None:
 
 def test_customer_managed_key_encrypts_the_state_machine(stack: cdk.Stack) -> None:
     key = kms.Key(stack, "Key", enable_key_rotation=True)
-    FunctionWorkflow(stack, "Flow", function=make_function(stack, "Fn"), encryption_key=key)
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), encryption_key=key)
     Template.from_stack(stack).has_resource_properties(
         "AWS::StepFunctions::StateMachine",
         {
@@ -366,7 +355,7 @@ def test_customer_managed_key_encrypts_the_state_machine(stack: cdk.Stack) -> No
 
 
 def test_rejects_function_with_steps_and_retries_with_steps(stack: cdk.Stack) -> None:
-    fn = make_function(stack, "Fn")
+    fn = echo_function(stack, "Fn")
     with pytest.raises(ConstructPropsError, match="not both"):
         FunctionWorkflow(stack, "Both", function=fn, steps=[Invoke("Other", fn)])
     with pytest.raises(ConstructPropsError, match="give each step its own retries"):
