@@ -62,6 +62,27 @@ def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFun
     ).function
 
 
+@pytest.fixture(scope="session")
+def example_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
+    """Every example stack, built once for the whole session, with cdk-nag's checks on (see app.build_app)."""
+    from app import build_app
+
+    outdir: Path = tmp_path_factory.mktemp("cdk.out")
+    return build_app(cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False))
+
+
+@pytest.fixture(scope="session")
+def example_stacks(example_app: cdk.App) -> dict[str, cdk.Stack]:
+    """The example stacks by stack name."""
+    return {child.stack_name: child for child in example_app.node.children if isinstance(child, cdk.Stack)}
+
+
+@pytest.fixture
+def plain_app(tmp_path: Path) -> cdk.App:
+    """An app with cdk.json's context and no cdk-nag: for test stacks that only exercise the local kit."""
+    return cdk.App(context=cdk_context(), outdir=str(tmp_path / "cdk.out"), analytics_reporting=False)
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> cdk.Stack:
     """An empty stack in its own app (cdk-nag on), in a fixed environment."""

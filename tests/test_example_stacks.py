@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,18 +9,10 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 
-from app import build_app
 from constructs_lib.testing import state_machine_definitions, validate_definition
-from tests.conftest import cdk_context, normalised
+from tests.conftest import normalised
 
 EXAMPLE_STACKS = ["DestinedLambda", "OrchestratedLambda"]
-
-
-@pytest.fixture(scope="module")
-def example_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
-    """Every example stack, built once for this module, with cdk-nag's checks on (see app.build_app)."""
-    outdir: Path = tmp_path_factory.mktemp("cdk.out")
-    return build_app(cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False))
 
 
 @pytest.fixture(scope="module")

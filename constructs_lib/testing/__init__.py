@@ -1,7 +1,35 @@
-"""Local test kit: run and check what was synthesized, with no AWS account."""
+"""Local test kit: run and check what was synthesized, with no AWS account.
+
+``LocalKit`` stands a synthesized stack up on moto, in process, and runs it with the real handler code;
+``validate_definition`` and ``state_machine_definitions`` check state machines with asl-validator.
+Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and ``npm install asl-validator``).
+"""
 
 from __future__ import annotations
 
 from constructs_lib.testing.asl import AslValidationError, state_machine_definitions, validate_definition
+from constructs_lib.testing.intrinsics import Physical, TemplateError
+from constructs_lib.testing.kit import EndpointError, EndpointHandler, KitError, LocalKit
+from constructs_lib.testing.lambda_runtime import Invocation, LambdaContext, LocalFunction
+from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait
+from constructs_lib.testing.template import SynthesizedStack
 
-__all__ = ["AslValidationError", "state_machine_definitions", "validate_definition"]
+__all__ = [
+    "AslValidationError",
+    "AsyncInvocation",
+    "Delivery",
+    "EndpointError",
+    "EndpointHandler",
+    "ExecutionResult",
+    "Invocation",
+    "KitError",
+    "LambdaContext",
+    "LocalFunction",
+    "LocalKit",
+    "Physical",
+    "SynthesizedStack",
+    "TemplateError",
+    "VirtualWait",
+    "state_machine_definitions",
+    "validate_definition",
+]

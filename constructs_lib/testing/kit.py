@@ -1,0 +1,953 @@
+"""``LocalKit``: stand a synthesized stack up on moto, in process, and run it with its real handler code.
+
+    with LocalKit.from_stack(stack) as kit:
+        result = kit.start_execution("Orders/StateMachine", {"orderId": "o-1"})
+        assert result.status == "SUCCEEDED"
+        assert kit.received("Orders/FailureQueue") == []
+
+Everything the kit drives (``invoke_async``, ``start_execution``, ``publish``, ``put_event``, ``send_message``,
+``put_object``) returns once the stack is quiet again: executions finished, asynchronous invocations retried and
+delivered, event source mappings drained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib.testing import moto_hooks
+from constructs_lib.testing.intrinsics import Physical
+from constructs_lib.testing.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
+from constructs_lib.testing.resources import InvokeConfig, SqsEventSource, StackResources, stand_up
+from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait, parse_json
+from constructs_lib.testing.template import SynthesizedStack
+
+if TYPE_CHECKING:
+    from aws_cdk import Stack
+
+EndpointHandler = Callable[[bytes, str], Any]
+"""A SageMaker endpoint stand-in: gets the request body and content type, returns the response body
+(bytes, str, or a JSON-serialisable value), or a ``(body, content_type)`` pair. Raise ``EndpointError`` for a
+specific SageMaker error (throttling, say); any other exception is a ``ModelError``."""
+
+_ACTIVE: LocalKit | None = None
+_ACTIVE_LOCK = threading.Lock()
+_RETRY_DELAYS = (60.0, 120.0)
+"""Lambda waits one minute before the second attempt of an asynchronous invocation and two before the third."""
+
+
+class KitError(RuntimeError):
+    """The kit could not do what was asked; the message says why and what to do."""
+
+
+class EndpointError(Exception):
+    """Raised by an endpoint stand-in to answer with a specific SageMaker runtime error."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass
+class _AsyncEvent:
+    function: LocalFunction
+    event: Any
+    source: str
+    done: list[AsyncInvocation] = field(default_factory=list)
+
+
+class LocalKit:
+    """A synthesized stack, stood up on moto in process. Use it as a context manager."""
+
+    def __init__(
+        self,
+        stack: SynthesizedStack,
+        *,
+        endpoints: Mapping[str, EndpointHandler] | None = None,
+        parameters: Mapping[str, str] | None = None,
+        imports: Mapping[str, str] | None = None,
+        validate_asl: bool = True,
+        execution_timeout: float = 60.0,
+        max_receives: int = 10,
+        max_rounds: int = 10_000,
+    ) -> None:
+        """
+        :param stack: the synthesized stack (see ``from_stack`` and ``from_cloud_assembly``).
+        :param endpoints: a stand-in per SageMaker endpoint, by endpoint name or by the endpoint's construct path.
+        :param parameters: values for template parameters without defaults.
+        :param imports: values for ``Fn::ImportValue`` names.
+        :param validate_asl: check every state machine definition with asl-validator before making it.
+        :param execution_timeout: real seconds an execution may run before the kit gives up on it.
+        :param max_receives: receives of one SQS message by an event source before the kit stops polling it,
+            when its queue has no redrive policy.
+        :param max_rounds: rounds of delivery before the kit decides the stack never goes quiet (a loop).
+        """
+        self.stack = stack
+        self._endpoint_handlers = dict(endpoints or {})
+        self._parameters = parameters
+        self._imports = imports
+        self._validate_asl = validate_asl
+        self._execution_timeout = execution_timeout
+        self._max_receives = max_receives
+        self._max_rounds = max_rounds
+        self._lock = threading.RLock()
+        self._pending: deque[_AsyncEvent] = deque()
+        self._deliveries: list[Delivery] = []
+        self._async_results: list[AsyncInvocation] = []
+        self._waits: dict[str, list[VirtualWait]] = {}
+        self._seen_executions: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
+        self._undo: Callable[[], None] | None = None
+        self._mock: Any = None
+        self._environ: LayeredEnviron | None = None
+        self._resources: StackResources | None = None
+        self.warnings: list[str] = []
+
+    # -- construction --------------------------------------------------------------------------------------------
+    @classmethod
+    def from_stack(cls, stack: Stack, **options: Any) -> LocalKit:
+        """A kit for a ``Stack`` object: its app is synthesized (once) and the result read back."""
+        return cls(SynthesizedStack.from_stack(stack), **options)
+
+    @classmethod
+    def from_cloud_assembly(cls, directory: str | Path, stack_name: str, **options: Any) -> LocalKit:
+        """A kit for a stack in a cloud assembly folder, such as ``cdk.out/`` after ``cdk synth``."""
+        return cls(SynthesizedStack.from_cloud_assembly(directory, stack_name), **options)
+
+    def __enter__(self) -> LocalKit:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start moto, install the kit's hooks and stand the stack up."""
+        global _ACTIVE  # noqa: PLW0603 - one kit owns moto's hooks at a time
+        with _ACTIVE_LOCK:
+            if _ACTIVE is not None:
+                raise KitError("another LocalKit is running in this process; run one at a time (`with` blocks)")
+            _ACTIVE = self
+        try:
+            from moto import mock_aws
+
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            self._mock.start()
+            self._environ = LayeredEnviron(os.environ)
+            os.environ = self._environ  # type: ignore[assignment]  # noqa: B003 - a layered view, not a new environment
+            self._undo = moto_hooks.install(self)
+            self._resources = stand_up(
+                self.stack,
+                clients=self.client,
+                parameters=self._parameters,
+                imports=self._imports,
+                validate_asl=self._validate_asl,
+            )
+            self.warnings.extend(self._resources.warnings)
+            self._endpoint_handlers = self._endpoints_by_name(self._endpoint_handlers)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Undo the hooks, give ``os.environ`` back and stop moto."""
+        global _ACTIVE  # noqa: PLW0603
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
+        if self._environ is not None:
+            os.environ = self._environ.base  # type: ignore[assignment]  # noqa: B003 - the original object back
+            self._environ = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._clients.clear()
+        with _ACTIVE_LOCK:
+            if _ACTIVE is self:
+                _ACTIVE = None
+
+    @property
+    def resources(self) -> StackResources:
+        if self._resources is None:
+            raise KitError("the kit is not running: use `with LocalKit.from_stack(stack) as kit:`")
+        return self._resources
+
+    @property
+    def skipped(self) -> Mapping[str, str]:
+        """Resources with no local behaviour (IAM, KMS, alarms, ...): logical id -> type."""
+        return dict(self.resources.skipped)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for moto, in the stack's region."""
+        if service not in self._clients:
+            import boto3
+
+            self._clients[service] = boto3.client(service, region_name=self.stack.region)
+        return self._clients[service]
+
+    # -- names ---------------------------------------------------------------------------------------------------
+    def logical_id(self, name: str, *, of_type: str | Iterable[str] | None = None) -> str:
+        return self.resources.logical_id(name, of_type=of_type)
+
+    def physical(self, name: str) -> Physical:
+        """The local identity of a resource: its ``Ref`` value and attributes."""
+        return self.resources.physical[self.logical_id(name)]
+
+    def ref(self, name: str) -> str:
+        return self.physical(name).ref
+
+    def arn(self, name: str) -> str:
+        physical = self.physical(name)
+        return physical.attributes.get("Arn") or physical.ref
+
+    def function(self, name: str) -> LocalFunction:
+        return self.resources.function(name)
+
+    # -- driving -------------------------------------------------------------------------------------------------
+    def invoke(self, function: str, event: Any = None) -> Invocation:
+        """Invoke a function synchronously (RequestResponse), then let the stack settle."""
+        local = self.function(function)
+        invocation = self._run(local, {} if event is None else event, "invoke")
+        self.settle()
+        return invocation
+
+    def invoke_async(self, function: str, event: Any = None) -> AsyncInvocation:
+        """Invoke a function asynchronously (Event) and follow it through retries to its destination."""
+        item = _AsyncEvent(self.function(function), {} if event is None else event, "invoke")
+        with self._lock:
+            self._pending.append(item)
+        self.settle()
+        return item.done[0]
+
+    def start_execution(self, state_machine: str, input: Any = None, *, name: str | None = None) -> ExecutionResult:
+        """Start an execution, wait for it to end, let the stack settle, and return the execution."""
+        arn = self.resources.state_machines[self.logical_id(state_machine, of_type="AWS::StepFunctions::StateMachine")]
+        text = input if isinstance(input, str) else json.dumps({} if input is None else input)
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=arn, input=text, name=name or str(uuid.uuid4())
+        )
+        self.settle()
+        return self.execution(started["executionArn"])
+
+    def publish(
+        self, topic: str, message: Any, *, subject: str | None = None, attributes: Mapping[str, str] | None = None
+    ) -> None:
+        """Publish to a topic of the stack (attributes are String attributes), then let the stack settle."""
+        request: dict[str, Any] = {"TopicArn": self.ref(topic), "Message": _text(message)}
+        if subject:
+            request["Subject"] = subject
+        if attributes:
+            request["MessageAttributes"] = {
+                key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()
+            }
+        self.client("sns").publish(**request)
+        self.settle()
+
+    def send_message(self, queue: str, body: Any, *, group_id: str | None = None) -> None:
+        """Send a message to a queue of the stack, then let the stack settle."""
+        request: dict[str, Any] = {"QueueUrl": self.ref(queue), "MessageBody": _text(body)}
+        if group_id:
+            request["MessageGroupId"] = group_id
+            request["MessageDeduplicationId"] = str(uuid.uuid4())
+        self.client("sqs").send_message(**request)
+        self.settle()
+
+    def put_event(
+        self,
+        detail: Any,
+        *,
+        source: str,
+        detail_type: str,
+        bus: str = "default",
+        resources: Iterable[str] = (),
+    ) -> None:
+        """Put an event on a bus (``default`` or a bus of the stack), then let the stack settle.
+
+        ``source`` may be an AWS source (``aws.s3``, ``aws.states``): the kit puts the event as the service would.
+        """
+        bus_name = bus if bus == "default" else self.physical(bus).attributes.get("Name", self.ref(bus))
+        self._events_backend().put_events(
+            [
+                {
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail),
+                    "EventBusName": bus_name,
+                    "Resources": list(resources),
+                }
+            ]
+        )
+        self.settle()
+
+    def put_object(self, bucket: str, key: str, body: bytes | str, *, content_type: str | None = None) -> None:
+        """Put an object in a bucket of the stack (its notifications fire), then let the stack settle."""
+        request: dict[str, Any] = {"Bucket": self.ref(bucket), "Key": key, "Body": body}
+        if content_type:
+            request["ContentType"] = content_type
+        self.client("s3").put_object(**request)
+        self.settle()
+
+    def fire_rule(self, rule: str) -> None:
+        """Fire a scheduled rule once (a ``Scheduled Event`` to its targets), then let the stack settle."""
+        name = self.ref(rule).split("|")[-1]
+        bus = self.ref(rule).split("|")[0] if "|" in self.ref(rule) else "default"
+        backend = self._events_backend()
+        found = backend.describe_rule(name, bus)
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.stack.account,
+            "time": _now_iso(milliseconds=False),
+            "region": self.stack.region,
+            "resources": [found.arn],
+            "detail": {},
+        }
+        self.on_rule_match(found, event)
+        self.settle()
+
+    def settle(self) -> None:
+        """Run until the stack is quiet: executions ended, asynchronous events delivered, queues drained."""
+        for _ in range(self._max_rounds):
+            progressed = self._await_executions()
+            progressed = self._drain_async() or progressed
+            progressed = self._poll_event_sources() or progressed
+            if not progressed:
+                return
+        raise KitError(f"the stack did not go quiet after {self._max_rounds} rounds: does something trigger itself?")
+
+    # -- observing -----------------------------------------------------------------------------------------------
+    def deliveries(self, resource: str | None = None) -> list[Delivery]:
+        """Everything delivered so far, or only to ``resource`` (a name, or ``default`` for the default bus)."""
+        with self._lock:
+            found = list(self._deliveries)
+        if resource is None:
+            return found
+        key = resource if resource == "default" else self.logical_id(resource)
+        return [delivery for delivery in found if delivery.resource == key]
+
+    def received(self, resource: str) -> list[Any]:
+        """The payloads ``resource`` received, in order (message bodies, events' details, invocation events)."""
+        return [delivery.payload for delivery in self.deliveries(resource)]
+
+    def messages(self, queue: str) -> list[Any]:
+        """The messages on a queue now (not consumed by this call), bodies parsed as JSON where they are JSON."""
+        from moto.sqs.models import sqs_backends
+
+        name = self.physical(queue).attributes["QueueName"]
+        found = sqs_backends[self.stack.account][self.stack.region].get_queue(name)
+        return [parse_json(message.body) for message in list(found._messages)]
+
+    def items(self, table: str) -> list[dict[str, Any]]:
+        """Every item of a table, as plain Python values (numbers are ``Decimal``)."""
+        import boto3
+
+        resource = boto3.resource("dynamodb", region_name=self.stack.region).Table(self.ref(table))
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {}
+        while True:
+            page = resource.scan(**request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        """Every object of a bucket: key -> body."""
+        s3 = self.client("s3")
+        name = self.ref(bucket)
+        found: dict[str, bytes] = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for entry in page.get("Contents", []):
+                found[entry["Key"]] = s3.get_object(Bucket=name, Key=entry["Key"])["Body"].read()
+        return found
+
+    def invocations(self, function: str) -> list[Invocation]:
+        """Every run of a function's handler, in order."""
+        return list(self.function(function).invocations)
+
+    def async_invocations(self, function: str | None = None) -> list[AsyncInvocation]:
+        """Every asynchronous invocation followed to its end, or only those of ``function``."""
+        with self._lock:
+            found = list(self._async_results)
+        if function is None:
+            return found
+        key = self.logical_id(function)
+        return [result for result in found if result.function == key]
+
+    def execution(self, execution_arn: str) -> ExecutionResult:
+        sfn = self.client("stepfunctions")
+        described = sfn.describe_execution(executionArn=execution_arn)
+        history: list[Mapping[str, Any]] = []
+        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**request)
+            history.extend(page["events"])
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
+        machine_arn = described["stateMachineArn"]
+        logical = next((lid for lid, arn in self.resources.state_machines.items() if arn == machine_arn), machine_arn)
+        return ExecutionResult(
+            state_machine=logical,
+            execution_arn=execution_arn,
+            status=described["status"],
+            input=parse_json(described.get("input")),
+            output=parse_json(described.get("output")),
+            error=described.get("error"),
+            cause=described.get("cause"),
+            history=tuple(history),
+            waits=tuple(self._waits.get(execution_arn, ())),
+        )
+
+    def executions(self, state_machine: str | None = None) -> list[ExecutionResult]:
+        """Every execution so far (started by the test, a rule or another workflow), oldest first."""
+        wanted = (
+            self.resources.state_machines.values()
+            if state_machine is None
+            else [self.resources.state_machines[self.logical_id(state_machine)]]
+        )
+        found = []
+        for arn in wanted:
+            listed = self.client("stepfunctions").list_executions(stateMachineArn=arn, maxResults=1000)["executions"]
+            found.extend(sorted(listed, key=lambda execution: execution["startDate"]))
+        return [self.execution(execution["executionArn"]) for execution in found]
+
+    # -- hooks (called by moto, through moto_hooks) --------------------------------------------------------------
+    def on_lambda_invoke(self, function_name: str, body: Any, invocation_type: str, log_tail: bool) -> Any:
+        local = self.resources.function_by_physical_name(function_name)
+        if local is None:
+            return moto_hooks.NOT_OURS
+        event = _event_from_body(body)
+        if invocation_type == "Event":
+            with self._lock:
+                self._pending.append(_AsyncEvent(local, event, "invoke"))
+            return moto_hooks.InvokeAnswer(payload=b"")
+        if invocation_type == "DryRun":
+            return moto_hooks.InvokeAnswer(payload=b"")
+        invocation = self._run(local, event, "invoke")
+        return moto_hooks.InvokeAnswer(
+            payload=json.dumps(invocation.payload).encode(),
+            function_error=None if invocation.succeeded else "Unhandled",
+            log_result=invocation.log_tail(local.memory_mb) if log_tail else None,
+        )
+
+    def on_sns_to_lambda(
+        self,
+        subscription: Any,
+        message: str,
+        message_id: str,
+        subject: str | None,
+        message_attributes: dict[str, Any] | None,
+    ) -> None:
+        local = self.resources.function_by_physical_name(str(subscription.endpoint))
+        if local is None:
+            self.warnings.append(f"SNS delivery to {subscription.endpoint}: not a function of this stack")
+            return
+        event = {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": subscription.arn,
+                    "Sns": {
+                        "Type": "Notification",
+                        "MessageId": message_id,
+                        "TopicArn": subscription.topic.arn,
+                        "Subject": subject,
+                        "Message": message,
+                        "Timestamp": _now_iso(),
+                        "SignatureVersion": "1",
+                        "Signature": "LOCAL",
+                        "SigningCertUrl": "",
+                        "UnsubscribeUrl": "",
+                        "MessageAttributes": {
+                            key: {"Type": value.get("Type"), "Value": value.get("Value")}
+                            for key, value in (message_attributes or {}).items()
+                        },
+                    },
+                }
+            ]
+        }
+        with self._lock:
+            self._pending.append(_AsyncEvent(local, event, "sns"))
+
+    def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
+        for target in list(rule.targets):
+            try:
+                payload = _target_input(target, event)
+                self._deliver_to_target(str(target["Arn"]), payload, event, target)
+            except Exception as error:
+                self._target_failed(rule, target, event, error)
+
+    def on_s3_to_lambda(self, event: Any, function_arn: str) -> None:
+        local = self.resources.function_by_physical_name(function_arn)
+        if local is None:
+            self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
+            return
+        with self._lock:
+            self._pending.append(_AsyncEvent(local, event, "s3"))
+
+    def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any:
+        self._record("sagemaker", endpoint_name, body, {"content_type": content_type, "accept": accept})
+        handler = self._endpoint_handlers.get(endpoint_name)
+        if handler is None:
+            known = ", ".join(sorted(self._endpoint_handlers)) or "none"
+            return _error_response(
+                400,
+                "ValidationError",
+                f"Endpoint {endpoint_name} of account {self.stack.account} not found. "
+                f"(local kit: pass endpoints={{'{endpoint_name}': handler}}; it has: {known})",
+            )
+        try:
+            answer = handler(body, content_type)
+        except EndpointError as error:
+            return _error_response(error.status, error.code, str(error))
+        except Exception as error:
+            return _error_response(
+                424,
+                "ModelError",
+                f'Received server error (500) from primary with message "{type(error).__name__}: {error}".',
+            )
+        response_type = "application/json"
+        if isinstance(answer, tuple):
+            answer, response_type = answer
+        if isinstance(answer, bytes):
+            data = answer
+        elif isinstance(answer, str):
+            data = answer.encode()
+        else:
+            data = json.dumps(answer).encode()
+        return 200, {"Content-Type": response_type, "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, data
+
+    def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None:
+        self._record(kind, name, payload, attributes)
+
+    def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None:
+        with self._lock:
+            self._waits.setdefault(execution_arn, []).append(VirtualWait(state=state, seconds=seconds, kind=kind))
+
+    # -- internals -----------------------------------------------------------------------------------------------
+    def _record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
+        resource = name if name == "default" else self.resources.resource_by_physical(name) or name
+        with self._lock:
+            self._deliveries.append(Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes))
+
+    def _run(self, local: LocalFunction, event: Any, source: str, request_id: str | None = None) -> Invocation:
+        assert self._environ is not None
+        self._record("lambda", local.arn, event, {"source": source})
+        return local.run(event, environ=self._environ, source=source, request_id=request_id)
+
+    def _events_backend(self) -> Any:
+        from moto.events.models import events_backends
+
+        return events_backends[self.stack.account][self.stack.region]
+
+    def _endpoints_by_name(self, given: Mapping[str, EndpointHandler]) -> dict[str, EndpointHandler]:
+        by_name: dict[str, EndpointHandler] = {}
+        for key, handler in given.items():
+            try:
+                logical = self.resources.logical_id(key, of_type="AWS::SageMaker::Endpoint")
+            except KeyError:
+                by_name[key] = handler
+            else:
+                by_name[self.resources.endpoints[logical]] = handler
+        return by_name
+
+    def _await_executions(self) -> bool:
+        """Wait until no execution runs; put each execution's status changes on the default bus."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + self._execution_timeout
+        progressed = False
+        while True:
+            running = []
+            for arn in self.resources.state_machines.values():
+                for execution in sfn.list_executions(stateMachineArn=arn, maxResults=1000)["executions"]:
+                    key, status = execution["executionArn"], execution["status"]
+                    if key not in self._seen_executions:
+                        self._seen_executions[key] = "RUNNING"
+                        self._status_event(key, "RUNNING")
+                        progressed = True
+                    if status == "RUNNING":
+                        running.append(key)
+                    elif self._seen_executions[key] != status:
+                        self._seen_executions[key] = status
+                        self._status_event(key, status)
+                        progressed = True
+            if not running:
+                return progressed
+            if time.monotonic() > deadline:
+                raise KitError(
+                    f"executions still running after {self._execution_timeout:.0f} s: {', '.join(running)}. "
+                    "A task that waits for a task token or an activity never ends locally; raise "
+                    "execution_timeout if a handler is just slow"
+                )
+            time.sleep(0.002)
+
+    def _status_event(self, execution_arn: str, status: str) -> None:
+        described = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
+
+        def millis(value: Any) -> int | None:
+            return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else None
+
+        detail = {
+            "executionArn": execution_arn,
+            "stateMachineArn": described["stateMachineArn"],
+            "name": described["name"],
+            "status": status,
+            "startDate": millis(described.get("startDate")),
+            "stopDate": None if status == "RUNNING" else millis(described.get("stopDate")),
+            "input": described.get("input"),
+            "output": None if status == "RUNNING" else described.get("output"),
+            "inputDetails": {"included": True},
+            "outputDetails": None if status == "RUNNING" else {"included": True},
+            "error": None if status == "RUNNING" else described.get("error"),
+            "cause": None if status == "RUNNING" else described.get("cause"),
+        }
+        self._events_backend().put_events(
+            [
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Detail": json.dumps(detail),
+                    "Resources": [execution_arn],
+                }
+            ]
+        )
+
+    def _drain_async(self) -> bool:
+        progressed = False
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return progressed
+                item = self._pending.popleft()
+            progressed = True
+            self._process_async(item)
+
+    def _process_async(self, item: _AsyncEvent) -> None:
+        local = item.function
+        config = self.resources.invoke_configs.get(local.logical_id, InvokeConfig())
+        request_id = str(uuid.uuid4())
+        attempts: list[Invocation] = []
+        delays: list[float] = []
+        age = 0.0
+        condition = "RetriesExhausted"
+        for attempt in range(config.max_retries + 1):
+            if attempt:
+                delay = _RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS)) - 1]
+                age += delay
+                delays.append(delay)
+                if age > config.max_event_age_seconds:
+                    condition = "EventAgeExceeded"
+                    break
+            invocation = self._run(local, item.event, f"async:{item.source}", request_id)
+            attempts.append(invocation)
+            if invocation.succeeded:
+                condition = "Success"
+                break
+        last = attempts[-1]
+        record = _execution_record(
+            local, item.event, condition=condition, count=len(attempts), last=last, request_id=request_id
+        )
+        delivered: list[str] = []
+        if condition == "Success":
+            if config.on_success:
+                delivered.extend(self._deliver_record(config.on_success, record, local, success=True))
+        else:
+            if config.on_failure:
+                delivered.extend(self._deliver_record(config.on_failure, record, local, success=False))
+            if local.dead_letter_arn:
+                delivered.extend(self._dead_letter(local.dead_letter_arn, item.event, last, request_id))
+        result = AsyncInvocation(
+            function=local.logical_id,
+            event=item.event,
+            source=item.source,
+            attempts=tuple(attempts),
+            condition=condition,
+            record=record,
+            delivered_to=tuple(delivered),
+            retry_delays=tuple(delays),
+        )
+        with self._lock:
+            self._async_results.append(result)
+        item.done.append(result)
+
+    def _deliver_record(self, arn: str, record: Mapping[str, Any], local: LocalFunction, *, success: bool) -> list[str]:
+        service = arn.split(":")[2]
+        body = json.dumps(record)
+        try:
+            if service == "sqs":
+                self.client("sqs").send_message(QueueUrl=self._queue_url(arn), MessageBody=body)
+            elif service == "sns":
+                self.client("sns").publish(TopicArn=arn, Message=body)
+            elif service == "events":
+                result = "Success" if success else "Failure"
+                self.client("events").put_events(
+                    Entries=[
+                        {
+                            "Source": "lambda",
+                            "DetailType": f"Lambda Function Invocation Result - {result}",
+                            "Detail": body,
+                            "EventBusName": arn,
+                            "Resources": [f"{local.arn}:$LATEST"],
+                        }
+                    ]
+                )
+            elif service == "lambda":
+                target = self.resources.function_by_physical_name(arn)
+                if target is None:
+                    raise KitError(f"{arn} is not a function of this stack")
+                with self._lock:
+                    self._pending.append(_AsyncEvent(target, dict(record), "destination"))
+            elif service == "s3":
+                today = dt.datetime.now(dt.UTC)
+                key = f"aws/lambda/async/{local.name}/{today:%Y/%m/%d}/{today:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+                self.client("s3").put_object(Bucket=arn.rsplit(":", maxsplit=1)[-1], Key=key, Body=body.encode())
+            else:
+                raise KitError(f"the kit does not deliver to {service} destinations")
+        except Exception as error:
+            self.warnings.append(f"destination delivery to {arn} failed: {error}")
+            return []
+        return [self.resources.resource_by_physical(arn) or arn]
+
+    def _dead_letter(self, arn: str, event: Any, last: Invocation, request_id: str) -> list[str]:
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": str(last.error_message or last.error_type)[:1024]},
+        }
+        body = json.dumps(event)
+        if arn.split(":")[2] == "sqs":
+            self.client("sqs").send_message(
+                QueueUrl=self._queue_url(arn), MessageBody=body, MessageAttributes=attributes
+            )
+        else:
+            self.client("sns").publish(TopicArn=arn, Message=body, MessageAttributes=attributes)
+        return [self.resources.resource_by_physical(arn) or arn]
+
+    def _deliver_to_target(self, arn: str, payload: Any, event: Mapping[str, Any], target: Mapping[str, Any]) -> None:
+        service = arn.split(":")[2]
+        if service == "sqs":
+            request: dict[str, Any] = {"QueueUrl": self._queue_url(arn), "MessageBody": _text(payload)}
+            group = target.get("SqsParameters", {}).get("MessageGroupId")
+            if group:
+                request["MessageGroupId"] = group
+                request["MessageDeduplicationId"] = str(event.get("id", uuid.uuid4()))
+            self.client("sqs").send_message(**request)
+        elif service == "sns":
+            self.client("sns").publish(TopicArn=arn, Message=_text(payload))
+        elif service == "lambda":
+            local = self.resources.function_by_physical_name(arn)
+            if local is None:
+                raise KitError(f"{arn} is not a function of this stack")
+            with self._lock:
+                self._pending.append(_AsyncEvent(local, payload, "events"))
+        elif service == "states":
+            self.client("stepfunctions").start_execution(
+                stateMachineArn=arn, input=json.dumps(payload), name=str(uuid.uuid4())
+            )
+        elif service == "events" and ":event-bus/" in arn:
+            self.client("events").put_events(
+                Entries=[
+                    {
+                        "Source": event["source"],
+                        "DetailType": event["detail-type"],
+                        "Detail": json.dumps(event["detail"]),
+                        "EventBusName": arn,
+                        "Resources": list(event.get("resources", [])),
+                    }
+                ]
+            )
+        elif service == "logs":
+            return
+        else:
+            raise KitError(f"the kit does not deliver to {service} targets")
+
+    def _target_failed(self, rule: Any, target: Mapping[str, Any], event: Mapping[str, Any], error: Exception) -> None:
+        dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        message = f"rule {rule.name}: delivery to {target.get('Arn')} failed: {error}"
+        if not dead_letter:
+            self.warnings.append(message + " (the target has no dead-letter queue: the event is lost)")
+            return
+        self.warnings.append(message + " (sent to the target's dead-letter queue)")
+        self.client("sqs").send_message(
+            QueueUrl=self._queue_url(dead_letter),
+            MessageBody=json.dumps(event),
+            MessageAttributes={
+                "ERROR_CODE": {"DataType": "String", "StringValue": type(error).__name__},
+                "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(error)[:1024]},
+                "RULE_ARN": {"DataType": "String", "StringValue": rule.arn},
+                "TARGET_ARN": {"DataType": "String", "StringValue": str(target.get("Arn"))},
+            },
+        )
+
+    def _queue_url(self, arn: str) -> str:
+        return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", maxsplit=1)[-1])["QueueUrl"])
+
+    def _poll_event_sources(self) -> bool:
+        progressed = False
+        for source in self.resources.event_sources:
+            progressed = self._poll(source) or progressed
+        return progressed
+
+    def _poll(self, source: SqsEventSource) -> bool:
+        sqs = self.client("sqs")
+        received = sqs.receive_message(
+            QueueUrl=source.queue_url,
+            MaxNumberOfMessages=min(source.batch_size, 10),
+            VisibilityTimeout=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not received:
+            return False
+        records = [_sqs_record(message, source.queue_arn, self.stack.region) for message in received]
+        handles = {message["MessageId"]: message["ReceiptHandle"] for message in received}
+        if source.filters:
+            kept = [record for record in records if any(f.matches_event(_filterable(record)) for f in source.filters)]
+            for record in records:
+                if record not in kept:
+                    sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=handles[record["messageId"]])
+            records = kept
+            if not records:
+                return True
+        invocation = self._run(self.function(source.function), {"Records": records}, "sqs")
+        failed: set[str] = {record["messageId"] for record in records}
+        if invocation.succeeded:
+            failed = set()
+            if source.report_batch_item_failures and isinstance(invocation.result, dict):
+                failures = invocation.result.get("batchItemFailures") or []
+                failed = {str(item.get("itemIdentifier")) for item in failures if isinstance(item, dict)}
+        for record in records:
+            message_id = record["messageId"]
+            if message_id not in failed:
+                sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=handles[message_id])
+                continue
+            source.receives[message_id] = source.receives.get(message_id, 0) + 1
+            if source.receives[message_id] >= self._max_receives:
+                attributes = sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["RedrivePolicy"])
+                if "RedrivePolicy" not in attributes.get("Attributes", {}):
+                    sqs.change_message_visibility(
+                        QueueUrl=source.queue_url, ReceiptHandle=handles[message_id], VisibilityTimeout=43200
+                    )
+                    self.warnings.append(
+                        f"message {message_id} failed {self._max_receives} times and its queue has no "
+                        "dead-letter queue: on AWS it would be retried until it expires"
+                    )
+        return True
+
+
+def _execution_record(
+    local: LocalFunction, event: Any, *, condition: str, count: int, last: Invocation, request_id: str
+) -> dict[str, Any]:
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if not last.succeeded:
+        response_context["functionError"] = "Unhandled"
+    return {
+        "version": "1.0",
+        "timestamp": _now_iso(),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{local.arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": count,
+        },
+        "requestPayload": event,
+        "responseContext": response_context,
+        "responsePayload": last.payload,
+    }
+
+
+def _sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {
+            key: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType"),
+            }
+            for key, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def _filterable(record: Mapping[str, Any]) -> dict[str, Any]:
+    """An SQS record as event source filters see it: the body parsed when it is JSON."""
+    return {**record, "body": parse_json(str(record["body"]))}
+
+
+def _target_input(target: Mapping[str, Any], event: Any) -> Any:
+    if "Input" in target:
+        return parse_json(target["Input"])
+    if "InputPath" in target:
+        return _json_path(event, str(target["InputPath"]))
+    if "InputTransformer" in target:
+        from moto.events.utils import EventTemplateParser
+
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event
+
+
+def _json_path(value: Any, path: str) -> Any:
+    """The ``$.a.b`` paths EventBridge input paths use."""
+    if path in ("$", ""):
+        return value
+    for part in path.removeprefix("$.").split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _event_from_body(body: Any) -> Any:
+    if body is None or body in ("", b""):
+        return {}
+    if isinstance(body, (bytes, bytearray)):
+        body = body.decode("utf-8", errors="replace")
+    if isinstance(body, str):
+        return parse_json(body)
+    return body
+
+
+def _error_response(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
+    return (
+        status,
+        {"status": str(status), "x-amzn-ErrorType": code, "Content-Type": "application/json"},
+        json.dumps({"__type": code, "message": message}),
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _now_iso(*, milliseconds: bool = True) -> str:
+    now = dt.datetime.now(dt.UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S") + (f".{now.microsecond // 1000:03d}Z" if milliseconds else "Z")

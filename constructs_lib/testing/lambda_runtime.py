@@ -1,0 +1,322 @@
+"""Run a Lambda function's real handler in process, the way the Python runtime does.
+
+Each function gets its own copy of its handler module (loaded from its asset folder and layers, with the
+function's environment, so module-level reads of ``os.environ`` see that function's values), a Lambda-like
+context, its timeout enforced, and the runtime's error shape (``errorType`` is the exception's class name).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import resource
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+_IMPORT_LOCK = threading.RLock()
+
+
+class LayeredEnviron(MutableMapping[str, str]):
+    """``os.environ`` with a per-thread layer: a handler thread sees its function's environment only.
+
+    Installed as ``os.environ`` while a kit runs, so that handlers running at the same time (Parallel and Map
+    states) each read their own function's variables, as they would in their own Lambda sandboxes.
+    """
+
+    def __init__(self, base: MutableMapping[str, str]) -> None:
+        self.base = base
+        self._local = threading.local()
+
+    def _current(self) -> MutableMapping[str, str]:
+        layer: dict[str, str] | None = getattr(self._local, "layer", None)
+        return self.base if layer is None else layer
+
+    def push_layer(self, layer: dict[str, str]) -> None:
+        self._local.layer = layer
+
+    def pop_layer(self) -> None:
+        self._local.layer = None
+
+    def __getitem__(self, key: str) -> str:
+        return self._current()[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._current()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._current()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._current()))
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._current())
+
+
+@dataclass
+class LambdaContext:
+    """The context object of the Python runtime: request id, remaining time, the function's identity."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float
+    identity: Any = None
+    client_context: Any = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One run of a handler: what it got, what it returned or raised, and how long it took."""
+
+    function: str
+    """The function's logical id."""
+    request_id: str
+    event: Any
+    result: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    stack_trace: tuple[str, ...] = ()
+    duration_ms: float = 0.0
+    init_duration_ms: float | None = None
+    """Set on a cold start: the time to import the handler module."""
+    source: str = "invoke"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_type is None
+
+    @property
+    def payload(self) -> Any:
+        """What Lambda returns to the caller: the result, or the runtime's error object."""
+        if self.succeeded:
+            return self.result
+        return {
+            "errorMessage": self.error_message,
+            "errorType": self.error_type,
+            "requestId": self.request_id,
+            "stackTrace": list(self.stack_trace),
+        }
+
+    def log_tail(self, memory_mb: int) -> str:
+        """The START / END / REPORT lines the runtime writes, in the text log format."""
+        billed = max(1, math.ceil(self.duration_ms))
+        used = max(1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        report = (
+            f"REPORT RequestId: {self.request_id}\tDuration: {self.duration_ms:.2f} ms\t"
+            f"Billed Duration: {billed} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {min(used, memory_mb)} MB"
+        )
+        if self.init_duration_ms is not None:
+            report += f"\tInit Duration: {self.init_duration_ms:.2f} ms"
+        return f"START RequestId: {self.request_id} Version: $LATEST\nEND RequestId: {self.request_id}\n{report}\n"
+
+
+@dataclass
+class LocalFunction:
+    """A function of the stack, run from its asset folder."""
+
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dirs: tuple[Path, ...]
+    """The asset folder first, then each layer's ``python/`` folder."""
+    environment: Mapping[str, str]
+    runtime: str
+    timeout_seconds: float = 3.0
+    memory_mb: int = 128
+    region: str = "us-east-1"
+    dead_letter_arn: str | None = None
+    invocations: list[Invocation] = field(default_factory=list)
+    _handler: Callable[[Any, Any], Any] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def is_python(self) -> bool:
+        return self.runtime.startswith("python")
+
+    def lambda_environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        environment = dict(base)
+        environment.update(
+            {
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_LAMBDA_FUNCTION_NAME": self.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
+                "LAMBDA_TASK_ROOT": str(self.code_dirs[0]) if self.code_dirs else "",
+                "_HANDLER": self.handler,
+            }
+        )
+        environment.update(self.environment)
+        return environment
+
+    def run(
+        self, event: Any, *, environ: LayeredEnviron, source: str = "invoke", request_id: str | None = None
+    ) -> Invocation:
+        """Run the handler once in its own thread; never raises for what the handler does."""
+        request_id = request_id or str(uuid.uuid4())
+        box: dict[str, Invocation] = {}
+        layer = self.lambda_environment(environ.base)
+        started = time.monotonic()
+        deadline = started + self.timeout_seconds
+
+        def target() -> None:
+            environ.push_layer(layer)
+            try:
+                box["done"] = self._run_in_thread(event, request_id, deadline, source)
+            finally:
+                environ.pop_layer()
+
+        thread = threading.Thread(target=target, name=f"lambda:{self.name}:{request_id[:8]}", daemon=True)
+        thread.start()
+        thread.join(self.timeout_seconds)
+        invocation = box.get("done")
+        if invocation is None:
+            # The handler is still running: Lambda stops the sandbox; in process the thread is left to finish.
+            invocation = Invocation(
+                function=self.logical_id,
+                request_id=request_id,
+                event=event,
+                error_type="Sandbox.Timedout",
+                error_message=f"RequestId: {request_id} Error: Task timed out after {self.timeout_seconds:.2f} seconds",
+                duration_ms=(time.monotonic() - started) * 1000,
+                source=source,
+            )
+        self.invocations.append(invocation)
+        return invocation
+
+    def _run_in_thread(self, event: Any, request_id: str, deadline: float, source: str) -> Invocation:
+        def failed(error_type: str, message: str, trace: tuple[str, ...] = (), **extra: Any) -> Invocation:
+            return Invocation(
+                function=self.logical_id,
+                request_id=request_id,
+                event=event,
+                error_type=error_type,
+                error_message=message,
+                stack_trace=trace,
+                source=source,
+                **extra,
+            )
+
+        if not self.is_python:
+            return failed(
+                "Runtime.Unsupported", f"the local kit runs Python handlers only; {self.name} uses {self.runtime}"
+            )
+        init_duration: float | None = None
+        with self._lock:
+            cold = self._handler is None
+            if cold:
+                init_started = time.monotonic()
+                try:
+                    self._handler = self._load()
+                except _LoadError as error:
+                    return failed(error.error_type, str(error))
+                init_duration = (time.monotonic() - init_started) * 1000
+        handler = self._handler
+        assert handler is not None
+        context = LambdaContext(
+            function_name=self.name,
+            function_version="$LATEST",
+            invoked_function_arn=self.arn,
+            memory_limit_in_mb=self.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{self.name}",
+            log_stream_name=f"local/[$LATEST]{request_id.replace('-', '')}",
+            deadline=deadline,
+        )
+        started = time.monotonic()
+        try:
+            result = handler(event, context)
+        except Exception as error:
+            trace = tuple(line.rstrip("\n") for line in traceback.format_tb(error.__traceback__)[1:])
+            return failed(
+                type(error).__name__,
+                str(error),
+                trace,
+                duration_ms=(time.monotonic() - started) * 1000,
+                init_duration_ms=init_duration,
+            )
+        duration = (time.monotonic() - started) * 1000
+        try:
+            result = json.loads(json.dumps(result))
+        except (TypeError, ValueError) as error:
+            return failed(
+                "Runtime.MarshalError",
+                f"Unable to marshal response: {error}",
+                duration_ms=duration,
+                init_duration_ms=init_duration,
+            )
+        return Invocation(
+            function=self.logical_id,
+            request_id=request_id,
+            event=event,
+            result=result,
+            duration_ms=duration,
+            init_duration_ms=init_duration,
+            source=source,
+        )
+
+    def _load(self) -> Callable[[Any, Any], Any]:
+        module_name, _, attribute = self.handler.rpartition(".")
+        if not module_name or not attribute:
+            raise _LoadError("Runtime.MalformedHandlerName", f"Bad handler '{self.handler}': not module.function")
+        with _IMPORT_LOCK:
+            module = _import_fresh(module_name, self.code_dirs)
+        handler = getattr(module, attribute, None)
+        if not callable(handler):
+            raise _LoadError(
+                "Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}' ({self.name})"
+            )
+        return handler  # type: ignore[no-any-return]
+
+
+class _LoadError(Exception):
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+def _import_fresh(module_name: str, code_dirs: tuple[Path, ...]) -> ModuleType:
+    """Import ``module_name`` from ``code_dirs`` as a private copy: other functions get their own copies."""
+    roots = [str(path) for path in code_dirs]
+    top = module_name.split(".", 1)[0]
+    shadowed = {name: module for name, module in sys.modules.items() if name == top or name.startswith(top + ".")}
+    for name in shadowed:
+        del sys.modules[name]
+    before = set(sys.modules)
+    sys.path[:0] = roots
+    try:
+        return importlib.import_module(module_name)
+    except Exception as error:
+        raise _LoadError(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {type(error).__name__}: {error}"
+        ) from None
+    finally:
+        del sys.path[: len(roots)]
+        for name in set(sys.modules) - before:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if any(origin.startswith(root) for root in roots):
+                del sys.modules[name]
+        sys.modules.update(shadowed)

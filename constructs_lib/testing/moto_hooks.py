@@ -1,0 +1,299 @@
+"""Where the local kit joins moto: each hook replaces one moto function while a kit runs, and is undone after.
+
+moto stands the services up; the kit adds what moto does not do: real handler code for Lambda invocations,
+asynchronous invocation with retries and destinations, EventBridge targets beyond SQS, SNS to Lambda as an
+asynchronous invoke with the real event shape, SageMaker endpoints as test stand-ins, compressed time in
+Wait states and Retry intervals, and a record of what every resource received.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class KitHooks(Protocol):
+    """What the hooks call back into (the kit)."""
+
+    def on_lambda_invoke(self, function_name: str, body: Any, invocation_type: str, log_tail: bool) -> Any: ...
+
+    def on_sns_to_lambda(
+        self,
+        subscription: Any,
+        message: str,
+        message_id: str,
+        subject: str | None,
+        message_attributes: dict[str, Any] | None,
+    ) -> None: ...
+
+    def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None: ...
+
+    def on_s3_to_lambda(self, event: Any, function_arn: str) -> None: ...
+
+    def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any: ...
+
+    def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None: ...
+
+    def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None: ...
+
+
+@dataclass
+class InvokeAnswer:
+    """What the kit answers to a Lambda Invoke call."""
+
+    payload: bytes
+    function_error: str | None = None
+    log_result: str | None = None
+
+
+_NOT_OURS = object()
+"""Returned by a kit callback when the resource is not one of the stack's: moto's own behaviour applies."""
+
+
+class _Patches:
+    def __init__(self) -> None:
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def replace(self, owner: Any, name: str, new: Any) -> Any:
+        original = getattr(owner, name)
+        self._undo.append((owner, name, original))
+        setattr(owner, name, new)
+        return original
+
+    def undo(self) -> None:
+        while self._undo:
+            owner, name, original = self._undo.pop()
+            setattr(owner, name, original)
+
+
+_retry_env = threading.local()
+
+
+def install(kit: KitHooks) -> Callable[[], None]:
+    """Install every hook for ``kit``; returns the function that removes them."""
+    from moto.awslambda.models import LambdaFunction
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.events.models import EventsBackend, Rule
+    from moto.s3 import notifications as s3_notifications
+    from moto.s3.models import S3Backend
+    from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+    from moto.sns.models import SNSBackend, Subscription
+    from moto.sqs.models import SQSBackend
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+        StateTaskServiceAwsSdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    patches = _Patches()
+
+    # -- Lambda: every invocation path of moto (API, Step Functions tasks, SQS, SNS, S3) ends here ---------------
+    original_invoke = LambdaFunction.invoke
+
+    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        headers = {str(key).lower(): value for key, value in dict(request_headers or {}).items()}
+        invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+        answer = kit.on_lambda_invoke(
+            self.function_name, body, invocation_type, headers.get("x-amz-log-type") == "Tail"
+        )
+        if answer is _NOT_OURS:
+            return original_invoke(self, body, request_headers, response_headers)
+        assert isinstance(answer, InvokeAnswer)
+        if answer.function_error:
+            response_headers["x-amz-function-error"] = answer.function_error
+        if answer.log_result is not None:
+            response_headers["x-amz-log-result"] = base64.b64encode(answer.log_result.encode()).decode()
+        return answer.payload
+
+    patches.replace(LambdaFunction, "invoke", invoke)
+
+    # -- SNS -> Lambda: an asynchronous invoke with the real SNS event ------------------------------------------
+    original_subscription_publish = Subscription.publish
+
+    def subscription_publish(
+        self: Any,
+        message: str,
+        message_id: str,
+        subject: str | None = None,
+        message_attributes: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if self.protocol != "lambda":
+            original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
+            return
+        matcher = self._filter_policy_matcher
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return
+        if kwargs.get("message_structure") == "json":
+            message = self._parse_message_structure(message, self.protocol)
+        kit.on_sns_to_lambda(self, message, message_id, subject, message_attributes)
+
+    patches.replace(Subscription, "publish", subscription_publish)
+
+    # -- EventBridge: matched events go to every kind of target --------------------------------------------------
+    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+        if self.event_pattern.matches_event(original_event):
+            kit.on_rule_match(self, original_event)
+
+    patches.replace(Rule, "send_to_targets", send_to_targets)
+
+    # -- S3 -> Lambda notifications: asynchronous, as on AWS -----------------------------------------------------
+    def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+        kit.on_s3_to_lambda(event_body, fn_arn)
+
+    patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
+    # S3 URL-encodes keys in notifications as quote_plus does, but keeps "/" (moto encodes it as %2F).
+    patches.replace(s3_notifications, "quote_plus", lambda text: urllib.parse.quote_plus(text, safe="/"))
+
+    # -- SageMaker runtime: the test's stand-in per endpoint, with the raw bytes --------------------------------
+    original_invoke_endpoint = SageMakerRuntimeResponse.invoke_endpoint
+
+    def invoke_endpoint(self: Any) -> Any:
+        endpoint_name = self.path.split("/")[2]
+        raw = self.raw_body if isinstance(self.raw_body, bytes) else str(self.raw_body or "").encode()
+        answer = kit.on_sagemaker_invoke(
+            endpoint_name, raw, self.headers.get("Content-Type", "application/octet-stream"), self.headers.get("Accept")
+        )
+        if answer is _NOT_OURS:
+            return original_invoke_endpoint(self)
+        return answer
+
+    patches.replace(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)
+    # moto decodes request bodies as UTF-8 by default; an image is not UTF-8.
+    patches.replace(SageMakerRuntimeResponse, "use_raw_body", True)
+    original_sdk_task = StateTaskServiceAwsSdk._eval_service_task
+
+    def sdk_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
+        original_sdk_task(self, env, *args, **kwargs)
+        response = env.stack[-1]
+        if isinstance(response, dict):
+            # Step Functions gives a streaming body (SageMaker's Body, S3's GetObject Body) as text.
+            for key, value in list(response.items()):
+                if hasattr(value, "read"):
+                    response[key] = value.read().decode("utf-8", errors="replace")
+
+    patches.replace(StateTaskServiceAwsSdk, "_eval_service_task", sdk_task)
+    overrides = dict(StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES)
+    overrides.setdefault("sagemakerruntime", "sagemaker-runtime")
+    patches.replace(StateTaskService, "_SERVICE_NAME_SFN_TO_BOTO_OVERRIDES", overrides)
+
+    # -- Compressed time: Wait states and Retry intervals are recorded, not slept -------------------------------
+    def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+        execution_arn, state = _where(env)
+        kit.on_virtual_wait(execution_arn, state, float(wait_seconds), "Wait")
+
+    patches.replace(WaitFunction, "_wait_interval", wait_interval)
+    original_retrier_body = retrier_decl.RetrierDecl._eval_body
+
+    def retrier_body(self: Any, env: Any) -> None:
+        _retry_env.env = env
+        try:
+            original_retrier_body(self, env)
+        finally:
+            _retry_env.env = None
+
+    patches.replace(retrier_decl.RetrierDecl, "_eval_body", retrier_body)
+
+    class _VirtualTime:
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            execution_arn, state = _where(getattr(_retry_env, "env", None))
+            kit.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
+
+    patches.replace(retrier_decl, "time", _VirtualTime)
+
+    # -- What each resource received -----------------------------------------------------------------------------
+    def recording(
+        owner: Any, method: str, kind: str, extract: Callable[[inspect.BoundArguments], tuple[str, Any, dict[str, Any]]]
+    ) -> None:
+        original = getattr(owner, method)
+        signature = inspect.signature(original)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            name, payload, attributes = extract(bound)
+            kit.on_delivery(kind, name, payload, attributes)
+            return result
+
+        patches.replace(owner, method, wrapper)
+
+    recording(
+        SQSBackend,
+        "send_message",
+        "sqs",
+        lambda b: (
+            b.arguments["queue_name"],
+            _maybe_json(b.arguments["message_body"]),
+            {"message_attributes": b.arguments.get("message_attributes") or {}},
+        ),
+    )
+    recording(
+        SNSBackend,
+        "publish",
+        "sns",
+        lambda b: (
+            str(b.arguments["arn"]),
+            _maybe_json(b.arguments["message"]),
+            {"subject": b.arguments.get("subject"), "message_attributes": b.arguments.get("message_attributes") or {}},
+        ),
+    )
+    recording(
+        S3Backend,
+        "put_object",
+        "s3",
+        lambda b: (b.arguments["bucket_name"], b.arguments["key_name"], {"size": len(b.arguments["value"] or b"")}),
+    )
+    recording(
+        DynamoDBBackend,
+        "put_item",
+        "dynamodb",
+        lambda b: (b.arguments["table_name"], b.arguments["item_attrs"], {}),
+    )
+    original_put_events = EventsBackend.put_events
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> Any:
+        for entry in events:
+            bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
+            kit.on_delivery(
+                "events",
+                bus,
+                _maybe_json(entry.get("Detail", "{}")),
+                {"source": entry.get("Source"), "detail_type": entry.get("DetailType")},
+            )
+        return original_put_events(self, events)
+
+    patches.replace(EventsBackend, "put_events", put_events)
+    return patches.undo
+
+
+def _where(env: Any) -> tuple[str, str]:
+    try:
+        data = env.states.context_object.context_object_data
+        return str(data["Execution"]["Id"]), str(data["State"]["Name"])
+    except (AttributeError, KeyError, TypeError):
+        return "", ""
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+NOT_OURS = _NOT_OURS

@@ -1,0 +1,129 @@
+"""What a local run returns: typed results a test can assert on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from constructs_lib.testing.lambda_runtime import Invocation
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One thing a resource received: a message on a queue or topic, an event on a bus, an invocation, ..."""
+
+    resource: str
+    """Logical id of the resource that received it."""
+    kind: str
+    """``sqs``, ``sns``, ``events``, ``lambda``, ``states``, ``s3`` or ``dynamodb``."""
+    payload: Any
+    """The body, parsed as JSON where it is JSON (an S3 delivery's payload is the object key)."""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VirtualWait:
+    """A wait the kit did not sleep: a Wait state, or the interval before a retry."""
+
+    state: str
+    seconds: float
+    kind: str
+    """``Wait`` or ``Retry``."""
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """A finished state machine execution."""
+
+    state_machine: str
+    """Logical id of the state machine."""
+    execution_arn: str
+    status: str
+    input: Any
+    output: Any
+    error: str | None
+    cause: str | None
+    history: tuple[Mapping[str, Any], ...]
+    waits: tuple[VirtualWait, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    @property
+    def states_entered(self) -> list[str]:
+        """Names of the states entered, in order (a state entered again appears again)."""
+        return [
+            str(event["stateEnteredEventDetails"]["name"])
+            for event in self.history
+            if str(event.get("type", "")).endswith("StateEntered")
+        ]
+
+    def attempts(self, state: str) -> int:
+        """How many times the task of ``state`` was scheduled: 1 plus its retries."""
+        return sum(1 for event in self._task_events(state) if str(event.get("type")).endswith("Scheduled"))
+
+    def task_errors(self, state: str) -> list[str]:
+        """The error name of each failed attempt of ``state``, in order."""
+        errors = []
+        for event in self._task_events(state):
+            for key in ("taskFailedEventDetails", "lambdaFunctionFailedEventDetails", "taskTimedOutEventDetails"):
+                if key in event:
+                    errors.append(str(event[key].get("error", "")))
+        return errors
+
+    def retry_intervals(self, state: str) -> list[float]:
+        """The (virtual) seconds waited before each retry of ``state``."""
+        return [wait.seconds for wait in self.waits if wait.kind == "Retry" and wait.state == state]
+
+    def _task_events(self, state: str) -> list[Mapping[str, Any]]:
+        by_id = {event.get("id"): event for event in self.history}
+        found = []
+        for event in self.history:
+            if not str(event.get("type", "")).startswith(("Task", "LambdaFunction")):
+                continue
+            if self._owning_state(event, by_id) == state:
+                found.append(event)
+        return found
+
+    @staticmethod
+    def _owning_state(event: Mapping[str, Any], by_id: Mapping[Any, Mapping[str, Any]]) -> str | None:
+        current: Mapping[str, Any] | None = event
+        while current is not None:
+            if str(current.get("type", "")).endswith("StateEntered"):
+                return str(current["stateEnteredEventDetails"]["name"])
+            current = by_id.get(current.get("previousEventId"))
+        return None
+
+
+@dataclass(frozen=True)
+class AsyncInvocation:
+    """An asynchronous invocation, followed to its end: attempts, then the record and where it went."""
+
+    function: str
+    """Logical id of the function."""
+    event: Any
+    source: str
+    attempts: tuple[Invocation, ...]
+    condition: str
+    """``Success``, ``RetriesExhausted`` or ``EventAgeExceeded``, as in the execution record."""
+    record: Mapping[str, Any]
+    """The execution record (the documented Lambda Destinations shape)."""
+    delivered_to: tuple[str, ...]
+    """Logical ids (or ARNs, outside the stack) of the destinations and dead-letter queue that got it."""
+    retry_delays: tuple[float, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.condition == "Success"
+
+
+def parse_json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

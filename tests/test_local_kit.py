@@ -1,0 +1,406 @@
+"""The local kit itself: small stacks, synthesized, then run in process on moto with their real handler code."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+from constructs_lib import DestinedFunction, FunctionWorkflow, Invoke, QueueRoute, RetryRule
+from constructs_lib.testing import (
+    AslValidationError,
+    EndpointError,
+    KitError,
+    LocalKit,
+)
+
+pytestmark = pytest.mark.execution
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+FLAKY = """
+import os
+
+class OrderPendingError(Exception):
+    pass
+
+CALLS = {"n": 0}
+
+def handler(event, context):
+    CALLS["n"] += 1
+    if CALLS["n"] <= int(os.environ["FAILURES"]):
+        raise OrderPendingError(f"attempt {CALLS['n']} is too early")
+    return {"attempt": CALLS["n"], "event": event}
+"""
+
+INTROSPECT = """
+import os, time
+
+LOADED_WITH = os.environ.get("COLOUR")
+
+def handler(event, context):
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {
+        "colour": os.environ.get("COLOUR"),
+        "loadedWith": LOADED_WITH,
+        "requestId": context.aws_request_id,
+        "remaining": context.get_remaining_time_in_millis(),
+        "functionName": context.function_name,
+        "envName": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
+        "region": os.environ["AWS_REGION"],
+    }
+"""
+
+
+def inline(stack: cdk.Stack, construct_id: str, code: str, **props: Any) -> lambda_.Function:
+    return lambda_.Function(
+        stack,
+        construct_id,
+        runtime=RUNTIME,
+        handler="index.handler",
+        code=lambda_.Code.from_inline(code),
+        **props,
+    )
+
+
+@pytest.fixture
+def kit_stack(plain_app: cdk.App) -> cdk.Stack:
+    return cdk.Stack(plain_app, "Kit")
+
+
+@pytest.fixture
+def flaky_workflow(kit_stack: cdk.Stack) -> cdk.Stack:
+    flaky = inline(kit_stack, "Flaky", FLAKY, environment={"FAILURES": "2"})
+    FunctionWorkflow(
+        kit_stack,
+        "Flow",
+        steps=[
+            Invoke(
+                "CallFlaky",
+                flaky,
+                retries=[RetryRule(errors=["OrderPendingError"], interval=Duration.seconds(2), max_attempts=3)],
+            )
+        ],
+        on_failure=QueueRoute(),
+    )
+    return kit_stack
+
+
+def test_retry_with_backoff_counts_attempts_and_compresses_the_intervals(flaky_workflow: cdk.Stack) -> None:
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-1"})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.attempts("CallFlaky") == 3
+    assert result.task_errors("CallFlaky") == ["OrderPendingError", "OrderPendingError"]
+    assert result.retry_intervals("CallFlaky") == [2.0, 4.0]
+    assert result.output == {"attempt": 3, "event": {"orderId": "o-1"}}
+
+
+def test_retries_exhausted_are_caught_and_routed_to_the_failure_queue(kit_stack: cdk.Stack) -> None:
+    flaky = inline(kit_stack, "Flaky", FLAKY, environment={"FAILURES": "99"})
+    FunctionWorkflow(
+        kit_stack,
+        "Flow",
+        steps=[Invoke("CallFlaky", flaky, retries=[RetryRule(errors=["OrderPendingError"], max_attempts=2)])],
+        on_failure=QueueRoute(),
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-2"})
+        routed = kit.received("Flow/OnFailureQueue")
+
+    assert result.status == "FAILED"
+    assert result.error == "OrderPendingError"
+    assert result.attempts("CallFlaky") == 3
+    assert result.states_entered[-3:] == ["BuildFailureRecord", "DeliverFailure", "Failed"]
+    assert len(routed) == 1
+    assert routed[0]["requestContext"]["condition"] == "RetriesExhausted"
+    assert routed[0]["requestPayload"] == {"orderId": "o-2"}
+    assert routed[0]["responsePayload"]["errorType"] == "OrderPendingError"
+
+
+def test_wait_states_are_recorded_not_slept(kit_stack: cdk.Stack) -> None:
+    wait = sfn.Wait(kit_stack, "WaitAnHour", time=sfn.WaitTime.duration(Duration.hours(1)))
+    sfn.StateMachine(kit_stack, "Waiter", definition_body=sfn.DefinitionBody.from_chainable(wait))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Waiter", {})
+
+    assert result.status == "SUCCEEDED"
+    assert [(wait.state, wait.seconds, wait.kind) for wait in result.waits] == [("WaitAnHour", 3600.0, "Wait")]
+
+
+def test_a_handler_gets_a_lambda_context_and_its_own_environment(kit_stack: cdk.Stack) -> None:
+    inline(kit_stack, "Red", INTROSPECT, environment={"COLOUR": "red"}, timeout=Duration.seconds(5))
+    inline(kit_stack, "Blue", INTROSPECT, environment={"COLOUR": "blue"})
+    with LocalKit.from_stack(kit_stack) as kit:
+        red = kit.invoke("Red", {})
+        blue = kit.invoke("Blue", {})
+        name = kit.function("Red").name
+
+    assert red.result["colour"] == red.result["loadedWith"] == "red"
+    assert blue.result["colour"] == blue.result["loadedWith"] == "blue"
+    assert red.result["requestId"] == red.request_id
+    assert 0 < red.result["remaining"] <= 5000
+    assert red.result["functionName"] == red.result["envName"] == name
+    assert red.result["region"] == "us-east-1"
+    assert red.init_duration_ms is not None
+
+
+def test_the_function_timeout_is_enforced(kit_stack: cdk.Stack) -> None:
+    inline(kit_stack, "Slow", INTROSPECT, timeout=Duration.seconds(1))
+    with LocalKit.from_stack(kit_stack) as kit:
+        invocation = kit.invoke("Slow", {"sleep": 3})
+
+    assert invocation.error_type == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in str(invocation.error_message)
+
+
+def test_handler_exceptions_and_import_errors_are_results_not_crashes(kit_stack: cdk.Stack) -> None:
+    inline(kit_stack, "Broken", "import not_a_module\n\ndef handler(event, context):\n    return 1\n")
+    inline(kit_stack, "Raises", "def handler(event, context):\n    raise KeyError('orderId')\n")
+    with LocalKit.from_stack(kit_stack) as kit:
+        broken = kit.invoke("Broken", {})
+        raises = kit.invoke("Raises", {"unexpected": True})
+
+    assert broken.error_type == "Runtime.ImportModuleError"
+    assert "not_a_module" in str(broken.error_message)
+    assert raises.error_type == "KeyError"
+    assert raises.payload["errorType"] == "KeyError"
+
+
+def test_async_invocation_retries_as_configured_then_delivers_the_record(kit_stack: cdk.Stack) -> None:
+    DestinedFunction(
+        kit_stack,
+        "Worker",
+        function_props=lambda_.FunctionProps(
+            runtime=RUNTIME,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(FLAKY),
+            environment={"FAILURES": "99"},
+        ),
+        on_failure=QueueRoute(),
+        retry_attempts=1,
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        outcome = kit.invoke_async("Worker/Function", {"orderId": "o-3"})
+        on_queue = kit.messages("Worker/OnFailureQueue")
+
+    assert outcome.condition == "RetriesExhausted"
+    assert len(outcome.attempts) == 2
+    assert outcome.retry_delays == (60.0,)
+    assert on_queue == [outcome.record]
+    assert outcome.record["requestContext"]["approximateInvokeCount"] == 2
+    assert outcome.record["responseContext"]["functionError"] == "Unhandled"
+    assert outcome.record["requestContext"]["functionArn"].endswith(":$LATEST")
+
+
+def test_async_events_older_than_the_maximum_age_are_dropped_to_the_failure_route(kit_stack: cdk.Stack) -> None:
+    DestinedFunction(
+        kit_stack,
+        "Worker",
+        function_props=lambda_.FunctionProps(
+            runtime=RUNTIME,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(FLAKY),
+            environment={"FAILURES": "99"},
+        ),
+        on_failure=QueueRoute(),
+        retry_attempts=2,
+        max_event_age=Duration.seconds(90),
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        outcome = kit.invoke_async("Worker/Function", {})
+
+    # Attempt 1 at 0 s, attempt 2 at 60 s; attempt 3 would be at 180 s, past the 90 s maximum age.
+    assert outcome.condition == "EventAgeExceeded"
+    assert len(outcome.attempts) == 2
+    assert len(outcome.delivered_to) == 1
+
+
+def test_sqs_event_source_reports_partial_batch_failures_and_redrives_to_the_dlq(kit_stack: cdk.Stack) -> None:
+    dlq = sqs.Queue(kit_stack, "Dlq")
+    queue = sqs.Queue(kit_stack, "Inbox", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=2))
+    consumer = inline(
+        kit_stack,
+        "Consumer",
+        "def handler(event, context):\n"
+        "    return {'batchItemFailures': [{'itemIdentifier': r['messageId']}\n"
+        "            for r in event['Records'] if r['body'] == 'bad']}\n",
+    )
+    consumer.add_event_source(event_sources.SqsEventSource(queue, report_batch_item_failures=True))
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.send_message("Inbox", "good")
+        kit.send_message("Inbox", "bad")
+        left = kit.messages("Inbox")
+        dead = kit.messages("Dlq")
+        seen = [record["body"] for inv in kit.invocations("Consumer") for record in inv.event["Records"]]
+
+    assert left == []
+    assert dead == ["bad"]
+    assert seen.count("good") == 1
+    assert seen.count("bad") == 2
+
+
+def test_rules_deliver_matching_events_to_functions_queues_and_state_machines(kit_stack: cdk.Stack) -> None:
+    echo = inline(kit_stack, "Echo", "def handler(event, context):\n    return event\n")
+    queue = sqs.Queue(kit_stack, "Audit")
+    machine = sfn.StateMachine(
+        kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(kit_stack, "Noop"))
+    )
+    rule = events.Rule(kit_stack, "Orders", event_pattern=events.EventPattern(source=["shop"], detail_type=["Order"]))
+    rule.add_target(targets.LambdaFunction(echo, event=events.RuleTargetInput.from_event_path("$.detail")))
+    rule.add_target(targets.SqsQueue(queue))
+    rule.add_target(targets.SfnStateMachine(machine))
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.put_event({"orderId": "o-4"}, source="shop", detail_type="Order")
+        kit.put_event({"orderId": "ignored"}, source="elsewhere", detail_type="Order")
+        echoed = [inv.event for inv in kit.invocations("Echo")]
+        audited = kit.messages("Audit")
+        runs = kit.executions("Machine")
+
+    assert echoed == [{"orderId": "o-4"}]
+    assert [message["detail"] for message in audited] == [{"orderId": "o-4"}]
+    assert [run.input["detail"] for run in runs] == [{"orderId": "o-4"}]
+    assert runs[0].status == "SUCCEEDED"
+
+
+def test_s3_notifications_invoke_functions_asynchronously_with_the_s3_event(kit_stack: cdk.Stack) -> None:
+    bucket = s3.Bucket(kit_stack, "Uploads")
+    echo = inline(kit_stack, "OnUpload", "def handler(event, context):\n    return event\n")
+    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(echo))
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.put_object("Uploads", "incoming/board 1.png", b"\x89PNG")
+        outcomes = kit.async_invocations("OnUpload")
+
+    assert len(outcomes) == 1
+    assert outcomes[0].source == "s3"
+    record = outcomes[0].event["Records"][0]
+    assert record["eventName"].startswith("ObjectCreated")
+    assert record["s3"]["object"]["key"] == "incoming/board+1.png"
+
+
+def test_sagemaker_endpoints_are_test_stand_ins_for_handlers_and_workflows(kit_stack: cdk.Stack) -> None:
+    inline(
+        kit_stack,
+        "Caller",
+        "import boto3, base64\n"
+        "def handler(event, context):\n"
+        "    client = boto3.client('sagemaker-runtime')\n"
+        "    body = base64.b64decode(event['image'])\n"
+        "    try:\n"
+        "        answer = client.invoke_endpoint(EndpointName='pcb', ContentType='application/x-image', Body=body)\n"
+        "    except client.exceptions.ClientError as error:\n"
+        "        return {'error': error.response['Error']['Code']}\n"
+        "    return {'scores': answer['Body'].read().decode()}\n",
+    )
+    call = tasks.CallAwsService(
+        kit_stack,
+        "Classify",
+        service="sagemakerruntime",
+        action="invokeEndpoint",
+        parameters={"EndpointName": "pcb", "ContentType": "application/json", "Body.$": "$.payload"},
+        iam_resources=["*"],
+        result_selector={"body.$": "$.Body"},
+    )
+    sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(call))
+    seen: list[tuple[bytes, str]] = []
+
+    def endpoint(body: bytes, content_type: str) -> Any:
+        seen.append((body, content_type))
+        if body == b"busy":
+            raise EndpointError("ThrottlingException", "Rate exceeded")
+        return [0.9, 0.1]
+
+    image = bytes(range(256))
+    with LocalKit.from_stack(kit_stack, endpoints={"pcb": endpoint}) as kit:
+        direct = kit.invoke("Caller", {"image": base64.b64encode(image).decode()})
+        throttled = kit.invoke("Caller", {"image": base64.b64encode(b"busy").decode()})
+        result = kit.start_execution("Machine", {"payload": '{"x": 1}'})
+
+    assert direct.succeeded, direct.payload
+    assert seen[0] == (image, "application/x-image")
+    assert json.loads(direct.result["scores"]) == [0.9, 0.1]
+    assert throttled.result == {"error": "ThrottlingException"}
+    assert result.status == "SUCCEEDED", result.cause
+    assert seen[-1][1] == "application/json"
+
+
+def test_an_invalid_definition_is_a_clear_error_before_anything_runs(kit_stack: cdk.Stack) -> None:
+    sfn.CfnStateMachine(
+        kit_stack,
+        "Broken",
+        role_arn="arn:aws:iam::123456789012:role/x",
+        definition_string=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}),
+    )
+    with pytest.raises(AslValidationError, match="Broken"), LocalKit.from_stack(kit_stack):
+        pass
+
+
+def test_layers_are_on_the_import_path_of_their_functions(kit_stack: cdk.Stack, tmp_path: Path) -> None:
+    layer_dir = tmp_path / "layer"
+    (layer_dir / "python").mkdir(parents=True)
+    (layer_dir / "python" / "shared_greeting.py").write_text("GREETING = 'hello from the layer'\n")
+    layer = lambda_.LayerVersion(kit_stack, "Shared", code=lambda_.Code.from_asset(str(layer_dir)))
+    inline(
+        kit_stack,
+        "Greeter",
+        "from shared_greeting import GREETING\n\ndef handler(event, context):\n    return GREETING\n",
+        layers=[layer],
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        assert kit.invoke("Greeter", {}).result == "hello from the layer"
+
+
+def test_a_cloud_assembly_folder_is_an_input_too(flaky_workflow: cdk.Stack) -> None:
+    assembly = cdk.Stage.of(flaky_workflow).synth()  # type: ignore[union-attr]
+    with LocalKit.from_cloud_assembly(assembly.directory, "Kit") as kit:
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-5"})
+    assert result.status == "SUCCEEDED"
+
+
+def test_names_that_match_nothing_or_several_resources_say_so(flaky_workflow: cdk.Stack) -> None:
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        with pytest.raises(KeyError, match=r"no AWS::StepFunctions::StateMachine named 'Nope'.*Flow/StateMachine"):
+            kit.start_execution("Nope", {})
+        assert kit.logical_id("Flow/OnFailureQueue") != kit.logical_id("Flow/OnFailureQueueDeadLetterQueue")
+
+
+def test_only_one_kit_runs_at_a_time_and_moto_is_released_after(flaky_workflow: cdk.Stack) -> None:
+    with LocalKit.from_stack(flaky_workflow), pytest.raises(KitError, match="one at a time"):
+        LocalKit.from_stack(flaky_workflow).start()
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        assert kit.start_execution("Flow/StateMachine", {}).status == "SUCCEEDED"
+
+
+@pytest.fixture
+def _restore_environ() -> Iterator[None]:
+    import os
+
+    before = {key: value for key, value in os.environ.items() if key != "PYTEST_CURRENT_TEST"}
+    yield
+    assert {key: value for key, value in os.environ.items() if key != "PYTEST_CURRENT_TEST"} == before
+
+
+@pytest.mark.usefixtures("_restore_environ")
+def test_the_process_environment_is_untouched(flaky_workflow: cdk.Stack) -> None:
+    import os
+
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        kit.invoke("Flaky", {})
+        assert "FAILURES" not in os.environ
