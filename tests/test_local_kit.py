@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -404,3 +405,105 @@ def test_the_process_environment_is_untouched(flaky_workflow: cdk.Stack) -> None
     with LocalKit.from_stack(flaky_workflow) as kit:
         kit.invoke("Flaky", {})
         assert "FAILURES" not in os.environ
+
+
+def test_input_transformers_render_json_and_escape_text(kit_stack: cdk.Stack) -> None:
+    queue = sqs.Queue(kit_stack, "Out")
+    rule = events.Rule(kit_stack, "Shaped", event_pattern=events.EventPattern(source=["shop"]))
+    rule.add_target(
+        targets.SqsQueue(
+            queue,
+            message=events.RuleTargetInput.from_object(
+                {
+                    "urgent": events.EventField.from_path("$.detail.urgent"),
+                    "note": f"order {events.EventField.from_path('$.detail.note')}",
+                    "missing": events.EventField.from_path("$.detail.nothing"),
+                    "source": events.EventField.source,
+                }
+            ),
+        )
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.put_event({"urgent": True, "note": 'say "hi"'}, source="shop", detail_type="Order")
+        (message,) = kit.messages("Out")
+
+    assert message["urgent"] is True
+    assert message["note"] == 'order say "hi"'
+    assert message["missing"] is None
+    assert message["source"] == "shop"
+
+
+def test_disabled_and_schedule_only_rules_ignore_events_and_events_carry_an_iso_time(kit_stack: cdk.Stack) -> None:
+    rules: dict[str, dict[str, Any]] = {
+        "Disabled": {"event_pattern": events.EventPattern(source=["shop"]), "enabled": False},
+        "Nightly": {"schedule": events.Schedule.cron(hour="3", minute="0")},
+        "Live": {"event_pattern": events.EventPattern(source=["shop"])},
+    }
+    for construct_id, props in rules.items():
+        events.Rule(
+            kit_stack, construct_id, targets=[targets.SqsQueue(sqs.Queue(kit_stack, f"{construct_id}Q"))], **props
+        )
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.put_event({"n": 1}, source="shop", detail_type="Order")
+        kit.fire_rule("Nightly")
+        disabled, nightly, live = (kit.messages(f"{name}Q") for name in ("Disabled", "Nightly", "Live"))
+
+    assert disabled == []
+    assert [message["detail-type"] for message in nightly] == ["Scheduled Event"]
+    assert [message["detail"] for message in live] == [{"n": 1}]
+    assert "ingestion-time" not in live[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", live[0]["time"])
+
+
+def test_an_invalid_partial_batch_response_fails_the_whole_batch(kit_stack: cdk.Stack) -> None:
+    dlq = sqs.Queue(kit_stack, "Dlq")
+    queue = sqs.Queue(kit_stack, "Inbox", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=1))
+    consumer = inline(
+        kit_stack,
+        "Consumer",
+        "def handler(event, context):\n    return {'batchItemFailures': [{'itemIdentifier': None}]}\n",
+    )
+    consumer.add_event_source(event_sources.SqsEventSource(queue, report_batch_item_failures=True))
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.send_message("Inbox", "kept")
+        dead = kit.messages("Dlq")
+
+    assert dead == ["kept"]
+
+
+def test_s3_to_eventbridge_notifications_reach_rules(kit_stack: cdk.Stack) -> None:
+    bucket = s3.Bucket(kit_stack, "Uploads", event_bridge_enabled=True)
+    queue = sqs.Queue(kit_stack, "Created")
+    events.Rule(
+        kit_stack,
+        "OnCreate",
+        event_pattern=events.EventPattern(source=["aws.s3"], detail={"bucket": {"name": [bucket.bucket_name]}}),
+        targets=[targets.SqsQueue(queue)],
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.put_object("Uploads", "a/b.png", b"x")
+        (message,) = kit.messages("Created")
+
+    assert message["detail-type"] == "Object Created"
+    assert message["detail"]["object"]["key"] == "a/b.png"
+
+
+def test_sys_exit_in_a_handler_is_a_runtime_exit_error_and_intrinsics_reach_the_environment(
+    kit_stack: cdk.Stack,
+) -> None:
+    queue = sqs.Queue(kit_stack, "Q")
+    inline(
+        kit_stack,
+        "Exits",
+        "import os, sys, json\ndef handler(event, context):\n"
+        "    if event.get('exit'):\n        sys.exit(3)\n"
+        "    return json.loads(os.environ['SETTINGS'])\n",
+        environment={"SETTINGS": cdk.Stack.of(queue).to_json_string({"queue": queue.queue_url, "n": 2})},
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        exited = kit.invoke("Exits", {"exit": True})
+        settings = kit.invoke("Exits", {})
+        queue_url = kit.ref("Q")
+
+    assert exited.error_type == "Runtime.ExitError"
+    assert settings.result == {"queue": queue_url, "n": 2}

@@ -9,6 +9,7 @@ Supports what CDK templates use: ``Ref`` (resources, parameters, pseudo paramete
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ class Resolver:
             handler = self._FUNCTIONS.get(key)
             if handler is not None:
                 return handler(self, inner)
+            if key.startswith("Fn::"):
+                raise TemplateError(f"{key} is not supported by the local kit (in {json.dumps(value)[:200]})")
         resolved = {key: self.resolve(inner) for key, inner in value.items()}
         return {key: inner for key, inner in resolved.items() if inner is not NO_VALUE}
 
@@ -204,6 +207,12 @@ class Resolver:
     def _not(self, inner: Any) -> bool:
         return not bool(self.resolve(inner[0]))
 
+    def _to_json_string(self, inner: Any) -> str:
+        return json.dumps(self.resolve(inner), separators=(",", ":"))
+
+    def _length(self, inner: Any) -> int:
+        return len(self.resolve(inner))
+
     def _condition_value(self, inner: Any) -> bool:
         return self.condition(str(inner))
 
@@ -224,6 +233,8 @@ class Resolver:
         "Fn::Or": _or,
         "Fn::Not": _not,
         "Condition": _condition_value,
+        "Fn::ToJsonString": _to_json_string,
+        "Fn::Length": _length,
     }
 
 

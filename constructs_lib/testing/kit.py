@@ -12,9 +12,13 @@ delivered, event source mappings drained.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
+import re
+import shutil
+import sys
 import threading
 import time
 import uuid
@@ -106,7 +110,10 @@ class LocalKit:
         self._async_results: list[AsyncInvocation] = []
         self._waits: dict[str, list[VirtualWait]] = {}
         self._seen_executions: dict[str, str] = {}
+        self._finished_executions: set[str] = set()
         self._clients: dict[str, Any] = {}
+        self._session: Any = None
+        self._saved_path: list[str] | None = None
         self._undo: Callable[[], None] | None = None
         self._mock: Any = None
         self._environ: LayeredEnviron | None = None
@@ -154,14 +161,29 @@ class LocalKit:
                 validate_asl=self._validate_asl,
             )
             self.warnings.extend(self._resources.warnings)
+            # Imports a handler makes while it runs find its asset folders (the load itself puts its own first).
+            self._saved_path = list(sys.path)
+            for function in self._resources.functions.values():
+                sys.path.extend(str(path) for path in function.code_dirs if str(path) not in sys.path)
             self._endpoint_handlers = self._endpoints_by_name(self._endpoint_handlers)
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Undo the hooks, give ``os.environ`` back and stop moto."""
+        """Wait for timed-out handlers, undo the hooks, give ``os.environ`` back and stop moto."""
         global _ACTIVE  # noqa: PLW0603
+        if self._resources is not None:
+            for function in self._resources.functions.values():
+                for thread in function.stragglers:
+                    thread.join(timeout=max(1.0, function.timeout_seconds))
+                    if thread.is_alive():
+                        self.warnings.append(f"{function.logical_id}: a timed-out handler still runs after the kit")
+            for folder in self._resources.temporary_dirs:
+                shutil.rmtree(folder, ignore_errors=True)
+        if self._saved_path is not None:
+            sys.path[:] = self._saved_path
+            self._saved_path = None
         if self._undo is not None:
             self._undo()
             self._undo = None
@@ -172,6 +194,7 @@ class LocalKit:
             self._mock.stop()
             self._mock = None
         self._clients.clear()
+        self._session = None
         with _ACTIVE_LOCK:
             if _ACTIVE is self:
                 _ACTIVE = None
@@ -188,12 +211,15 @@ class LocalKit:
         return dict(self.resources.skipped)
 
     def client(self, service: str) -> Any:
-        """A boto3 client for moto, in the stack's region."""
-        if service not in self._clients:
-            import boto3
+        """A boto3 client for moto, in the stack's region (made once, under a lock: any thread may ask)."""
+        with self._lock:
+            if service not in self._clients:
+                import boto3
 
-            self._clients[service] = boto3.client(service, region_name=self.stack.region)
-        return self._clients[service]
+                if self._session is None:
+                    self._session = boto3.session.Session(region_name=self.stack.region)
+                self._clients[service] = self._session.client(service, region_name=self.stack.region)
+            return self._clients[service]
 
     # -- names ---------------------------------------------------------------------------------------------------
     def logical_id(self, name: str, *, of_type: str | Iterable[str] | None = None) -> str:
@@ -238,6 +264,21 @@ class LocalKit:
         )
         self.settle()
         return self.execution(started["executionArn"])
+
+    def start_executions(self, state_machine: str, inputs: Iterable[Any]) -> list[ExecutionResult]:
+        """Start one execution per input, all at once, let the stack settle, and return them in input order."""
+        arn = self.resources.state_machines[self.logical_id(state_machine, of_type="AWS::StepFunctions::StateMachine")]
+        sfn = self.client("stepfunctions")
+        started = [
+            sfn.start_execution(
+                stateMachineArn=arn,
+                input=value if isinstance(value, str) else json.dumps(value),
+                name=str(uuid.uuid4()),
+            )["executionArn"]
+            for value in inputs
+        ]
+        self.settle()
+        return [self.execution(execution_arn) for execution_arn in started]
 
     def publish(
         self, topic: str, message: Any, *, subject: str | None = None, attributes: Mapping[str, str] | None = None
@@ -387,18 +428,16 @@ class LocalKit:
         return [result for result in found if result.function == key]
 
     def execution(self, execution_arn: str) -> ExecutionResult:
-        sfn = self.client("stepfunctions")
-        described = sfn.describe_execution(executionArn=execution_arn)
-        history: list[Mapping[str, Any]] = []
-        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**request)
-            history.extend(page["events"])
-            if not page.get("nextToken"):
-                break
-            request["nextToken"] = page["nextToken"]
+        """An execution by ARN (read from moto's own objects: the API would serialise the whole history)."""
+        found = next((e for e in self._executions_now() if e.execution_arn == execution_arn), None)
+        if found is None:
+            raise KeyError(f"no execution {execution_arn} of this stack's state machines")
+        described = json.loads(json.dumps(found.to_describe_output(), default=str))
+        history = json.loads(json.dumps(found.to_history_output().get("events", []), default=str))
         machine_arn = described["stateMachineArn"]
         logical = next((lid for lid, arn in self.resources.state_machines.items() if arn == machine_arn), machine_arn)
+        with self._lock:
+            waits = tuple(self._waits.get(execution_arn, ()))
         return ExecutionResult(
             state_machine=logical,
             execution_arn=execution_arn,
@@ -408,21 +447,15 @@ class LocalKit:
             error=described.get("error"),
             cause=described.get("cause"),
             history=tuple(history),
-            waits=tuple(self._waits.get(execution_arn, ())),
+            waits=waits,
         )
 
     def executions(self, state_machine: str | None = None) -> list[ExecutionResult]:
         """Every execution so far (started by the test, a rule or another workflow), oldest first."""
-        wanted = (
-            self.resources.state_machines.values()
-            if state_machine is None
-            else [self.resources.state_machines[self.logical_id(state_machine)]]
-        )
-        found = []
-        for arn in wanted:
-            listed = self.client("stepfunctions").list_executions(stateMachineArn=arn, maxResults=1000)["executions"]
-            found.extend(sorted(listed, key=lambda execution: execution["startDate"]))
-        return [self.execution(execution["executionArn"]) for execution in found]
+        wanted = None if state_machine is None else self.resources.state_machines[self.logical_id(state_machine)]
+        found = [e for e in self._executions_now() if wanted is None or e.state_machine_arn == wanted]
+        found.sort(key=lambda execution: execution.start_date)
+        return [self.execution(execution.execution_arn) for execution in found]
 
     # -- hooks (called by moto, through moto_hooks) --------------------------------------------------------------
     def on_lambda_invoke(self, function_name: str, body: Any, invocation_type: str, log_tail: bool) -> Any:
@@ -486,12 +519,14 @@ class LocalKit:
     def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
         for target in list(rule.targets):
             try:
-                payload = _target_input(target, event)
+                payload = _target_input(target, event, rule)
                 self._deliver_to_target(str(target["Arn"]), payload, event, target)
             except Exception as error:
                 self._target_failed(rule, target, event, error)
 
     def on_s3_to_lambda(self, event: Any, function_arn: str) -> None:
+        for record in event.get("Records", []) if isinstance(event, dict) else []:
+            _complete_s3_record(record, self.stack.account)
         local = self.resources.function_by_physical_name(function_arn)
         if local is None:
             self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
@@ -565,26 +600,49 @@ class LocalKit:
                 by_name[self.resources.endpoints[logical]] = handler
         return by_name
 
+    def _executions_now(self) -> list[Any]:
+        """moto's execution objects of this stack's state machines (read directly: the API lists are O(n))."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[self.stack.account][self.stack.region]
+        ours = set(self.resources.state_machines.values())
+        return [
+            execution
+            for machine in list(backend.state_machines)
+            if machine.arn in ours
+            for execution in list(machine.executions)
+        ]
+
+    def _express_arns(self) -> set[str]:
+        return {self.resources.state_machines[lid] for lid in self.resources.express}
+
     def _await_executions(self) -> bool:
         """Wait until no execution runs; put each execution's status changes on the default bus."""
-        sfn = self.client("stepfunctions")
         deadline = time.monotonic() + self._execution_timeout
         progressed = False
+        express = self._express_arns()
         while True:
             running = []
-            for arn in self.resources.state_machines.values():
-                for execution in sfn.list_executions(stateMachineArn=arn, maxResults=1000)["executions"]:
-                    key, status = execution["executionArn"], execution["status"]
-                    if key not in self._seen_executions:
-                        self._seen_executions[key] = "RUNNING"
-                        self._status_event(key, "RUNNING")
-                        progressed = True
-                    if status == "RUNNING":
-                        running.append(key)
-                    elif self._seen_executions[key] != status:
-                        self._seen_executions[key] = status
-                        self._status_event(key, status)
-                        progressed = True
+            for execution in self._executions_now():
+                key = str(execution.execution_arn)
+                if key in self._finished_executions:
+                    continue
+                status = str(getattr(execution.status, "value", execution.status))
+                # Step Functions sends status change events for Standard workflows only.
+                standard = execution.state_machine_arn not in express
+                if key not in self._seen_executions:
+                    self._seen_executions[key] = "RUNNING"
+                    if standard:
+                        self._status_event(execution, "RUNNING")
+                    progressed = True
+                if status == "RUNNING":
+                    running.append(key)
+                    continue
+                self._seen_executions[key] = status
+                self._finished_executions.add(key)
+                if standard:
+                    self._status_event(execution, status)
+                progressed = True
             if not running:
                 return progressed
             if time.monotonic() > deadline:
@@ -595,25 +653,27 @@ class LocalKit:
                 )
             time.sleep(0.002)
 
-    def _status_event(self, execution_arn: str, status: str) -> None:
-        described = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
+    def _status_event(self, execution: Any, status: str) -> None:
+        """The ``Step Functions Execution Status Change`` event, on the default bus, as Step Functions sends it."""
+        described = execution.to_describe_output()
+        ended = status != "RUNNING"
 
         def millis(value: Any) -> int | None:
             return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else None
 
         detail = {
-            "executionArn": execution_arn,
+            "executionArn": described["executionArn"],
             "stateMachineArn": described["stateMachineArn"],
             "name": described["name"],
             "status": status,
             "startDate": millis(described.get("startDate")),
-            "stopDate": None if status == "RUNNING" else millis(described.get("stopDate")),
+            "stopDate": millis(described.get("stopDate")) if ended else None,
             "input": described.get("input"),
-            "output": None if status == "RUNNING" else described.get("output"),
+            "output": described.get("output") if ended else None,
             "inputDetails": {"included": True},
-            "outputDetails": None if status == "RUNNING" else {"included": True},
-            "error": None if status == "RUNNING" else described.get("error"),
-            "cause": None if status == "RUNNING" else described.get("cause"),
+            "outputDetails": {"included": True} if ended else None,
+            "error": described.get("error") if ended else None,
+            "cause": described.get("cause") if ended else None,
         }
         self._events_backend().put_events(
             [
@@ -621,7 +681,7 @@ class LocalKit:
                     "Source": "aws.states",
                     "DetailType": "Step Functions Execution Status Change",
                     "Detail": json.dumps(detail),
-                    "Resources": [execution_arn],
+                    "Resources": [described["executionArn"]],
                 }
             ]
         )
@@ -782,6 +842,14 @@ class LocalKit:
             self.warnings.append(message + " (the target has no dead-letter queue: the event is lost)")
             return
         self.warnings.append(message + " (sent to the target's dead-letter queue)")
+        try:
+            self._send_to_target_dlq(dead_letter, rule, target, event, error)
+        except Exception as dlq_error:
+            self.warnings.append(f"rule {rule.name}: its dead-letter queue {dead_letter} failed too: {dlq_error}")
+
+    def _send_to_target_dlq(
+        self, dead_letter: str, rule: Any, target: Mapping[str, Any], event: Mapping[str, Any], error: Exception
+    ) -> None:
         self.client("sqs").send_message(
             QueueUrl=self._queue_url(dead_letter),
             MessageBody=json.dumps(event),
@@ -824,12 +892,10 @@ class LocalKit:
             if not records:
                 return True
         invocation = self._run(self.function(source.function), {"Records": records}, "sqs")
-        failed: set[str] = {record["messageId"] for record in records}
+        batch = {record["messageId"] for record in records}
+        failed: set[str] = set(batch)
         if invocation.succeeded:
-            failed = set()
-            if source.report_batch_item_failures and isinstance(invocation.result, dict):
-                failures = invocation.result.get("batchItemFailures") or []
-                failed = {str(item.get("itemIdentifier")) for item in failures if isinstance(item, dict)}
+            failed = _batch_item_failures(invocation.result, batch) if source.report_batch_item_failures else set()
         for record in records:
             message_id = record["messageId"]
             if message_id not in failed:
@@ -870,6 +936,22 @@ def _execution_record(
     }
 
 
+def _batch_item_failures(result: Any, batch: set[str]) -> set[str]:
+    """The failed message ids of a partial batch response; an invalid response fails the whole batch (as on AWS)."""
+    if not isinstance(result, dict) or not result.get("batchItemFailures"):
+        return set()
+    failures = result["batchItemFailures"]
+    if not isinstance(failures, list):
+        return set(batch)
+    failed: set[str] = set()
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in batch:
+            return set(batch)
+        failed.add(identifier)
+    return failed
+
+
 def _sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     return {
         "messageId": message["MessageId"],
@@ -879,7 +961,7 @@ def _sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict
         "messageAttributes": {
             key: {
                 "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
+                "binaryValue": base64.b64encode(value["BinaryValue"]).decode() if "BinaryValue" in value else None,
                 "stringListValues": [],
                 "binaryListValues": [],
                 "dataType": value.get("DataType"),
@@ -898,32 +980,83 @@ def _filterable(record: Mapping[str, Any]) -> dict[str, Any]:
     return {**record, "body": parse_json(str(record["body"]))}
 
 
-def _target_input(target: Mapping[str, Any], event: Any) -> Any:
+def _complete_s3_record(record: dict[str, Any], account: str) -> None:
+    """Add the fields of an S3 event record that moto leaves out."""
+    record.setdefault("userIdentity", {"principalId": f"AWS:{account}"})
+    record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+    record.setdefault("responseElements", {"x-amz-request-id": "LOCAL", "x-amz-id-2": "LOCAL"})
+    s3 = record.get("s3", {})
+    s3.get("bucket", {}).setdefault("ownerIdentity", {"principalId": account})
+    s3.get("object", {}).setdefault("sequencer", f"{time.time_ns():X}")
+
+
+def _target_input(target: Mapping[str, Any], event: Any, rule: Any = None) -> Any:
     if "Input" in target:
         return parse_json(target["Input"])
     if "InputPath" in target:
         return _json_path(event, str(target["InputPath"]))
     if "InputTransformer" in target:
-        from moto.events.utils import EventTemplateParser
-
         transformer = target["InputTransformer"]
-        return EventTemplateParser.parse(
-            input_template=transformer.get("InputTemplate"),
-            input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
-        )
+        return _transform(event, transformer.get("InputPathsMap", {}), str(transformer["InputTemplate"]), rule)
     return event
 
 
+_PATH_PART = re.compile(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]|\['([^']*)'\]")
+_PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+
+
 def _json_path(value: Any, path: str) -> Any:
-    """The ``$.a.b`` paths EventBridge input paths use."""
+    """The JSONPath subset EventBridge input paths use: ``$.a.b``, ``$.a[0]``, ``$['a-b']``."""
     if path in ("$", ""):
         return value
-    for part in path.removeprefix("$.").split("."):
-        if not isinstance(value, dict) or part not in value:
+    rest = path[1:] if path.startswith("$") else "." + path
+    position = 0
+    while position < len(rest):
+        match = _PATH_PART.match(rest, position)
+        if match is None:
             return None
-        value = value[part]
+        key: Any = match.group(1) if match.group(1) is not None else match.group(3)
+        if key is None:
+            index = int(match.group(2))
+            if not isinstance(value, list) or index >= len(value):
+                return None
+            value = value[index]
+        else:
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        position = match.end()
     return value
+
+
+def _transform(event: Any, paths: Mapping[str, str], template: str, rule: Any) -> Any:
+    """An EventBridge input transformer: placeholders inside quotes are escaped text, outside they are JSON."""
+    values: dict[str, Any] = {name: _json_path(event, path) for name, path in paths.items()}
+    values["aws.events.event"] = event
+    values["aws.events.event.json"] = event
+    values["aws.events.rule-name"] = getattr(rule, "name", "")
+    values["aws.events.rule-arn"] = getattr(rule, "arn", "")
+    values["aws.events.event.ingestion-time"] = _now_iso(milliseconds=False)
+    text = []
+    in_string = False
+    position = 0
+    while position < len(template):
+        char = template[position]
+        if char == '"' and (position == 0 or template[position - 1] != "\\"):
+            in_string = not in_string
+        match = _PLACEHOLDER.match(template, position) if char == "<" else None
+        if match and match.group(1) in values:
+            value = values[match.group(1)]
+            if in_string:
+                text.append(json.dumps(value if isinstance(value, str) else json.dumps(value))[1:-1])
+            else:
+                text.append(json.dumps(value))
+            position = match.end()
+            continue
+        text.append(char)
+        position += 1
+    rendered = "".join(text)
+    return parse_json(rendered)
 
 
 def _event_from_body(body: Any) -> Any:

@@ -64,6 +64,12 @@ class LayeredEnviron(MutableMapping[str, str]):
     def copy(self) -> dict[str, str]:
         return dict(self._current())
 
+    def __or__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return {**self._current(), **other}
+
+    def __ror__(self, other: Mapping[str, str]) -> dict[str, str]:
+        return {**other, **self._current()}
+
 
 @dataclass
 class LambdaContext:
@@ -147,6 +153,8 @@ class LocalFunction:
     region: str = "us-east-1"
     dead_letter_arn: str | None = None
     invocations: list[Invocation] = field(default_factory=list)
+    stragglers: list[threading.Thread] = field(default_factory=list)
+    """Handler threads still running after their invocation timed out."""
     _handler: Callable[[Any, Any], Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -193,8 +201,22 @@ class LocalFunction:
         thread.start()
         thread.join(self.timeout_seconds)
         invocation = box.get("done")
+        if invocation is None and not thread.is_alive():
+            invocation = Invocation(
+                function=self.logical_id,
+                request_id=request_id,
+                event=event,
+                error_type="Runtime.ExitError",
+                error_message=f"RequestId: {request_id} Error: Runtime exited without providing a reason",
+                duration_ms=(time.monotonic() - started) * 1000,
+                source=source,
+            )
+            self._handler = None
         if invocation is None:
-            # The handler is still running: Lambda stops the sandbox; in process the thread is left to finish.
+            # The handler is still running: Lambda stops the sandbox (the next invocation starts cold);
+            # in process the thread is left to finish, and the kit waits for it when it stops.
+            self.stragglers.append(thread)
+            self._handler = None
             invocation = Invocation(
                 function=self.logical_id,
                 request_id=request_id,
@@ -249,7 +271,13 @@ class LocalFunction:
         started = time.monotonic()
         try:
             result = handler(event, context)
-        except Exception as error:
+        except BaseException as error:  # SystemExit too: the runtime reports it, the kit goes on
+            if isinstance(error, SystemExit):
+                self._handler = None
+                return failed(
+                    "Runtime.ExitError",
+                    f"RequestId: {request_id} Error: Runtime exited with error: exit status {error.code}",
+                )
             trace = tuple(line.rstrip("\n") for line in traceback.format_tb(error.__traceback__)[1:])
             return failed(
                 type(error).__name__,
@@ -306,15 +334,16 @@ def _import_fresh(module_name: str, code_dirs: tuple[Path, ...]) -> ModuleType:
     for name in shadowed:
         del sys.modules[name]
     before = set(sys.modules)
+    saved_path = list(sys.path)
     sys.path[:0] = roots
     try:
         return importlib.import_module(module_name)
-    except Exception as error:
+    except BaseException as error:
         raise _LoadError(
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {type(error).__name__}: {error}"
         ) from None
     finally:
-        del sys.path[: len(roots)]
+        sys.path[:] = saved_path
         for name in set(sys.modules) - before:
             origin = getattr(sys.modules[name], "__file__", None) or ""
             if any(origin.startswith(root) for root in roots):

@@ -9,8 +9,10 @@ Wait states and Retry intervals, and a record of what every resource received.
 from __future__ import annotations
 
 import base64
+import datetime
 import inspect
 import json
+import sys
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -52,6 +54,9 @@ class InvokeAnswer:
     log_result: str | None = None
 
 
+_INHERITED = object()
+"""Marks a patched attribute that the class only inherited: undo deletes it again."""
+
 _NOT_OURS = object()
 """Returned by a kit callback when the resource is not one of the stack's: moto's own behaviour applies."""
 
@@ -62,14 +67,18 @@ class _Patches:
 
     def replace(self, owner: Any, name: str, new: Any) -> Any:
         original = getattr(owner, name)
-        self._undo.append((owner, name, original))
+        own = name in vars(owner)
+        self._undo.append((owner, name, original if own else _INHERITED))
         setattr(owner, name, new)
         return original
 
     def undo(self) -> None:
         while self._undo:
             owner, name, original = self._undo.pop()
-            setattr(owner, name, original)
+            if original is _INHERITED:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 _retry_env = threading.local()
@@ -141,8 +150,15 @@ def install(kit: KitHooks) -> Callable[[], None]:
 
     # -- EventBridge: matched events go to every kind of target --------------------------------------------------
     def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
-        if self.event_pattern.matches_event(original_event):
-            kit.on_rule_match(self, original_event)
+        # A disabled rule, or a schedule-only rule (moto matches its empty pattern to everything), gets nothing.
+        if self.state != "ENABLED" or (self.scheduled_expression and not self.event_pattern._pattern):
+            return
+        if not self.event_pattern.matches_event(original_event):
+            return
+        event = {key: value for key, value in original_event.items() if key != "ingestion-time"}
+        if isinstance(event.get("time"), (int, float)):
+            event["time"] = datetime.datetime.fromtimestamp(event["time"], datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        kit.on_rule_match(self, event)
 
     patches.replace(Rule, "send_to_targets", send_to_targets)
 
@@ -153,6 +169,17 @@ def install(kit: KitHooks) -> Callable[[], None]:
     patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
     # S3 URL-encodes keys in notifications as quote_plus does, but keeps "/" (moto encodes it as %2F).
     patches.replace(s3_notifications, "quote_plus", lambda text: urllib.parse.quote_plus(text, safe="/"))
+
+    # moto tags every new object (with no tags) and sends an "Object Tags Added" event for it; S3 does not.
+    original_tagging = S3Backend.put_object_tagging
+
+    def put_object_tagging(self: Any, key: Any, tags: dict[str, str] | None) -> Any:
+        if not tags:
+            self.tagger.delete_all_tags_for_resource(key.arn)
+            return key
+        return original_tagging(self, key, tags)
+
+    patches.replace(S3Backend, "put_object_tagging", put_object_tagging)
 
     # -- SageMaker runtime: the test's stand-in per endpoint, with the raw bytes --------------------------------
     original_invoke_endpoint = SageMakerRuntimeResponse.invoke_endpoint
@@ -210,6 +237,56 @@ def install(kit: KitHooks) -> Callable[[], None]:
             kit.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
 
     patches.replace(retrier_decl, "time", _VirtualTime)
+
+    # -- Speed: parse each definition once, and reuse boto3 clients across tasks ---------------------------------
+    from antlr4 import CommonTokenStream, InputStream
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    trees: dict[str, Any] = {}
+    trees_lock = threading.Lock()
+    original_parse = asl_parser.AmazonStateLanguageParser.parse
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        # The parse tree is read-only once built; the components are made fresh for each execution.
+        with trees_lock:
+            tree = trees.get(definition)
+        if tree is None:
+            errors = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
+            parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+            parser.removeErrorListeners()
+            parser.addErrorListener(errors)
+            tree = parser.state_machine()  # type: ignore[no-untyped-call]
+            if errors.errors:
+                return original_parse(definition)
+            with trees_lock:
+                trees[definition] = tree
+        return Preprocessor().visit(tree), tree
+
+    patches.replace(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse))
+
+    from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
+
+    original_client_for = boto_client_module.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    clients_lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with clients_lock:
+            key = (region, service)
+            if key not in clients:
+                clients[key] = original_client_for(region=region, service=service, state_credentials=state_credentials)
+            return clients[key]
+
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if (
+            name.startswith("moto.stepfunctions.parser")
+            and getattr(module, "boto_client_for", None) is original_client_for
+        ):
+            patches.replace(module, "boto_client_for", boto_client_for)
 
     # -- What each resource received -----------------------------------------------------------------------------
     def recording(

@@ -78,11 +78,15 @@ class StackResources:
     event_sources: list[SqsEventSource] = field(default_factory=list)
     state_machines: dict[str, str] = field(default_factory=dict)
     """Logical id -> state machine ARN."""
+    express: set[str] = field(default_factory=set)
+    """Logical ids of the Express state machines (they send no execution status events)."""
     endpoints: dict[str, str] = field(default_factory=dict)
     """Logical id -> SageMaker endpoint name."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Logical id -> resource type, for resources with no local behaviour."""
     warnings: list[str] = field(default_factory=list)
+    temporary_dirs: list[Path] = field(default_factory=list)
+    """Folders made for inline code: removed when the kit stops."""
     layers: dict[str, tuple[Path, ...]] = field(default_factory=dict)
     """Layer version ARN -> the folders the Python runtime adds to the import path."""
 
@@ -449,7 +453,12 @@ class _Builder:
         )
 
     def _bucket_notifications(self, logical_id: str, props: dict[str, Any]) -> Physical:
-        configuration = {key: value for key, value in props["NotificationConfiguration"].items() if value}
+        # Keep empty entries that mean something: EventBridgeConfiguration {} turns EventBridge delivery on.
+        configuration = {
+            key: value
+            for key, value in props["NotificationConfiguration"].items()
+            if value or key == "EventBridgeConfiguration"
+        }
         self.client("s3").put_bucket_notification_configuration(
             Bucket=props["BucketName"], NotificationConfiguration=configuration
         )
@@ -463,6 +472,7 @@ class _Builder:
         code = props.get("Code", {})
         if "ZipFile" in code:
             inline = Path(_inline_dir(logical_id))
+            self.resources.temporary_dirs.append(inline)
             handler_module = str(props.get("Handler", "index.handler")).rsplit(".", 1)[0]
             (inline / f"{handler_module.replace('.', '/')}.py").write_text(str(code["ZipFile"]))
             code_dirs = (inline,)
@@ -522,7 +532,9 @@ class _Builder:
 
     def _version(self, logical_id: str, props: dict[str, Any]) -> Physical:
         answer = self.client("lambda").publish_version(FunctionName=props["FunctionName"])
-        return Physical(ref=answer["FunctionArn"], attributes={"Version": answer["Version"]})
+        return Physical(
+            ref=answer["FunctionArn"], attributes={"Version": answer["Version"], "FunctionArn": answer["FunctionArn"]}
+        )
 
     def _alias(self, logical_id: str, props: dict[str, Any]) -> Physical:
         answer = self.client("lambda").create_alias(
@@ -553,9 +565,9 @@ class _Builder:
             self.resources.warnings.append(
                 f"{logical_id}: only SQS event sources of this stack's functions are polled locally ({source})"
             )
-            return Physical(ref=mapping_id, attributes={})
+            return Physical(ref=mapping_id, attributes={"Id": mapping_id})
         if str(props.get("Enabled", "true")).lower() == "false":
-            return Physical(ref=mapping_id, attributes={})
+            return Physical(ref=mapping_id, attributes={"Id": mapping_id})
         from moto.events.models import EventPattern
 
         filters = tuple(
@@ -572,7 +584,13 @@ class _Builder:
                 filters=filters,
             )
         )
-        return Physical(ref=mapping_id, attributes={"EventSourceMappingArn": self.arn("lambda", f"esm:{mapping_id}")})
+        return Physical(
+            ref=mapping_id,
+            attributes={
+                "Id": mapping_id,
+                "EventSourceMappingArn": self.arn("lambda", f"event-source-mapping:{mapping_id}"),
+            },
+        )
 
     # -- Step Functions, SageMaker -------------------------------------------------------------------------------
     def _state_machine(self, logical_id: str, props: dict[str, Any]) -> Physical:
@@ -588,7 +606,10 @@ class _Builder:
             name=name, definition=text, roleArn=self.role_arn(), type=props.get("StateMachineType", "STANDARD")
         )["stateMachineArn"]
         self.resources.state_machines[logical_id] = arn
-        return Physical(ref=arn, attributes={"Arn": arn, "Name": name})
+        self.resources.express.discard(logical_id)
+        if props.get("StateMachineType") == "EXPRESS":
+            self.resources.express.add(logical_id)
+        return Physical(ref=arn, attributes={"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"})
 
     def _endpoint(self, logical_id: str, props: dict[str, Any]) -> Physical:
         name = props.get("EndpointName") or self.name(logical_id, max_length=63)

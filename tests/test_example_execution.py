@@ -1,0 +1,151 @@
+"""Execution tests of the example stacks: the synthesized stacks run through the local kit with their real handlers.
+
+Each example gets the happy path, a failure that is retried and then routed to its failure route, and a
+malformed event. Nothing here re-describes the infrastructure: the kit reads it from the synthesized template.
+"""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+
+from constructs_lib import ExecutionRecord, ExecutionStatusChange, parse_execution_record
+from constructs_lib.testing import LocalKit
+
+pytestmark = pytest.mark.execution
+
+
+# -- DestinedLambda: SNS -> worker (async) -> success bus -> rule -> consumer; failures -> queue ---------------------
+@pytest.fixture
+def destined(example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
+    return example_stacks["DestinedLambda"]
+
+
+def test_destined_accepted_order_flows_from_the_topic_to_the_consumer(destined: cdk.Stack) -> None:
+    with LocalKit.from_stack(destined) as kit:
+        kit.publish("OrdersTopic", {"orderId": "o-1", "sku": "sku-1", "quantity": 2})
+        worker = kit.async_invocations("Worker/Function")
+        consumer = kit.invocations("Consumer/Function")
+        failures = kit.messages("Worker/OnFailureQueue")
+
+    assert [outcome.condition for outcome in worker] == ["Success"]
+    assert worker[0].source == "sns"
+    record = parse_execution_record(json.dumps(worker[0].record))
+    assert isinstance(record, ExecutionRecord)
+    assert record.response_payload == {"orderId": "o-1", "sku": "sku-1", "quantity": 2, "status": "ACCEPTED"}
+    assert [invocation.result for invocation in consumer] == [{"orderId": "o-1", "fulfilment": "SCHEDULED"}]
+    assert failures == []
+
+
+def test_destined_orders_for_review_reach_the_bus_but_not_the_consumer(destined: cdk.Stack) -> None:
+    with LocalKit.from_stack(destined) as kit:
+        kit.publish("OrdersTopic", {"orderId": "o-2", "sku": "sku-1", "quantity": 500})
+        on_bus = kit.received("Worker/OnSuccessBus")
+        consumer = kit.invocations("Consumer/Function")
+
+    assert [event["responsePayload"]["status"] for event in on_bus] == ["REVIEW"]
+    assert consumer == []
+
+
+def test_destined_invalid_order_is_retried_twice_then_lands_on_the_failure_queue(destined: cdk.Stack) -> None:
+    with LocalKit.from_stack(destined) as kit:
+        kit.publish("OrdersTopic", {"orderId": "o-3", "sku": "sku-1", "quantity": 0})
+        (outcome,) = kit.async_invocations("Worker/Function")
+        failures = kit.messages("Worker/OnFailureQueue")
+
+    assert outcome.condition == "RetriesExhausted"
+    assert [attempt.error_type for attempt in outcome.attempts] == ["InvalidOrderError"] * 3
+    assert outcome.retry_delays == (60.0, 120.0)
+    assert len(failures) == 1
+    record = parse_execution_record(json.dumps(failures[0]))
+    assert isinstance(record, ExecutionRecord)
+    assert record.error_type == "InvalidOrderError"
+    assert "quantity must be a positive integer" in str(record.error_message)
+    assert record.request_context.approximate_invoke_count == 3
+
+
+def test_destined_malformed_message_is_a_typed_failure_not_a_lost_event(destined: cdk.Stack) -> None:
+    with LocalKit.from_stack(destined) as kit:
+        kit.publish("OrdersTopic", "this is not JSON")
+        failures = kit.messages("Worker/OnFailureQueue")
+        consumer = kit.invocations("Consumer/Function")
+
+    assert len(failures) == 1
+    assert failures[0]["responsePayload"]["errorType"] == "InvalidOrderError"
+    assert failures[0]["responsePayload"]["errorMessage"] == "the order message is not JSON"
+    assert consumer == []
+
+
+# -- OrchestratedLambda: Classify (retry) -> Choice -> single | parallel; failures -> queue; FAILED -> topic -------
+@pytest.fixture
+def orchestrated(example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
+    return example_stacks["OrchestratedLambda"]
+
+
+def test_orchestrated_single_item_takes_the_single_route(orchestrated: cdk.Stack) -> None:
+    with LocalKit.from_stack(orchestrated) as kit:
+        result = kit.start_execution("Orders/StateMachine", {"orderId": "o-1", "items": ["sku-1"]})
+        failures = kit.received("Orders/OnFailureQueue")
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.states_entered == ["Classify", "RouteOnFoo", "HandleSingle", "Succeeded"]
+    assert result.output == {"orderId": "o-1", "shipped": ["sku-1"], "route": "single"}
+    assert failures == []
+
+
+def test_orchestrated_several_items_run_stock_and_charge_in_parallel(orchestrated: cdk.Stack) -> None:
+    with LocalKit.from_stack(orchestrated) as kit:
+        result = kit.start_execution("Orders/StateMachine", {"orderId": "o-2", "items": ["sku-1", "sku-2"]})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert {"HandleSeveral", "ReserveStock", "Charge"} <= set(result.states_entered)
+    assert "HandleSingle" not in result.states_entered
+    assert sorted(result.output, key=json.dumps) == [{"charged": "o-2"}, {"reserved": 2}]
+
+
+def test_orchestrated_pending_order_is_retried_with_backoff_then_routed_and_alerted(orchestrated: cdk.Stack) -> None:
+    with LocalKit.from_stack(orchestrated) as kit:
+        result = kit.start_execution("Orders/StateMachine", {"orderId": "o-3", "items": ["sku-1"], "pending": True})
+        failures = kit.received("Orders/OnFailureQueue")
+        alerts = kit.received("Orders/FailureAlerts/TargetTopic")
+
+    assert result.status == "FAILED"
+    assert result.attempts("Classify") == 4
+    assert result.retry_intervals("Classify") == [2.0, 4.0, 8.0]
+    assert result.error == "OrderPendingError"
+    assert len(failures) == 1
+    record = parse_execution_record(json.dumps(failures[0]))
+    assert isinstance(record, ExecutionRecord)
+    assert record.error_type == "OrderPendingError"
+    assert record.request_payload == {"orderId": "o-3", "items": ["sku-1"], "pending": True}
+    assert len(alerts) == 1
+    change = ExecutionStatusChange.from_event(alerts[0])
+    assert change.status.value == "FAILED"
+    assert change.execution_arn == result.execution_arn
+
+
+def test_orchestrated_malformed_request_is_not_retried_and_lands_on_the_failure_queue(
+    orchestrated: cdk.Stack,
+) -> None:
+    with LocalKit.from_stack(orchestrated) as kit:
+        result = kit.start_execution("Orders/StateMachine", {"orderId": "o-4", "items": "not-a-list"})
+        failures = kit.received("Orders/OnFailureQueue")
+
+    assert result.status == "FAILED"
+    assert result.attempts("Classify") == 1
+    assert result.error == "InvalidRequestError"
+    assert [failure["responsePayload"]["errorType"] for failure in failures] == ["InvalidRequestError"]
+
+
+def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts(orchestrated: cdk.Stack) -> None:
+    with LocalKit.from_stack(orchestrated) as kit:
+        result = kit.start_execution("Orders/StateMachine", [1, 2])
+        alerts = kit.received("Orders/FailureAlerts/TargetTopic")
+
+    # The Catch's ResultPath cannot be applied to an array: Step Functions fails the execution with States.Runtime
+    # (no Catch sees it), and the FAILED status change reaches the alert topic, so it is not lost either.
+    assert result.status == "FAILED"
+    assert result.error == "States.Runtime"
+    assert [alert["detail"]["status"] for alert in alerts] == ["FAILED"]
