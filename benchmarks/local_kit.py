@@ -32,10 +32,10 @@ os.environ.setdefault("CDK_VALIDATION", "false")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from constructs_lib.testing import LocalKit  # noqa: E402
-from stacks.orchestrated_lambda_stack import OrchestratedLambdaStack  # noqa: E402
+from constructs_lib.testing import LocalKit
+from stacks.orchestrated_lambda_stack import OrchestratedLambdaStack
 
 STAND_UP_TARGET = 2.0
 EXECUTION_TARGET = 0.2
