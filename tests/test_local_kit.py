@@ -293,7 +293,8 @@ def test_s3_notifications_invoke_functions_asynchronously_with_the_s3_event(kit_
     assert outcomes[0].source == "s3"
     record = outcomes[0].event["Records"][0]
     assert record["eventName"].startswith("ObjectCreated")
-    assert record["s3"]["object"]["key"] == "incoming/board+1.png"
+    # URL-encoded as S3 does in notifications (quote_plus: "/" -> %2F, " " -> "+"); handlers decode with unquote_plus.
+    assert record["s3"]["object"]["key"] == "incoming%2Fboard+1.png"
 
 
 def test_sagemaker_endpoints_are_test_stand_ins_for_handlers_and_workflows(kit_stack: cdk.Stack) -> None:

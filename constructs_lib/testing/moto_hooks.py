@@ -14,7 +14,6 @@ import inspect
 import json
 import sys
 import threading
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -167,8 +166,6 @@ def install(kit: KitHooks) -> Callable[[], None]:
         kit.on_s3_to_lambda(event_body, fn_arn)
 
     patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
-    # S3 URL-encodes keys in notifications as quote_plus does, but keeps "/" (moto encodes it as %2F).
-    patches.replace(s3_notifications, "quote_plus", lambda text: urllib.parse.quote_plus(text, safe="/"))
 
     # moto tags every new object (with no tags) and sends an "Object Tags Added" event for it; S3 does not.
     original_tagging = S3Backend.put_object_tagging
