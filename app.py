@@ -6,6 +6,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from stacks.defect_detection_stack import DefectDetectionStack
 from stacks.destined_lambda_stack import DestinedLambdaStack
 from stacks.orchestrated_lambda_stack import OrchestratedLambdaStack
 
@@ -16,6 +17,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     DestinedLambdaStack(app, "DestinedLambda", description="Lambda Destinations example (constructs_lib)")
     OrchestratedLambdaStack(app, "OrchestratedLambda", description="Step Functions example (constructs_lib)")
+    DefectDetectionStack(app, "DefectDetection", description="AI defect detection example (constructs_lib)")
     return app
 
 

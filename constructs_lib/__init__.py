@@ -24,6 +24,7 @@ from constructs_lib.records import (
 if TYPE_CHECKING:
     from constructs_lib._validation import ConstructPropsError
     from constructs_lib.assets import asset_path, bundled_code
+    from constructs_lib.defect_detection import DefectDetectionPipeline, DefectEndpoint, Ingestion
     from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
     from constructs_lib.event_patterns import destination_event_pattern
     from constructs_lib.event_pipeline import EventPipeline
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
         StreamRoute,
         TopicRoute,
     )
-    from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
+    from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
 
 _LAZY: dict[str, str] = {
     "ConstructPropsError": "constructs_lib._validation",
@@ -65,6 +66,10 @@ _LAZY: dict[str, str] = {
     "Parallel": "constructs_lib.workflow_steps",
     "RetryRule": "constructs_lib.workflow_steps",
     "Step": "constructs_lib.workflow_steps",
+    "ServiceTask": "constructs_lib.workflow_steps",
+    "DefectDetectionPipeline": "constructs_lib.defect_detection",
+    "DefectEndpoint": "constructs_lib.defect_detection",
+    "Ingestion": "constructs_lib.defect_detection",
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
@@ -82,6 +87,8 @@ __all__ = [
     "Choice",
     "Condition",
     "ConstructPropsError",
+    "DefectDetectionPipeline",
+    "DefectEndpoint",
     "DestinedFunction",
     "EventBusRoute",
     "EventPipeline",
@@ -92,6 +99,7 @@ __all__ = [
     "ForEach",
     "FunctionRoute",
     "FunctionWorkflow",
+    "Ingestion",
     "Invoke",
     "Parallel",
     "QueueRoute",
@@ -101,6 +109,7 @@ __all__ = [
     "RetryRule",
     "Route",
     "RouteSide",
+    "ServiceTask",
     "StartMode",
     "StateMachineRoute",
     "Step",

@@ -32,7 +32,7 @@ from constructs_lib.routes import (
     workflow_task,
 )
 from constructs_lib.secure_defaults import LOG_RETENTION, acknowledge
-from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
+from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
 
 EXPRESS_MAX_SECONDS = 300
 RECORD_PATH = "$.record"
@@ -250,6 +250,8 @@ class FunctionWorkflow(Construct):
         elif isinstance(step, ForEach):
             state = sfn.Map(self, step.name, items_path=step.items_path, max_concurrency=step.max_concurrency or None)
             state.item_processor(self._chain(step.steps, None))
+        elif isinstance(step, ServiceTask):
+            state = step.make(self, step.name)
         else:
             raise TypeError(f"unknown step {step!r}")
         for rule in step.retries:

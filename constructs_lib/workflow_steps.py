@@ -1,18 +1,20 @@
 """The steps of a FunctionWorkflow: plain data, turned into states by the construct.
 
 ``Invoke`` runs a function; ``Parallel`` runs branches side by side; ``ForEach`` maps over an array of the input;
-``Choice`` routes on fields of the previous step's output. Each takes ``RetryRule``s. These are what only an
+``Choice`` routes on fields of the previous step's output; ``ServiceTask`` is any service integration.
+Each takes ``RetryRule``s. These are what only an
 orchestrator does: Lambda Destinations cannot express them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
 
 from constructs_lib._validation import Problems, duration_seconds
 
@@ -115,4 +117,18 @@ class Choice(Step):
     retries: Sequence[RetryRule] = ()
 
 
-__all__ = ["Choice", "ForEach", "Invoke", "Parallel", "RetryRule", "Step"]
+@dataclass(frozen=True)
+class ServiceTask(Step):
+    """Any Step Functions task state, for a service integration with no function in between
+    (``tasks.DynamoPutItem``, ``tasks.SnsPublish``, ``tasks.CallAwsService``, ...).
+
+    ``make(scope, name)`` builds the task; the workflow adds ``retries`` and its Catch to it. Its input, result and
+    output paths are the task's own: use ``result_path=sfn.JsonPath.DISCARD`` to keep the state as it was.
+    """
+
+    name: str
+    make: Callable[[Construct, str], sfn.TaskStateBase]
+    retries: Sequence[RetryRule] = ()
+
+
+__all__ = ["Choice", "ForEach", "Invoke", "Parallel", "RetryRule", "ServiceTask", "Step"]

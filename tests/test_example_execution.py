@@ -149,3 +149,26 @@ def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts
     assert result.status == "FAILED"
     assert result.error == "States.Runtime"
     assert [alert["detail"]["status"] for alert in alerts] == ["FAILED"]
+
+
+# -- DefectDetection: S3 -> EventBridge -> workflow (inspect, record, decide) with the endpoint as a stand-in -------
+def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_the_prefix(
+    example_stacks: dict[str, cdk.Stack],
+) -> None:
+    from stacks.defect_detection_stack import DEFAULT_ENDPOINT_NAME
+
+    def endpoint(body: bytes, content_type: str) -> list[float]:
+        return [0.1, 0.9] if b"defect" in body else [0.95, 0.05]
+
+    png = b"\x89PNG\r\n\x1a\n"
+    with LocalKit.from_stack(example_stacks["DefectDetection"], endpoints={DEFAULT_ENDPOINT_NAME: endpoint}) as kit:
+        kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", png + b"defect")
+        kit.put_object("Pipeline/Images", "incoming/line-4/board-18.png", png + b"clean")
+        kit.put_object("Pipeline/Images", "archive/board-1.png", png + b"defect")
+        runs = kit.executions("Pipeline/Workflow/StateMachine")
+        alerts = kit.received("Pipeline/AlertsTopic")
+        items = kit.items("Pipeline/Results")
+
+    assert [run.status for run in runs] == ["SUCCEEDED", "SUCCEEDED"]
+    assert [alert["key"] for alert in alerts] == ["incoming/line-4/board-17.png"]
+    assert sorted(item["decision"] for item in items) == ["DEFECTIVE", "DEFECT_FREE"]

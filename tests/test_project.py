@@ -57,5 +57,5 @@ def test_cdk_nag_fails_synth_of_test_apps_on_a_finding(tmp_path: Path) -> None:
 
 
 def test_bundled_asset_names_are_checked() -> None:
-    with pytest.raises(ValueError, match="no bundled Lambda asset named 'nope'; available: destined_lambda"):
+    with pytest.raises(ValueError, match="no bundled Lambda asset named 'nope'; available: defect_detection, destined_lambda, orchestrated_lambda"):
         constructs_lib.asset_path("nope")

@@ -125,12 +125,12 @@ class SynthesizedStack:
 
 
 def _construct_paths(stack: Stack) -> dict[str, str]:
-    from aws_cdk import CfnElement, Stack
+    from aws_cdk import CfnResource, Stack
 
     paths: dict[str, str] = {}
     stack_path = stack.node.path
     for child in stack.node.find_all():
-        if isinstance(child, CfnElement) and Stack.of(child) is stack:
+        if isinstance(child, CfnResource) and Stack.of(child) is stack:
             paths[str(stack.resolve(child.logical_id))] = _inside(child.node.path, stack_path)
     return paths
 

@@ -1,0 +1,38 @@
+"""The defect-detection example: printed circuit board images classified by a SageMaker endpoint.
+
+S3 (images) --EventBridge--> workflow: InspectImage -> RecordResult (DynamoDB) -> Decide:
+    DEFECTIVE -> SNS alert (+ quarantine tag); REVIEW -> review queue; DEFECT_FREE -> recorded only
+Any failure -> the execution record on an encrypted queue; the workflow alarms on Failed and TimedOut.
+
+The endpoint is an existing one, named by the context value ``defectEndpointName``
+(``cdk synth -c defectEndpointName=my-endpoint``); the default is ``pcb-defect-classifier``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from constructs_lib import DefectDetectionPipeline, DefectEndpoint, Ingestion
+
+DEFAULT_ENDPOINT_NAME = "pcb-defect-classifier"
+
+
+class DefectDetectionStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        endpoint_name = self.node.try_get_context("defectEndpointName") or DEFAULT_ENDPOINT_NAME
+        self.pipeline = DefectDetectionPipeline(
+            self,
+            "Pipeline",
+            endpoint=DefectEndpoint.existing(str(endpoint_name)),
+            class_names=["defect_free", "defective"],
+            defect_class="defective",
+            defect_threshold=0.5,
+            confidence_floor=0.6,
+            ingestion=Ingestion.EVENTBRIDGE,
+            key_prefix="incoming/",
+            quarantine=True,
+        )

@@ -1,0 +1,263 @@
+"""DefectDetectionPipeline: what it synthesizes, what it refuses, and what it does when run through the local kit."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
+from constructs_lib.testing import EndpointError, LocalKit
+
+PNG = b"\x89PNG\r\n\x1a\n"
+ENDPOINT = "pcb-defect-classifier"
+
+
+def image(scores: list[Any] | str) -> bytes:
+    """A small PNG-signed image; the endpoint stand-in below reads the scores the test wants from its body."""
+    return PNG + (scores if isinstance(scores, str) else json.dumps(scores)).encode()
+
+
+def stand_in(calls: list[bytes] | None = None, throttle: int = 0) -> Callable[[bytes, str], Any]:
+    """The SageMaker endpoint for the kit: answers the scores carried by the image, after ``throttle`` throttles."""
+    seen: list[bytes] = [] if calls is None else calls
+
+    def endpoint(body: bytes, content_type: str) -> Any:
+        assert content_type == "application/x-image"
+        seen.append(body)
+        if len(seen) <= throttle:
+            raise EndpointError("ThrottlingException", "Rate exceeded")
+        return body[len(PNG) :].decode()
+
+    return endpoint
+
+
+def pipeline_stack(app: cdk.App, **props: Any) -> cdk.Stack:
+    stack = cdk.Stack(app, "Defects", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    DefectDetectionPipeline(
+        stack,
+        "Pipeline",
+        endpoint=props.pop("endpoint", DefectEndpoint.existing(ENDPOINT)),
+        confidence_floor=props.pop("confidence_floor", 0.6),
+        **props,
+    )
+    return stack
+
+
+# -- what it synthesizes ---------------------------------------------------------------------------------------
+@pytest.fixture
+def template(stack: cdk.Stack) -> Template:
+    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing(ENDPOINT), quarantine=True)
+    return Template.from_stack(stack)
+
+
+def test_images_bucket_is_encrypted_tls_only_versioned_logged_and_sends_events(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": Match.object_like({}),
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": Match.object_like({}),
+            "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
+            "PublicAccessBlockConfiguration": Match.object_like({"BlockPublicAcls": True}),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Effect": "Deny"})])}},
+    )
+
+
+def test_only_the_inspect_function_may_invoke_only_that_endpoint(template: Template) -> None:
+    policies = template.find_resources("AWS::IAM::Policy")
+    invoke = [
+        statement
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sagemaker:InvokeEndpoint" in json.dumps(statement["Action"])
+    ]
+    assert len(invoke) == 1
+    assert f":endpoint/{ENDPOINT}" in json.dumps(invoke[0]["Resource"])
+
+
+def test_results_table_is_encrypted_with_point_in_time_recovery(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "SSESpecification": {"SSEEnabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "KeySchema": [
+                {"AttributeName": "imageKey", "KeyType": "HASH"},
+                {"AttributeName": "inspectedAt", "KeyType": "RANGE"},
+            ],
+        },
+    )
+
+
+def test_uploads_reach_the_workflow_through_a_rule_with_a_dlq(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": Match.object_like({"source": ["aws.s3"], "detail-type": ["Object Created"]}),
+            "Targets": [
+                Match.object_like({"DeadLetterConfig": Match.object_like({}), "RetryPolicy": Match.any_value()})
+            ],
+        },
+    )
+    template.resource_count_is("Custom::S3BucketNotifications", 0)
+
+
+def test_the_model_variant_makes_model_config_and_endpoint(stack: cdk.Stack) -> None:
+    DefectDetectionPipeline(
+        stack,
+        "Pipeline",
+        endpoint=DefectEndpoint.from_model(
+            model_data_url="s3://models-bucket/pcb/model.tar.gz",
+            image_uri="811284229777.dkr.ecr.us-east-1.amazonaws.com/image-classification:1",
+        ),
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SageMaker::Model", 1)
+    template.resource_count_is("AWS::SageMaker::EndpointConfig", 1)
+    template.resource_count_is("AWS::SageMaker::Endpoint", 1)
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Action": "s3:GetObject"})])}},
+    )
+
+
+def test_sqs_ingestion_makes_a_queue_with_a_dlq_and_a_starter_reporting_batch_failures(stack: cdk.Stack) -> None:
+    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing(ENDPOINT), ingestion=Ingestion.SQS)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    )
+    template.has_resource_properties("AWS::SQS::Queue", {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3})})
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"endpoint": DefectEndpoint()}, "exactly one"),
+        ({"endpoint": DefectEndpoint.existing("bad name!")}, "is not a SageMaker endpoint name"),
+        ({"endpoint": DefectEndpoint(model_data_url="http://x", image_uri="i")}, "must look like s3://"),
+        ({"defect_class": "scratch"}, "defect_class 'scratch' is not one of class_names"),
+        ({"class_names": ["only"], "defect_class": "only"}, "at least two classes"),
+        ({"defect_threshold": 0}, "defect_threshold must be in (0, 1]"),
+        ({"confidence_floor": 1.5}, "confidence_floor must be in [0, 1]"),
+    ],
+)
+def test_rejects_bad_props(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
+    props.setdefault("endpoint", DefectEndpoint.existing(ENDPOINT))
+    with pytest.raises(ConstructPropsError, match=re.escape(message)):
+        DefectDetectionPipeline(stack, "Pipeline", **props)
+
+
+# -- what it does (local kit, real handlers, the endpoint a stand-in) ------------------------------------------
+@pytest.mark.execution
+def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.App) -> None:
+    stack = pipeline_stack(plain_app, quarantine=True)
+    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+        kit.put_object("Pipeline/Images", "incoming/board-1.png", image([0.03, 0.97]))
+        (run,) = kit.executions("Pipeline/Workflow/StateMachine")
+        alerts = kit.received("Pipeline/AlertsTopic")
+        items = kit.items("Pipeline/Results")
+        tags = kit.client("s3").get_object_tagging(Bucket=kit.ref("Pipeline/Images"), Key="incoming/board-1.png")
+
+    assert run.status == "SUCCEEDED", run.cause
+    assert [alert["key"] for alert in alerts] == ["incoming/board-1.png"]
+    assert alerts[0]["decision"] == "DEFECTIVE"
+    assert alerts[0]["defectScore"] == pytest.approx(0.97)
+    assert alerts[0]["link"].startswith("https://s3.console.aws.amazon.com/s3/object/")
+    assert [item["decision"] for item in items] == ["DEFECTIVE"]
+    assert {"Key": "quarantine", "Value": "true"} in tags["TagSet"]
+
+
+@pytest.mark.execution
+def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(plain_app: cdk.App) -> None:
+    stack = pipeline_stack(plain_app)
+    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+        kit.put_object("Pipeline/Images", "incoming/board 2.png", image([0.9, 0.1]))
+        items = kit.items("Pipeline/Results")
+        alerts = kit.received("Pipeline/AlertsTopic")
+
+    assert alerts == []
+    (item,) = items
+    assert item["imageKey"] == "incoming/board 2.png"
+    assert item["decision"] == "DEFECT_FREE"
+    assert item["defectScore"] == Decimal("0.1")
+
+
+@pytest.mark.execution
+def test_a_low_confidence_image_goes_to_review(plain_app: cdk.App) -> None:
+    stack = pipeline_stack(plain_app)
+    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+        kit.put_object("Pipeline/Images", "incoming/blurry.png", image([0.45, 0.55]))
+        review = kit.messages("Pipeline/ReviewQueue")
+        alerts = kit.received("Pipeline/AlertsTopic")
+
+    assert [message["decision"] for message in review] == ["REVIEW"]
+    assert alerts == []
+
+
+@pytest.mark.execution
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"%PDF-1.7 not an image", "NotAnImageError"),
+        (b"", "EmptyImageError"),
+        (image("not json"), "EndpointResponseError"),
+        (image([0.2, 0.3, 0.5]), "EndpointResponseError"),
+    ],
+)
+def test_broken_images_and_bad_answers_land_in_the_failure_route(plain_app: cdk.App, body: bytes, error: str) -> None:
+    stack = pipeline_stack(plain_app)
+    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+        kit.put_object("Pipeline/Images", "incoming/broken.png", body)
+        (run,) = kit.executions("Pipeline/Workflow/StateMachine")
+        failures = kit.messages("Pipeline/Workflow/OnFailureQueue")
+
+    assert run.status == "FAILED"
+    assert run.attempts("InspectImage") == 1, "a broken image is not retried"
+    assert [record["responsePayload"]["errorType"] for record in failures] == [error]
+
+
+@pytest.mark.execution
+def test_endpoint_throttling_is_retried_with_backoff(plain_app: cdk.App) -> None:
+    stack = pipeline_stack(plain_app)
+    calls: list[bytes] = []
+    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in(calls, throttle=2)}) as kit:
+        kit.put_object("Pipeline/Images", "incoming/board-3.png", image([0.8, 0.2]))
+        (run,) = kit.executions("Pipeline/Workflow/StateMachine")
+
+    assert run.status == "SUCCEEDED", run.cause
+    assert len(calls) == 3, run.task_errors("InspectImage")
+    assert run.attempts("InspectImage") == 3
+    assert run.task_errors("InspectImage") == ["EndpointThrottledError", "EndpointThrottledError"]
+    assert len(run.retry_intervals("InspectImage")) == 2
+    assert len(calls) == 3
+
+
+@pytest.mark.execution
+def test_sqs_ingestion_decodes_keys_and_ignores_the_s3_test_event(plain_app: cdk.App) -> None:
+    stack = pipeline_stack(plain_app, ingestion=Ingestion.SQS)
+    key = "incoming/café board+1 (a).png"
+    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+        runs_after_setup = kit.executions("Pipeline/Workflow/StateMachine")
+        kit.put_object("Pipeline/Images", key, image([0.9, 0.1]))
+        runs = kit.executions("Pipeline/Workflow/StateMachine")
+        starter = kit.invocations("Pipeline/Starter")
+        items = kit.items("Pipeline/Results")
+
+    assert runs_after_setup == []
+    assert [run.status for run in runs] == ["SUCCEEDED"]
+    assert [item["imageKey"] for item in items] == [key]
+    assert all(invocation.succeeded for invocation in starter)
+    bodies = [record["body"] for invocation in starter for record in invocation.event["Records"]]
+    assert any("s3:TestEvent" in body for body in bodies), "S3 sends a test event when the notification is set up"
