@@ -57,5 +57,6 @@ def test_cdk_nag_fails_synth_of_test_apps_on_a_finding(tmp_path: Path) -> None:
 
 
 def test_bundled_asset_names_are_checked() -> None:
-    with pytest.raises(ValueError, match="no bundled Lambda asset named 'nope'; available: defect_detection, destined_lambda, orchestrated_lambda"):
+    available = "defect_detection, destined_lambda, orchestrated_lambda"
+    with pytest.raises(ValueError, match=f"no bundled Lambda asset named 'nope'; available: {available}"):
         constructs_lib.asset_path("nope")
