@@ -171,6 +171,8 @@ def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.Ap
         tags = kit.client("s3").get_object_tagging(Bucket=kit.ref("Pipeline/Images"), Key="incoming/board-1.png")
 
     assert run.status == "SUCCEEDED", run.cause
+    # 6 state transitions: the README's cost table counts these.
+    assert run.states_entered == ["InspectImage", "RecordResult", "Decide", "AlertDefect", "Quarantine", "Succeeded"]
     assert [alert["key"] for alert in alerts] == ["incoming/board-1.png"]
     assert alerts[0]["decision"] == "DEFECTIVE"
     assert alerts[0]["defectScore"] == pytest.approx(0.97)
@@ -184,10 +186,12 @@ def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(plain_app
     stack = pipeline_stack(plain_app)
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board 2.png", image([0.9, 0.1]))
+        (run,) = kit.executions("Pipeline/Workflow/StateMachine")
         items = kit.items("Pipeline/Results")
         alerts = kit.received("Pipeline/AlertsTopic")
 
     assert alerts == []
+    assert run.states_entered == ["InspectImage", "RecordResult", "Decide", "Succeeded"]
     (item,) = items
     assert item["imageKey"] == "incoming/board 2.png"
     assert item["decision"] == "DEFECT_FREE"
