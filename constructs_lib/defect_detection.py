@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -176,25 +177,20 @@ class DefectDetectionPipeline(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-        self.inspect_function, _ = secure_function(
-            self,
+        self.inspect_function = self._handler_function(
             "Inspect",
-            function_props=lambda_.FunctionProps(
-                runtime=RUNTIME,
-                handler="inspect_image.handler",
-                code=bundled_code("defect_detection"),
-                memory_size=512,
-                timeout=Duration.seconds(60),
-                description="Reads an image, classifies it with the SageMaker endpoint, decides",
-                environment={
-                    "ENDPOINT_NAME": self.endpoint_name,
-                    "CLASS_NAMES": json.dumps(list(class_names)),
-                    "DEFECT_CLASS": defect_class,
-                    "DEFECT_THRESHOLD": str(defect_threshold),
-                    "CONFIDENCE_FLOOR": str(confidence_floor),
-                    "MAX_IMAGE_BYTES": str(MAX_PAYLOAD_BYTES),
-                },
-            ),
+            "inspect_image.handler",
+            memory_size=512,
+            timeout=Duration.seconds(60),
+            description="Reads an image, classifies it with the SageMaker endpoint, decides",
+            environment={
+                "ENDPOINT_NAME": self.endpoint_name,
+                "CLASS_NAMES": json.dumps(list(class_names)),
+                "DEFECT_CLASS": defect_class,
+                "DEFECT_THRESHOLD": str(defect_threshold),
+                "CONFIDENCE_FLOOR": str(confidence_floor),
+                "MAX_IMAGE_BYTES": str(MAX_PAYLOAD_BYTES),
+            },
         )
         images = self.bucket.arn_for_objects(f"{key_prefix or ''}*")
         self.inspect_function.add_to_role_policy(
@@ -280,6 +276,14 @@ class DefectDetectionPipeline(Construct):
             self._eventbridge_ingestion(key_prefix)
         else:
             self._sqs_ingestion(key_prefix)
+
+    def _handler_function(self, construct_id: str, handler: str, **props: Any) -> lambda_.Function:
+        """A function of the ``defect_detection`` asset, with the library's secure defaults."""
+        function_props = lambda_.FunctionProps(
+            runtime=RUNTIME, handler=handler, code=bundled_code("defect_detection"), **props
+        )
+        function, _ = secure_function(self, construct_id, function_props=function_props)
+        return function
 
     # ------------------------------------------------------------------------------------------------ endpoint
 
@@ -416,17 +420,12 @@ class DefectDetectionPipeline(Construct):
         self.bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.ingestion_queue), *filters
         )
-        self.starter_function, _ = secure_function(
-            self,
+        self.starter_function = self._handler_function(
             "Starter",
-            function_props=lambda_.FunctionProps(
-                runtime=RUNTIME,
-                handler="start_inspection.handler",
-                code=bundled_code("defect_detection"),
-                timeout=Duration.seconds(30),
-                description="Starts one defect-detection execution per uploaded image",
-                environment={"STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
-            ),
+            "start_inspection.handler",
+            timeout=Duration.seconds(30),
+            description="Starts one defect-detection execution per uploaded image",
+            environment={"STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
         )
         self.state_machine.grant_start_execution(self.starter_function)
         handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER)

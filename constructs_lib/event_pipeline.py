@@ -11,12 +11,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib._validation import Problems, describe_duration, duration_seconds, is_unresolved
+from constructs_lib._validation import Problems
 from constructs_lib.routes import Route, RouteSide, bind_rule_target, check_rule_target
-
-MAX_TARGET_RETRY_ATTEMPTS = 185
-MIN_TARGET_EVENT_AGE_SECONDS = 60
-MAX_TARGET_EVENT_AGE_SECONDS = 24 * 3600
 
 
 class EventPipeline(Construct):
@@ -66,18 +62,6 @@ class EventPipeline(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
         )
-        if (
-            retry_attempts is not None
-            and not is_unresolved(retry_attempts)
-            and not 0 <= retry_attempts <= MAX_TARGET_RETRY_ATTEMPTS
-        ):
-            problems.add(f"retry_attempts must be between 0 and 185 for an EventBridge target, got {retry_attempts}")
-        age = duration_seconds(max_event_age) if max_event_age is not None else None
-        if age is not None and not MIN_TARGET_EVENT_AGE_SECONDS <= age <= MAX_TARGET_EVENT_AGE_SECONDS:
-            problems.add(
-                f"max_event_age must be between 60 seconds and 24 hours for an EventBridge target, "
-                f"got {describe_duration(age)}"
-            )
         problems.raise_if_any(self)
 
         self.target, rule_input, self.dead_letter_queue = bind_rule_target(

@@ -32,7 +32,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._validation import Problems
+from constructs_lib._validation import Problems, describe_duration, duration_seconds, is_unresolved
 from constructs_lib.secure_defaults import (
     acknowledge,
     secure_bucket,
@@ -486,6 +486,11 @@ def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
     )
 
 
+MAX_TARGET_RETRY_ATTEMPTS = 185
+MIN_TARGET_EVENT_AGE_SECONDS = 60
+MAX_TARGET_EVENT_AGE_SECONDS = 24 * 3600
+
+
 def check_rule_target(
     route: Route,
     side: RouteSide,
@@ -496,9 +501,21 @@ def check_rule_target(
     retry_attempts: int | None = None,
     max_event_age: Duration | None = None,
 ) -> None:
-    """Check ``route`` as an EventBridge rule target: it must be one, and a bus target takes no transform or
-    retry policy."""
+    """Check ``route`` as an EventBridge rule target: it must be one, its retry policy within EventBridge's
+    limits, and a bus target takes no transform or retry policy."""
     route.require(side, Capability.RULE_TARGET, problems, where=where)
+    if (
+        retry_attempts is not None
+        and not is_unresolved(retry_attempts)
+        and not 0 <= retry_attempts <= MAX_TARGET_RETRY_ATTEMPTS
+    ):
+        problems.add(f"retry_attempts must be between 0 and 185 for an EventBridge target, got {retry_attempts}")
+    age = duration_seconds(max_event_age) if max_event_age is not None else None
+    if age is not None and not MIN_TARGET_EVENT_AGE_SECONDS <= age <= MAX_TARGET_EVENT_AGE_SECONDS:
+        problems.add(
+            f"max_event_age must be between 60 seconds and 24 hours for an EventBridge target, "
+            f"got {describe_duration(age)}"
+        )
     if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
         problems.add(
             f"{where}: an event bus target takes no message, retry_attempts or max_event_age: it forwards events "

@@ -80,6 +80,22 @@ def inline(stack: cdk.Stack, construct_id: str, code: str, **props: Any) -> lamb
     )
 
 
+def always_failing_worker(stack: cdk.Stack, **props: Any) -> DestinedFunction:
+    """A DestinedFunction ``Worker`` whose handler always raises, failures to a new queue."""
+    return DestinedFunction(
+        stack,
+        "Worker",
+        function_props=lambda_.FunctionProps(
+            runtime=RUNTIME,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(FLAKY),
+            environment={"FAILURES": "99"},
+        ),
+        on_failure=QueueRoute(),
+        **props,
+    )
+
+
 @pytest.fixture
 def kit_stack(plain_app: cdk.App) -> cdk.Stack:
     return cdk.Stack(plain_app, "Kit")
@@ -186,18 +202,7 @@ def test_handler_exceptions_and_import_errors_are_results_not_crashes(kit_stack:
 
 
 def test_async_invocation_retries_as_configured_then_delivers_the_record(kit_stack: cdk.Stack) -> None:
-    DestinedFunction(
-        kit_stack,
-        "Worker",
-        function_props=lambda_.FunctionProps(
-            runtime=RUNTIME,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(FLAKY),
-            environment={"FAILURES": "99"},
-        ),
-        on_failure=QueueRoute(),
-        retry_attempts=1,
-    )
+    always_failing_worker(kit_stack, retry_attempts=1)
     with LocalKit.from_stack(kit_stack) as kit:
         outcome = kit.invoke_async("Worker/Function", {"orderId": "o-3"})
         on_queue = kit.messages("Worker/OnFailureQueue")
@@ -212,19 +217,7 @@ def test_async_invocation_retries_as_configured_then_delivers_the_record(kit_sta
 
 
 def test_async_events_older_than_the_maximum_age_are_dropped_to_the_failure_route(kit_stack: cdk.Stack) -> None:
-    DestinedFunction(
-        kit_stack,
-        "Worker",
-        function_props=lambda_.FunctionProps(
-            runtime=RUNTIME,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(FLAKY),
-            environment={"FAILURES": "99"},
-        ),
-        on_failure=QueueRoute(),
-        retry_attempts=2,
-        max_event_age=Duration.seconds(90),
-    )
+    always_failing_worker(kit_stack, retry_attempts=2, max_event_age=Duration.seconds(90))
     with LocalKit.from_stack(kit_stack) as kit:
         outcome = kit.invoke_async("Worker/Function", {})
 

@@ -141,7 +141,7 @@ class Resolver:
     def _join(self, inner: Any) -> str:
         separator, parts = inner
         values = self.resolve(parts)
-        return str(separator).join(_text(part) for part in values)
+        return str(separator).join(text_of(part) for part in values)
 
     def _sub(self, inner: Any) -> str:
         text, variables = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})
@@ -152,10 +152,10 @@ class Resolver:
             if name.startswith("!"):
                 return "${" + name[1:] + "}"
             if name in values:
-                return _text(values[name])
+                return text_of(values[name])
             if "." in name and not name.startswith("AWS::"):
                 return self._get_att(name)
-            return _text(self._ref(name))
+            return text_of(self._ref(name))
 
         return _SUB_VARIABLE.sub(replace, str(text))
 
@@ -168,7 +168,7 @@ class Resolver:
         return str(self.resolve(text)).split(str(separator))
 
     def _base64(self, inner: Any) -> str:
-        return base64.b64encode(_text(self.resolve(inner)).encode()).decode()
+        return base64.b64encode(text_of(self.resolve(inner)).encode()).decode()
 
     def _get_azs(self, inner: Any) -> list[str]:
         region = str(self.resolve(inner)) or self._pseudo["AWS::Region"]
@@ -238,7 +238,8 @@ class Resolver:
     }
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A resolved value as CloudFormation puts it in a string (booleans in lower case)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

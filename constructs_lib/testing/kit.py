@@ -249,9 +249,7 @@ class LocalKit:
 
     def invoke_async(self, function: str, event: Any = None) -> AsyncInvocation:
         """Invoke a function asynchronously (Event) and follow it through retries to its destination."""
-        item = _AsyncEvent(self.function(function), {} if event is None else event, "invoke")
-        with self._lock:
-            self._pending.append(item)
+        item = self._enqueue(self.function(function), {} if event is None else event, "invoke")
         self.settle()
         return item.done[0]
 
@@ -464,8 +462,7 @@ class LocalKit:
             return moto_hooks.NOT_OURS
         event = _event_from_body(body)
         if invocation_type == "Event":
-            with self._lock:
-                self._pending.append(_AsyncEvent(local, event, "invoke"))
+            self._enqueue(local, event, "invoke")
             return moto_hooks.InvokeAnswer(payload=b"")
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")
@@ -513,8 +510,7 @@ class LocalKit:
                 }
             ]
         }
-        with self._lock:
-            self._pending.append(_AsyncEvent(local, event, "sns"))
+        self._enqueue(local, event, "sns")
 
     def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
         for target in list(rule.targets):
@@ -531,8 +527,7 @@ class LocalKit:
         if local is None:
             self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
             return
-        with self._lock:
-            self._pending.append(_AsyncEvent(local, event, "s3"))
+        self._enqueue(local, event, "s3")
 
     def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any:
         self._record("sagemaker", endpoint_name, body, {"content_type": content_type, "accept": accept})
@@ -574,6 +569,23 @@ class LocalKit:
             self._waits.setdefault(execution_arn, []).append(VirtualWait(state=state, seconds=seconds, kind=kind))
 
     # -- internals -----------------------------------------------------------------------------------------------
+    def _machine_arn(self, state_machine: str) -> str:
+        return self.resources.state_machines[self.logical_id(state_machine, of_type="AWS::StepFunctions::StateMachine")]
+
+    def _start(self, arn: str, input_value: Any, name: str | None = None) -> str:
+        """Start an execution (a string input is taken as JSON text); returns its ARN."""
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=arn, input=_text(input_value), name=name or str(uuid.uuid4())
+        )
+        return str(started["executionArn"])
+
+    def _enqueue(self, local: LocalFunction, event: Any, source: str) -> _AsyncEvent:
+        """Queue an asynchronous invocation (any thread may); ``settle`` runs it."""
+        item = _AsyncEvent(local, event, source)
+        with self._lock:
+            self._pending.append(item)
+        return item
+
     def _record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
         resource = name if name == "default" else self.resources.resource_by_physical(name) or name
         with self._lock:
@@ -769,8 +781,7 @@ class LocalKit:
                 target = self.resources.function_by_physical_name(arn)
                 if target is None:
                     raise KitError(f"{arn} is not a function of this stack")
-                with self._lock:
-                    self._pending.append(_AsyncEvent(target, dict(record), "destination"))
+                self._enqueue(target, dict(record), "destination")
             elif service == "s3":
                 today = dt.datetime.now(dt.UTC)
                 key = f"aws/lambda/async/{local.name}/{today:%Y/%m/%d}/{today:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
@@ -812,12 +823,9 @@ class LocalKit:
             local = self.resources.function_by_physical_name(arn)
             if local is None:
                 raise KitError(f"{arn} is not a function of this stack")
-            with self._lock:
-                self._pending.append(_AsyncEvent(local, payload, "events"))
+            self._enqueue(local, payload, "events")
         elif service == "states":
-            self.client("stepfunctions").start_execution(
-                stateMachineArn=arn, input=json.dumps(payload), name=str(uuid.uuid4())
-            )
+            self._start(arn, json.dumps(payload))
         elif service == "events" and ":event-bus/" in arn:
             self.client("events").put_events(
                 Entries=[
@@ -1060,13 +1068,7 @@ def _transform(event: Any, paths: Mapping[str, str], template: str, rule: Any) -
 
 
 def _event_from_body(body: Any) -> Any:
-    if body is None or body in ("", b""):
-        return {}
-    if isinstance(body, (bytes, bytearray)):
-        body = body.decode("utf-8", errors="replace")
-    if isinstance(body, str):
-        return parse_json(body)
-    return body
+    return {} if body is None or body in ("", b"") else parse_json(body)
 
 
 def _error_response(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:

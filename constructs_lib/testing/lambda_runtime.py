@@ -202,14 +202,13 @@ class LocalFunction:
         thread.join(self.timeout_seconds)
         invocation = box.get("done")
         if invocation is None and not thread.is_alive():
-            invocation = Invocation(
-                function=self.logical_id,
-                request_id=request_id,
-                event=event,
-                error_type="Runtime.ExitError",
-                error_message=f"RequestId: {request_id} Error: Runtime exited without providing a reason",
+            invocation = self._failure(
+                event,
+                request_id,
+                source,
+                "Runtime.ExitError",
+                f"RequestId: {request_id} Error: Runtime exited without providing a reason",
                 duration_ms=(time.monotonic() - started) * 1000,
-                source=source,
             )
             self._handler = None
         if invocation is None:
@@ -217,30 +216,33 @@ class LocalFunction:
             # in process the thread is left to finish, and the kit waits for it when it stops.
             self.stragglers.append(thread)
             self._handler = None
-            invocation = Invocation(
-                function=self.logical_id,
-                request_id=request_id,
-                event=event,
-                error_type="Sandbox.Timedout",
-                error_message=f"RequestId: {request_id} Error: Task timed out after {self.timeout_seconds:.2f} seconds",
+            invocation = self._failure(
+                event,
+                request_id,
+                source,
+                "Sandbox.Timedout",
+                f"RequestId: {request_id} Error: Task timed out after {self.timeout_seconds:.2f} seconds",
                 duration_ms=(time.monotonic() - started) * 1000,
-                source=source,
             )
         self.invocations.append(invocation)
         return invocation
 
+    def _failure(
+        self, event: Any, request_id: str, source: str, error_type: str, message: str, **extra: Any
+    ) -> Invocation:
+        return Invocation(
+            function=self.logical_id,
+            request_id=request_id,
+            event=event,
+            error_type=error_type,
+            error_message=message,
+            source=source,
+            **extra,
+        )
+
     def _run_in_thread(self, event: Any, request_id: str, deadline: float, source: str) -> Invocation:
         def failed(error_type: str, message: str, trace: tuple[str, ...] = (), **extra: Any) -> Invocation:
-            return Invocation(
-                function=self.logical_id,
-                request_id=request_id,
-                event=event,
-                error_type=error_type,
-                error_message=message,
-                stack_trace=trace,
-                source=source,
-                **extra,
-            )
+            return self._failure(event, request_id, source, error_type, message, stack_trace=trace, **extra)
 
         if not self.is_python:
             return failed(

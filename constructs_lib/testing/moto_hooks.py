@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import datetime
 import inspect
-import json
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from constructs_lib.testing.results import parse_json
 
 
 class KitHooks(Protocol):
@@ -308,7 +309,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
         "sqs",
         lambda b: (
             b.arguments["queue_name"],
-            _maybe_json(b.arguments["message_body"]),
+            parse_json(b.arguments["message_body"]),
             {"message_attributes": b.arguments.get("message_attributes") or {}},
         ),
     )
@@ -318,7 +319,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
         "sns",
         lambda b: (
             str(b.arguments["arn"]),
-            _maybe_json(b.arguments["message"]),
+            parse_json(b.arguments["message"]),
             {"subject": b.arguments.get("subject"), "message_attributes": b.arguments.get("message_attributes") or {}},
         ),
     )
@@ -342,7 +343,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
             kit.on_delivery(
                 "events",
                 bus,
-                _maybe_json(entry.get("Detail", "{}")),
+                parse_json(entry.get("Detail", "{}")),
                 {"source": entry.get("Source"), "detail_type": entry.get("DetailType")},
             )
         return original_put_events(self, events)
@@ -357,17 +358,6 @@ def _where(env: Any) -> tuple[str, str]:
         return str(data["Execution"]["Id"]), str(data["State"]["Name"])
     except (AttributeError, KeyError, TypeError):
         return "", ""
-
-
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, (bytes, bytearray)):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 NOT_OURS = _NOT_OURS

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.testing import asl
-from constructs_lib.testing.intrinsics import Physical, Resolver, TemplateError, references
+from constructs_lib.testing.intrinsics import Physical, Resolver, TemplateError, references, text_of
 from constructs_lib.testing.lambda_runtime import LocalFunction
 from constructs_lib.testing.template import SynthesizedStack
 
@@ -326,7 +326,7 @@ class _Builder:
             "FifoThroughputLimit",
         ):
             if key in props:
-                attributes[key] = _text(props[key])
+                attributes[key] = text_of(props[key])
         for key in ("RedrivePolicy", "RedriveAllowPolicy"):
             if key in props:
                 attributes[key] = props[key] if isinstance(props[key], str) else json.dumps(props[key])
@@ -338,7 +338,7 @@ class _Builder:
     def _topic(self, logical_id: str, props: dict[str, Any]) -> Physical:
         fifo = str(props.get("FifoTopic", "false")).lower() == "true"
         name = props.get("TopicName") or self.name(logical_id, max_length=256, suffix=".fifo" if fifo else "")
-        attributes = {key: _text(props[key]) for key in ("FifoTopic", "ContentBasedDeduplication") if key in props}
+        attributes = {key: text_of(props[key]) for key in ("FifoTopic", "ContentBasedDeduplication") if key in props}
         arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         for subscription in props.get("Subscription", []):
             self.client("sns").subscribe(
@@ -350,7 +350,7 @@ class _Builder:
         attributes: dict[str, str] = {}
         for key in ("RawMessageDelivery", "FilterPolicyScope"):
             if key in props:
-                attributes[key] = _text(props[key])
+                attributes[key] = text_of(props[key])
         for key in ("FilterPolicy", "RedrivePolicy"):
             if key in props:
                 attributes[key] = props[key] if isinstance(props[key], str) else json.dumps(props[key])
@@ -486,7 +486,7 @@ class _Builder:
                 code_dirs = (*code_dirs, *self.resources.layers[layer_arn])
             else:
                 self.resources.warnings.append(f"{logical_id}: layer {layer_arn} is not in this stack; not loaded")
-        environment = {key: _text(value) for key, value in props.get("Environment", {}).get("Variables", {}).items()}
+        environment = {key: text_of(value) for key, value in props.get("Environment", {}).get("Variables", {}).items()}
         request: dict[str, Any] = {
             "FunctionName": name,
             "Runtime": runtime
@@ -597,7 +597,7 @@ class _Builder:
         definition = props.get("DefinitionString", props.get("Definition"))
         text = definition if isinstance(definition, str) else json.dumps(definition)
         for key, value in props.get("DefinitionSubstitutions", {}).items():
-            text = text.replace("${" + key + "}", _text(value))
+            text = text.replace("${" + key + "}", text_of(value))
         if self.validate_asl and text not in _VALIDATED_DEFINITIONS:
             asl.validate_definition(json.loads(text), name=f"state machine {logical_id}")
             _VALIDATED_DEFINITIONS.add(text)
@@ -661,12 +661,6 @@ def _path_matches(name: str, short: str, has_path: bool) -> bool:
     if has_path:
         return short == name or short.endswith("/" + name)
     return short.endswith(re.sub(r"[^A-Za-z0-9]", "", name))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _numbers(throughput: Mapping[str, Any]) -> dict[str, int]:

@@ -120,10 +120,13 @@ class AsyncInvocation:
         return self.condition == "Success"
 
 
-def parse_json(text: str | None) -> Any:
-    if text is None:
-        return None
+def parse_json(value: Any) -> Any:
+    """``value`` parsed as JSON when it is JSON text (str or bytes); anything else as it is."""
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return value
     try:
-        return json.loads(text)
+        return json.loads(value)
     except ValueError:
-        return text
+        return value
