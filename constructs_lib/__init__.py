@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         StreamRoute,
         TopicRoute,
     )
+    from constructs_lib.s3_batch_lambda_job import BatchManifest, InvocationSchema, ReportScope, S3BatchLambdaJob
     from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
 
 _LAZY: dict[str, str] = {
@@ -70,6 +71,10 @@ _LAZY: dict[str, str] = {
     "DefectDetectionPipeline": "constructs_lib.defect_detection",
     "DefectEndpoint": "constructs_lib.defect_detection",
     "Ingestion": "constructs_lib.defect_detection",
+    "BatchManifest": "constructs_lib.s3_batch_lambda_job",
+    "InvocationSchema": "constructs_lib.s3_batch_lambda_job",
+    "ReportScope": "constructs_lib.s3_batch_lambda_job",
+    "S3BatchLambdaJob": "constructs_lib.s3_batch_lambda_job",
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
@@ -82,6 +87,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "AsyncAlarmProps",
+    "BatchManifest",
     "BoundRoute",
     "BucketRoute",
     "Choice",
@@ -100,15 +106,18 @@ __all__ = [
     "FunctionRoute",
     "FunctionWorkflow",
     "Ingestion",
+    "InvocationSchema",
     "Invoke",
     "Parallel",
     "QueueRoute",
     "RecordFormatError",
+    "ReportScope",
     "RequestContext",
     "ResponseContext",
     "RetryRule",
     "Route",
     "RouteSide",
+    "S3BatchLambdaJob",
     "ServiceTask",
     "StartMode",
     "StateMachineRoute",

@@ -8,8 +8,16 @@ Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and
 from __future__ import annotations
 
 from constructs_lib.testing.asl import AslValidationError, state_machine_definitions, validate_definition
+from constructs_lib.testing.batch_jobs import BatchJobReport, BatchTaskResult, read_completion_report
 from constructs_lib.testing.intrinsics import Physical, TemplateError
-from constructs_lib.testing.kit import EndpointError, EndpointHandler, KitError, LocalKit
+from constructs_lib.testing.kit import (
+    EndpointError,
+    EndpointHandler,
+    KitError,
+    LocalKit,
+    ServiceError,
+    ServiceHandler,
+)
 from constructs_lib.testing.lambda_runtime import Invocation, LambdaContext, LocalFunction
 from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait
 from constructs_lib.testing.template import SynthesizedStack
@@ -17,6 +25,8 @@ from constructs_lib.testing.template import SynthesizedStack
 __all__ = [
     "AslValidationError",
     "AsyncInvocation",
+    "BatchJobReport",
+    "BatchTaskResult",
     "Delivery",
     "EndpointError",
     "EndpointHandler",
@@ -27,9 +37,12 @@ __all__ = [
     "LocalFunction",
     "LocalKit",
     "Physical",
+    "ServiceError",
+    "ServiceHandler",
     "SynthesizedStack",
     "TemplateError",
     "VirtualWait",
+    "read_completion_report",
     "state_machine_definitions",
     "validate_definition",
 ]

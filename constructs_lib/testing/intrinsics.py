@@ -140,8 +140,12 @@ class Resolver:
 
     def _join(self, inner: Any) -> str:
         separator, parts = inner
+        if not isinstance(separator, str):
+            raise TemplateError(
+                f"Fn::Join takes a literal string delimiter, got {separator!r}: CloudFormation refuses the template"
+            )
         values = self.resolve(parts)
-        return str(separator).join(text_of(part) for part in values)
+        return separator.join(text_of(part) for part in values)
 
     def _sub(self, inner: Any) -> str:
         text, variables = (inner[0], inner[1]) if isinstance(inner, list) else (inner, {})

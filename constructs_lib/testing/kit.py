@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing import moto_hooks
+from constructs_lib.testing.batch_jobs import BatchJobReport, BatchJobRunner
 from constructs_lib.testing.intrinsics import Physical
 from constructs_lib.testing.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
 from constructs_lib.testing.resources import InvokeConfig, SqsEventSource, StackResources, stand_up
@@ -53,13 +54,22 @@ class KitError(RuntimeError):
     """The kit could not do what was asked; the message says why and what to do."""
 
 
-class EndpointError(Exception):
-    """Raised by an endpoint stand-in to answer with a specific SageMaker runtime error."""
+class ServiceError(Exception):
+    """Raised by a service stand-in to answer with a specific AWS error (``ThrottlingException``, say)."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+
+
+class EndpointError(ServiceError):
+    """Raised by an endpoint stand-in to answer with a specific SageMaker runtime error."""
+
+
+ServiceHandler = Callable[[dict[str, Any]], Any]
+"""A stand-in for one AWS API operation: gets the request parameters, returns the response (a dict). Raise
+``ServiceError`` for an AWS error; any other exception is a 500 ``InternalFailure``."""
 
 
 @dataclass
@@ -78,6 +88,7 @@ class LocalKit:
         stack: SynthesizedStack,
         *,
         endpoints: Mapping[str, EndpointHandler] | None = None,
+        services: Mapping[str, ServiceHandler] | None = None,
         parameters: Mapping[str, str] | None = None,
         imports: Mapping[str, str] | None = None,
         validate_asl: bool = True,
@@ -88,6 +99,8 @@ class LocalKit:
         """
         :param stack: the synthesized stack (see ``from_stack`` and ``from_cloud_assembly``).
         :param endpoints: a stand-in per SageMaker endpoint, by endpoint name or by the endpoint's construct path.
+        :param services: a stand-in per AWS API operation, keyed ``"<service>:<Operation>"`` as in IAM
+            (``"comprehend:DetectSentiment"``), for services that speak JSON (moto answers them otherwise).
         :param parameters: values for template parameters without defaults.
         :param imports: values for ``Fn::ImportValue`` names.
         :param validate_asl: check every state machine definition with asl-validator before making it.
@@ -98,6 +111,8 @@ class LocalKit:
         """
         self.stack = stack
         self._endpoint_handlers = dict(endpoints or {})
+        self._service_handlers = _service_handlers(services or {})
+        self._stand_in_services = {key.split(":", 1)[0] for key in self._service_handlers}
         self._parameters = parameters
         self._imports = imports
         self._validate_asl = validate_asl
@@ -455,8 +470,41 @@ class LocalKit:
         found.sort(key=lambda execution: execution.start_date)
         return [self.execution(execution.execution_arn) for execution in found]
 
+    def run_batch_job(self, job: str | None = None, *, max_attempts: int = 3) -> BatchJobReport:
+        """Run an S3 Batch Operations job of the stack, task by task, and write its completion report.
+
+        :param job: the construct path (or part of it) of the ``s3control:CreateJob`` custom resource or of the
+            ``CreateJobInput`` output. :default: - the stack's only job.
+        :param max_attempts: invocations of a task that answers ``TemporaryFailure`` before it counts as failed.
+        """
+        jobs = self._batch_jobs()
+        if job is not None:
+            jobs = {name: spec for name, spec in jobs.items() if job in name}
+        if len(jobs) != 1:
+            known = ", ".join(sorted(self._batch_jobs())) or "none"
+            raise KitError(f"{len(jobs)} S3 Batch Operations jobs match {job!r}; the stack has: {known}")
+        (spec,) = jobs.values()
+        runner = BatchJobRunner(
+            self.resources,
+            spec,
+            s3=self.client("s3"),
+            invoke=lambda local, event: self._run(local, event, "s3-batch"),
+            max_attempts=max_attempts,
+        )
+        return runner.run()
+
     # -- hooks (called by moto, through moto_hooks) --------------------------------------------------------------
-    def on_lambda_invoke(self, function_name: str, body: Any, invocation_type: str, log_tail: bool) -> Any:
+    def on_lambda_invoke(
+        self,
+        function_name: str,
+        body: Any,
+        invocation_type: str,
+        log_tail: bool,
+        *,
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
+    ) -> Any:
+        """``version`` and ``memory_mb``: those of the invoked qualifier (moto's object of that version)."""
         local = self.resources.function_by_physical_name(function_name)
         if local is None:
             return moto_hooks.NOT_OURS
@@ -466,11 +514,14 @@ class LocalKit:
             return moto_hooks.InvokeAnswer(payload=b"")
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")
-        invocation = self._run(local, event, "invoke")
+        assert self._environ is not None
+        self._record("lambda", local.arn, event, {"source": "invoke"})
+        memory = memory_mb or local.memory_mb
+        invocation = local.run(event, environ=self._environ, source="invoke", version=version, memory_mb=memory)
         return moto_hooks.InvokeAnswer(
             payload=json.dumps(invocation.payload).encode(),
             function_error=None if invocation.succeeded else "Unhandled",
-            log_result=invocation.log_tail(local.memory_mb) if log_tail else None,
+            log_result=invocation.log_tail(memory) if log_tail else None,
         )
 
     def on_sns_to_lambda(
@@ -561,6 +612,24 @@ class LocalKit:
             data = json.dumps(answer).encode()
         return 200, {"Content-Type": response_type, "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, data
 
+    def stands_in_for(self, service: str) -> bool:
+        return service in self._stand_in_services
+
+    def on_service_call(self, service: str, operation: str, body: Any) -> Any:
+        handler = self._service_handlers.get(f"{service}:{operation}")
+        if handler is None:
+            return moto_hooks.NOT_OURS
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        request = parse_json(text) if text else {}
+        self._record("service", f"{service}:{operation}", request, {})
+        try:
+            answer = handler(request if isinstance(request, dict) else {})
+        except ServiceError as error:
+            return moto_hooks.ServiceAnswerError(error.code, str(error), error.status)
+        except Exception as error:
+            return moto_hooks.ServiceAnswerError("InternalFailure", f"{type(error).__name__}: {error}", 500)
+        return dict(answer or {})
+
     def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None:
         self._record(kind, name, payload, attributes)
 
@@ -569,6 +638,22 @@ class LocalKit:
             self._waits.setdefault(execution_arn, []).append(VirtualWait(state=state, seconds=seconds, kind=kind))
 
     # -- internals -----------------------------------------------------------------------------------------------
+    def _batch_jobs(self) -> dict[str, dict[str, Any]]:
+        """Every job the stack defines, by construct path: created ones, then CreateJob inputs in its outputs."""
+        jobs = {self.resources.short_name(lid): spec for lid, spec in self.resources.batch_jobs.items()}
+        created_roles = {str(spec.get("RoleArn")) for spec in jobs.values()}
+        for output_id, output in self.stack.template.get("Outputs", {}).items():
+            value = self.resources.resolve(output.get("Value"))
+            spec = parse_json(value) if isinstance(value, str) and value.startswith("{") else None
+            if not isinstance(spec, dict) or "Operation" not in spec or "RoleArn" not in spec:
+                continue
+            if str(spec["RoleArn"]) in created_roles:
+                continue  # the input of a job the stack also creates (its CreateJob custom resource)
+            name = self.resources.short_name(output_id)
+            spec.setdefault("JobId", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack.stack_name}/{output_id}")))
+            jobs[name] = spec
+        return jobs
+
     def _machine_arn(self, state_machine: str) -> str:
         return self.resources.state_machines[self.logical_id(state_machine, of_type="AWS::StepFunctions::StateMachine")]
 
@@ -587,6 +672,8 @@ class LocalKit:
         return item
 
     def _record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
+        if self._resources is None:
+            return  # the stand-up's own calls (AwsCustomResource SDK calls) are not deliveries
         resource = name if name == "default" else self.resources.resource_by_physical(name) or name
         with self._lock:
             self._deliveries.append(Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes))
@@ -1069,6 +1156,28 @@ def _transform(event: Any, paths: Mapping[str, str], template: str, rule: Any) -
 
 def _event_from_body(body: Any) -> Any:
     return {} if body is None or body in ("", b"") else parse_json(body)
+
+
+def _service_handlers(given: Mapping[str, ServiceHandler]) -> dict[str, ServiceHandler]:
+    """Check the keys (``service:Operation``, as in IAM) up front, with the fix in the message."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    handlers: dict[str, ServiceHandler] = {}
+    for key, handler in given.items():
+        service, _, operation = key.partition(":")
+        try:
+            model = session.get_service_model(service)
+        except Exception as error:
+            raise KitError(
+                f"services: {key!r} names no AWS service {service!r}; e.g. 'comprehend:DetectSentiment'"
+            ) from error
+        if operation not in model.operation_names:
+            raise KitError(
+                f"services: {service} has no operation {operation!r}; it has e.g. {model.operation_names[:3]}"
+            )
+        handlers[f"{service}:{operation}"] = handler
+    return handlers
 
 
 def _error_response(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:

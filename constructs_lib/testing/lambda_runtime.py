@@ -106,6 +106,8 @@ class Invocation:
     init_duration_ms: float | None = None
     """Set on a cold start: the time to import the handler module."""
     source: str = "invoke"
+    version: str = "$LATEST"
+    """The version that ran (an alias runs the version it points at)."""
 
     @property
     def succeeded(self) -> bool:
@@ -133,7 +135,9 @@ class Invocation:
         )
         if self.init_duration_ms is not None:
             report += f"\tInit Duration: {self.init_duration_ms:.2f} ms"
-        return f"START RequestId: {self.request_id} Version: $LATEST\nEND RequestId: {self.request_id}\n{report}\n"
+        return (
+            f"START RequestId: {self.request_id} Version: {self.version}\nEND RequestId: {self.request_id}\n{report}\n"
+        )
 
 
 @dataclass
@@ -162,15 +166,18 @@ class LocalFunction:
     def is_python(self) -> bool:
         return self.runtime.startswith("python")
 
-    def lambda_environment(self, base: Mapping[str, str]) -> dict[str, str]:
+    def lambda_environment(
+        self, base: Mapping[str, str], *, version: str = "$LATEST", memory_mb: int | None = None
+    ) -> dict[str, str]:
+        """The runtime's variables (of ``version`` with ``memory_mb``, default the template's), then the function's."""
         environment = dict(base)
         environment.update(
             {
                 "AWS_REGION": self.region,
                 "AWS_DEFAULT_REGION": self.region,
                 "AWS_LAMBDA_FUNCTION_NAME": self.name,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": version,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb or self.memory_mb),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
                 "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
                 "LAMBDA_TASK_ROOT": str(self.code_dirs[0]) if self.code_dirs else "",
@@ -181,19 +188,32 @@ class LocalFunction:
         return environment
 
     def run(
-        self, event: Any, *, environ: LayeredEnviron, source: str = "invoke", request_id: str | None = None
+        self,
+        event: Any,
+        *,
+        environ: LayeredEnviron,
+        source: str = "invoke",
+        request_id: str | None = None,
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
     ) -> Invocation:
-        """Run the handler once in its own thread; never raises for what the handler does."""
+        """Run the handler once in its own thread; never raises for what the handler does.
+
+        ``version`` and ``memory_mb`` are those of the invoked qualifier (a published version has its own memory);
+        the default is ``$LATEST`` with the template's memory.
+        """
         request_id = request_id or str(uuid.uuid4())
         box: dict[str, Invocation] = {}
-        layer = self.lambda_environment(environ.base)
+        layer = self.lambda_environment(environ.base, version=version, memory_mb=memory_mb)
         started = time.monotonic()
         deadline = started + self.timeout_seconds
 
         def target() -> None:
             environ.push_layer(layer)
             try:
-                box["done"] = self._run_in_thread(event, request_id, deadline, source)
+                box["done"] = self._run_in_thread(
+                    event, request_id, deadline, source, version, memory_mb or self.memory_mb
+                )
             finally:
                 environ.pop_layer()
 
@@ -209,6 +229,7 @@ class LocalFunction:
                 "Runtime.ExitError",
                 f"RequestId: {request_id} Error: Runtime exited without providing a reason",
                 duration_ms=(time.monotonic() - started) * 1000,
+                version=version,
             )
             self._handler = None
         if invocation is None:
@@ -223,6 +244,7 @@ class LocalFunction:
                 "Sandbox.Timedout",
                 f"RequestId: {request_id} Error: Task timed out after {self.timeout_seconds:.2f} seconds",
                 duration_ms=(time.monotonic() - started) * 1000,
+                version=version,
             )
         self.invocations.append(invocation)
         return invocation
@@ -240,9 +262,13 @@ class LocalFunction:
             **extra,
         )
 
-    def _run_in_thread(self, event: Any, request_id: str, deadline: float, source: str) -> Invocation:
+    def _run_in_thread(  # noqa: PLR0917 - private
+        self, event: Any, request_id: str, deadline: float, source: str, version: str, memory_mb: int
+    ) -> Invocation:
         def failed(error_type: str, message: str, trace: tuple[str, ...] = (), **extra: Any) -> Invocation:
-            return self._failure(event, request_id, source, error_type, message, stack_trace=trace, **extra)
+            return self._failure(
+                event, request_id, source, error_type, message, stack_trace=trace, version=version, **extra
+            )
 
         if not self.is_python:
             return failed(
@@ -262,12 +288,12 @@ class LocalFunction:
         assert handler is not None
         context = LambdaContext(
             function_name=self.name,
-            function_version="$LATEST",
-            invoked_function_arn=self.arn,
-            memory_limit_in_mb=self.memory_mb,
+            function_version=version,
+            invoked_function_arn=self.arn if version == "$LATEST" else f"{self.arn}:{version}",
+            memory_limit_in_mb=memory_mb,
             aws_request_id=request_id,
             log_group_name=f"/aws/lambda/{self.name}",
-            log_stream_name=f"local/[$LATEST]{request_id.replace('-', '')}",
+            log_stream_name=f"local/[{version}]{request_id.replace('-', '')}",
             deadline=deadline,
         )
         started = time.monotonic()
@@ -306,6 +332,7 @@ class LocalFunction:
             duration_ms=duration,
             init_duration_ms=init_duration,
             source=source,
+            version=version,
         )
 
     def _load(self) -> Callable[[Any, Any], Any]:

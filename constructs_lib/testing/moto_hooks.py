@@ -23,7 +23,16 @@ from constructs_lib.testing.results import parse_json
 class KitHooks(Protocol):
     """What the hooks call back into (the kit)."""
 
-    def on_lambda_invoke(self, function_name: str, body: Any, invocation_type: str, log_tail: bool) -> Any: ...
+    def on_lambda_invoke(
+        self,
+        function_name: str,
+        body: Any,
+        invocation_type: str,
+        log_tail: bool,
+        *,
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
+    ) -> Any: ...
 
     def on_sns_to_lambda(
         self,
@@ -44,6 +53,10 @@ class KitHooks(Protocol):
 
     def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None: ...
 
+    def stands_in_for(self, service: str) -> bool: ...
+
+    def on_service_call(self, service: str, operation: str, body: Any) -> Any: ...
+
 
 @dataclass
 class InvokeAnswer:
@@ -52,6 +65,15 @@ class InvokeAnswer:
     payload: bytes
     function_error: str | None = None
     log_result: str | None = None
+
+
+@dataclass
+class ServiceAnswerError:
+    """A stand-in's AWS error answer, serialised by moto."""
+
+    code: str
+    message: str
+    status: int = 400
 
 
 _INHERITED = object()
@@ -111,8 +133,14 @@ def install(kit: KitHooks) -> Callable[[], None]:
     def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
         headers = {str(key).lower(): value for key, value in dict(request_headers or {}).items()}
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+        # ``self`` is moto's object of the invoked qualifier: $LATEST, or the version an alias points at.
         answer = kit.on_lambda_invoke(
-            self.function_name, body, invocation_type, headers.get("x-amz-log-type") == "Tail"
+            self.function_name,
+            body,
+            invocation_type,
+            headers.get("x-amz-log-type") == "Tail",
+            version=str(getattr(self, "version", "$LATEST")),
+            memory_mb=getattr(self, "memory_size", None),
         )
         if answer is _NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)
@@ -124,6 +152,20 @@ def install(kit: KitHooks) -> Callable[[], None]:
         return answer.payload
 
     patches.replace(LambdaFunction, "invoke", invoke)
+
+    # moto's Invoke reads its Qualifier query parameter as "qualifier" and misses it: every call ran $LATEST.
+    from moto.awslambda.responses import LambdaResponse
+
+    original_get_param = LambdaResponse._get_param
+
+    def get_param(self: Any, param_name: str, if_none: Any = None) -> Any:
+        if param_name == "qualifier":
+            value = self.querystring.get("Qualifier", [None])[0]
+            if value is not None:
+                return value
+        return original_get_param(self, param_name, if_none)
+
+    patches.replace(LambdaResponse, "_get_param", get_param)
 
     # -- SNS -> Lambda: an asynchronous invoke with the real SNS event ------------------------------------------
     original_subscription_publish = Subscription.publish
@@ -349,6 +391,40 @@ def install(kit: KitHooks) -> Callable[[], None]:
         return original_put_events(self, events)
 
     patches.replace(EventsBackend, "put_events", put_events)
+
+    # -- service stand-ins: a test's callable answers one API operation (e.g. comprehend:DetectSentiment) --------
+    # At moto's dispatch, after it decoded the request (JSON, CBOR, query...) and before its own answer: the
+    # stand-in's dict (or error) is serialised by moto for the protocol the client speaks.
+    from moto.core.exceptions import JsonRESTError, ServiceException
+    from moto.core.responses import ActionResult, BaseResponse
+
+    original_call_action = BaseResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        if not kit.stands_in_for(self.boto3_service_name):
+            return original_call_action(self)
+        answer = kit.on_service_call(self.boto3_service_name, self._get_action(), self.body)
+        if answer is _NOT_OURS:
+            return original_call_action(self)
+        if isinstance(answer, ServiceAnswerError):
+            if _xml_protocol(self):
+                status, headers, body = self.serialized(ActionResult(ServiceException(answer.code, answer.message)))
+                headers["status"] = answer.status
+                headers, body = self._enrich_response(headers, body)
+                return answer.status, headers, body
+            # JSON and CBOR services: moto's HTTP error path (its ServiceException serialiser fails for services
+            # still on moto's older responses, comprehend among them).
+            error = JsonRESTError(answer.code, answer.message)
+            error.code = answer.status
+            error_headers: dict[str, Any] = dict(error.get_headers() or [])
+            error_headers["status"] = answer.status
+            status, headers, body = self._transform_response(self.response_headers, (error.description, error_headers))
+        else:
+            status, headers, body = self.serialized(ActionResult(answer))
+        headers, body = self._enrich_response(headers, body)
+        return status, headers, body
+
+    patches.replace(BaseResponse, "call_action", call_action)
     return patches.undo
 
 
@@ -361,3 +437,9 @@ def _where(env: Any) -> tuple[str, str]:
 
 
 NOT_OURS = _NOT_OURS
+
+
+def _xml_protocol(response: Any) -> bool:
+    from moto.core.utils import get_service_model
+
+    return str(get_service_model(response.boto3_service_name).protocol) in ("query", "rest-xml", "ec2")

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import secrets
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
@@ -89,6 +90,10 @@ class StackResources:
     """Folders made for inline code: removed when the kit stops."""
     layers: dict[str, tuple[Path, ...]] = field(default_factory=dict)
     """Layer version ARN -> the folders the Python runtime adds to the import path."""
+    batch_jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Logical id of an ``s3control:CreateJob`` custom resource -> the job's CreateJob parameters (and JobId)."""
+    resolve: Callable[[Any], Any] = field(default=lambda value: value)
+    """Resolves intrinsic functions of the template against what was made."""
 
     # -- lookups -------------------------------------------------------------------------------------------------
     def logical_id(self, name: str, *, of_type: str | Iterable[str] | None = None) -> str:
@@ -170,6 +175,7 @@ def stand_up(
         parameters=parameters,
         imports=imports,
     )
+    resources.resolve = resolver.resolve
     builder = _Builder(stack, resources, resolver, clients, validate_asl)
     for logical_id in _creation_order(declared):
         resource = declared[logical_id]
@@ -242,6 +248,8 @@ class _Builder:
             "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
             "AWS::StepFunctions::StateMachine": self._state_machine,
             "AWS::SageMaker::Endpoint": self._endpoint,
+            "AWS::SecretsManager::Secret": self._secret,
+            "Custom::AWS": self._aws_sdk_call,
         }
 
     # -- shared --------------------------------------------------------------------------------------------------
@@ -308,6 +316,37 @@ class _Builder:
         if resource_type == "AWS::KMS::Key":
             ref = arn.rsplit("/", 1)[-1]
         return Physical(ref=ref, attributes=_AnyAttribute(ref, {"Arn": arn}))
+
+    # -- aws-cdk-lib's AwsCustomResource: the SDK call it would make at deploy time --------------------------
+    def _aws_sdk_call(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """Make the ``Create`` call of an ``AwsCustomResource`` on moto; answers become ``Fn::GetAtt`` attributes.
+
+        ``s3control:CreateJob`` is recorded instead (moto has no S3 Batch Operations): ``LocalKit.run_batch_job``
+        runs it.
+        """
+        call = props.get("Create")
+        if not call:
+            return Physical(ref=self.name(logical_id, max_length=64), attributes={})
+        spec = json.loads(call) if isinstance(call, str) else call
+        service = str(spec["service"]).removeprefix("@aws-sdk/client-").replace("-", "").lower()
+        action = str(spec["action"]).removesuffix("Command")
+        parameters = spec.get("parameters") or {}
+        if service == "s3control" and action.lower() == "createjob":
+            token = str(parameters.get("ClientRequestToken", logical_id))
+            job_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack.stack_name}/{token}"))
+            self.resources.batch_jobs[logical_id] = {**parameters, "JobId": job_id}
+            answer: Any = {"JobId": job_id}
+        else:
+            method = re.sub(r"(?<!^)(?=[A-Z])", "_", action[0].lower() + action[1:]).lower()
+            answer = getattr(self.client(service), method)(**parameters)
+        flat = {key: str(value) for key, value in _flatten(answer).items() if not key.startswith("ResponseMetadata")}
+        physical_id = spec.get("physicalResourceId") or {}
+        ref = (
+            physical_id.get("id")
+            or flat.get(str(physical_id.get("responsePath")), "")
+            or self.name(logical_id, max_length=64)
+        )
+        return Physical(ref=str(ref), attributes=flat)
 
     # -- SQS, SNS, EventBridge -----------------------------------------------------------------------------------
     def _queue(self, logical_id: str, props: dict[str, Any]) -> Physical:
@@ -617,6 +656,25 @@ class _Builder:
         arn = self.arn("sagemaker", f"endpoint/{name.lower()}")
         return Physical(ref=arn, attributes={"EndpointName": name})
 
+    # -- Secrets Manager -----------------------------------------------------------------------------------------
+    def _secret(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """A secret with its value, or a generated one (a test puts the real value with ``put_secret_value``)."""
+        name = props.get("Name") or self.name(logical_id, max_length=64)
+        value = props.get("SecretString")
+        if value is None:
+            generate = props.get("GenerateSecretString", {})
+            generated = secrets.token_urlsafe(24)
+            template = generate.get("SecretStringTemplate")
+            if template and generate.get("GenerateStringKey"):
+                value = json.dumps({**json.loads(template), generate["GenerateStringKey"]: generated})
+            else:
+                value = generated
+        request = {"Name": name, "SecretString": text_of(value)}
+        if props.get("Description"):
+            request["Description"] = str(props["Description"])
+        arn = self.client("secretsmanager").create_secret(**request)["ARN"]
+        return Physical(ref=arn, attributes={"Id": arn})
+
 
 _TARGET_KEYS = {
     "Id",
@@ -681,3 +739,17 @@ def _inline_dir(logical_id: str) -> str:
     import tempfile
 
     return tempfile.mkdtemp(prefix=f"local-kit-{logical_id[:20]}-")
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": [1]}}`` -> ``{"a.b.0": 1}``: how AwsCustomResource names the fields of an SDK answer."""
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return {prefix: value} if prefix else {}
+    flat: dict[str, Any] = {}
+    for key, inner in items:
+        flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return flat

@@ -1,0 +1,92 @@
+"""S3 Batch Operations sentiment example: Amazon Comprehend over the text objects already in a bucket.
+
+Documents bucket (encrypted, TLS only, versioned, access-logged)
+  -> S3 Batch Operations job (manifest: every object under ``reviews/``, or a list of keys)
+  -> the sentiment function (per-object function + the library's contract layer): DetectSentiment, tag the object
+  -> completion report (all tasks) in the job bucket.
+
+Context: ``sentimentPrefix`` (default ``reviews/``), ``sentimentLanguage`` (default ``en``),
+``createSentimentJob`` (default false: start the job with the CLI command in the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from constructs_lib.assets import bundled_code
+from constructs_lib.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
+from constructs_lib.secure_defaults import acknowledge, secure_bucket
+
+
+class S3BatchSentimentStack(Stack):
+    """Sentiment of existing text objects with S3 Batch Operations, Lambda and Amazon Comprehend."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        manifest_keys: Sequence[str | tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """
+        :param manifest_keys: run over exactly these keys (a CSV manifest written at deploy time).
+            :default: - every object under the ``sentimentPrefix`` context value (the manifest generator).
+        """
+        super().__init__(scope, construct_id, **kwargs)
+        prefix = str(self.node.try_get_context("sentimentPrefix") or "reviews/")
+        language = str(self.node.try_get_context("sentimentLanguage") or "en")
+        create_job = str(self.node.try_get_context("createSentimentJob") or "false").lower() == "true"
+
+        self.documents = secure_bucket(self, "Documents")
+        manifest = (
+            BatchManifest.from_keys(self.documents, manifest_keys)
+            if manifest_keys is not None
+            else BatchManifest.from_prefix(self.documents, prefix)
+        )
+        self.job = S3BatchLambdaJob(
+            self,
+            "SentimentJob",
+            manifest=manifest,
+            function_props=lambda_.FunctionProps(
+                runtime=lambda_.Runtime.PYTHON_3_14,
+                handler="sentiment.analyse",
+                code=bundled_code("s3_batch_sentiment"),
+                memory_size=256,
+                timeout=Duration.seconds(30),
+                description="Detects the sentiment of one text object for S3 Batch Operations",
+                environment={"LANGUAGE_CODE": language, "WRITE_TAGS": "true"},
+            ),
+            user_arguments={"languageCode": language},
+            create_job=create_job,
+            description="Sentiment of the documents with Amazon Comprehend",
+        )
+        self.job.grant_write_tags(self.documents)
+        self.job.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["comprehend:DetectSentiment"], resources=["*"])
+        )
+        role = self.job.function.role
+        assert isinstance(role, iam.Role), "S3BatchLambdaJob makes the function's role"
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "comprehend:DetectSentiment has no resource-level permissions; xray:PutTraceSegments and "
+            "PutTelemetryRecords (the function's tracing) neither",
+        )
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(_cfn(self.documents))}.Arn>/*]",
+            "reads and tags any document the job lists in this one bucket: the keys are the job's input",
+        )
+        CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket_name)
+        CfnOutput(self, "ReportBucketName", value=self.job.report_bucket.bucket_name)
+
+
+def _cfn(bucket: Any) -> Any:
+    return bucket.node.default_child
