@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from constructs_lib.event_pipeline import EventPipeline
     from constructs_lib.execution_status_notifications import ExecutionStatusNotifications, execution_status_pattern
     from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+    from constructs_lib.power_tuning import PowerTuning
+    from constructs_lib.python_dependency_layer import LayerBuildError, PythonDependencyLayer
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
@@ -71,6 +73,9 @@ _LAZY: dict[str, str] = {
     "DefectDetectionPipeline": "constructs_lib.defect_detection",
     "DefectEndpoint": "constructs_lib.defect_detection",
     "Ingestion": "constructs_lib.defect_detection",
+    "PowerTuning": "constructs_lib.power_tuning",
+    "LayerBuildError": "constructs_lib.python_dependency_layer",
+    "PythonDependencyLayer": "constructs_lib.python_dependency_layer",
     "BatchManifest": "constructs_lib.s3_batch_lambda_job",
     "InvocationSchema": "constructs_lib.s3_batch_lambda_job",
     "ReportScope": "constructs_lib.s3_batch_lambda_job",
@@ -108,7 +113,10 @@ __all__ = [
     "Ingestion",
     "InvocationSchema",
     "Invoke",
+    "LayerBuildError",
     "Parallel",
+    "PowerTuning",
+    "PythonDependencyLayer",
     "QueueRoute",
     "RecordFormatError",
     "ReportScope",

@@ -12,7 +12,7 @@ from syrupy.assertion import SnapshotAssertion
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import normalised
 
-EXAMPLE_STACKS = ["DefectDetection", "DestinedLambda", "OrchestratedLambda", "S3BatchSentiment"]
+EXAMPLE_STACKS = ["DefectDetection", "DestinedLambda", "OrchestratedLambda", "PowerTuning", "S3BatchSentiment"]
 
 
 @pytest.fixture(scope="module")

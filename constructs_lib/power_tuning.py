@@ -1,0 +1,420 @@
+"""PowerTuning: Lambda Power Tuning as a native state machine, with Python handlers and least-privilege IAM.
+
+    Initialize (validate; publish a version and alias RAM<memory> per value, one after the other)
+      -> SetupComplete? (no: ContinueSetup, when the setup needs more than one call)
+      -> Tune (Map, in parallel over the values): Execute (invoke the alias N times, read the REPORT lines)
+      -> Finalize (delete every alias and version made, choose the best value, optimise if asked)
+    any failure -> CleanUpOnError (the same clean-up) -> Failed (the execution ends FAILED with the cause).
+
+A successful run takes 4 + P state transitions for P memory values; the reference (aws-lambda-power-tuning) counts
+6 + 3 x P for itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
+from constructs import Construct
+
+from constructs_lib._alarms import add_alarm, period_options
+from constructs_lib._validation import Problems, duration_seconds, is_unresolved
+from constructs_lib.assets import bundled_code
+from constructs_lib.function_workflow import WorkflowAlarmProps
+from constructs_lib.routes import acknowledge_invoke_grant
+from constructs_lib.secure_defaults import LOG_RETENTION, acknowledge, secure_function
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+MIN_MEMORY = 128
+MAX_MEMORY = 10240
+DEFAULT_POWER_VALUES = (128, 256, 512, 1024, 1536, 3008)
+LAMBDA_MAX_SECONDS = 900
+_FUNCTION_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
+_NAME_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+
+SETUP_ACTIONS = [
+    "lambda:GetFunctionConfiguration",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:PublishVersion",
+    "lambda:CreateAlias",
+    "lambda:UpdateAlias",
+]
+CLEANUP_ACTIONS = ["lambda:ListAliases", "lambda:ListVersionsByFunction", "lambda:DeleteAlias"]
+
+
+def transitions(power_values: int) -> int:
+    """State transitions of a successful tuning over ``power_values`` values (setup done in one call)."""
+    return 4 + power_values
+
+
+def reference_transitions(power_values: int) -> int:
+    """What aws-lambda-power-tuning counts for itself: 6 + 3 x P."""
+    return 6 + 3 * power_values
+
+
+class PowerTuning(Construct):
+    """Find the memory size that minimises a Lambda function's cost, its duration, or a balance of both."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        allowed_functions: Sequence[str | lambda_.IFunction] = (),
+        function_name_prefix: str | None = None,
+        default_power_values: Sequence[int] = DEFAULT_POWER_VALUES,
+        executor_timeout: Duration | None = None,
+        timeout: Duration | None = None,
+        log_level: sfn.LogLevel = sfn.LogLevel.ALL,
+        include_execution_data: bool = False,
+        tracing: bool = True,
+        alarms: WorkflowAlarmProps | None = None,
+    ) -> None:
+        """
+        :param allowed_functions: the functions this tuner may tune (and use as pre- or post-processors): function
+            ARNs (unqualified) or functions. Give this or ``function_name_prefix``.
+        :param function_name_prefix: allow every function of this account and region whose name starts with this
+            (``arn:...:function:<prefix>*``). Give this or ``allowed_functions``.
+        :param default_power_values: the memory sizes to try when the input has no ``powerValues``.
+            :default: 128, 256, 512, 1024, 1536, 3008 (the reference's defaults).
+        :param executor_timeout: how long one memory value's N invocations may take (at most 15 minutes).
+            :default: 15 minutes.
+        :param timeout: the whole tuning's timeout. :default: 2 hours.
+        :param log_level: :default: ALL (execution data off unless ``include_execution_data``).
+        :param include_execution_data: log states' input and output (payloads may be sensitive). :default: false.
+        :param tracing: X-Ray tracing of the state machine and its functions. :default: true.
+        :param alarms: alarms on Failed / TimedOut / Aborted / Throttled executions. :default: all four on,
+            threshold 1.
+        """
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self._validate(allowed_functions, function_name_prefix, default_power_values, executor_timeout, timeout)
+
+        # What the IAM policies name: the functions themselves (unqualified), and their versions and aliases (:*).
+        if function_name_prefix is not None:
+            pattern = stack.format_arn(
+                service="lambda",
+                resource="function",
+                resource_name=f"{function_name_prefix}*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            self.allowed_arns: list[str] = [pattern]
+        else:
+            self.allowed_arns = [f if isinstance(f, str) else f.function_arn for f in allowed_functions]
+        self.qualified_arns = [f"{arn}:*" for arn in self.allowed_arns]
+
+        tracing_mode = lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED
+        self.initializer_function = self._function(
+            "Initializer",
+            "handlers.initialize",
+            "Validates a power tuning input; publishes a version and alias per memory size, one after the other",
+            timeout=Duration.seconds(LAMBDA_MAX_SECONDS),
+            tracing=tracing_mode,
+            environment={
+                "ALLOWED_FUNCTIONS": stack.to_json_string(self.allowed_arns),
+                "DEFAULT_POWER_VALUES": ",".join(str(v) for v in default_power_values),
+            },
+        )
+        self.executor_function = self._function(
+            "Executor",
+            "handlers.execute",
+            "Invokes one memory size's alias N times and returns its duration and cost statistics",
+            timeout=executor_timeout or Duration.seconds(LAMBDA_MAX_SECONDS),
+            tracing=tracing_mode,
+            memory_size=256,
+        )
+        self.finalizer_function = self._function(
+            "Finalizer",
+            "handlers.finalize",
+            "Deletes the tuning's versions and aliases, chooses the best memory size, optimises if asked",
+            timeout=Duration.minutes(5),
+            tracing=tracing_mode,
+        )
+        self._grant_target_access()
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(self, max_length=200)}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=timeout or Duration.hours(2),
+            tracing_enabled=tracing,
+            logs=sfn.LogOptions(
+                destination=self.log_group, level=log_level, include_execution_data=include_execution_data
+            ),
+        )
+        self.role: iam.IRole = self.state_machine.role
+        self._acknowledge_state_machine_role()
+
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        alarm_props = alarms or WorkflowAlarmProps()
+        if alarm_props.enabled:
+            self._create_alarms(alarm_props)
+
+    # ------------------------------------------------------------------------------------------------ validation
+
+    def _validate(
+        self,
+        allowed_functions: Sequence[str | lambda_.IFunction],
+        prefix: str | None,
+        power_values: Sequence[int],
+        executor_timeout: Duration | None,
+        timeout: Duration | None,
+    ) -> None:
+        problems = Problems()
+        if bool(allowed_functions) == (prefix is not None):
+            problems.add(
+                "give allowed_functions (function ARNs or functions) or function_name_prefix, exactly one: they are "
+                "what the tuner may reconfigure and invoke"
+            )
+        for entry in allowed_functions:
+            if not isinstance(entry, str) or is_unresolved(entry):
+                continue
+            if "*" in entry:
+                problems.add(
+                    f"allowed_functions: {entry!r} has a wildcard; give exact function ARNs, or function_name_prefix "
+                    "for every function whose name starts with a prefix"
+                )
+            elif not _FUNCTION_ARN.match(entry):
+                problems.add(
+                    f"allowed_functions: {entry!r} is not an unqualified Lambda function ARN "
+                    "(arn:aws:lambda:<region>:<account>:function:<name>, no version or alias)"
+                )
+        if prefix is not None and not is_unresolved(prefix) and not _NAME_PREFIX.match(prefix):
+            problems.add(
+                f"function_name_prefix must be 1-63 letters, digits, - or _ (the start of function names, no "
+                f"wildcard), got {prefix!r}"
+            )
+        values = list(power_values)
+        bad = [v for v in values if not MIN_MEMORY <= v <= MAX_MEMORY]
+        if not values:
+            problems.add("default_power_values is empty: give at least one memory size")
+        if bad:
+            problems.add(f"default_power_values: memory sizes are {MIN_MEMORY} to {MAX_MEMORY} MB, got {bad}")
+        if len(set(values)) != len(values):
+            problems.add(f"default_power_values has duplicates: {values}")
+        seconds = duration_seconds(executor_timeout) if executor_timeout is not None else None
+        if seconds is not None and not 1 <= seconds <= LAMBDA_MAX_SECONDS:
+            problems.add(f"executor_timeout is a Lambda timeout: 1 s to 15 minutes, got {seconds:g} s")
+        total = duration_seconds(timeout) if timeout is not None else None
+        if total is not None and seconds is not None and total < seconds:
+            problems.add(f"timeout ({total:g} s) is shorter than executor_timeout ({seconds:g} s)")
+        problems.raise_if_any(self)
+
+    # ------------------------------------------------------------------------------------------------ functions
+
+    def _function(self, construct_id: str, handler: str, description: str, **props: Any) -> lambda_.Function:
+        function_props = lambda_.FunctionProps(
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=bundled_code("power_tuning"),
+            description=description,
+            **props,
+        )
+        function, _ = secure_function(self, construct_id, function_props=function_props)
+        return function
+
+    def _grant_target_access(self) -> None:
+        """Each function gets only what it does to the allowed functions."""
+        functions = self.allowed_arns
+        versions = self.qualified_arns
+        self.initializer_function.add_to_role_policy(iam.PolicyStatement(actions=SETUP_ACTIONS, resources=functions))
+        self.executor_function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], resources=[*functions, *versions]
+            )
+        )
+        self.finalizer_function.add_to_role_policy(
+            iam.PolicyStatement(actions=[*SETUP_ACTIONS, *CLEANUP_ACTIONS], resources=functions)
+        )
+        # Versions only (a qualified ARN): the finalizer can delete a version, never the function itself.
+        self.finalizer_function.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:DeleteFunction"], resources=versions)
+        )
+        for function, arns, why in (
+            (self.initializer_function, functions, "reconfigures and publishes versions of"),
+            (self.executor_function, [*functions, *versions], "invokes the versions and aliases of"),
+            (self.finalizer_function, [*functions, *versions], "deletes the versions and aliases it made of"),
+        ):
+            role = function.role
+            assert isinstance(role, iam.Role), "secure_function makes the role"
+            for arn in arns:
+                spelled = _nag_spelling(self, arn)
+                if "*" in spelled:
+                    acknowledge(
+                        role,
+                        f"AwsSolutions-IAM5[Resource::{spelled}]",
+                        f"the tuner {why} the functions it is allowed to tune only: versions and aliases are "
+                        "made per run (ARN:*), and function_name_prefix allows the functions named <prefix>*",
+                    )
+
+    # ------------------------------------------------------------------------------------------------ states
+
+    def _definition(self) -> sfn.IChainable:
+        execution = sfn.JsonPath.string_at("$$.Execution.Name")
+        failed = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
+        clean_up = self._invoke(
+            "CleanUpOnError",
+            self.finalizer_function,
+            {"action": "cleanUp", "state": sfn.JsonPath.entire_payload, "execution": execution},
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        # A clean-up that fails too still ends in Failed with the first cause.
+        clean_up.add_catch(failed, errors=["States.ALL"], result_path="$.cleanUpError")
+        clean_up.next(failed)
+
+        initialize = self._invoke(
+            "Initialize", self.initializer_function, {"input": sfn.JsonPath.entire_payload, "execution": execution}
+        )
+        continue_setup = self._invoke(
+            "ContinueSetup",
+            self.initializer_function,
+            {
+                "config": sfn.JsonPath.object_at("$.config"),
+                "setup": sfn.JsonPath.object_at("$.setup"),
+                "execution": execution,
+            },
+        )
+        execute = self._invoke("Execute", self.executor_function, None)  # the item, as the ItemSelector made it
+        tune = sfn.Map(
+            self,
+            "Tune",
+            items_path="$.config.powerValues",
+            item_selector={
+                "value": sfn.JsonPath.number_at("$$.Map.Item.Value"),
+                "config": sfn.JsonPath.object_at("$.config"),
+            },
+            result_path="$.stats",
+            max_concurrency=0,
+        )
+        tune.item_processor(execute)
+        tune.add_catch(clean_up, errors=["States.ALL"], result_path="$.error")
+        finalize = self._invoke(
+            "Finalize",
+            self.finalizer_function,
+            {
+                "action": "finalize",
+                "config": sfn.JsonPath.object_at("$.config"),
+                "setup": sfn.JsonPath.object_at("$.setup"),
+                "stats": sfn.JsonPath.list_at("$.stats"),
+                "execution": execution,
+            },
+        )
+        for task in (initialize, continue_setup, finalize):
+            task.add_catch(clean_up, errors=["States.ALL"], result_path="$.error")
+        setup_complete = (
+            sfn.Choice(self, "SetupComplete")
+            .when(sfn.Condition.boolean_equals("$.setup.done", True), tune.next(finalize))
+            .otherwise(continue_setup)
+        )
+        continue_setup.next(setup_complete)
+        return initialize.next(setup_complete)
+
+    def _invoke(
+        self,
+        state_id: str,
+        function: lambda_.IFunction,
+        payload: Any,
+        *,
+        result_path: str | None = None,
+    ) -> sfn_tasks.LambdaInvoke:
+        return sfn_tasks.LambdaInvoke(
+            self,
+            state_id,
+            lambda_function=function,
+            payload=sfn.TaskInput.from_object(payload) if payload is not None else None,
+            payload_response_only=True,
+            retry_on_service_exceptions=True,
+            result_path=result_path,
+        )
+
+    def _acknowledge_state_machine_role(self) -> None:
+        role = self.state_machine.role
+        assert isinstance(role, iam.Role), "the state machine makes its own role"
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies...) and X-Ray "
+            "(xray:PutTraceSegments...) support no resource-level permissions.",
+        )
+        for function in (self.initializer_function, self.executor_function, self.finalizer_function):
+            acknowledge_invoke_grant(role, function)
+
+    # ------------------------------------------------------------------------------------------------ alarms
+
+    def _create_alarms(self, props: WorkflowAlarmProps) -> None:
+        period = period_options(props.period)
+        specs = [
+            ("ExecutionsFailed", self.state_machine.metric_failed(**period), "power tunings failed"),
+            ("ExecutionsTimedOut", self.state_machine.metric_timed_out(**period), "power tunings timed out"),
+            ("ExecutionsAborted", self.state_machine.metric_aborted(**period), "power tunings were aborted"),
+            ("ExecutionThrottled", self.state_machine.metric_throttled(**period), "power tunings were throttled"),
+        ]
+        for name, metric, why in specs:
+            add_alarm(
+                self,
+                self.alarms,
+                name,
+                metric=metric,
+                threshold=props.threshold,
+                why=why,
+                path=self.node.path,
+                evaluation_periods=props.evaluation_periods,
+                actions=props.actions,
+            )
+
+    # ------------------------------------------------------------------------------------------------ grants
+
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """StartExecution of a tuning."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Describe and list executions (to read a tuning's output)."""
+        return self.state_machine.grant_read(grantee)
+
+    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_failed(**props)
+
+    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
+        return self.state_machine.metric_succeeded(**props)
+
+
+def _nag_spelling(scope: Construct, value: str) -> str:
+    """How cdk-nag spells a resource in a finding id: ``<Logical.Arn>`` for a GetAtt, ``<AWS::Partition>`` for a
+    Ref, literals as they are, joined."""
+    resolved = Stack.of(scope).resolve(value)
+
+    def spell(part: Any) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            logical_id, attribute = part["Fn::GetAtt"]
+            return f"<{logical_id}.{attribute}>"
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return str(separator).join(spell(p) for p in parts)
+        return str(part)
+
+    return spell(resolved)
+
+
+__all__ = ["PowerTuning", "reference_transitions", "transitions"]

@@ -1,0 +1,43 @@
+"""The power-tuning example: a sample function and a tuner allowed to tune it, and nothing else.
+
+Start a tuning (the output names the best memory size; see README "Power tuning" for the input):
+
+    aws stepfunctions start-execution --state-machine-arn <TunerStateMachineArn> \\
+        --input '{"lambdaARN": "<SampleFunctionArn>", "powerValues": [128, 256, 512, 1024], "num": 10}'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from constructs_lib.assets import bundled_code
+from constructs_lib.power_tuning import PowerTuning
+from constructs_lib.secure_defaults import secure_function
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class PowerTuningStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, work_ms: int = 300, **kwargs: Any) -> None:
+        """:param work_ms: the sample's simulated work at 128 MB (it takes work_ms x sqrt(128 / memory))."""
+        super().__init__(scope, construct_id, **kwargs)
+        self.sample, _ = secure_function(
+            self,
+            "Sample",
+            function_props=lambda_.FunctionProps(
+                runtime=RUNTIME,
+                handler="sample.handler",
+                code=bundled_code("power_tuning_sample"),
+                memory_size=128,
+                timeout=Duration.seconds(10),
+                description="Power tuning sample: its work runs faster with more memory, less than in proportion",
+                environment={"WORK_MS": str(work_ms)},
+            ),
+        )
+        self.tuner = PowerTuning(self, "Tuner", allowed_functions=[self.sample])
+        CfnOutput(self, "SampleFunctionArn", value=self.sample.function_arn)
+        CfnOutput(self, "TunerStateMachineArn", value=self.tuner.state_machine.state_machine_arn)
