@@ -300,7 +300,7 @@ def test_rejects_a_manifest_mixing_rows_with_and_without_version_ids(stack: cdk.
 
 def test_rejects_a_manifest_too_big_for_a_template(stack: cdk.Stack) -> None:
     keys = [f"documents/{i:08d}-{'x' * 80}.txt" for i in range(MAX_INLINE_MANIFEST_BYTES // 80)]
-    with pytest.raises(ConstructPropsError, match="write the CSV to S3 and use BatchManifest.from_csv"):
+    with pytest.raises(ConstructPropsError, match=r"write the CSV to S3 and use BatchManifest\.from_csv"):
         make_job(stack, BatchManifest.from_keys(secure_bucket(stack, "B"), keys))
 
 
