@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 CSV_MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
 INVENTORY_MANIFEST_FORMAT = "S3InventoryReport_CSV_20161130"
+GENERATED_MANIFEST_FORMAT = "S3InventoryReport_CSV_20211130"
+"""The only format the job manifest generator writes its manifest in (``S3ManifestOutputLocation``)."""
 REPORT_FORMAT = "Report_CSV_20180820"
 REPORT_SCHEMA = "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"
 MAX_KEY_BYTES = 1024
@@ -149,6 +151,7 @@ def parse_report_rows(text: str) -> list[ReportRow]:
 
 __all__ = [
     "CSV_MANIFEST_FORMAT",
+    "GENERATED_MANIFEST_FORMAT",
     "INVENTORY_MANIFEST_FORMAT",
     "REPORT_FORMAT",
     "REPORT_SCHEMA",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Fn, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -36,6 +36,7 @@ from constructs_lib.assets import bundled_code
 from constructs_lib.routes import _nag_resource_ref
 from constructs_lib.s3_batch_formats import (
     CSV_MANIFEST_FORMAT,
+    GENERATED_MANIFEST_FORMAT,
     INVENTORY_MANIFEST_FORMAT,
     REPORT_FORMAT,
     ManifestError,
@@ -114,7 +115,7 @@ class BatchManifest:
     ) -> BatchManifest:
         """An existing CSV manifest object (``bucket,key[,versionId]`` rows) listing objects of ``source_buckets``.
 
-        :param etag: the manifest object's ETag. :default: - read at deploy time (GetObjectAttributes).
+        :param etag: the manifest object's ETag (required: CreateJob checks it).
         """
         return cls(
             kind="csv",
@@ -146,15 +147,17 @@ class BatchManifest:
     def validate(self, problems: Problems) -> None:
         if self.kind == "keys":
             try:
+                # The longest bucket name a row can carry; the template holds the CSV twice (Create and Update).
                 text = encode_csv_manifest(
-                    ManifestRow(bucket="b", key=row.key, version_id=row.version_id) for row in self.rows
+                    ManifestRow(bucket="b" * 63, key=row.key, version_id=row.version_id) for row in self.rows
                 )
             except ManifestError as error:
                 problems.add(f"manifest: {error}")
                 return
-            if len(text.encode()) > MAX_INLINE_MANIFEST_BYTES:
+            if 2 * len(text.encode()) > MAX_INLINE_MANIFEST_BYTES:
                 problems.add(
-                    f"manifest: {len(self.rows)} keys make a {len(text.encode()):,}-byte CSV, over the "
+                    f"manifest: {len(self.rows)} keys make a {len(text.encode()):,}-byte CSV, written twice into the "
+                    f"template, over the "
                     f"{MAX_INLINE_MANIFEST_BYTES:,} bytes a template can carry: write the CSV to S3 and use "
                     "BatchManifest.from_csv, or BatchManifest.from_prefix"
                 )
@@ -162,6 +165,11 @@ class BatchManifest:
             if not self.key or (not is_unresolved(self.key) and self.key.startswith("/")):
                 problems.add(
                     f"manifest: the manifest key must be an object key without a leading '/', got {self.key!r}"
+                )
+            if not self.etag:
+                problems.add(
+                    "manifest: give the manifest object's etag= (aws s3api head-object ... --query ETag): CreateJob "
+                    "needs it, and one read at deploy time would go stale when the object is overwritten"
                 )
             if not self.source_buckets:
                 problems.add(
@@ -276,6 +284,10 @@ class S3BatchLambdaJob(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[self.report_bucket.bucket_arn])
         )
+        if self.report_bucket.encryption_key is not None:
+            self.report_bucket.encryption_key.grant_encrypt_decrypt(self.role)
+        if manifest.kind in ("csv", "inventory") and manifest.bucket.encryption_key is not None:
+            manifest.bucket.encryption_key.grant_decrypt(self.role)
         self._acknowledge_role(
             f"{report_prefix}/*",
             "writes the completion report under the report prefix; S3 "
@@ -302,9 +314,7 @@ class S3BatchLambdaJob(Construct):
             self.job_input["Manifest"] = manifest_spec
         if generator_spec is not None:
             self.job_input["ManifestGenerator"] = generator_spec
-        self.client_request_token = self._token(
-            manifest, invocation_schema, user_arguments or {}, report_scope, priority
-        )
+        self.client_request_token = self._token()
         CfnOutput(
             self,
             "CreateJobInput",
@@ -343,6 +353,11 @@ class S3BatchLambdaJob(Construct):
     def _grant_read(self, bucket: s3.IBucket) -> None:
         role = self.function.role
         if role is None:
+            Annotations.of(self).add_warning_v2(
+                "constructs_lib:s3-batch-function-role",
+                f"existing_function has no role this stack can change: make sure it may read the objects of "
+                f"{bucket.node.path} (s3:GetObject)",
+            )
             return
         objects = bucket.arn_for_objects("*")
         self.function.add_to_role_policy(
@@ -388,7 +403,7 @@ class S3BatchLambdaJob(Construct):
                 "ManifestOutputLocation": {
                     "Bucket": self.report_bucket.bucket_arn,
                     "ManifestPrefix": "generated-manifests",
-                    "ManifestFormat": CSV_MANIFEST_FORMAT,
+                    "ManifestFormat": GENERATED_MANIFEST_FORMAT,
                     "ManifestEncryption": {"SSES3": {}},
                 },
             }
@@ -431,24 +446,26 @@ class S3BatchLambdaJob(Construct):
         else:
             assert manifest.key is not None
             location_bucket, location_key = manifest.bucket, manifest.key
-            etag = manifest.etag.strip('"') if manifest.etag else self._etag(manifest.bucket, manifest.key)
+            assert manifest.etag is not None, "validated"
+            etag = manifest.etag.strip('"')
             if manifest.kind == "csv":
                 fields = ["Bucket", "Key", "VersionId"] if manifest.with_version_ids else ["Bucket", "Key"]
                 manifest_format = CSV_MANIFEST_FORMAT
             else:
                 fields = []
                 manifest_format = INVENTORY_MANIFEST_FORMAT
+            # An inventory's manifest.json sits in a dated folder; its data files in the sibling data/ folder.
             readable = (
                 location_bucket.arn_for_objects(location_key)
                 if manifest.kind == "csv"
-                else location_bucket.arn_for_objects(_parent(location_key) + "*")
+                else location_bucket.arn_for_objects(_inventory_prefix(location_key) + "*")
             )
             self.role.add_to_policy(
                 iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[readable])
             )
             if manifest.kind == "inventory":
                 self._acknowledge_role(
-                    _parent(location_key) + "*",
+                    _inventory_prefix(location_key) + "*",
                     "reads the inventory's manifest.json and the CSV data files it lists, under the inventory prefix",
                     location_bucket,
                 )
@@ -507,29 +524,11 @@ class S3BatchLambdaJob(Construct):
             operation["UserArguments"] = dict(user_arguments)
         return operation
 
-    def _token(
-        self,
-        manifest: BatchManifest,
-        schema: InvocationSchema,
-        user_arguments: Mapping[str, str],
-        scope: ReportScope,
-        priority: int,
-    ) -> str:
-        """A client request token that changes when the job's definition does, and only then."""
-        definition = {
-            "path": self.node.path,
-            "manifest": [
-                manifest.kind,
-                [(r.key, r.version_id) for r in manifest.rows],
-                manifest.key,
-                manifest.prefixes,
-            ],
-            "schema": schema.value,
-            "arguments": dict(user_arguments),
-            "scope": scope.value,
-            "priority": priority,
-        }
-        return "cdk-" + hashlib.sha256(json.dumps(definition, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    def _token(self) -> str:
+        """A client request token that changes when the job's definition does, and only then: a hash of the
+        CreateJob input as the template spells it (references stay the same from one synth to the next)."""
+        definition = json.dumps([self.node.path, Stack.of(self).resolve(self.job_input)], sort_keys=True, default=str)
+        return "cdk-" + hashlib.sha256(definition.encode()).hexdigest()[:32]
 
     def _create_job(self) -> str:
         parameters = {**self.job_input, "ClientRequestToken": self.client_request_token}
@@ -615,6 +614,12 @@ def _put_object_call(bucket: str, key: str, body: str) -> cr.AwsSdkCall:
 
 def _parent(key: str) -> str:
     return key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+
+
+def _inventory_prefix(manifest_key: str) -> str:
+    """``<prefix>/<bucket>/<config>/`` of ``<prefix>/<bucket>/<config>/<date>/manifest.json``: the folder that holds
+    both the dated manifests and the ``data/`` files they list."""
+    return _parent(_parent(manifest_key).rstrip("/"))
 
 
 def _validate_function_props(props: Mapping[str, Any], problems: Problems) -> None:

@@ -23,6 +23,9 @@ from constructs_lib.assets import bundled_code
 from constructs_lib.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
 from constructs_lib.secure_defaults import acknowledge, secure_bucket
 
+COMPREHEND_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "hi", "it", "ja", "ko", "pt", "zh", "zh-TW"})
+"""The languages DetectSentiment supports (the function checks them too, per job argument)."""
+
 
 class S3BatchSentimentStack(Stack):
     """Sentiment of existing text objects with S3 Batch Operations, Lambda and Amazon Comprehend."""
@@ -42,6 +45,11 @@ class S3BatchSentimentStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         prefix = str(self.node.try_get_context("sentimentPrefix") or "reviews/")
         language = str(self.node.try_get_context("sentimentLanguage") or "en")
+        if language not in COMPREHEND_LANGUAGES:
+            raise ValueError(
+                f"context sentimentLanguage {language!r} is not a language DetectSentiment supports; use one of "
+                f"{', '.join(sorted(COMPREHEND_LANGUAGES))} (cdk synth -c sentimentLanguage=de)"
+            )
         create_job = str(self.node.try_get_context("createSentimentJob") or "false").lower() == "true"
 
         self.documents = secure_bucket(self, "Documents")

@@ -242,3 +242,74 @@ def test_a_job_whose_role_cannot_read_the_manifest_fails_with_the_reason(plain_a
     assert "needs s3:GetObject on arn:aws:s3:::" in report.failure_reasons[0]
     assert invoked == []
     assert report.report_keys == []
+
+
+def inventory_stack(app: cdk.App, etag: str) -> cdk.Stack:
+    stack = cdk.Stack(app, "FromInventory", env=ENV)
+    inventory = secure_bucket(stack, "Inventory")
+    source = secure_bucket(stack, "Docs")
+    S3BatchLambdaJob(
+        stack,
+        "Job",
+        manifest=BatchManifest.from_inventory(
+            inventory, "docs/daily/2026-11-22T01-00Z/manifest.json", source_buckets=[source], etag=etag
+        ),
+        function_props=lambda_.FunctionProps(
+            runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
+        ),
+    )
+    return stack
+
+
+def test_an_inventory_report_with_its_data_files_in_the_sibling_folder(plain_app: cdk.App) -> None:
+    import gzip
+
+    # The S3 Inventory layout: <config>/<date>/manifest.json lists gzipped CSVs under <config>/data/.
+    body = json.dumps(
+        {
+            "sourceBucket": "docs",
+            "destinationBucket": "arn:aws:s3:::inventory",
+            "fileFormat": "CSV",
+            "fileSchema": "Bucket, Key, Size, LastModifiedDate",
+            "files": [{"key": "docs/daily/data/part-1.csv.gz", "size": 1, "MD5checksum": "x"}],
+        }
+    ).encode()
+    stack = inventory_stack(plain_app, etag=hashlib.md5(body).hexdigest())
+    with LocalKit.from_stack(stack, services={"comprehend:DetectSentiment": Comprehend()}) as kit:
+        docs = kit.ref("Docs")
+        rows = (
+            f'"{docs}","a+b.txt","5","2026-11-22T00:00:00.000Z"\n"{docs}","c%2Bd.txt","5","2026-11-22T00:00:00.000Z"\n'
+        )
+        kit.put_object("Inventory", "docs/daily/data/part-1.csv.gz", gzip.compress(rows.encode()))
+        kit.put_object("Inventory", "docs/daily/2026-11-22T01-00Z/manifest.json", body)
+        kit.put_object("Docs", "a b.txt", "good")
+        kit.put_object("Docs", "c+d.txt", "good")
+        report = kit.run_batch_job()
+    assert report.status == "Complete", report.failure_reasons
+    assert sorted(task.key for task in report.succeeded) == ["a b.txt", "c+d.txt"]
+
+
+def test_the_kit_refuses_a_job_create_job_would_refuse() -> None:
+    from constructs_lib.testing.batch_jobs import create_job_problems
+
+    problems = create_job_problems(
+        {
+            "AccountId": "123456789012",
+            "Operation": {"LambdaInvoke": {"FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:f"}},
+            "Report": {"Enabled": True, "Format": "Report_CSV_20180820", "ReportScope": "SomeTasks"},
+            "ManifestGenerator": {
+                "S3JobManifestGenerator": {
+                    "SourceBucket": "arn:aws:s3:::b",
+                    "EnableManifestOutput": True,
+                    "ManifestOutputLocation": {
+                        "Bucket": "arn:aws:s3:::r",
+                        "ManifestFormat": "S3BatchOperations_CSV_20180820",
+                    },
+                }
+            },
+        }
+    )
+    text = "\n".join(problems)
+    assert 'Missing required parameter in input: "RoleArn"' in text
+    assert "ReportScope must be one of AllTasks, FailedTasksOnly, got 'SomeTasks'" in text
+    assert "ManifestFormat must be one of S3InventoryReport_CSV_20211130" in text

@@ -108,7 +108,7 @@ def test_the_answer_echoes_the_invocation_and_every_task(make_event: Any) -> Non
         (TimeoutError("slow"), "TemporaryFailure", "TimeoutError"),
         (TemporaryFailure("busy"), "TemporaryFailure", "busy"),
         (client_error("NoSuchKey", 404), "PermanentFailure", "does not exist"),
-        (client_error("AccessDenied", 403), "PermanentFailure", "grant it s3:GetObject"),
+        (client_error("AccessDenied", 403), "PermanentFailure", "may not make Operation here; grant it that action"),
         (client_error("TextSizeLimitExceededException", 400), "PermanentFailure", "TextSizeLimitExceeded"),
         (decode_error(), "PermanentFailure", "not UTF-8 text (invalid start byte at byte 0)"),
         (ValueError("bad content"), "PermanentFailure", "ValueError: bad content"),

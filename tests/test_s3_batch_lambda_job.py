@@ -213,12 +213,23 @@ def test_the_token_is_stable_across_synths_and_changes_with_the_job(tmp_path: Pa
     assert len(token(["a"], "four")) <= 64
 
 
+@pytest.mark.parametrize("change", [{"report_prefix": "other"}, {"confirmation_required": False}, {"priority": 11}])
+def test_the_token_changes_with_any_part_of_the_job(tmp_path: Path, change: dict[str, Any]) -> None:
+    def token(name: str, **options: Any) -> str:
+        app = new_app(tmp_path / name)
+        stack = cdk.Stack(app, "T", env=cdk.Environment(account="123456789012", region="us-east-1"))
+        return make_job(stack, **options).client_request_token
+
+    assert token("base") != token("changed", **change)
+
+
 def test_a_generated_manifest_lets_the_role_list_the_source_bucket(stack: cdk.Stack) -> None:
     source = secure_bucket(stack, "Docs")
     S3BatchLambdaJob(stack, "Job", manifest=BatchManifest.from_prefix(source, "reviews/"), function_props=props())
     template = Template.from_stack(stack)
     outputs = json.dumps(template.find_outputs("*"))
     assert '\\"KeyNameConstraint\\":{\\"MatchAnyPrefix\\":[\\"reviews/\\"]}' in outputs
+    assert '\\"ManifestFormat\\":\\"S3InventoryReport_CSV_20211130\\"' in outputs
     statements = policy_statements(template, "JobJobRole")
     listing = next(s for s in statements if "s3:ListBucket" in s["Action"])
     assert "s3:PutInventoryConfiguration" in listing["Action"]
@@ -238,7 +249,8 @@ def test_an_inventory_manifest_is_read_with_its_data_files(stack: cdk.Stack) -> 
     )
     template = Template.from_stack(stack)
     read = next(s for s in policy_statements(template, "JobJobRole") if "s3:GetObject" in s["Action"])
-    assert read["Resource"] == "arn:aws:s3:::my-inventory/my-data/daily/2026-11-22T01-00Z/*"
+    # the dated manifest.json and the data/ files it lists, both under the configuration's folder
+    assert read["Resource"] == "arn:aws:s3:::my-inventory/my-data/daily/*"
     assert '\\"Format\\":\\"S3InventoryReport_CSV_20161130\\"' in json.dumps(template.find_outputs("*"))
     assert '\\"ETag\\":\\"abc\\"' in json.dumps(template.find_outputs("*"))
 
@@ -304,8 +316,16 @@ def test_rejects_a_manifest_too_big_for_a_template(stack: cdk.Stack) -> None:
         make_job(stack, BatchManifest.from_keys(secure_bucket(stack, "B"), keys))
 
 
+def test_rejects_a_csv_manifest_without_its_etag(stack: cdk.Stack) -> None:
+    manifest = BatchManifest.from_csv(
+        secure_bucket(stack, "B"), "manifest.csv", source_buckets=[secure_bucket(stack, "S")]
+    )
+    with pytest.raises(ConstructPropsError, match=r"give the manifest object's etag= \(aws s3api head-object"):
+        make_job(stack, manifest)
+
+
 def test_rejects_a_csv_manifest_without_source_buckets(stack: cdk.Stack) -> None:
-    manifest = BatchManifest.from_csv(secure_bucket(stack, "B"), "manifest.csv", source_buckets=[])
+    manifest = BatchManifest.from_csv(secure_bucket(stack, "B"), "manifest.csv", source_buckets=[], etag="e")
     with pytest.raises(ConstructPropsError, match="name the buckets the manifest lists"):
         make_job(stack, manifest)
 

@@ -8,7 +8,7 @@ Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and
 from __future__ import annotations
 
 from constructs_lib.testing.asl import AslValidationError, state_machine_definitions, validate_definition
-from constructs_lib.testing.batch_jobs import BatchJobReport, BatchTaskResult, read_completion_report
+from constructs_lib.testing.batch_jobs import BatchJobRefused, BatchJobReport, BatchTaskResult, read_completion_report
 from constructs_lib.testing.intrinsics import Physical, TemplateError
 from constructs_lib.testing.kit import (
     EndpointError,
@@ -25,6 +25,7 @@ from constructs_lib.testing.template import SynthesizedStack
 __all__ = [
     "AslValidationError",
     "AsyncInvocation",
+    "BatchJobRefused",
     "BatchJobReport",
     "BatchTaskResult",
     "Delivery",

@@ -99,7 +99,39 @@ class BatchJobFailed(Exception):
     """The job fails before any task runs; the message is the failure reason."""
 
 
+class BatchJobRefused(ValueError):
+    """CreateJob would refuse the job's input: the message lists what botocore's model of the API rejects."""
+
+
 Invoke = Callable[[LocalFunction, Any], Invocation]
+
+
+def create_job_problems(job: Mapping[str, Any]) -> list[str]:
+    """What the s3control CreateJob model refuses in ``job``: required members, types, lengths, ranges, enums."""
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    shape = botocore.session.get_session().get_service_model("s3control").operation_model("CreateJob").input_shape
+    params = {key: value for key, value in job.items() if key != "JobId"}
+    params.setdefault("ClientRequestToken", "local-kit")
+    report = ParamValidator().validate(params, shape)
+    problems = [line.strip() for line in report.generate_report().splitlines()[1:] if line.strip()]
+    problems.extend(_enum_problems(params, shape, "CreateJob"))
+    return problems
+
+
+def _enum_problems(value: Any, shape: Any, where: str) -> list[str]:
+    problems: list[str] = []
+    if shape.type_name == "structure" and isinstance(value, Mapping):
+        for name, member in shape.members.items():
+            if name in value:
+                problems.extend(_enum_problems(value[name], member, f"{where}.{name}"))
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value):
+            problems.extend(_enum_problems(item, shape.member, f"{where}[{index}]"))
+    elif shape.type_name == "string" and getattr(shape, "enum", None) and value not in shape.enum:
+        problems.append(f"{where} must be one of {', '.join(shape.enum)}, got {value!r}")
+    return problems
 
 
 class BatchJobRunner:
@@ -128,6 +160,12 @@ class BatchJobRunner:
         self.user_arguments: dict[str, str] = dict(operation.get("UserArguments") or {})
 
     def run(self) -> BatchJobReport:
+        refused = create_job_problems(self.job)
+        if refused:
+            raise BatchJobRefused(
+                "s3control:CreateJob would refuse this job (the stack would not deploy, or the CLI command fail): "
+                + "; ".join(refused)
+            )
         report = BatchJobReport(job_id=self.job_id, status="Complete")
         try:
             local = self._function()
@@ -197,7 +235,7 @@ class BatchJobRunner:
             if spec["Format"] == CSV_MANIFEST_FORMAT:
                 return parse_csv_manifest(text, spec.get("Fields", ["Bucket", "Key"]))
             if spec["Format"] == INVENTORY_MANIFEST_FORMAT:
-                return self._inventory_rows(text, location)
+                return self._inventory_rows(text, location, RolePolicy.of(self.resources, str(self.job["RoleArn"])))
             raise BatchJobFailed(f"Unsupported manifest format {spec['Format']}")
         except ManifestError as error:
             raise BatchJobFailed(f"Reading the manifest failed: {error}") from error
@@ -224,7 +262,7 @@ class BatchJobRunner:
         except UnicodeDecodeError as error:
             raise BatchJobFailed(f"Reading the manifest failed: it is not UTF-8 text ({error.reason})") from error
 
-    def _inventory_rows(self, text: str, location: Mapping[str, Any]) -> list[ManifestRow]:
+    def _inventory_rows(self, text: str, location: Mapping[str, Any], policy: RolePolicy) -> list[ManifestRow]:
         inventory = json.loads(text)
         if inventory.get("fileFormat") != "CSV":
             raise BatchJobFailed(f"Only CSV inventory reports are read, this one is {inventory.get('fileFormat')}")
@@ -232,6 +270,11 @@ class BatchJobRunner:
         bucket, _ = _split_object_arn(str(location["ObjectArn"]))
         rows: list[ManifestRow] = []
         for file in inventory.get("files", []):
+            if not policy.allows("s3:GetObject", f"arn:aws:s3:::{bucket}/{file['key']}"):
+                raise BatchJobFailed(
+                    f"Reading the manifest is forbidden: AccessDenied on the inventory data file {file['key']} (the "
+                    "job role needs s3:GetObject on the inventory configuration's folder)"
+                )
             data: bytes = self.s3.get_object(Bucket=bucket, Key=file["key"])["Body"].read()
             if file["key"].endswith(".gz"):
                 data = gzip.decompress(data)
@@ -474,4 +517,11 @@ def _short(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-__all__ = ["BatchJobReport", "BatchJobRunner", "BatchTaskResult", "RolePolicy", "read_completion_report"]
+__all__ = [
+    "BatchJobRefused",
+    "BatchJobReport",
+    "BatchJobRunner",
+    "BatchTaskResult",
+    "RolePolicy",
+    "read_completion_report",
+]

@@ -358,8 +358,10 @@ class _LoadError(Exception):
 def _import_fresh(module_name: str, code_dirs: tuple[Path, ...]) -> ModuleType:
     """Import ``module_name`` from ``code_dirs`` as a private copy: other functions get their own copies."""
     roots = [str(path) for path in code_dirs]
-    top = module_name.split(".", 1)[0]
-    shadowed = {name: module for name, module in sys.modules.items() if name == top or name.startswith(top + ".")}
+    # The handler's module and every module its folders provide (a layer's packages too): a copy that another
+    # function (or a lazy import after its load) left in sys.modules must not stand in for this function's own.
+    tops = {module_name.split(".", 1)[0], *_provided_modules(code_dirs)}
+    shadowed = {name: module for name, module in sys.modules.items() if name.split(".", 1)[0] in tops}
     for name in shadowed:
         del sys.modules[name]
     before = set(sys.modules)
@@ -378,3 +380,18 @@ def _import_fresh(module_name: str, code_dirs: tuple[Path, ...]) -> ModuleType:
             if any(origin.startswith(root) for root in roots):
                 del sys.modules[name]
         sys.modules.update(shadowed)
+
+
+def _provided_modules(code_dirs: tuple[Path, ...]) -> set[str]:
+    """The top-level Python modules and packages in a function's folders (extension modules excepted: those load
+    once per process)."""
+    names: set[str] = set()
+    for folder in code_dirs:
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.suffix == ".py":
+                names.add(entry.stem)
+            elif entry.is_dir() and entry.name.isidentifier() and entry.name != "__pycache__":
+                names.add(entry.name)
+    return names

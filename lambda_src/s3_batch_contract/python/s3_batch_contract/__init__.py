@@ -228,7 +228,8 @@ def _classify_service_error(response: Mapping[str, Any], error: BaseException) -
     if code in {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}:
         return "PermanentFailure", f"{code}: the object does not exist (deleted after the manifest was made?)"
     if code in {"AccessDenied", "403", "Forbidden", "AccessDeniedException"}:
-        return "PermanentFailure", f"{code}: the function's role may not read this object; grant it s3:GetObject"
+        operation = getattr(error, "operation_name", None) or "this call"
+        return "PermanentFailure", f"{code}: the function's role may not make {operation} here; grant it that action"
     return "PermanentFailure", f"{code}: {message}" if code else message
 
 
