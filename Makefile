@@ -43,6 +43,7 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python benchmarks/synth_overhead.py
 	$(BIN)/python benchmarks/local_kit.py
+	$(BIN)/python benchmarks/slack_layer_cold_start.py
 
 clean:
 	rm -rf cdk.out .venv node_modules .pytest_cache .mypy_cache .ruff_cache dist build

@@ -11,6 +11,7 @@ from stacks.destined_lambda_stack import DestinedLambdaStack
 from stacks.orchestrated_lambda_stack import OrchestratedLambdaStack
 from stacks.power_tuning_stack import PowerTuningStack
 from stacks.s3_batch_sentiment_stack import S3BatchSentimentStack
+from stacks.slack_error_reporting_stack import SlackErrorReportingStack
 
 
 def build_app(app: cdk.App | None = None) -> cdk.App:
@@ -26,6 +27,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
         "S3BatchSentiment",
         description="S3 Batch Operations sentiment example (constructs_lib)",
     )
+    SlackErrorReportingStack(app, "SlackErrorReporting", description="Slack error reporting example (constructs_lib)")
     return app
 
 

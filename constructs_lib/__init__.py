@@ -45,6 +45,8 @@ if TYPE_CHECKING:
         TopicRoute,
     )
     from constructs_lib.s3_batch_lambda_job import BatchManifest, InvocationSchema, ReportScope, S3BatchLambdaJob
+    from constructs_lib.slack_error_reporter import SlackErrorReporter, SlackWebhook
+    from constructs_lib.slack_notifier import SlackNotifier
     from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
 
 _LAZY: dict[str, str] = {
@@ -76,6 +78,9 @@ _LAZY: dict[str, str] = {
     "PowerTuning": "constructs_lib.power_tuning",
     "LayerBuildError": "constructs_lib.python_dependency_layer",
     "PythonDependencyLayer": "constructs_lib.python_dependency_layer",
+    "SlackErrorReporter": "constructs_lib.slack_error_reporter",
+    "SlackWebhook": "constructs_lib.slack_error_reporter",
+    "SlackNotifier": "constructs_lib.slack_notifier",
     "BatchManifest": "constructs_lib.s3_batch_lambda_job",
     "InvocationSchema": "constructs_lib.s3_batch_lambda_job",
     "ReportScope": "constructs_lib.s3_batch_lambda_job",
@@ -127,6 +132,9 @@ __all__ = [
     "RouteSide",
     "S3BatchLambdaJob",
     "ServiceTask",
+    "SlackErrorReporter",
+    "SlackNotifier",
+    "SlackWebhook",
     "StartMode",
     "StateMachineRoute",
     "Step",

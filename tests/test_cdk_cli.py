@@ -55,7 +55,14 @@ def test_cli_synthesizes_every_example_stack(cli: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
-    assert stacks == ["DefectDetection", "DestinedLambda", "OrchestratedLambda", "PowerTuning", "S3BatchSentiment"]
+    assert stacks == [
+        "DefectDetection",
+        "DestinedLambda",
+        "OrchestratedLambda",
+        "PowerTuning",
+        "S3BatchSentiment",
+        "SlackErrorReporting",
+    ]
     template = json.loads((outdir / "DestinedLambda.template.json").read_text())
     assert any(r["Type"] == "AWS::Lambda::EventInvokeConfig" for r in template["Resources"].values())
     # every state machine in cdk.out/ is valid Amazon States Language (asl-validator)

@@ -12,7 +12,14 @@ from syrupy.assertion import SnapshotAssertion
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import normalised
 
-EXAMPLE_STACKS = ["DefectDetection", "DestinedLambda", "OrchestratedLambda", "PowerTuning", "S3BatchSentiment"]
+EXAMPLE_STACKS = [
+    "DefectDetection",
+    "DestinedLambda",
+    "OrchestratedLambda",
+    "PowerTuning",
+    "S3BatchSentiment",
+    "SlackErrorReporting",
+]
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,19 @@ def test_cdk_nag_fails_synth_of_test_apps_on_a_finding(tmp_path: Path) -> None:
 
 
 def test_bundled_asset_names_are_checked() -> None:
-    available = "defect_detection, destined_lambda, orchestrated_lambda"
-    with pytest.raises(ValueError, match=f"no bundled Lambda asset named 'nope'; available: {available}"):
+    available = ", ".join(
+        [
+            "defect_detection",
+            "destined_lambda",
+            "orchestrated_lambda",
+            "power_tuning",
+            "power_tuning_sample",
+            "s3_batch_contract",
+            "s3_batch_sentiment",
+            "slack_example",
+            "slack_notifier",
+            "slack_reporter",
+        ]
+    )
+    with pytest.raises(ValueError, match=f"no bundled Lambda asset named 'nope'; available: {available}$"):
         constructs_lib.asset_path("nope")
