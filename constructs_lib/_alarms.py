@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 
@@ -42,3 +43,36 @@ def add_alarm(
         alarm.add_alarm_action(action)
     alarms[name] = alarm
     return alarm
+
+
+def add_state_machine_alarms(
+    scope: Construct,
+    alarms: dict[str, cloudwatch.Alarm],
+    state_machine: sfn.StateMachine,
+    *,
+    noun: str,
+    threshold: float,
+    evaluation_periods: int,
+    actions: Sequence[cloudwatch.IAlarmAction],
+    period: Duration | None,
+) -> None:
+    """The four alarms of a state machine: Failed, TimedOut, Aborted and Throttled (``noun``: "executions")."""
+    options = period_options(period)
+    specs = [
+        ("ExecutionsFailed", state_machine.metric_failed(**options), f"{noun} failed"),
+        ("ExecutionsTimedOut", state_machine.metric_timed_out(**options), f"{noun} timed out"),
+        ("ExecutionsAborted", state_machine.metric_aborted(**options), f"{noun} were aborted"),
+        ("ExecutionThrottled", state_machine.metric_throttled(**options), f"{noun} were throttled"),
+    ]
+    for name, metric, why in specs:
+        add_alarm(
+            scope,
+            alarms,
+            name,
+            metric=metric,
+            threshold=threshold,
+            why=why,
+            path=scope.node.path,
+            evaluation_periods=evaluation_periods,
+            actions=actions,
+        )

@@ -10,6 +10,14 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # In the wheel, lambda_src/ is packaged as constructs_lib/lambda_src/; in a checkout it sits beside the package.
 _CANDIDATES = (_PACKAGE_DIR / "lambda_src", _PACKAGE_DIR.parent / "lambda_src")
 
+LAYER_RUNTIMES = (
+    lambda_.Runtime.PYTHON_3_11,
+    lambda_.Runtime.PYTHON_3_12,
+    lambda_.Runtime.PYTHON_3_13,
+    lambda_.Runtime.PYTHON_3_14,
+)
+"""The runtimes the library's own layers (standard-library Python 3.11+) declare as compatible."""
+
 # Never part of an asset: byte code written when tests import a handler would change the asset hash.
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
 

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._alarms import add_alarm, period_options
+from constructs_lib._alarms import add_state_machine_alarms
 from constructs_lib._validation import Problems, duration_seconds
 from constructs_lib.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
@@ -311,26 +311,16 @@ class FunctionWorkflow(Construct):
     # ------------------------------------------------------------------------------------------------ alarms
 
     def _create_alarms(self, props: WorkflowAlarmProps) -> None:
-        path = self.node.path
-        period = period_options(props.period)
-        specs = [
-            ("ExecutionsFailed", self.state_machine.metric_failed(**period), "executions failed"),
-            ("ExecutionsTimedOut", self.state_machine.metric_timed_out(**period), "executions timed out"),
-            ("ExecutionsAborted", self.state_machine.metric_aborted(**period), "executions were aborted"),
-            ("ExecutionThrottled", self.state_machine.metric_throttled(**period), "executions were throttled"),
-        ]
-        for name, metric, why in specs:
-            add_alarm(
-                self,
-                self.alarms,
-                name,
-                metric=metric,
-                threshold=props.threshold,
-                why=why,
-                path=path,
-                evaluation_periods=props.evaluation_periods,
-                actions=props.actions,
-            )
+        add_state_machine_alarms(
+            self,
+            self.alarms,
+            self.state_machine,
+            noun="executions",
+            threshold=props.threshold,
+            evaluation_periods=props.evaluation_periods,
+            actions=props.actions,
+            period=props.period,
+        )
 
     # ------------------------------------------------------------------------------------------------ notifications
 

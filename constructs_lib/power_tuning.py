@@ -25,7 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._alarms import add_alarm, period_options
+from constructs_lib._alarms import add_state_machine_alarms
 from constructs_lib._validation import Problems, duration_seconds, is_unresolved
 from constructs_lib.assets import bundled_code
 from constructs_lib.function_workflow import WorkflowAlarmProps
@@ -359,25 +359,16 @@ class PowerTuning(Construct):
     # ------------------------------------------------------------------------------------------------ alarms
 
     def _create_alarms(self, props: WorkflowAlarmProps) -> None:
-        period = period_options(props.period)
-        specs = [
-            ("ExecutionsFailed", self.state_machine.metric_failed(**period), "power tunings failed"),
-            ("ExecutionsTimedOut", self.state_machine.metric_timed_out(**period), "power tunings timed out"),
-            ("ExecutionsAborted", self.state_machine.metric_aborted(**period), "power tunings were aborted"),
-            ("ExecutionThrottled", self.state_machine.metric_throttled(**period), "power tunings were throttled"),
-        ]
-        for name, metric, why in specs:
-            add_alarm(
-                self,
-                self.alarms,
-                name,
-                metric=metric,
-                threshold=props.threshold,
-                why=why,
-                path=self.node.path,
-                evaluation_periods=props.evaluation_periods,
-                actions=props.actions,
-            )
+        add_state_machine_alarms(
+            self,
+            self.alarms,
+            self.state_machine,
+            noun="power tunings",
+            threshold=props.threshold,
+            evaluation_periods=props.evaluation_periods,
+            actions=props.actions,
+            period=props.period,
+        )
 
     # ------------------------------------------------------------------------------------------------ grants
 

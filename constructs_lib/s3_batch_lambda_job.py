@@ -32,7 +32,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_unresolved
-from constructs_lib.assets import bundled_code
+from constructs_lib.assets import LAYER_RUNTIMES, bundled_code
 from constructs_lib.routes import _nag_resource_ref
 from constructs_lib.s3_batch_formats import (
     CSV_MANIFEST_FORMAT,
@@ -47,12 +47,7 @@ from constructs_lib.secure_defaults import acknowledge, secure_bucket, secure_fu
 
 CONTRACT_HANDLER = "s3_batch_contract.handler"
 TASK_HANDLER_VARIABLE = "S3_BATCH_TASK_HANDLER"
-CONTRACT_RUNTIMES = (
-    lambda_.Runtime.PYTHON_3_11,
-    lambda_.Runtime.PYTHON_3_12,
-    lambda_.Runtime.PYTHON_3_13,
-    lambda_.Runtime.PYTHON_3_14,
-)
+CONTRACT_RUNTIMES = LAYER_RUNTIMES
 MAX_INLINE_MANIFEST_BYTES = 100_000
 """A manifest from a list of keys travels in the template (1 MB limit): longer lists belong in a CSV object."""
 MAX_PRIORITY = 2_147_483_647

@@ -24,7 +24,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib._validation import Problems, is_unresolved
-from constructs_lib.assets import bundled_code
+from constructs_lib.assets import LAYER_RUNTIMES, bundled_code
 from constructs_lib.secure_defaults import acknowledge
 
 LAYER_ASSET = "slack_reporter"
@@ -35,12 +35,7 @@ SECRET_FIELD_ENV = "SLACK_WEBHOOK_SECRET_FIELD"
 PARAMETER_ENV = "SLACK_WEBHOOK_PARAMETER_NAME"
 TIMEOUT_ENV = "SLACK_REPORTER_TIMEOUT_SECONDS"
 MIN_INTERVAL_ENV = "SLACK_REPORTER_MIN_INTERVAL_SECONDS"
-COMPATIBLE_RUNTIMES = (
-    lambda_.Runtime.PYTHON_3_11,
-    lambda_.Runtime.PYTHON_3_12,
-    lambda_.Runtime.PYTHON_3_13,
-    lambda_.Runtime.PYTHON_3_14,
-)
+COMPATIBLE_RUNTIMES = LAYER_RUNTIMES
 COMPATIBLE_ARCHITECTURES = (lambda_.Architecture.X86_64, lambda_.Architecture.ARM_64)
 MIN_TIMEOUT_MS = 100
 MAX_TIMEOUT_MS = 10_000
