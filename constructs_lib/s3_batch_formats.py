@@ -43,6 +43,11 @@ def encode_key(key: str) -> str:
     return urllib.parse.quote_plus(key, safe="/")
 
 
+def decode_key(key: str) -> str:
+    """A key as S3 Batch Operations spells it (manifests, inventory reports, task events), decoded."""
+    return urllib.parse.unquote_plus(key)
+
+
 def encode_csv_manifest(rows: Iterable[ManifestRow]) -> str:
     """The CSV manifest of ``rows``; ``ManifestError`` when it would be empty or mixes rows with and without
     version ids."""
@@ -91,7 +96,7 @@ def parse_csv_manifest(text: str, fields: Sequence[str]) -> list[ManifestRow]:
                 f"{len(expected)} ({', '.join(expected)}): every row must have the same fields"
             )
         version = record[2] if len(record) == 3 else None
-        rows.append(ManifestRow(bucket=record[0], key=urllib.parse.unquote_plus(record[1]), version_id=version))
+        rows.append(ManifestRow(bucket=record[0], key=decode_key(record[1]), version_id=version))
     if not rows:
         raise ManifestError("the manifest is empty: it lists no object")
     return rows
@@ -138,7 +143,7 @@ def parse_report_rows(text: str) -> list[ReportRow]:
         rows.append(
             ReportRow(
                 bucket=bucket,
-                key=urllib.parse.unquote_plus(key),
+                key=decode_key(key),
                 version_id=version or None,
                 task_status=status,
                 http_status=int(http_status),
@@ -159,6 +164,7 @@ __all__ = [
     "ManifestRow",
     "ReportRow",
     "check_rows",
+    "decode_key",
     "encode_csv_manifest",
     "encode_key",
     "encode_report_rows",

@@ -410,30 +410,32 @@ class S3BatchLambdaJob(Construct):
             bucket_name = manifest.bucket.bucket_name
             rows = list(manifest.rows)
             # The bucket name may be a token: write the rows with a marker (an encoded key never holds a bare
-            # '%'), then join the name in.
+            # '%'), then join the name in (Fn.join of literals alone is a literal).
             text = encode_csv_manifest(ManifestRow(_BUCKET_MARKER, row.key, row.version_id) for row in rows)
             digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-            if is_unresolved(bucket_name):
-                pieces = text.split(_BUCKET_MARKER)
-                joined: list[str] = [pieces[0]]
-                for piece in pieces[1:]:
-                    joined += [bucket_name, piece]
-                body = Fn.join("", joined)
-            else:
-                body = text.replace(_BUCKET_MARKER, bucket_name)
+            pieces = text.split(_BUCKET_MARKER)
+            joined: list[str] = [pieces[0]]
+            for piece in pieces[1:]:
+                joined += [bucket_name, piece]
+            body = Fn.join("", joined)
             key = f"manifests/{construct_id}-{digest}.csv"
-            writer = cr.AwsCustomResource(
-                self,
+            put = cr.AwsSdkCall(
+                service="S3",
+                action="putObject",
+                parameters={
+                    "Bucket": self.report_bucket.bucket_name,
+                    "Key": key,
+                    "Body": body,
+                    "ContentType": "text/csv",
+                },
+                physical_resource_id=cr.PhysicalResourceId.of(key),
+            )
+            writer = self._sdk_resource(
                 "WriteManifest",
-                on_create=_put_object_call(self.report_bucket.bucket_name, key, body),
-                on_update=_put_object_call(self.report_bucket.bucket_name, key, body),
-                policy=cr.AwsCustomResourcePolicy.from_statements(
-                    [iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.report_bucket.arn_for_objects(key)])]
-                ),
-                install_latest_aws_sdk=False,
+                put,
+                [iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.report_bucket.arn_for_objects(key)])],
                 timeout=Duration.minutes(2),
             )
-            self._acknowledge_custom_resource_function()
             etag = self._etag(self.report_bucket, key, after=writer)
             fields = ["Bucket", "Key", "VersionId"] if rows[0].version_id is not None else ["Bucket", "Key"]
             location_bucket, location_key = self.report_bucket, key
@@ -449,28 +451,20 @@ class S3BatchLambdaJob(Construct):
             else:
                 fields = []
                 manifest_format = INVENTORY_MANIFEST_FORMAT
-            # An inventory's manifest.json sits in a dated folder; its data files in the sibling data/ folder.
-            readable = (
-                location_bucket.arn_for_objects(location_key)
-                if manifest.kind == "csv"
-                else location_bucket.arn_for_objects(_inventory_prefix(location_key) + "*")
-            )
-            self.role.add_to_policy(
-                iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[readable])
-            )
-            if manifest.kind == "inventory":
                 self._acknowledge_role(
                     _inventory_prefix(location_key) + "*",
                     "reads the inventory's manifest.json and the CSV data files it lists, under the inventory prefix",
                     location_bucket,
                 )
-        if manifest.kind == "keys":
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetObject", "s3:GetObjectVersion"],
-                    resources=[location_bucket.arn_for_objects(location_key)],
-                )
-            )
+        # An inventory's manifest.json sits in a dated folder, its data files in the sibling data/ folder.
+        readable = (
+            location_bucket.arn_for_objects(_inventory_prefix(location_key) + "*")
+            if manifest.kind == "inventory"
+            else location_bucket.arn_for_objects(location_key)
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[readable])
+        )
         spec: dict[str, Any] = {"Format": manifest_format}
         if fields:
             spec["Fields"] = fields
@@ -489,24 +483,34 @@ class S3BatchLambdaJob(Construct):
             physical_resource_id=cr.PhysicalResourceId.of(f"manifest-etag-{key}"[:200]),
             output_paths=["ETag"],
         )
-        reader = cr.AwsCustomResource(
-            self,
+        reader = self._sdk_resource(
             "ManifestETag",
-            on_create=call,
-            on_update=call,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(
-                        actions=["s3:GetObject", "s3:GetObjectAttributes"], resources=[bucket.arn_for_objects(key)]
-                    )
-                ]
-            ),
-            install_latest_aws_sdk=False,
+            call,
+            [
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:GetObjectAttributes"], resources=[bucket.arn_for_objects(key)]
+                )
+            ],
         )
         if after is not None:
             reader.node.add_dependency(after)
-        self._acknowledge_custom_resource_function()
         return reader.get_response_field("ETag")
+
+    def _sdk_resource(
+        self, construct_id: str, call: cr.AwsSdkCall, statements: list[iam.PolicyStatement], **options: Any
+    ) -> cr.AwsCustomResource:
+        """An AwsCustomResource making ``call`` on create and update, allowed exactly ``statements``."""
+        resource = cr.AwsCustomResource(
+            self,
+            construct_id,
+            on_create=call,
+            on_update=call,
+            policy=cr.AwsCustomResourcePolicy.from_statements(statements),
+            install_latest_aws_sdk=False,
+            **options,
+        )
+        self._acknowledge_custom_resource_function()
+        return resource
 
     # ------------------------------------------------------------------------------------------------ job
 
@@ -533,22 +537,17 @@ class S3BatchLambdaJob(Construct):
             parameters=parameters,
             physical_resource_id=cr.PhysicalResourceId.from_response("JobId"),
         )
-        create = cr.AwsCustomResource(
-            self,
+        create = self._sdk_resource(
             "CreateJob",
-            on_create=call,
-            on_update=call,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(actions=["s3:CreateJob"], resources=["*"]),
-                    iam.PolicyStatement(
-                        actions=["iam:PassRole"],
-                        resources=[self.role.role_arn],
-                        conditions={"StringEquals": {"iam:PassedToService": "batchoperations.s3.amazonaws.com"}},
-                    ),
-                ]
-            ),
-            install_latest_aws_sdk=False,
+            call,
+            [
+                iam.PolicyStatement(actions=["s3:CreateJob"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[self.role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "batchoperations.s3.amazonaws.com"}},
+                ),
+            ],
         )
         create.node.add_dependency(self.role)
         acknowledge(
@@ -557,7 +556,6 @@ class S3BatchLambdaJob(Construct):
             "s3:CreateJob has no resource-level permissions (IAM's service authorization reference); iam:PassRole is "
             "scoped to the job role",
         )
-        self._acknowledge_custom_resource_function()
         return create.get_response_field("JobId")
 
     # ------------------------------------------------------------------------------------------------ cdk-nag
@@ -596,15 +594,6 @@ class S3BatchLambdaJob(Construct):
                 resources=[bucket.arn_for_objects("*")],
             )
         )
-
-
-def _put_object_call(bucket: str, key: str, body: str) -> cr.AwsSdkCall:
-    return cr.AwsSdkCall(
-        service="S3",
-        action="putObject",
-        parameters={"Bucket": bucket, "Key": key, "Body": body, "ContentType": "text/csv"},
-        physical_resource_id=cr.PhysicalResourceId.of(key),
-    )
 
 
 def _parent(key: str) -> str:

@@ -42,6 +42,12 @@ class Comprehend:
         return POSITIVE
 
 
+def sentiment_function() -> lambda_.FunctionProps:
+    return lambda_.FunctionProps(
+        runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
+    )
+
+
 def mixed_keys(count: int) -> list[str]:
     shapes = [
         "plain {i}.txt",
@@ -131,9 +137,7 @@ def test_schema_1_sends_the_bucket_arn_and_no_user_arguments(plain_app: cdk.App)
         "Job",
         manifest=BatchManifest.from_keys(source, ["x.txt"]),
         invocation_schema=InvocationSchema.V1,
-        function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
-        ),
+        function_props=sentiment_function(),
     )
     with LocalKit.from_stack(stack, services={"comprehend:DetectSentiment": Comprehend()}) as kit:
         kit.put_object("Docs", "x.txt", "ok")
@@ -185,9 +189,7 @@ def csv_job_stack(app: cdk.App, *, etag: str, with_version_ids: bool = False) ->
         manifest=BatchManifest.from_csv(
             manifests, "manifest.csv", source_buckets=[source], with_version_ids=with_version_ids, etag=etag
         ),
-        function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
-        ),
+        function_props=sentiment_function(),
     )
     return stack
 
@@ -254,9 +256,7 @@ def inventory_stack(app: cdk.App, etag: str) -> cdk.Stack:
         manifest=BatchManifest.from_inventory(
             inventory, "docs/daily/2026-11-22T01-00Z/manifest.json", source_buckets=[source], etag=etag
         ),
-        function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
-        ),
+        function_props=sentiment_function(),
     )
     return stack
 

@@ -23,7 +23,6 @@ import gzip
 import hashlib
 import io
 import json
-import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from constructs_lib.s3_batch_formats import (
     ManifestRow,
     ReportRow,
     check_rows,
+    decode_key,
     encode_csv_manifest,
     encode_key,
     encode_report_rows,
@@ -283,7 +283,7 @@ class BatchJobRunner:
                 rows.append(
                     ManifestRow(
                         bucket=values["Bucket"],
-                        key=_decode_key(values["Key"]),
+                        key=decode_key(values["Key"]),
                         version_id=values.get("VersionId") or None,
                     )
                 )
@@ -500,10 +500,6 @@ def _report_rows(tasks: Iterable[BatchTaskResult]) -> Iterable[ReportRow]:
 def _split_object_arn(arn: str) -> tuple[str, str]:
     bucket, _, key = arn.split(":::", 1)[-1].partition("/")
     return bucket, key
-
-
-def _decode_key(key: str) -> str:
-    return urllib.parse.unquote_plus(key)
 
 
 def _as_list(value: Any) -> list[str]:

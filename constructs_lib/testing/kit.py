@@ -514,10 +514,8 @@ class LocalKit:
             return moto_hooks.InvokeAnswer(payload=b"")
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")
-        assert self._environ is not None
-        self._record("lambda", local.arn, event, {"source": "invoke"})
         memory = memory_mb or local.memory_mb
-        invocation = local.run(event, environ=self._environ, source="invoke", version=version, memory_mb=memory)
+        invocation = self._run(local, event, "invoke", version=version, memory_mb=memory)
         return moto_hooks.InvokeAnswer(
             payload=json.dumps(invocation.payload).encode(),
             function_error=None if invocation.succeeded else "Unhandled",
@@ -678,10 +676,21 @@ class LocalKit:
         with self._lock:
             self._deliveries.append(Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes))
 
-    def _run(self, local: LocalFunction, event: Any, source: str, request_id: str | None = None) -> Invocation:
+    def _run(
+        self,
+        local: LocalFunction,
+        event: Any,
+        source: str,
+        request_id: str | None = None,
+        *,
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
+    ) -> Invocation:
         assert self._environ is not None
         self._record("lambda", local.arn, event, {"source": source})
-        return local.run(event, environ=self._environ, source=source, request_id=request_id)
+        return local.run(
+            event, environ=self._environ, source=source, request_id=request_id, version=version, memory_mb=memory_mb
+        )
 
     def _events_backend(self) -> Any:
         from moto.events.models import events_backends
