@@ -5,6 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The template scanners (cfn-lint, checkov) live in their own venv: checkov pins an older boto3 than the tests use.
+SCAN_VENV := .venv-scan
 CDK := node_modules/.bin/cdk
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -13,11 +15,16 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup synth test lint typecheck pytest bench clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
+	touch $@
+
+$(SCAN_VENV)/.installed: requirements-scan.txt requirements-scan.lock
+	test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt -c requirements-scan.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -46,4 +53,4 @@ bench: setup
 	$(BIN)/python benchmarks/slack_layer_cold_start.py
 
 clean:
-	rm -rf cdk.out .venv node_modules .pytest_cache .mypy_cache .ruff_cache dist build
+	rm -rf cdk.out .venv .venv-scan node_modules .pytest_cache .mypy_cache .ruff_cache dist build

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from constructs_lib import DestinedFunction
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
+CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -69,6 +71,47 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
 
     outdir: Path = tmp_path_factory.mktemp("cdk.out")
     return build_app(cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False))
+
+
+def cli_env() -> dict[str, str]:
+    """The environment `make synth` gives the pinned CDK CLI (CloudFormation template validation on)."""
+    env = dict(os.environ)
+    env.pop("CDK_VALIDATION", None)  # keep aws-cdk-lib's template validation on here
+    env["PATH"] = f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    return env
+
+
+@pytest.fixture(scope="session")
+def cli_cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cdk synth` of the example app by the pinned CLI, once per session: the cdk.out/ a user deploys.
+
+    The scanners (cfn-lint, checkov, asl-validator, the IAM walk) read its templates.
+    """
+    if not CDK.exists():
+        pytest.fail("node_modules/.bin/cdk is missing: run `make synth` or `make test`, which install it")
+    outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
+    result = subprocess.run(
+        [str(CDK), "synth", "--quiet", "--output", str(outdir)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def cli_templates(cli_cloud_assembly: Path) -> dict[str, dict[str, Any]]:
+    """Every template of the CLI's cdk.out/, by stack name."""
+    return {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        for path in sorted(cli_cloud_assembly.glob("*.template.json"))
+    }
 
 
 @pytest.fixture(scope="session")

@@ -3,56 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from constructs_lib.testing import state_machine_definitions, validate_definition
-from tests.conftest import REPO_ROOT
-
-CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+from tests.conftest import CDK, REPO_ROOT, cli_env
 
 
-def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("CDK_VALIDATION", None)  # keep aws-cdk-lib's template validation on here
-    env["PATH"] = f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    return env
-
-
-@pytest.fixture(scope="module")
-def cli() -> Path:
-    if not CDK.exists():
-        pytest.fail("node_modules/.bin/cdk is missing: run `make synth` or `make test`, which install it")
-    return CDK
-
-
-def test_cli_is_the_pinned_2x_version(cli: Path) -> None:
+def test_cli_is_the_pinned_2x_version() -> None:
     pinned = json.loads((REPO_ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     result = subprocess.run(
-        [str(cli), "--version"], capture_output=True, text=True, env=cli_env(), check=False, timeout=120
+        [str(CDK), "--version"], capture_output=True, text=True, env=cli_env(), check=False, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == pinned
     assert pinned.startswith("2.")
 
 
-def test_cli_synthesizes_every_example_stack(cli: Path, tmp_path: Path) -> None:
-    outdir = tmp_path / "cdk.out"
-    result = subprocess.run(
-        [str(cli), "synth", "--quiet", "--output", str(outdir)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_cli_synthesizes_every_example_stack(cli_cloud_assembly: Path) -> None:
+    outdir = cli_cloud_assembly
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
     assert stacks == [
