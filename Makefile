@@ -13,13 +13,15 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup synth test lint typecheck pytest bench clean
+.PHONY: setup synth test lint typecheck pytest bench clean diagrams docs
 
 setup: $(VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements-dev.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
+	# mypy's cache of the pinned third-party packages (aws-cdk-lib's stubs are ~48 s of a cold run), built once here
+	$(BIN)/mypy .ci/mypy_warmup.py
 	touch $@
 
 $(SCAN_VENV)/.installed: requirements-scan.txt requirements-scan.lock
@@ -42,8 +44,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# One pytest worker per core; a test file stays on one worker (module fixtures are built once).
+PYTEST_ARGS ?= -n auto --dist loadfile
+
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
@@ -52,5 +57,13 @@ bench: setup
 	$(BIN)/python benchmarks/local_kit.py
 	$(BIN)/python benchmarks/slack_layer_cold_start.py
 
+# Pictures of every example stack and state machine from a fresh synth (tests/test_diagrams.py checks they are current)
+diagrams: synth
+	$(BIN)/python -m constructs_lib.diagram cdk.out --out docs/diagrams
+
+# The API reference (HTML, from the docstrings, pdoc) into docs/api/ (gitignored); exits 1 on any pdoc warning.
+docs: setup
+	$(BIN)/python docs/api_reference.py docs/api
+
 clean:
-	rm -rf cdk.out .venv .venv-scan node_modules .pytest_cache .mypy_cache .ruff_cache dist build
+	rm -rf cdk.out docs/api .venv .venv-scan node_modules .pytest_cache .mypy_cache .ruff_cache dist build

@@ -21,6 +21,9 @@ from constructs_lib.records import (
     parse_execution_record,
 )
 
+__version__ = "0.1.0"
+"""The package version: the one source of it (pyproject.toml's [tool.hatch.version] reads it from here)."""
+
 if TYPE_CHECKING:
     from constructs_lib._validation import ConstructPropsError
     from constructs_lib.assets import asset_path, bundled_code

@@ -46,6 +46,8 @@ class EventPipeline(Construct):
         :param dead_letter_queue: :default: - a new SSE-SQS, TLS-only queue.
         :param retry_attempts: 0..185. :default: 8.
         :param max_event_age: 60 s..24 h. :default: 4 hours.
+        :param description: the rule's description. :default: - none.
+        :param enabled: whether the rule is enabled. :default: true.
         """
         super().__init__(scope, construct_id)
         problems = Problems()

@@ -107,6 +107,7 @@ class FunctionWorkflow(Construct):
         :param start: ASYNC (StartExecution) or SYNC (StartSyncExecution, EXPRESS only). :default: ASYNC.
         :param timeout: execution timeout. :default: 1 hour for STANDARD, 5 minutes for EXPRESS.
         :param log_level: :default: ALL (execution data off unless ``include_execution_data``).
+        :param include_execution_data: log states' input and output (payloads may be sensitive). :default: false.
         :param tracing: X-Ray tracing. :default: true.
         :param encryption_key: a customer managed key for the state machine's data. :default: - an AWS owned key.
         :param alarms: :default: - all four alarms on, threshold 1.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -91,17 +92,23 @@ def cli_cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     if not CDK.exists():
         pytest.fail("node_modules/.bin/cdk is missing: run `make synth` or `make test`, which install it")
-    outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
-    result = subprocess.run(
-        [str(CDK), "synth", "--quiet", "--output", str(outdir)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    # Under pytest-xdist the workers share one synth: the first one to take the lock runs it.
+    shared = "PYTEST_XDIST_WORKER" in os.environ
+    root = tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.mktemp("cli")
+    outdir = root / "cli-cdk.out"
+    with (root / "cli-cdk.out.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (outdir / "manifest.json").exists():
+            result = subprocess.run(
+                [str(CDK), "synth", "--quiet", "--output", str(outdir)],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                env=cli_env(),
+                check=False,
+                timeout=600,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
     return outdir
 
 

@@ -1,4 +1,5 @@
-"""The built wheel is a distribution another CDK app can use: it installs, imports and ships the handler code.
+"""The built wheel is a distribution another CDK app can use: it installs, imports, ships the handler code, carries
+the package's version, and runs the README's Quick start.
 
 Slow (a wheel build and a fresh virtual environment); run with ``pytest -m slow`` or skip with ``-m "not slow"``.
 The fresh environment gets only the wheel (``--no-deps``); aws_cdk and constructs come from the development venv
@@ -15,10 +16,15 @@ import sys
 import sysconfig
 import textwrap
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import constructs_lib
+from tests.readme import quick_start_code
+from tests.test_release import releases
 
 pytestmark = pytest.mark.slow
 
@@ -29,36 +35,25 @@ TIMEOUT_SECONDS = 600
 WHEEL_WORKER = "constructs_lib/lambda_src/destined_lambda/worker.py"
 WHEEL_CONSTRUCT = "constructs_lib/destined_function.py"
 
-CONSUMER_APP = textwrap.dedent(
-    """
-    import json
-    import sys
+# The README's Quick start app.py, as the README has it (tests/test_readme.py checks this is that block).
+QUICK_START_APP = quick_start_code()
 
-    import aws_cdk
-    from aws_cdk import aws_lambda
+# Where the installed package, its bundled handler code and its metadata come from, seen from the fresh venv.
+PROBE = textwrap.dedent(
+    """
+    import importlib.metadata
+    import json
 
     import constructs_lib
-    from constructs_lib import DestinedFunction, EventBusRoute, QueueRoute, bundled_code
+    from constructs_lib.assets import asset_path
 
-    app = aws_cdk.App(outdir=sys.argv[1])
-    stack = aws_cdk.Stack(app, "WheelConsumer")
-    DestinedFunction(
-        stack,
-        "Fn",
-        function_props=aws_lambda.FunctionProps(
-            runtime=aws_lambda.Runtime.PYTHON_3_14,
-            handler="worker.handler",
-            code=bundled_code("destined_lambda"),
-        ),
-        on_success=EventBusRoute(),
-        on_failure=QueueRoute(),
-    )
-    app.synth()
     print(
         json.dumps(
             {
                 "package_file": constructs_lib.__file__,
-                "asset_path": str(constructs_lib.assets.asset_path("destined_lambda")),
+                "asset_path": str(asset_path("destined_lambda")),
+                "version": constructs_lib.__version__,
+                "metadata_version": importlib.metadata.version("constructs-lib"),
             }
         )
     )
@@ -107,11 +102,22 @@ def test_wheel_ships_package_and_handler_code(wheel: Path) -> None:
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")], names
 
 
+def wheel_metadata(wheel: Path) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return archive.read(name).decode()
+
+
+def test_wheel_version_is_the_package_and_changelog_version(wheel: Path) -> None:
+    version = constructs_lib.__version__
+    assert wheel.name == f"constructs_lib-{version}-py3-none-any.whl"
+    assert f"\nVersion: {version}\n" in wheel_metadata(wheel)
+    assert releases()[0][0] == version
+
+
 def test_wheel_declares_its_pinned_dependencies(wheel: Path) -> None:
     """The dependencies pip would install with the wheel are the pinned ones the tests run against."""
-    with zipfile.ZipFile(wheel) as archive:
-        metadata_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-        metadata = archive.read(metadata_name).decode()
+    metadata = wheel_metadata(wheel)
     requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     assert "aws-cdk-lib==2.275.0" in requires, requires
     assert "constructs==10.8.1" in requires, requires
@@ -120,9 +126,19 @@ def test_wheel_declares_its_pinned_dependencies(wheel: Path) -> None:
         assert importlib.metadata.version(name) == pinned
 
 
-def test_installed_wheel_synthesizes_in_another_app(wheel: Path, tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Installed:
+    """A fresh venv with the wheel installed, and the environment to run its Python in."""
+
+    venv: Path
+    python: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installed:
     # The development venv must not provide constructs_lib itself (the repo reaches sys.path only through pytest's
-    # `pythonpath`), or the import below would not prove anything about the wheel.
+    # `pythonpath`), or the imports in the venv would not prove anything about the wheel.
     leaks = [
         entry.name
         for entry in DEV_PURELIB.iterdir()
@@ -131,8 +147,9 @@ def test_installed_wheel_synthesizes_in_another_app(wheel: Path, tmp_path: Path)
     ]
     assert not leaks, f"{DEV_PURELIB} already provides constructs_lib: {leaks}"
 
-    venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path)
+    root = tmp_path_factory.mktemp("installed")
+    venv = root / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=root)
     python = _venv_python(venv)
     _run(
         [
@@ -148,50 +165,98 @@ def test_installed_wheel_synthesizes_in_another_app(wheel: Path, tmp_path: Path)
             "--no-index",
             wheel,
         ],
-        cwd=tmp_path,
+        cwd=root,
     )
-    purelib = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=tmp_path)
+    purelib = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root)
     venv_purelib = Path(purelib.stdout.strip())
-    # Dependencies (aws_cdk, constructs, jsii, ...) from the development venv, after the wheel on sys.path.
+    # Dependencies (aws_cdk, constructs, cdk_nag, jsii, ...) from the development venv, after the wheel on sys.path.
     (venv_purelib / "zz_dev_venv_dependencies.pth").write_text(f"{DEV_PURELIB}\n")
-
-    app_file = tmp_path / "consumer_app.py"
-    app_file.write_text(CONSUMER_APP)
-    outdir = tmp_path / "cdk.out"
-    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "PYTHONHOME"}}
+    env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "PYTHONHOME", "CDK_OUTDIR"}}
     env |= {
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "CDK_VALIDATION": "false",
         "PYTHONNOUSERSITE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    result = _run([python, app_file, outdir], cwd=tmp_path, env=env)
+    return Installed(venv=venv, python=python, env=env)
 
+
+def test_installed_package_and_its_handler_code_come_from_the_wheel(installed: Installed, tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    result = _run([installed.python, probe], cwd=tmp_path, env=installed.env)
     printed: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
     package_file = Path(printed["package_file"]).resolve()
     asset_dir = Path(printed["asset_path"]).resolve()
-    assert package_file.is_relative_to(venv.resolve()), f"constructs_lib imported from {package_file}, not the wheel"
+    venv = installed.venv.resolve()
+    assert package_file.is_relative_to(venv), f"constructs_lib imported from {package_file}, not the wheel"
     assert not package_file.is_relative_to(REPO_ROOT), package_file
-    assert asset_dir.is_relative_to(venv.resolve()), f"handler code found at {asset_dir}, not in the wheel"
+    assert asset_dir.is_relative_to(venv), f"handler code found at {asset_dir}, not in the wheel"
     assert (asset_dir / "worker.py").is_file()
+    # One version everywhere: the source, the installed distribution's metadata, and the changelog's latest release.
+    assert printed["version"] == printed["metadata_version"] == constructs_lib.__version__
+    assert releases()[0][0] == constructs_lib.__version__
 
-    template: dict[str, Any] = json.loads((outdir / "WheelConsumer.template.json").read_text())
+
+def test_readme_quick_start_runs_against_the_installed_wheel(installed: Installed, tmp_path: Path) -> None:
+    app_file = tmp_path / "app.py"
+    app_file.write_text(QUICK_START_APP)
+    outdir = tmp_path / "cdk.out"
+    # The README's own second command: `CDK_OUTDIR=cdk.out python3 app.py`, in a folder outside the repository.
+    _run([installed.python, app_file], cwd=tmp_path, env=installed.env | {"CDK_OUTDIR": str(outdir)})
+
+    template: dict[str, Any] = json.loads((outdir / "QuickStart.template.json").read_text())
     resources: dict[str, Any] = template["Resources"]
 
-    invoke_configs = [r for r in resources.values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
-    assert len(invoke_configs) == 1, invoke_configs
-    destinations = invoke_configs[0]["Properties"]["DestinationConfig"]
-    assert destinations["OnSuccess"]["Destination"], destinations
-    assert destinations["OnFailure"]["Destination"], destinations
+    def of_type(kind: str) -> list[dict[str, Any]]:
+        return [r for r in resources.values() if r["Type"] == kind]
 
-    functions = [
-        r
-        for r in resources.values()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == "worker.handler"
-    ]
-    assert len(functions) == 1, functions
-    s3_key: str = functions[0]["Properties"]["Code"]["S3Key"]
-    asset_out = outdir / f"asset.{s3_key.removesuffix('.zip')}"
-    assert asset_out.is_dir(), f"{asset_out} missing; outdir has {sorted(p.name for p in outdir.iterdir())}"
-    assert (asset_out / "worker.py").is_file(), sorted(p.name for p in asset_out.iterdir())
-    assert not (asset_out / "__pycache__").exists()
+    (function,) = of_type("AWS::Lambda::Function")
+    assert function["Properties"]["Handler"] == "index.handler"
+    assert "orderId is missing" in function["Properties"]["Code"]["ZipFile"]
+    assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
+    (invoke_config,) = of_type("AWS::Lambda::EventInvokeConfig")
+    properties = invoke_config["Properties"]
+    assert (properties["MaximumRetryAttempts"], properties["MaximumEventAgeInSeconds"]) == (2, 3600)
+    destinations = properties["DestinationConfig"]
+    assert destinations["OnSuccess"]["Destination"]["Fn::GetAtt"][1] == "Arn"
+    bus_id = destinations["OnSuccess"]["Destination"]["Fn::GetAtt"][0]
+    assert resources[bus_id]["Type"] == "AWS::Events::EventBus"
+    queue_id = destinations["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    queue = resources[queue_id]["Properties"]
+    assert resources[queue_id]["Type"] == "AWS::SQS::Queue"
+    assert queue["SqsManagedSseEnabled"] is True
+    assert "RedrivePolicy" in queue
+    assert len(of_type("AWS::SQS::Queue")) == 2  # the failure queue and its DLQ
+    assert len(of_type("AWS::CloudWatch::Alarm")) == 4
+    (log_group_id,) = [key for key, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    # The function's role may do what the README says, nothing else: logs, traces, the two destinations.
+    grants = {
+        (action, json.dumps(statement["Resource"]))
+        for policy in of_type("AWS::IAM::Policy")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    assert {resource for action, resource in grants if not action.startswith("xray:")} == {
+        json.dumps({"Fn::GetAtt": [log_group_id, "Arn"]}),
+        json.dumps({"Fn::GetAtt": [queue_id, "Arn"]}),
+        json.dumps({"Fn::GetAtt": [bus_id, "Arn"]}),
+    }
+    assert {action for action, _ in grants} == {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "events:PutEvents",
+    }
+    assert "FunctionName" in template["Outputs"]
+
+    # cdk-nag ran (the README adds it) and passed with the one acknowledgment the README names.
+    report: dict[str, Any] = json.loads((outdir / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    assert (plugin["pluginName"], plugin["conclusion"], plugin["violations"]) == ("AwsSolutions", "success", [])
+    assert [v["ruleName"] for v in plugin["suppressedViolations"]] == ["AwsSolutions-IAM5[Resource::*]"]
+    assert "xray:PutTraceSegments" in plugin["suppressedViolations"][0]["reason"]
