@@ -44,6 +44,11 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 RETRYABLE_ERRORS = ["EndpointThrottledError"]
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9.\-]{3,63})/(?P<key>.+)$")
+# An ECR image URI: <account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:tag | @sha256:digest]
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)(?::[\w.-]+|@sha256:[0-9a-f]{64})?$"
+)
 
 
 class Ingestion(Enum):
@@ -308,18 +313,31 @@ class DefectDetectionPipeline(Construct):
                     resources=[f"arn:{Stack.of(self).partition}:s3:::{match['bucket']}/{match['key']}"],
                 )
             )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken"],
-                resources=["*"],
+        image = _ECR_IMAGE.match(endpoint.image_uri)
+        if image:  # the image's own repository, whichever account holds it (AWS-owned for built-in algorithms)
+            repository = (
+                f"arn:{Stack.of(self).partition}:ecr:{image['region']}:{image['account']}:"
+                f"repository/{image['repository']}"
             )
-        )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken has no resource-level permissions; the image may live in an AWS-owned "
-            "account (built-in algorithms), so its repository ARN is not known here",
-        )
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=[repository])
+            )
+            role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+            reason = (
+                "ecr:GetAuthorizationToken has no resource-level permissions; the image is read from its one repository"
+            )
+        else:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken"],
+                    resources=["*"],
+                )
+            )
+            reason = (
+                "ecr:GetAuthorizationToken has no resource-level permissions; the image URI is not an ECR URI known at "
+                "synth, so its repository ARN is not known here"
+            )
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", reason)
         model = sagemaker.CfnModel(
             self,
             "Model",
@@ -435,12 +453,6 @@ class DefectDetectionPipeline(Construct):
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
                 "aws-cdk-lib's own bucket-notifications handler (a deploy-time custom resource) uses this managed "
                 "policy; it only writes its logs",
-            )
-            acknowledge(
-                handler,
-                "AwsSolutions-IAM5[Resource::*]",
-                "aws-cdk-lib's bucket-notifications handler needs s3:PutBucketNotification on the buckets it "
-                "configures; aws-cdk-lib writes the policy with Resource *",
             )
         self.starter_function.add_event_source(
             event_sources.SqsEventSource(self.ingestion_queue, batch_size=10, report_batch_item_failures=True)

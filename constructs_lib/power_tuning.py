@@ -98,6 +98,7 @@ class PowerTuning(Construct):
         stack = Stack.of(self)
         self._validate(allowed_functions, function_name_prefix, default_power_values, executor_timeout, timeout)
 
+        self._function_name_prefix = function_name_prefix
         # What the IAM policies name: the functions themselves (unqualified), and their versions and aliases (:*).
         if function_name_prefix is not None:
             pattern = stack.format_arn(
@@ -256,13 +257,19 @@ class PowerTuning(Construct):
             assert isinstance(role, iam.Role), "secure_function makes the role"
             for arn in arns:
                 spelled = _nag_spelling(self, arn)
-                if "*" in spelled:
-                    acknowledge(
-                        role,
-                        f"AwsSolutions-IAM5[Resource::{spelled}]",
-                        f"the tuner {why} the functions it is allowed to tune only: versions and aliases are "
-                        "made per run (ARN:*), and function_name_prefix allows the functions named <prefix>*",
+                if "*" not in spelled:
+                    continue
+                if self._function_name_prefix is not None:
+                    reason = (
+                        f"the tuner {why} the functions named {self._function_name_prefix}* only: "
+                        "function_name_prefix is the user's choice, and versions and aliases are made per run"
                     )
+                else:
+                    reason = (
+                        f"the tuner {why} this one function it may tune; they are made per run, so the grant "
+                        "names ARN:*"
+                    )
+                acknowledge(role, f"AwsSolutions-IAM5[Resource::{spelled}]", reason)
 
     # ------------------------------------------------------------------------------------------------ states
 

@@ -566,17 +566,16 @@ class S3BatchLambdaJob(Construct):
             acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{ref}/{pattern}]", reason)
 
     def _acknowledge_custom_resource_function(self) -> None:
+        """Once per stack: every AwsCustomResource of a stack shares aws-cdk-lib's one function."""
         function = Stack.of(self).node.try_find_child(_CUSTOM_RESOURCE_FUNCTION)
-        if isinstance(function, Construct):
+        finding = (
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
+        )
+        if isinstance(function, Construct) and not _acknowledged(function, finding):
             acknowledge(
                 function,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                finding,
                 "aws-cdk-lib's AwsCustomResource function (deploy time only) uses this managed policy for its logs",
-            )
-            acknowledge(
-                function,
-                "AwsSolutions-L1",
-                "aws-cdk-lib pins the Node.js runtime of its AwsCustomResource function; it runs at deploy time only",
             )
 
     # ------------------------------------------------------------------------------------------------ grants
@@ -594,6 +593,15 @@ class S3BatchLambdaJob(Construct):
                 resources=[bucket.arn_for_objects("*")],
             )
         )
+
+
+def _acknowledged(construct: Construct, finding: str) -> bool:
+    """Whether ``construct`` already carries a cdk-nag acknowledgment of ``finding``."""
+    ack_id = f"AwsSolutions::{finding}"
+    return any(
+        entry.type == "aws:cdk:acknowledged-rules" and isinstance(entry.data, Mapping) and ack_id in entry.data
+        for entry in construct.node.metadata
+    )
 
 
 def _parent(key: str) -> str:

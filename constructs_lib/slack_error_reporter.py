@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -25,7 +24,6 @@ from constructs import Construct
 
 from constructs_lib._validation import Problems, is_unresolved
 from constructs_lib.assets import LAYER_RUNTIMES, bundled_code
-from constructs_lib.secure_defaults import acknowledge
 
 LAYER_ASSET = "slack_reporter"
 WRAPPER_HANDLER = "slack_reporter.wrapper.handler"
@@ -221,13 +219,12 @@ class SlackErrorReporter(Construct):
         webhook = self.webhook
         if webhook.secret is not None:
             secret = webhook.secret
-            # An imported secret's ARN may lack the 6 characters Secrets Manager appends to it.
+            # An imported secret's ARN may lack the 6 characters Secrets Manager appends to it: -?????? matches
+            # exactly those (cdk-nag's IAM5 looks for "*" only, so this needs no acknowledgment).
             arn = secret.secret_full_arn or f"{secret.secret_arn}-??????"
             grant = iam.Grant.add_to_principal(
                 grantee=grantee, actions=["secretsmanager:GetSecretValue"], resource_arns=[arn]
             )
-            if secret.secret_full_arn is None:
-                self._acknowledge_partial_arn(grantee, arn)
             key = secret.encryption_key
             service = "secretsmanager"
         else:
@@ -305,17 +302,6 @@ class SlackErrorReporter(Construct):
             environment[PARAMETER_ENV] = webhook.parameter_name
         return environment
 
-    def _acknowledge_partial_arn(self, grantee: iam.IGrantable, arn: str) -> None:
-        role = grantee.grant_principal
-        rendered = _nag_text(Stack.of(self).resolve(arn))
-        if isinstance(role, iam.Role) and rendered is not None:
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::{rendered}]",
-                "Secrets Manager appends six random characters to a secret's ARN; the secret is imported by name, "
-                "so its ARN is known up to them: -?????? matches exactly those six characters of that one secret.",
-            )
-
 
 def _millis(value: Duration) -> float | None:
     if value.is_unresolved():
@@ -325,24 +311,6 @@ def _millis(value: Duration) -> float | None:
 
 def _seconds_text(value: Duration) -> str:
     return f"{value.to_milliseconds() / 1000:g}"
-
-
-def _nag_text(value: Any) -> str | None:
-    """A resolved value as cdk-nag spells it in a finding id: ``<AWS::Partition>``, ``<Logical.Arn>``."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        (function, argument), *_ = value.items()
-        if function == "Ref" and isinstance(argument, str):
-            return f"<{argument}>"
-        if function == "Fn::GetAtt" and isinstance(argument, list):
-            return f"<{'.'.join(str(part) for part in argument)}>"
-        if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
-            separator, parts = argument
-            rendered = [_nag_text(part) for part in parts]
-            if all(part is not None for part in rendered):
-                return str(separator).join(str(part) for part in rendered)
-    return None
 
 
 __all__ = ["SlackErrorReporter", "SlackWebhook", "looks_like_webhook_url"]

@@ -130,9 +130,10 @@ def parse(text: str) -> Document:
             closing = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
             end = next((i for i in range(index + 1, len(lines)) if closing.match(lines[i])), len(lines))
             info = fence["info"].strip()
-            blocks.append(
-                CodeBlock(info.split()[0] if info else "", "\n".join(lines[index + 1 : end]) + "\n", index + 1)
-            )
+            # CommonMark: content lines lose up to as many leading spaces as the opening fence has (list items).
+            indent = len(line) - len(line.lstrip(" "))
+            content = [re.sub(rf"^ {{0,{indent}}}", "", text) for text in lines[index + 1 : end]]
+            blocks.append(CodeBlock(info.split()[0] if info else "", "\n".join(content) + "\n", index + 1))
             index = end + 1
             continue
         heading = _HEADING.match(line)

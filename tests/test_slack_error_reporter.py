@@ -191,7 +191,7 @@ def test_a_secret_with_its_own_key_is_decrypted_through_secrets_manager_only(sta
 
 
 def test_a_secret_imported_by_name_is_granted_with_its_six_random_characters(stack: cdk.Stack) -> None:
-    """cdk-nag passes: the -?????? wildcard is acknowledged on the role, with the reason."""
+    """cdk-nag passes: -?????? is no IAM5 wildcard (IAM5 looks for "*"), so nothing needs acknowledging."""
     secret = secretsmanager.Secret.from_secret_name_v2(stack, "Webhook", "slack/webhook")
     function = python_function(stack)
     SlackErrorReporter(stack, "Slack", webhook=SlackWebhook.from_secret(secret, field="url"), functions=[function])
@@ -206,7 +206,7 @@ def test_a_secret_imported_by_name_is_granted_with_its_six_random_characters(sta
 
 
 def test_a_secret_imported_by_name_in_an_environment_agnostic_stack_is_nag_clean(tmp_path: Path) -> None:
-    """The acknowledged finding names the ARN as cdk-nag spells a Fn::Join: <AWS::Partition>, <AWS::Region>..."""
+    """cdk-nag passes with the ARN as a Fn::Join (<AWS::Partition>, <AWS::Region>...) too: nothing to acknowledge."""
     agnostic = cdk.Stack(new_app(tmp_path / "cdk.out"), "Agnostic")
     secret = secretsmanager.Secret.from_secret_name_v2(agnostic, "Webhook", "slack/webhook")
     function = python_function(agnostic)
@@ -516,7 +516,7 @@ def test_the_example_stack_can_use_an_existing_secret_by_name(tmp_path: Path, en
     app.node.set_context("slack_webhook_secret_name", "team/slack-webhook")
     example = SlackErrorReportingStack(app, "SlackErrorReporting", env=env)
 
-    template = Template.from_stack(example)  # cdk-nag passes: the name's wildcard suffix is acknowledged
+    template = Template.from_stack(example)  # cdk-nag passes: the name's -?????? suffix is no IAM5 wildcard
     template.resource_count_is("AWS::SecretsManager::Secret", 0)
     assert "team/slack-webhook" in json.dumps(template.to_json())
 

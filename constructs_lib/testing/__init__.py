@@ -1,7 +1,9 @@
 """Local test kit: run and check what was synthesized, with no AWS account.
 
 ``LocalKit`` stands a synthesized stack up on moto, in process, and runs it with the real handler code;
-``validate_definition`` and ``state_machine_definitions`` check state machines with asl-validator.
+``validate_definition`` and ``state_machine_definitions`` check state machines with asl-validator;
+``wildcard_resource_problems`` finds identity policies that grant actions on every resource (``Resource: "*"``)
+beyond ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS``.
 Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and ``npm install asl-validator``).
 """
 
@@ -9,6 +11,13 @@ from __future__ import annotations
 
 from constructs_lib.testing.asl import AslValidationError, state_machine_definitions, validate_definition
 from constructs_lib.testing.batch_jobs import BatchJobRefused, BatchJobReport, BatchTaskResult, read_completion_report
+from constructs_lib.testing.iam import (
+    ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
+    IdentityPolicy,
+    WildcardProblem,
+    identity_policies,
+    wildcard_resource_problems,
+)
 from constructs_lib.testing.intrinsics import Physical, TemplateError
 from constructs_lib.testing.kit import (
     EndpointError,
@@ -23,6 +32,7 @@ from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionR
 from constructs_lib.testing.template import SynthesizedStack
 
 __all__ = [
+    "ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS",
     "AslValidationError",
     "AsyncInvocation",
     "BatchJobRefused",
@@ -32,6 +42,7 @@ __all__ = [
     "EndpointError",
     "EndpointHandler",
     "ExecutionResult",
+    "IdentityPolicy",
     "Invocation",
     "KitError",
     "LambdaContext",
@@ -43,7 +54,10 @@ __all__ = [
     "SynthesizedStack",
     "TemplateError",
     "VirtualWait",
+    "WildcardProblem",
+    "identity_policies",
     "read_completion_report",
     "state_machine_definitions",
     "validate_definition",
+    "wildcard_resource_problems",
 ]
