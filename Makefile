@@ -52,10 +52,9 @@ pytest: setup
 
 test: lint typecheck pytest
 
+# Every benchmark in benchmarks/ (exit 1: a target missed, 2: could not measure); README "Performance" shows them
 bench: setup
-	$(BIN)/python benchmarks/synth_overhead.py
-	$(BIN)/python benchmarks/local_kit.py
-	$(BIN)/python benchmarks/slack_layer_cold_start.py
+	$(BIN)/python benchmarks/run_all.py
 
 # The template scanners by hand (make test runs them too, in tests/test_scanners.py): configs in .cfnlintrc.yaml and
 # .checkov.yaml; the variable stops checkov's update check, the one network call --skip-download leaves.

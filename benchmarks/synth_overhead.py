@@ -16,17 +16,22 @@ resource limit check (500) is turned off through context in both variants, since
 one Stack. The variants alternate order run by run to spread drift evenly; the median of the repetitions is
 reported.
 
-The two variants must make the same thing, or the script prints where they differ and exits 1 (so the comparison
+The two variants must make the same thing, or the script prints where they differ and exits 2 (so the comparison
 stays honest when the library changes): the same resource count per resource type, the same resource definitions
 (Metadata included), and the same construct metadata in the cloud assembly (``<stack>.metadata.json``: logical
 IDs, cdk-nag acknowledgments, ...; acknowledgments live there, on the construct they were made on, not in the
 template). Stack traces in that metadata (``aws:cdk:creationStack`` data, entries' ``trace``) are left out of the
-comparison: they record where the code ran, not what it made. The ratio target (library / hand-written <= 1.05) is
-reported, not enforced: timing on a small machine is noisy.
+comparison: they record where the code ran, not what it made.
+
+The ratio target (library / hand-written <= 1.05) is checked on the ratio of the two variants' minimum times: other
+work on the machine only ever adds time to a run, so the fastest of k fresh processes is each variant's least
+disturbed measurement (as ``timeit`` advises); the ratio of the medians is printed beside it. Exit 1 when the target
+is missed at any N, exit 2 when the variants differ or a worker fails. The load average is printed: on a busy
+2-core machine the medians can swing by 30 % between runs of the same code.
 
 Usage (from the repo root)::
 
-    .venv/bin/python benchmarks/synth_overhead.py [--sizes 1,50] [--repeat K]
+    .venv/bin/python benchmarks/synth_overhead.py [--sizes 1,50] [--repeat K] [--json PATH]
 """
 
 from __future__ import annotations
@@ -88,7 +93,8 @@ XRAY_ACK_REASON = (
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"
 CREATION_STACK = "aws:cdk:creationStack"
 
-EXIT_VARIANTS_DIFFER = 1
+EXIT_TARGET_MISSED = 1
+EXIT_VARIANTS_DIFFER = 2
 EXIT_WORKER_FAILED = 2
 
 
@@ -174,7 +180,7 @@ def build_hand(stack: Stack, n: int) -> None:
             scope,
             "OnFailureQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
-            retention_period=Duration.days(14),
+            retention_period=Duration.days(7),  # shorter than its DLQ's: a message keeps its first enqueue time
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dead_letter_queue),
             enforce_ssl=True,
         )
@@ -393,7 +399,7 @@ def check_same(n: int, hand: RunResult, library: RunResult) -> bool:
 
 
 def default_repeat(n: int) -> int:
-    return 5 if n < 10 else 3
+    return 9 if n < 10 else 5
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -410,13 +416,14 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def run_benchmark(sizes: list[int], repeat: int | None) -> int:
-    """Run every size, print the tables; the process exit code."""
+def run_benchmark(sizes: list[int], repeat: int | None, json_path: Path | None = None) -> int:
+    """Run every size, print the tables, write the figures to ``json_path``; the process exit code."""
     print(
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; every run is a fresh subprocess, "
-        "CDK_VALIDATION=false; timed: construct + app.synth()."
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; every run "
+        "is a fresh subprocess, CDK_VALIDATION=false; timed: construct + app.synth()."
     )
     rows: list[tuple[int, int, float, float, float]] = []
+    min_ratios: dict[int, float] = {}
     startup_rows: list[tuple[int, float, float, float, float]] = []
     for n in sizes:
         reps = repeat if repeat is not None else default_repeat(n)
@@ -443,6 +450,7 @@ def run_benchmark(sizes: list[int], repeat: int | None) -> int:
         hand_median = _median([r.synth_s for r in results["hand"]])
         library_median = _median([r.synth_s for r in results["library"]])
         rows.append((n, reps, hand_median, library_median, library_median / hand_median))
+        min_ratios[n] = min(r.synth_s for r in results["library"]) / min(r.synth_s for r in results["hand"])
         startup_rows.append(
             (
                 n,
@@ -454,10 +462,10 @@ def run_benchmark(sizes: list[int], repeat: int | None) -> int:
         )
 
     print("\nConstruct + synth time (median):\n")
-    print("| N | runs | hand-written median s | library median s | ratio |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| N | runs | hand-written median s | library median s | ratio of the medians | ratio of the minimums |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for n, reps, hand_median, library_median, ratio in rows:
-        print(f"| {n} | {reps} | {hand_median:.3f} | {library_median:.3f} | {ratio:.3f} |")
+        print(f"| {n} | {reps} | {hand_median:.3f} | {library_median:.3f} | {ratio:.3f} | {min_ratios[n]:.3f} |")
 
     print("\nStart-up, not in the ratio (median; process wall time minus construct + synth, and the imports alone):\n")
     print("| N | hand-written start-up s | library start-up s | hand-written imports s | library imports s |")
@@ -466,18 +474,42 @@ def run_benchmark(sizes: list[int], repeat: int | None) -> int:
         print(f"| {n} | {hand_startup:.2f} | {library_startup:.2f} | {hand_import:.2f} | {library_import:.2f} |")
 
     print()
+    met = True
     for n, _, _, _, ratio in rows:
-        verdict = "met" if ratio <= TARGET_RATIO else "NOT met (reported, not enforced)"
-        print(f"N={n}: ratio {ratio:.3f}, target <= {TARGET_RATIO}: {verdict}")
-    return 0
+        met = met and min_ratios[n] <= TARGET_RATIO
+        verdict = "met" if min_ratios[n] <= TARGET_RATIO else "MISSED"
+        print(
+            f"N={n}: ratio of the minimums {min_ratios[n]:.3f} (of the medians {ratio:.3f}), "
+            f"target <= {TARGET_RATIO}: {verdict}"
+        )
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        figures = {
+            "target_ratio": TARGET_RATIO,
+            "sizes": [
+                {
+                    "n": n,
+                    "runs": reps,
+                    "hand_median_s": hand_median,
+                    "library_median_s": library_median,
+                    "ratio": ratio,
+                    "ratio_of_minimums": min_ratios[n],
+                    "met": min_ratios[n] <= TARGET_RATIO,
+                }
+                for n, reps, hand_median, library_median, ratio in rows
+            ],
+        }
+        json_path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    return 0 if met else EXIT_TARGET_MISSED
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=parse_sizes, default=[1, 50], help="comma-separated N values (default: 1,50)")
     parser.add_argument(
-        "--repeat", type=int, default=None, help="runs per variant and size (default: 5 for N < 10, else 3)"
+        "--repeat", type=int, default=None, help="runs per variant and size (default: 9 for N < 10, else 5)"
     )
+    parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -488,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     repeat = cast(int | None, args.repeat)
     if repeat is not None and repeat < 1:
         parser.error("--repeat must be at least 1")
-    return run_benchmark(cast(list[int], args.sizes), repeat)
+    return run_benchmark(cast(list[int], args.sizes), repeat, cast(Path | None, args.json))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -501,3 +502,30 @@ def test_sys_exit_in_a_handler_is_a_runtime_exit_error_and_intrinsics_reach_the_
 
     assert exited.error_type == "Runtime.ExitError"
     assert settings.result == {"queue": queue_url, "n": 2}
+
+
+def test_running_handlers_leaves_no_byte_code_in_the_asset_folders(plain_app: cdk.App, tmp_path: Path) -> None:
+    # The kit may run a cdk.out/ that `cdk deploy` ships next: no __pycache__ may appear in its asset folders.
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "helper.py").write_text("def double(value):\n    return value * 2\n")
+    (code / "index.py").write_text("import helper\n\n\ndef handler(event, context):\n    return helper.double(event)\n")
+    stack = cdk.Stack(plain_app, "ByteCode")
+    lambda_.Function(
+        stack,
+        "Fn",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_asset(str(code)),
+    )
+    assembly = Path(plain_app.synth().directory)
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        with LocalKit.from_cloud_assembly(assembly, "ByteCode") as kit:
+            assert kit.invoke("Fn", 21).payload == 42
+        assert sys.dont_write_bytecode is False  # the process's setting is given back
+    finally:
+        sys.dont_write_bytecode = before
+    assert sorted(str(p) for p in assembly.rglob("__pycache__")) == []
+    assert sorted(str(p) for p in code.rglob("__pycache__")) == []

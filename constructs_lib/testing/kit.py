@@ -129,6 +129,7 @@ class LocalKit:
         self._clients: dict[str, Any] = {}
         self._session: Any = None
         self._saved_path: list[str] | None = None
+        self._saved_dont_write_bytecode: bool | None = None
         self._undo: Callable[[], None] | None = None
         self._mock: Any = None
         self._environ: LayeredEnviron | None = None
@@ -163,6 +164,10 @@ class LocalKit:
         try:
             from moto import mock_aws
 
+            # Handler code is imported from the asset folders, which may be a cdk.out/ that `cdk deploy` ships:
+            # no __pycache__ may be left there.
+            self._saved_dont_write_bytecode = sys.dont_write_bytecode
+            sys.dont_write_bytecode = True
             self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
             self._mock.start()
             self._environ = LayeredEnviron(os.environ)
@@ -196,6 +201,9 @@ class LocalKit:
                         self.warnings.append(f"{function.logical_id}: a timed-out handler still runs after the kit")
             for folder in self._resources.temporary_dirs:
                 shutil.rmtree(folder, ignore_errors=True)
+        if self._saved_dont_write_bytecode is not None:
+            sys.dont_write_bytecode = self._saved_dont_write_bytecode
+            self._saved_dont_write_bytecode = None
         if self._saved_path is not None:
             sys.path[:] = self._saved_path
             self._saved_path = None
