@@ -11,6 +11,8 @@ import json
 import logging
 import math
 import os
+import re
+import reprlib
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +36,16 @@ THROTTLING_CODES = frozenset({"ThrottlingException", "ServiceUnavailable", "Inte
 THROTTLING_STATUSES = frozenset({429, 500, 503})
 NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "NotFound", "404"})
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "Forbidden", "403"})
+BAD_REQUEST_CODES = frozenset({"InvalidArgument", "InvalidBucketName", "KeyTooLongError", "400"})
+"""S3's answers to a request that names no possible object (a malformed version id, a key that is too long)."""
+
+BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+"""What the S3 client accepts as a bucket name (S3 itself accepts less and answers NoSuchBucket for the rest)."""
+MAX_KEY_BYTES = 1024
+"""S3 object keys (and version ids) are at most 1,024 bytes of UTF-8."""
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 IMAGE_SIGNATURES: tuple[tuple[tuple[bytes, ...], str], ...] = (
     ((b"\x89PNG\r\n\x1a\n",), "image/png"),
@@ -209,6 +221,21 @@ def reset() -> None:
     _CLIENTS.clear()
 
 
+def _s3_name_problem(value: object, what: str, *, required: bool = True) -> str | None:
+    """Why ``value`` cannot be an object key (or version id), or None when it can."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        return f"{what} must be a non-empty string{'' if required else ' when given'}, got {_SHOWN.repr(value)}"
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return f"{what} must be valid Unicode (S3 names are UTF-8), got {_SHOWN.repr(value)} with a lone surrogate"
+    if size > MAX_KEY_BYTES:
+        return f"{what} must be at most {MAX_KEY_BYTES} bytes of UTF-8, got {size:,} bytes: {_SHOWN.repr(value)}"
+    return None
+
+
 def parse_request(event: object) -> InspectionRequest:
     """The workflow input. Raises InvalidRequestError that says what is wrong."""
     if not isinstance(event, dict):
@@ -218,11 +245,17 @@ def parse_request(event: object) -> InspectionRequest:
     version_id = event.get("versionId")
     problems = []
     if not isinstance(bucket, str) or not bucket:
-        problems.append(f"bucket must be a non-empty string, got {bucket!r}")
-    if not isinstance(key, str) or not key:
-        problems.append(f"key must be a non-empty string, got {key!r}")
-    if version_id is not None and (not isinstance(version_id, str) or not version_id):
-        problems.append(f"versionId must be a non-empty string when given, got {version_id!r}")
+        problems.append(f"bucket must be a non-empty string, got {_SHOWN.repr(bucket)}")
+    elif not BUCKET_NAME.match(bucket):
+        problems.append(f"bucket must be an S3 bucket name (letters, digits, '.', '-', '_'), got {_SHOWN.repr(bucket)}")
+    problems.extend(
+        problem
+        for problem in (
+            _s3_name_problem(key, "key"),
+            _s3_name_problem(version_id, "versionId", required=False),
+        )
+        if problem is not None
+    )
     if problems or not isinstance(bucket, str) or not isinstance(key, str):
         raise InvalidRequestError("; ".join(problems))
     return InspectionRequest(bucket=bucket, key=key, version_id=version_id if isinstance(version_id, str) else None)
@@ -244,6 +277,8 @@ def _s3_error(error: ClientError, request: InspectionRequest) -> Exception | Non
         return ImageNotFoundError(f"{where} does not exist ({code or status})")
     if code in ACCESS_DENIED_CODES or status == 403:
         return ImageAccessDeniedError(f"access to {where} is denied ({code or status})")
+    if code in BAD_REQUEST_CODES or status == 400:
+        return InvalidRequestError(f"S3 refused to read {where} ({code or status}): check the key and the versionId")
     return None
 
 
@@ -315,7 +350,7 @@ def parse_scores(raw: bytes | str, class_names: Sequence[str]) -> list[float]:
     """The class probabilities of the endpoint's JSON answer. Raises EndpointResponseError that says what is wrong."""
     try:
         scores = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not UTF-8 or not JSON, or nested deeper than the parser goes
         raise EndpointResponseError(f"the endpoint's response is not JSON: starts with {raw[:40]!r}") from None
     if not isinstance(scores, list):
         raise EndpointResponseError(f"the endpoint's response is not a list of scores, got {type(scores).__name__}")

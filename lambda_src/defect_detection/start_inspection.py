@@ -11,6 +11,8 @@ import hashlib
 import json
 import logging
 import os
+import re
+import reprlib
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,13 @@ LOGGER.setLevel(logging.INFO)
 
 TEST_EVENT = "s3:TestEvent"
 CREATED_PREFIX = "ObjectCreated"
+BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+"""What the S3 client accepts as a bucket name."""
+MAX_KEY_BYTES = 1024
+"""S3 object keys are at most 1,024 bytes of UTF-8."""
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 
 class ConfigurationError(ValueError):
@@ -69,9 +78,34 @@ def reset() -> None:
 
 
 def _optional_str(value: object, what: str) -> str | None:
-    if value is None or (isinstance(value, str) and value):
-        return value
-    raise InvalidNotificationError(f"{what} must be a non-empty string when given, got {value!r}")
+    if value is None:
+        return None
+    if isinstance(value, str) and value:
+        return _unicode(value, what)
+    raise InvalidNotificationError(f"{what} must be a non-empty string when given, got {_SHOWN.repr(value)}")
+
+
+def _unicode(value: str, what: str) -> str:
+    """``value``, if it can be sent on as UTF-8 (a lone surrogate, from a JSON ``\\ud800`` escape, cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidNotificationError(f"{what} is not valid Unicode: {_SHOWN.repr(value)}") from None
+    return value
+
+
+def _object_key(raw_key: str, what: str) -> str:
+    """The URL-decoded key: S3 encodes keys like a form (spaces as ``+``, the rest percent-encoded UTF-8)."""
+    try:
+        key = urllib.parse.unquote_plus(_unicode(raw_key, what), errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidNotificationError(
+            f"{what} is not a URL-encoded UTF-8 key (S3 encodes keys so): {_SHOWN.repr(raw_key)}"
+        ) from None
+    size = len(key.encode("utf-8"))  # strict decoding made valid Unicode of it
+    if size > MAX_KEY_BYTES:
+        raise InvalidNotificationError(f"{what} is {size:,} bytes once decoded; S3 keys are at most {MAX_KEY_BYTES}")
+    return key
 
 
 def _s3_object(record: object, index: int) -> S3Object | None:
@@ -80,7 +114,7 @@ def _s3_object(record: object, index: int) -> S3Object | None:
         raise InvalidNotificationError(f"Records[{index}] is not an object, got {type(record).__name__}")
     event_name = record.get("eventName")
     if not isinstance(event_name, str):
-        raise InvalidNotificationError(f"Records[{index}].eventName must be a string, got {event_name!r}")
+        raise InvalidNotificationError(f"Records[{index}].eventName must be a string, got {_SHOWN.repr(event_name)}")
     if not event_name.startswith(CREATED_PREFIX):
         return None
     s3 = record.get("s3")
@@ -90,16 +124,23 @@ def _s3_object(record: object, index: int) -> S3Object | None:
         raise InvalidNotificationError(f"Records[{index}] has no s3.bucket and s3.object")
     name = bucket.get("name")
     raw_key = obj.get("key")
-    if not isinstance(name, str) or not name:
-        raise InvalidNotificationError(f"Records[{index}].s3.bucket.name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str) or not BUCKET_NAME.match(name):
+        raise InvalidNotificationError(
+            f"Records[{index}].s3.bucket.name must be an S3 bucket name (a non-empty string of letters, digits, "
+            f"'.', '-', '_'), got {_SHOWN.repr(name)}"
+        )
     if not isinstance(raw_key, str) or not raw_key:
-        raise InvalidNotificationError(f"Records[{index}].s3.object.key must be a non-empty string, got {raw_key!r}")
+        raise InvalidNotificationError(
+            f"Records[{index}].s3.object.key must be a non-empty string, got {_SHOWN.repr(raw_key)}"
+        )
     size = obj.get("size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-        raise InvalidNotificationError(f"Records[{index}].s3.object.size must be a non-negative integer, got {size!r}")
+        raise InvalidNotificationError(
+            f"Records[{index}].s3.object.size must be a non-negative integer, got {_SHOWN.repr(size)}"
+        )
     return S3Object(
         bucket=name,
-        key=urllib.parse.unquote_plus(raw_key),
+        key=_object_key(raw_key, f"Records[{index}].s3.object.key"),
         version_id=_optional_str(obj.get("versionId"), f"Records[{index}].s3.object.versionId"),
         size=size,
         sequencer=_optional_str(obj.get("sequencer"), f"Records[{index}].s3.object.sequencer"),
@@ -116,7 +157,7 @@ def s3_objects(body: object) -> list[S3Object]:
         text = body
         try:
             body = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested deeper than the parser goes
             raise InvalidNotificationError(f"the message body is not JSON: starts with {text[:40]!r}") from None
     if not isinstance(body, dict):
         raise InvalidNotificationError(f"an S3 notification is a JSON object, got {type(body).__name__}")

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 LOGGER = logging.getLogger(__name__)
 LOGGER.setLevel(logging.INFO)
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 REVIEW_QUANTITY = 100
 """Orders above this quantity are accepted for review, not fulfilled straight away."""
@@ -34,7 +38,7 @@ def parse_order(message: object) -> Order:
     if isinstance(message, str):
         try:
             message = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             raise InvalidOrderError("the order message is not JSON") from None
     if not isinstance(message, dict):
         raise InvalidOrderError(f"an order is a JSON object, got {type(message).__name__}")
@@ -47,7 +51,7 @@ def parse_order(message: object) -> Order:
     if not isinstance(sku, str) or not sku:
         problems.append("sku must be a non-empty string")
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-        problems.append(f"quantity must be a positive integer, got {quantity!r}")
+        problems.append(f"quantity must be a positive integer, got {_SHOWN.repr(quantity)}")
     if problems or not isinstance(order_id, str) or not isinstance(sku, str) or not isinstance(quantity, int):
         raise InvalidOrderError("; ".join(problems))
     return Order(order_id=order_id, sku=sku, quantity=quantity)

@@ -42,6 +42,8 @@ SETUP_BUDGET_MS = 60_000
 """The initializer stops setting values up when less than this is left, and asks to be called again."""
 POLL_SECONDS = 1.0
 MAX_PARALLEL = 64
+MAX_EXECUTION_NAME = 80
+"""Step Functions execution names are 1 to 80 characters."""
 NOT_FOUND = frozenset({"ResourceNotFoundException", "NotFoundException", "404"})
 CONFLICT = frozenset({"ResourceConflictException", "ConflictException"})
 _RESTORE = re.compile(r"\(restore (\d+) MB\)$")
@@ -95,14 +97,86 @@ def marker(execution: str) -> str:
     return f"{tuning.MARKER_PREFIX} {execution} {tuning.ALIAS_PREFIX}"
 
 
+# -- the events the state machine sends ------------------------------------------------------------------------
+def _event(event: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(event, Mapping):
+        raise InvalidInputError([f"the {what}'s event must be a JSON object, got {type(event).__name__}"])
+    return event
+
+
+def _execution(event: Mapping[str, Any]) -> str:
+    """The execution's name (``$$.Execution.Name``): the descriptions of what this run makes carry it."""
+    name = event.get("execution")
+    if isinstance(name, str) and 0 < len(name) <= MAX_EXECUTION_NAME and name.isprintable():
+        return name
+    raise InvalidInputError(
+        [f"execution must be the execution's name (1 to {MAX_EXECUTION_NAME} characters), got {tuning.shown(name)}"]
+    )
+
+
+def _original(raw: object) -> dict[str, Any] | None:
+    """A saved configuration of ``$LATEST`` (``{"memorySize", "description"}``), or None when it is not one."""
+    if not isinstance(raw, Mapping):
+        return None
+    memory, description = raw.get("memorySize"), raw.get("description", "")
+    if not tuning.is_whole(memory) or not tuning.MIN_MEMORY <= memory <= tuning.MAX_MEMORY:
+        return None
+    return {"memorySize": memory, "description": description} if isinstance(description, str) else None
+
+
+def _setup_state(raw: object, steps: int) -> dict[str, Any]:
+    """The progress of an unfinished setup, as ``initialize`` returned it and the state machine passes it back."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError([f"setup must be the object the initializer returned, got {tuning.shown(raw)}"])
+    problems: list[str] = []
+    start, rounds = raw.get("next"), raw.get("rounds", 0)
+    if not tuning.is_whole(start) or not 0 <= start <= steps:
+        problems.append(f"setup.next must be a whole number from 0 to {steps}, got {tuning.shown(start)}")
+    if not tuning.is_whole(rounds) or not 0 <= rounds <= steps:  # each round sets one value up at least
+        problems.append(f"setup.rounds must be a whole number from 0 to {steps}, got {tuning.shown(rounds)}")
+    if "original" in raw and _original(raw["original"]) is None:
+        problems.append(
+            f'setup.original must be {{"memorySize": <MB>, "description": <text>}}, got {tuning.shown(raw["original"])}'
+        )
+    if problems:
+        raise InvalidInputError(problems)
+    return dict(raw)
+
+
+def _memory_value(raw: object, config: tuning.TuningInput) -> int:
+    """The memory value an executor tunes: one of the run's power values."""
+    value = int(raw) if isinstance(raw, float) and raw.is_integer() else raw
+    if not tuning.is_whole(value) or value not in config.power_values:
+        raise InvalidInputError(
+            [f"value must be one of powerValues {tuning.shown(list(config.power_values))}, got {tuning.shown(raw)}"]
+        )
+    assert isinstance(value, int)
+    return value
+
+
+def _configuration(client: Any, arn: str, qualifier: str | None = None) -> dict[str, Any]:
+    """The configuration of the function (or of its alias ``qualifier``). One that does not exist is an input
+    error: the ARN, or the memory value, names nothing this run can tune."""
+    request = {"FunctionName": arn, **({"Qualifier": qualifier} if qualifier else {})}
+    try:
+        found: dict[str, Any] = client.get_function_configuration(**request)
+    except ClientError as error:
+        if _error_code(error) not in NOT_FOUND:
+            raise
+        where = f"{arn}:{qualifier}" if qualifier else arn
+        raise InvalidInputError([f"lambdaARN: {where} does not exist ({_error_code(error)})"]) from error
+    return found
+
+
 # -- initialize ----------------------------------------------------------------------------------------------
 def initialize(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """``{"input": <execution input>, "execution": name}`` the first time; ``{"config", "setup", "execution"}``
     to go on with an unfinished setup."""
-    execution = str(event["execution"])
+    event = _event(event, "initializer")
+    execution = _execution(event)
     if "setup" in event:
-        config = tuning.parse_input(event["config"], allowed=_allowed())
-        setup = dict(event["setup"])
+        config = tuning.parse_input(event.get("config"), allowed=_allowed())
+        setup = _setup_state(event["setup"], setup_steps(config))
     else:
         config = tuning.parse_input(
             event.get("input"), default_power_values=_default_power_values(), allowed=_allowed()
@@ -111,6 +185,11 @@ def initialize(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     client = lambda_client(config.region)
     setup = run_setup(client, config, execution, setup, remaining_ms=context.get_remaining_time_in_millis)
     return {"config": config.to_json(), "setup": setup, "execution": execution}
+
+
+def setup_steps(config: tuning.TuningInput) -> int:
+    """How many versions the setup makes: ``len(setup_plan(config))``, without making the plan."""
+    return len(config.power_values) * (config.invocations if config.only_cold_starts else 1)
 
 
 def setup_plan(config: tuning.TuningInput) -> list[tuple[int, str]]:
@@ -129,7 +208,7 @@ def run_setup(
     """Make the versions and aliases of the plan from ``setup["next"]`` on, while time allows."""
     arn = config.lambda_arn
     if "original" not in setup:
-        current = client.get_function_configuration(FunctionName=arn)
+        current = _configuration(client, arn)
         setup["original"] = {"memorySize": current["MemorySize"], "description": current.get("Description", "")}
     original = setup["original"]
     plan = setup_plan(config)
@@ -188,9 +267,8 @@ def restore(client: Any, arn: str, original: Mapping[str, Any]) -> None:
 def wait_updated(client: Any, arn: str, qualifier: str | None = None, timeout: float = 300.0) -> dict[str, Any]:
     """Poll until the function (or version) is Active and its last update Successful; return its configuration."""
     deadline = time.monotonic() + timeout
-    request = {"FunctionName": arn, **({"Qualifier": qualifier} if qualifier else {})}
     while True:
-        found: dict[str, Any] = client.get_function_configuration(**request)
+        found = _configuration(client, arn, qualifier)
         state, update = found.get("State", "Active"), found.get("LastUpdateStatus", "Successful")
         if state == "Failed" or update == "Failed":
             reason = found.get("LastUpdateStatusReason") or found.get("StateReason") or "no reason given"
@@ -205,8 +283,9 @@ def wait_updated(client: Any, arn: str, qualifier: str | None = None, timeout: f
 # -- execute -------------------------------------------------------------------------------------------------
 def execute(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """``{"value": <memory>, "config": {...}}``: invoke the value's alias(es) and return its statistics."""
-    config = tuning.parse_input(event["config"])
-    value = int(event["value"])
+    event = _event(event, "executor")
+    config = tuning.parse_input(event.get("config"))
+    value = _memory_value(event.get("value"), config)
     client = lambda_client(config.region)
     aliases = config.aliases(value)
     ready = wait_updated(client, config.lambda_arn, aliases[0])
@@ -248,7 +327,14 @@ def invoke_once(client: Any, config: tuning.TuningInput, alias: str, payload: An
         raise InvocationError(
             f"{config.lambda_arn}:{alias} failed ({answer['FunctionError']}): {body[:2000].decode(errors='replace')}"
         )
-    report = tuning.parse_report(base64.b64decode(answer.get("LogResult") or b"").decode(errors="replace"))
+    log_result = answer.get("LogResult") or b""
+    try:
+        log_tail = base64.b64decode(log_result, validate=True).decode(errors="replace")
+    except ValueError:  # binascii.Error, or a str that is not ASCII
+        raise LogReportError(
+            f"{config.lambda_arn}:{alias}: the invocation's LogResult is not base64: {tuning.shown(log_result)}"
+        ) from None
+    report = tuning.parse_report(log_tail)
     if config.post_processor_arn:
         invoke_processor(client, config.post_processor_arn, _parsed(body), "post")
     return report
@@ -273,19 +359,29 @@ def _parsed(body: bytes) -> Any:
 def finalize(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """``{"action": "finalize", "config", "setup", "stats", "execution"}``: clean up, analyse, optimise.
     ``{"action": "cleanUp", "state", "execution"}``: clean up after a failure."""
-    execution = str(event["execution"])
-    if event.get("action") == "cleanUp":
-        return clean_up_after_failure(event.get("state") or {}, execution)
-    config = tuning.parse_input(event["config"])
+    event = _event(event, "finalizer")
+    execution = _execution(event)
+    action = event.get("action", "finalize")
+    if action == "cleanUp":
+        return clean_up_after_failure(event.get("state"), execution)
+    if action != "finalize":
+        raise InvalidInputError([f'action must be "finalize" or "cleanUp", got {tuning.shown(action)}'])
+    config = tuning.parse_input(event.get("config"))
+    stats = tuning.parse_stats(event.get("stats"), config.power_values)
+    setup = event.get("setup") or {}
+    rounds = setup.get("rounds", 1) if isinstance(setup, Mapping) else None
+    if not tuning.is_whole(rounds) or not 1 <= rounds <= setup_steps(config):  # each round sets one value up at least
+        raise InvalidInputError(
+            [f"setup.rounds must be a whole number from 1 to {setup_steps(config)}, got {tuning.shown(rounds)}"]
+        )
     client = lambda_client(config.region)
     removed = clean_up(client, config.function_name, execution)
-    setup = event.get("setup") or {}
     result = tuning.analyse(
-        event["stats"],
+        stats,
         strategy=config.strategy,
         balanced_weight=config.balanced_weight,
         prices=config.prices(),
-        setup_rounds=int(setup.get("rounds", 1)),
+        setup_rounds=rounds,
         dry_run=config.dry_run,
     )
     result["cleanedUp"] = removed
@@ -336,8 +432,9 @@ def _tolerant(call: Callable[..., Any], **request: Any) -> bool:
     return True
 
 
-def clean_up_after_failure(state: Mapping[str, Any], execution: str) -> dict[str, Any]:
-    """Clean up from whatever the failed state holds: the validated config, or only the raw input."""
+def clean_up_after_failure(state: object, execution: str) -> dict[str, Any]:
+    """Clean up from whatever the failed state holds: the validated config, or only the raw input (or nothing)."""
+    state = state if isinstance(state, Mapping) else {}
     raw = state.get("config", state)
     arn = raw.get("lambdaARN") if isinstance(raw, Mapping) else None
     problems: list[str] = []
@@ -357,7 +454,8 @@ def clean_up_after_failure(state: Mapping[str, Any], execution: str) -> dict[str
     description = str(current.get("Description", ""))
     if description.startswith(marker(execution)):
         # The setup was stopped before it could give $LATEST its configuration back (a timeout, say).
-        original = (state.get("setup") or {}).get("original") if isinstance(state, Mapping) else None
+        setup = state.get("setup")
+        original = _original(setup.get("original")) if isinstance(setup, Mapping) else None
         found = _RESTORE.search(description)
         if original is None and found:
             original = {"memorySize": int(found[1]), "description": ""}
@@ -375,7 +473,7 @@ def optimize(client: Any, config: tuning.TuningInput, value: int, execution: str
         client.update_function_configuration(FunctionName=arn, MemorySize=value)
         wait_updated(client, arn)
         return {"target": "$LATEST", "memorySize": value}
-    current = client.get_function_configuration(FunctionName=arn)
+    current = _configuration(client, arn)
     original = {"memorySize": current["MemorySize"], "description": current.get("Description", "")}
     description = f"Lambda Power Tuning: {value} MB, best by {config.strategy} (execution {execution})"
     try:

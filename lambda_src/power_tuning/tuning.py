@@ -9,13 +9,19 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from fractions import Fraction
+from typing import Any, Literal, TypeGuard
 
 MIN_MEMORY = 128
 MAX_MEMORY = 10240
 MIN_NUM = 5
+MAX_NUM = 10_000
+"""Invocations per memory value: the executor makes them within one Lambda invocation (15 minutes at most)."""
+MAX_SLEEP_MS = 900_000
+"""A pause between serial invocations longer than a Lambda function can run (15 minutes) cannot work."""
 MAX_DISCARD = 0.4
 DEFAULT_DISCARD = 0.2
 DEFAULT_POWER_VALUES = (128, 256, 512, 1024, 1536, 3008)
@@ -32,6 +38,9 @@ _FUNCTION_ARN = re.compile(
     r"function:(?P<name>[A-Za-z0-9_-]{1,64})(?P<qualifier>:[^:]+)?$"
 )
 _ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$")
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 # -- prices (USD) ----------------------------------------------------------------------------------------------
 # Lambda on-demand compute, first tier, per GB-second; Step Functions Standard, per state transition; Lambda
@@ -181,6 +190,16 @@ class TuningInput:
         return data
 
 
+def shown(value: Any) -> str:
+    """A bad value as an error message quotes it: its repr, cut short (a value can be 300 KB of text)."""
+    return _SHOWN.repr(value)
+
+
+def is_whole(value: Any) -> TypeGuard[int]:
+    """A JSON integer (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def alias_names(value: int, cold_starts: int | None = None) -> list[str]:
     """``RAM<value>`` (as the reference names them), or ``RAM<value>-<i>`` for each cold-start invocation."""
     base = f"{ALIAS_PREFIX}{value}"
@@ -194,19 +213,19 @@ def arn_region(arn: str) -> str:
 def parse_arn(arn: Any, field_name: str, problems: list[str], *, allowed: Sequence[str] = ()) -> str | None:
     """An unqualified function ARN, or None with the problem recorded."""
     if not isinstance(arn, str) or not arn:
-        problems.append(f"{field_name} is required: the ARN of a Lambda function, got {arn!r}")
+        problems.append(f"{field_name} is required: the ARN of a Lambda function, got {_SHOWN.repr(arn)}")
         return None
     match = _FUNCTION_ARN.match(arn)
     if match is None:
         problems.append(
             f"{field_name} must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>), "
-            f"got {arn!r}"
+            f"got {_SHOWN.repr(arn)}"
         )
         return None
     if match["qualifier"]:
         problems.append(
             f"{field_name} must be the unqualified function ARN (the tuner makes its own versions and aliases), "
-            f"got {arn!r}: drop {match['qualifier']!r}"
+            f"got {_SHOWN.repr(arn)}: drop {_SHOWN.repr(match['qualifier'])}"
         )
         return None
     if allowed and not is_allowed(arn, allowed):
@@ -250,47 +269,55 @@ def power_values(raw: Any, default: Sequence[int], problems: list[str]) -> tuple
         low: Any = raw.get("min", MIN_MEMORY)
         high: Any = raw.get("max")
         step: Any = raw.get("step")
-        if not (_whole(low) and _whole(high) and _whole(step)):
-            problems.append(f'powerValues as a range needs integer "min", "max" and "step", got {dict(raw)!r}')
+        if not (is_whole(low) and is_whole(high) and is_whole(step)):
+            problems.append(
+                f'powerValues as a range needs integer "min", "max" and "step", got {_SHOWN.repr(dict(raw))}'
+            )
             return ()
         if step <= 0 or high < low:
-            problems.append(f"powerValues range: step must be positive and max >= min, got {dict(raw)!r}")
+            problems.append(f"powerValues range: step must be positive and max >= min, got {_SHOWN.repr(dict(raw))}")
+            return ()
+        if low < MIN_MEMORY or high > MAX_MEMORY:  # checked before the range is made: it could be endless
+            problems.append(
+                f"memory sizes must be whole MB from {MIN_MEMORY} to {MAX_MEMORY}, got the range "
+                f"{_SHOWN.repr(low)} to {_SHOWN.repr(high)}"
+            )
             return ()
         values = list(range(low, high + 1, step))
     elif isinstance(raw, list):
         values = raw
     else:
-        problems.append(f'powerValues must be a list of memory sizes or a range {{"min", "max", "step"}}, got {raw!r}')
+        problems.append(
+            f'powerValues must be a list of memory sizes or a range {{"min", "max", "step"}}, got {_SHOWN.repr(raw)}'
+        )
         return ()
     if not values:
         problems.append("powerValues is empty: give at least one memory size")
     bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool) or not MIN_MEMORY <= v <= MAX_MEMORY]
     if bad:
-        problems.append(f"memory sizes must be whole MB from {MIN_MEMORY} to {MAX_MEMORY}, got {bad}")
+        problems.append(f"memory sizes must be whole MB from {MIN_MEMORY} to {MAX_MEMORY}, got {_SHOWN.repr(bad)}")
         return ()
     if len(set(values)) != len(values):
-        problems.append(f"powerValues has duplicates: {sorted(v for v in set(values) if values.count(v) > 1)}")
+        repeated = sorted(v for v in set(values) if values.count(v) > 1)
+        problems.append(f"powerValues has duplicates: {_SHOWN.repr(repeated)}")
     return tuple(sorted(set(values)))
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def expand_payloads(raw: Any, num: int, problems: list[str]) -> tuple[Any, ...]:
     """``num`` payloads: the one payload repeated, or weighted payloads in proportion (as the reference does)."""
     if not is_weighted(raw):
         return tuple(raw for _ in range(num))
-    total = sum(float(item["weight"]) for item in raw)
+    # Exact fractions: a JSON weight can be an integer of any size, or 1e308 (whose float products overflow).
+    total = sum(Fraction(item["weight"]) for item in raw)
     payloads: list[Any] = []
     for index, item in enumerate(raw):
-        count = math.floor(float(item["weight"]) * num / total)
+        count = math.floor(Fraction(item["weight"]) * num / total)
         if index == len(raw) - 1:
             count = num - len(payloads)
         if count < 1:
             problems.append(
-                f"weighted payload #{index} (weight {item['weight']}) gets no invocation with num={num}: "
-                "raise num or that weight"
+                f"weighted payload #{index} (weight {_SHOWN.repr(item['weight'])}) gets no invocation with "
+                f"num={num}: raise num or that weight"
             )
             return ()
         payloads.extend([item["payload"]] * count)
@@ -308,6 +335,7 @@ def is_weighted(payload: Any) -> bool:
             and isinstance(item["weight"], (int, float))
             and not isinstance(item["weight"], bool)
             and item["weight"] > 0
+            and (isinstance(item["weight"], int) or math.isfinite(item["weight"]))
             for item in payload
         )
     )
@@ -324,16 +352,24 @@ def parse_input(
     values = power_values(raw.get("powerValues"), default_power_values, problems)
     num = raw.get("num")
     if not isinstance(num, int) or isinstance(num, bool) or num < MIN_NUM:
-        problems.append(f"num (invocations per memory size) must be a whole number of at least {MIN_NUM}, got {num!r}")
+        problems.append(
+            f"num (invocations per memory size) must be a whole number of at least {MIN_NUM}, got {_SHOWN.repr(num)}"
+        )
+        num = MIN_NUM
+    elif num > MAX_NUM:
+        problems.append(
+            f"num (invocations per memory size) must be at most {MAX_NUM:,} (the executor makes them in one "
+            f"invocation of at most 15 minutes), got {_SHOWN.repr(num)}"
+        )
         num = MIN_NUM
     strategy = raw.get("strategy", "cost")
     if strategy not in STRATEGIES:
-        problems.append(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        problems.append(f"strategy must be one of {', '.join(STRATEGIES)}, got {_SHOWN.repr(strategy)}")
         strategy = "cost"
     weight = _number(raw, "balancedWeight", 0.5)
     if weight is None or not 0 <= weight <= 1:
         problems.append(
-            f"balancedWeight must be a number from 0 (speed) to 1 (cost), got {raw.get('balancedWeight')!r}"
+            f"balancedWeight must be a number from 0 (speed) to 1 (cost), got {_SHOWN.repr(raw.get('balancedWeight'))}"
         )
         weight = 0.5
     only_cold = _flag(raw, "onlyColdStarts", problems)
@@ -341,13 +377,16 @@ def parse_input(
     if discard is None or not 0 <= discard <= MAX_DISCARD:
         problems.append(
             f"discardTopBottom must be a fraction from 0 to {MAX_DISCARD} (of the fastest and of the slowest "
-            f"invocations left out of the average), got {raw.get('discardTopBottom')!r}"
+            f"invocations left out of the average), got {_SHOWN.repr(raw.get('discardTopBottom'))}"
         )
         discard = DEFAULT_DISCARD
     parallel = _flag(raw, "parallelInvocation", problems)
     sleep = raw.get("sleepBetweenRunsMs", 0)
-    if not isinstance(sleep, int) or isinstance(sleep, bool) or sleep < 0:
-        problems.append(f"sleepBetweenRunsMs must be a whole number of milliseconds (0 or more), got {sleep!r}")
+    if not isinstance(sleep, int) or isinstance(sleep, bool) or not 0 <= sleep <= MAX_SLEEP_MS:
+        problems.append(
+            f"sleepBetweenRunsMs must be a whole number of milliseconds (0 or more, at most {MAX_SLEEP_MS:,}), "
+            f"got {_SHOWN.repr(sleep)}"
+        )
         sleep = 0
     elif sleep and parallel:
         problems.append("sleepBetweenRunsMs applies to serial invocations: set parallelInvocation to false or drop it")
@@ -355,7 +394,9 @@ def parse_input(
     alias = raw.get("autoOptimizeAlias")
     if alias is not None:
         if not isinstance(alias, str) or not _ALIAS_NAME.match(alias):
-            problems.append(f"autoOptimizeAlias must be an alias name (letters, digits, - and _), got {alias!r}")
+            problems.append(
+                f"autoOptimizeAlias must be an alias name (letters, digits, - and _), got {_SHOWN.repr(alias)}"
+            )
         elif not auto_optimize:
             problems.append("autoOptimizeAlias is set but autoOptimize is false: set autoOptimize to true")
         elif re.match(rf"^{ALIAS_PREFIX}\d+(-\d+)?$", alias):
@@ -366,7 +407,7 @@ def parse_input(
         processors[key] = parse_arn(raw[key], key, problems, allowed=allowed) if raw.get(key) is not None else None
     prices = raw.get("prices", {})
     if not isinstance(prices, Mapping):
-        problems.append(f"prices must be an object, got {prices!r}")
+        problems.append(f"prices must be an object, got {_SHOWN.repr(prices)}")
         prices = {}
     else:
         check_price_overrides(prices, problems)
@@ -374,7 +415,7 @@ def parse_input(
     expand_payloads(payload, num, problems)
     unknown = sorted(set(raw) - _KNOWN_KEYS)
     if unknown:
-        problems.append(f"unknown input fields {unknown}; known: {', '.join(sorted(_KNOWN_KEYS))}")
+        problems.append(f"unknown input fields {_SHOWN.repr(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}")
     if problems:
         raise InvalidInputError(problems)
     assert arn is not None
@@ -422,9 +463,22 @@ def check_price_overrides(prices: Mapping[str, Any], problems: list[str]) -> Non
     """``{"x86_64": <per GB-s>, "arm64": <per GB-s>, "request": <per request>, "stateTransition": <each>}``."""
     for key, value in prices.items():
         if key not in ("x86_64", "arm64", "request", "stateTransition"):
-            problems.append(f"prices: unknown key {key!r}; use x86_64, arm64 (per GB-second), request, stateTransition")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            problems.append(f"prices.{key} must be a price in USD (0 or more), got {value!r}")
+            problems.append(
+                f"prices: unknown key {_SHOWN.repr(key)}; use x86_64, arm64 (per GB-second), request, stateTransition"
+            )
+        elif _finite(value) is None or value < 0:
+            problems.append(f"prices.{key} must be a price in USD (0 or more), got {_SHOWN.repr(value)}")
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None when it is not a JSON number or has no finite float (10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _regional(table: Mapping[str, float], region: str) -> float:
@@ -458,12 +512,13 @@ class Report:
     version: str | None = None
 
 
+_NUMBER = r"(\d{1,12}(?:\.\d{1,6})?)"
 _TEXT_FIELDS = {
-    "duration_ms": re.compile(r"(?:^|\t)Duration: ([0-9.]+) ms"),
-    "billed_duration_ms": re.compile(r"\tBilled Duration: ([0-9.]+) ms"),
-    "init_duration_ms": re.compile(r"\tInit Duration: ([0-9.]+) ms"),
-    "restore_duration_ms": re.compile(r"\tRestore Duration: ([0-9.]+) ms"),
-    "memory_size_mb": re.compile(r"\tMemory Size: (\d+) MB"),
+    "duration_ms": re.compile(rf"(?:^|\t)Duration: {_NUMBER} ms"),
+    "billed_duration_ms": re.compile(rf"\tBilled Duration: {_NUMBER} ms"),
+    "init_duration_ms": re.compile(rf"\tInit Duration: {_NUMBER} ms"),
+    "restore_duration_ms": re.compile(rf"\tRestore Duration: {_NUMBER} ms"),
+    "memory_size_mb": re.compile(r"\tMemory Size: (\d{1,6}) MB"),
 }
 _START_VERSION = re.compile(r"^START RequestId: \S+ Version: (\S+)", re.MULTILINE)
 
@@ -491,7 +546,7 @@ def _text_report(line: str, log_tail: str) -> Report:
         if match:
             found[name] = float(match[1])
     if "duration_ms" not in found or "billed_duration_ms" not in found:
-        raise LogReportError(f"the REPORT line has no Duration or Billed Duration: {line!r}")
+        raise LogReportError(f"the REPORT line has no Duration or Billed Duration: {_SHOWN.repr(line)}")
     version = _START_VERSION.search(log_tail)
     memory = found.get("memory_size_mb")
     return Report(
@@ -507,26 +562,36 @@ def _text_report(line: str, log_tail: str) -> Report:
 def _json_report(line: str) -> Report | None:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(record, dict) or record.get("type") != "platform.report":
         return None
-    metrics = record.get("record", {}).get("metrics", {})
-    if "durationMs" not in metrics or "billedDurationMs" not in metrics:
-        raise LogReportError(f"the platform.report record has no durationMs or billedDurationMs: {line[:300]!r}")
-    memory = metrics.get("memorySizeMB")
+    body = record.get("record")
+    metrics = body.get("metrics") if isinstance(body, dict) else None
+    if not isinstance(metrics, dict):
+        raise LogReportError(f"the platform.report record has no metrics object: {line[:300]!r}")
+    duration, billed = _duration(metrics.get("durationMs")), _duration(metrics.get("billedDurationMs"))
+    if duration is None or billed is None:
+        raise LogReportError(
+            f"the platform.report record has no durationMs or billedDurationMs (milliseconds, 0 or more): "
+            f"{line[:300]!r}"
+        )
+    memory = _duration(metrics.get("memorySizeMB"))
+    version = body.get("version") if isinstance(body, dict) else None
     return Report(
-        duration_ms=float(metrics["durationMs"]),
-        billed_duration_ms=float(metrics["billedDurationMs"]),
-        init_duration_ms=_optional(metrics.get("initDurationMs")),
-        restore_duration_ms=_optional(metrics.get("restoreDurationMs")),
+        duration_ms=duration,
+        billed_duration_ms=billed,
+        init_duration_ms=_duration(metrics.get("initDurationMs")),
+        restore_duration_ms=_duration(metrics.get("restoreDurationMs")),
         memory_size_mb=int(memory) if memory is not None else None,
-        version=record.get("record", {}).get("version"),
+        version=version if isinstance(version, str) else None,
     )
 
 
-def _optional(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _duration(value: Any) -> float | None:
+    """A metric of the report (milliseconds, megabytes): a finite number of 0 or more, else None."""
+    number = _finite(value)
+    return number if number is not None and number >= 0 else None
 
 
 # -- statistics ----------------------------------------------------------------------------------------------
@@ -591,6 +656,38 @@ def value_stats(
         averageInitDuration=sum(inits) / len(inits) if inits else None,
         coldStarts=len(inits),
     )
+
+
+def parse_stats(raw: Any, power_values: Sequence[int]) -> list[dict[str, Any]]:
+    """The executors' statistics as the finalizer gets them, one object per memory value (``ValueStats.to_json``).
+
+    Raises ``InvalidInputError`` naming every problem.
+    """
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInputError(
+            [f"stats must be a non-empty list of the executors' statistics, got {_SHOWN.repr(raw)}"]
+        )
+    problems: list[str] = []
+    seen: set[int] = set()
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            problems.append(f"stats[{index}] must be an object, got {_SHOWN.repr(item)}")
+            continue
+        value = item.get("value")
+        if not is_whole(value) or value not in power_values or value in seen:
+            problems.append(
+                f"stats[{index}].value must be one of powerValues {_SHOWN.repr(list(power_values))}, once, "
+                f"got {_SHOWN.repr(value)}"
+            )
+        else:
+            seen.add(value)
+        for key in ("averageCost", "averageDuration", "totalCost"):
+            number = _finite(item.get(key))
+            if number is None or number < 0:
+                problems.append(f"stats[{index}].{key} must be a number of 0 or more, got {_SHOWN.repr(item.get(key))}")
+    if problems:
+        raise InvalidInputError(problems)
+    return [dict(item) for item in raw]
 
 
 # -- the choice ----------------------------------------------------------------------------------------------

@@ -66,7 +66,10 @@ def read_text(task: BatchTask) -> str:
     if not body.strip():
         raise PermanentFailure("the object is empty: there is no text to analyse")
     # A UnicodeDecodeError becomes PermanentFailure "the object is not UTF-8 text (...)" in the contract layer.
-    return body.decode("utf-8").removeprefix("\ufeff")
+    text = body.decode("utf-8").removeprefix("\ufeff")
+    if not text.strip():
+        raise PermanentFailure("the object holds only a byte order mark and white space: there is no text to analyse")
+    return text
 
 
 def analyse(task: BatchTask) -> dict[str, Any]:

@@ -10,9 +10,14 @@
 
 from __future__ import annotations
 
+import math
+import reprlib
 from typing import Any
 
 MAX_CHARGE = 1000
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 
 class InvalidOrderError(ValueError):
@@ -42,6 +47,13 @@ def _order(event: Any) -> dict[str, Any]:
     return event
 
 
+def _is_amount(value: object) -> bool:
+    """A number of 0 or more (a JSON integer can be any size; a float must be finite)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return value >= 0 and (isinstance(value, int) or math.isfinite(value))
+
+
 def validate(event: Any, context: Any) -> dict[str, Any]:
     order = _order(event)
     return {"orderId": order["orderId"], "quantity": order["quantity"], "status": "VALID"}
@@ -50,8 +62,12 @@ def validate(event: Any, context: Any) -> dict[str, Any]:
 def charge(event: Any, context: Any) -> dict[str, Any]:
     order = _order(event)
     amount = event.get("amount", 0)
-    if not isinstance(amount, int | float) or amount > MAX_CHARGE:
-        raise PaymentDeclinedError(f"charge of {amount} for order {order['orderId']} declined: over the limit")
+    if not _is_amount(amount):
+        raise InvalidOrderError(f"amount must be a number of 0 or more, got {_SHOWN.repr(amount)}")
+    if amount > MAX_CHARGE:
+        raise PaymentDeclinedError(
+            f"charge of {_SHOWN.repr(amount)} for order {order['orderId']:.80} declined: over the limit"
+        )
     return {"orderId": order["orderId"], "charged": amount}
 
 
@@ -59,5 +75,5 @@ def ship(event: Any, context: Any) -> dict[str, Any]:
     order = _order(event)
     address = event.get("address")
     if not isinstance(address, str) or not address.strip():
-        raise ShippingError(f"order {order['orderId']} has no shipping address")
+        raise ShippingError(f"order {order['orderId']:.80} has no shipping address")
     return {"orderId": order["orderId"], "shippedTo": address}

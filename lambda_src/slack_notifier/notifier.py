@@ -18,6 +18,7 @@ invocation and, in the end, the notifier's own failure queue keeps the event.
 from __future__ import annotations
 
 import json
+import reprlib
 from typing import Any
 
 # The slack_reporter layer (attached by SlackNotifier): the runtime finds it in /opt/python.
@@ -40,6 +41,10 @@ SUPPORTED = (
     f"EventBridge {FAILURE_DETAIL_TYPE!r} event, or a {STATUS_DETAIL_TYPE!r} event with status "
     f"{', '.join(FAILED_STATUSES)}"
 )
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 
 class UnsupportedEventError(ValueError):
@@ -72,7 +77,11 @@ def describe(event: Any) -> ErrorReport:
         )
     if detail_type == STATUS_DETAIL_TYPE:
         return status_change_report(event)
-    described = f"detail-type {detail_type!r}" if detail_type else f"an object with keys {sorted(event)[:10]}"
+    described = (
+        f"detail-type {_SHOWN.repr(detail_type)}"
+        if detail_type
+        else f"an object with keys {_SHOWN.repr(sorted(event))}"
+    )
     raise UnsupportedEventError(f"the Slack notifier takes {SUPPORTED}; got {described}")
 
 
@@ -89,7 +98,7 @@ def record_report(record: dict[str, Any]) -> ErrorReport:
     function_arn = _text(request.get("functionArn"))
     arn = Arn.parse(function_arn)
     if arn is None:
-        raise UnsupportedEventError(f"requestContext.functionArn is not an ARN: {function_arn!r}")
+        raise UnsupportedEventError(f"requestContext.functionArn is not an ARN: {_SHOWN.repr(function_arn)}")
     payload = record.get("responsePayload")
     payload = payload if isinstance(payload, dict) else {}
     error_type = _text(payload.get("errorType")) or condition
@@ -97,7 +106,8 @@ def record_report(record: dict[str, Any]) -> ErrorReport:
     if not message:
         message = _condition_message(condition)
     count = request.get("approximateInvokeCount")
-    attempts = f" after {count} attempt{'s' if count != 1 else ''}" if isinstance(count, int) else ""
+    counted = isinstance(count, int) and not isinstance(count, bool)
+    attempts = f" after {count} attempt{'s' if count != 1 else ''}" if counted else ""
     request_id = _text(request.get("requestId"))
     if arn.service == "states":  # FunctionWorkflow's record: the "function" is the state machine
         machine = arn.resource[1] if len(arn.resource) > 1 else function_arn
@@ -129,7 +139,7 @@ def status_change_report(event: dict[str, Any]) -> ErrorReport:
     status = _text(detail.get("status"))
     if status not in FAILED_STATUSES:
         raise UnsupportedEventError(
-            f"got an execution status change with status {status!r}: the Slack notifier reports "
+            f"got an execution status change with status {_SHOWN.repr(status)}: the Slack notifier reports "
             f"{', '.join(FAILED_STATUSES)} (choose those statuses in notify_on)"
         )
     execution_arn = _text(detail.get("executionArn"))
@@ -168,7 +178,7 @@ def _error_details(message: Any, stack_trace: Any) -> tuple[str, tuple[str, ...]
     if text.startswith("{"):
         try:
             inner = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             inner = None
         if isinstance(inner, dict) and isinstance(inner.get("errorMessage"), str):
             text = inner["errorMessage"]
@@ -187,7 +197,7 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     if isinstance(value, str | bytes):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise UnsupportedEventError(f"{what} is not JSON; the Slack notifier takes {SUPPORTED}") from None
     if not isinstance(value, dict):
         raise UnsupportedEventError(

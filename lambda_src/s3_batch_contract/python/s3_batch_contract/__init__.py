@@ -27,6 +27,8 @@ import importlib
 import json
 import logging
 import os
+import re
+import reprlib
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +54,12 @@ SCHEMA_VERSIONS = ("1.0", "2.0")
 TASK_HANDLER_VARIABLE = "S3_BATCH_TASK_HANDLER"
 MAX_RESULT_STRING = 1024
 """Result strings longer than this are cut (with a marker): the report is for people, the data goes elsewhere."""
+BUCKET_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:s3:::(?P<bucket>[^/]+)$")
+BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+"""What the S3 client accepts as a bucket name."""
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
 # Error codes a service answers when it is busy or broken for a moment: S3 Batch should try the task again.
 TEMPORARY_CODES = frozenset(
@@ -144,7 +152,7 @@ def parse_tasks(event: object) -> tuple[str, str, list[BatchTask]]:
         raise BatchContractError(f"expected an S3 Batch Operations invocation object, got {type(event).__name__}")
     schema = event.get("invocationSchemaVersion")
     if schema not in SCHEMA_VERSIONS:
-        raise BatchContractError(f"invocationSchemaVersion must be '1.0' or '2.0', got {schema!r}")
+        raise BatchContractError(f"invocationSchemaVersion must be '1.0' or '2.0', got {_SHOWN.repr(schema)}")
     invocation_id = event.get("invocationId")
     if not isinstance(invocation_id, str) or not invocation_id:
         raise BatchContractError("invocationId is missing: S3 Batch Operations always sends one")
@@ -178,23 +186,48 @@ def _task(
         arn = raw.get("s3BucketArn")
         if not isinstance(arn, str) or not arn.startswith("arn:"):
             raise BatchContractError(f"tasks[{index}].s3BucketArn is missing (schema 1.0 names the bucket by ARN)")
-        bucket = arn.split(":::", 1)[-1]
+        match = BUCKET_ARN.match(arn)
+        if match is None:
+            raise BatchContractError(
+                f"tasks[{index}].s3BucketArn must be an S3 bucket ARN (arn:aws:s3:::<bucket>), got {_SHOWN.repr(arn)}"
+            )
+        bucket = match["bucket"]
     else:
         named = raw.get("s3Bucket")
         if not isinstance(named, str) or not named:
             raise BatchContractError(f"tasks[{index}].s3Bucket is missing (schema 2.0 names the bucket by name)")
         bucket = named
+    if not BUCKET_NAME.match(bucket):
+        raise BatchContractError(f"tasks[{index}] names no possible S3 bucket: {_SHOWN.repr(bucket)}")
     version = raw.get("s3VersionId")
     return BatchTask(
         task_id=task_id,
         bucket=bucket,
-        key=urllib.parse.unquote_plus(key),
-        version_id=version if isinstance(version, str) and version else None,
+        key=_object_key(key, index),
+        version_id=_unicode(version, f"tasks[{index}].s3VersionId") if isinstance(version, str) and version else None,
         job_id=job_id,
         invocation_id=invocation_id,
         schema_version=schema,
         user_arguments=dict(arguments) if schema == "2.0" else {},
     )
+
+
+def _unicode(value: str, what: str) -> str:
+    """``value``, if it can be sent to S3 as UTF-8 (a lone surrogate, from a JSON ``\\ud800`` escape, cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BatchContractError(f"{what} is not valid Unicode: {_SHOWN.repr(value)}") from None
+    return value
+
+
+def _object_key(raw: str, index: int) -> str:
+    """The URL-decoded key: S3 Batch Operations percent-encodes the UTF-8 key (spaces as ``+`` or ``%20``)."""
+    what = f"tasks[{index}].s3Key"
+    try:
+        return urllib.parse.unquote_plus(_unicode(raw, what), errors="strict")
+    except UnicodeDecodeError:
+        raise BatchContractError(f"{what} is not a URL-encoded UTF-8 key: {_SHOWN.repr(raw)}") from None
 
 
 def classify(error: BaseException) -> tuple[ResultCode, str]:

@@ -160,9 +160,14 @@ def console_url(partition: str, region: str, path: str) -> str:
     return f"https://{region}.console.aws.amazon.com/{path}"
 
 
+def _quoted(text: str, safe: str = "/") -> str:
+    """Percent-encoded UTF-8; a character UTF-8 has no bytes for (a lone surrogate) becomes ``?``, never an error."""
+    return quote(text, safe=safe, errors="replace")
+
+
 def _cloudwatch_escape(text: str) -> str:
     """The CloudWatch console's own encoding of names in its URL fragment: percent-encoding with ``$25``."""
-    return quote(text, safe="").replace("%", "$25")
+    return _quoted(text, safe="").replace("%", "$25")
 
 
 def log_stream_url(partition: str, region: str, log_group: str, log_stream: str) -> str:
@@ -180,14 +185,14 @@ def log_group_url(partition: str, region: str, log_group: str) -> str:
 def function_url(partition: str, region: str, function_name: str) -> str:
     """The function's monitoring tab in the Lambda console (its metrics and recent log streams)."""
     return console_url(
-        partition, region, f"lambda/home?region={region}#/functions/{quote(function_name)}?tab=monitoring"
+        partition, region, f"lambda/home?region={region}#/functions/{_quoted(function_name)}?tab=monitoring"
     )
 
 
 def execution_url(partition: str, region: str, execution_arn: str) -> str:
     """A Step Functions execution's page (its graph, events and the failed state)."""
     return console_url(
-        partition, region, f"states/home?region={region}#/v2/executions/details/{quote(execution_arn, safe=':')}"
+        partition, region, f"states/home?region={region}#/v2/executions/details/{_quoted(execution_arn, safe=':')}"
     )
 
 
