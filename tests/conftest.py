@@ -21,11 +21,11 @@ import pytest
 from aws_cdk import aws_lambda
 from cdk_nag import AwsSolutionsChecks
 
+from benchmarks._common import CDK, cli_env  # the environment `make synth` gives the pinned CLI
 from constructs_lib import DestinedFunction
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
-CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -72,16 +72,6 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
 
     outdir: Path = tmp_path_factory.mktemp("cdk.out")
     return build_app(cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False))
-
-
-def cli_env() -> dict[str, str]:
-    """The environment `make synth` gives the pinned CDK CLI (CloudFormation template validation on)."""
-    env = dict(os.environ)
-    env.pop("CDK_VALIDATION", None)  # keep aws-cdk-lib's template validation on here
-    env["PATH"] = f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    return env
 
 
 @pytest.fixture(scope="session")

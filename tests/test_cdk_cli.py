@@ -6,8 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
+from benchmarks._common import CDK, cli_env
 from constructs_lib.testing import state_machine_definitions, validate_definition
-from tests.conftest import CDK, REPO_ROOT, cli_env
+from tests.conftest import REPO_ROOT
 
 
 def test_cli_is_the_pinned_2x_version() -> None:
