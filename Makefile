@@ -64,7 +64,7 @@ scan: synth
 
 # Pictures of every example stack and state machine from a fresh synth (tests/test_diagrams.py checks they are current)
 diagrams: synth
-	$(BIN)/python -m constructs_lib.diagram cdk.out --out docs/diagrams
+	$(BIN)/python -m tools.diagram cdk.out --out docs/diagrams
 
 # The API reference (HTML, from the docstrings, pdoc) into docs/api/ (gitignored); exits 1 on any pdoc warning.
 docs: setup

@@ -7,7 +7,6 @@ not measure (a synth failed, a variant differs, a workflow did not run as expect
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -20,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.cdk_cli import CDK, cli_env
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
 
 EXIT_OK = 0
 EXIT_TARGET_MISSED = 1
@@ -31,17 +30,6 @@ EXIT_FAILED = 2
 
 class BenchmarkError(RuntimeError):
     """The benchmark could not measure; the message says what failed (exit status 2)."""
-
-
-def cli_env() -> dict[str, str]:
-    """The environment `make synth` gives the pinned CLI: CloudFormation template validation on, no IMDS look-up,
-    the project's virtualenv first on PATH (cdk.json runs ``python3 app.py``)."""
-    env = dict(os.environ)
-    env.pop("CDK_VALIDATION", None)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    return env
 
 
 def cli_synth(outdir: Path, *, timeout: float = 600) -> float:

@@ -38,7 +38,6 @@ from benchmarks._common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_TARGET_MISSED,
-    REPO_ROOT,
     BenchmarkError,
     cloud_assembly,
     construct_path,
@@ -47,6 +46,7 @@ from benchmarks._common import (
     verdict,
     write_json,
 )
+from stacks._code import runtime_folders
 
 TARGET_BYTES = 50 * 1024
 ZLIB_LEVEL = 6
@@ -56,7 +56,7 @@ CARRIES_DEPENDENCIES: dict[str, str] = {}
 purpose, e.g. ``"Reports/PandasLayer": "pandas and numpy for the report function (PythonDependencyLayer)"``. The
 example app has none: every function and layer asset it ships is the library's own code."""
 BYTE_CODE = ("__pycache__", ".pyc")
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
+RUNTIME_FOLDERS = runtime_folders()
 
 
 @dataclass
@@ -115,18 +115,17 @@ def _names(folder: Path) -> frozenset[str]:
 
 
 def origin(folder: Path) -> str:
-    """Which lambda_src/ folder the asset is: same files and contents, or (edited since the synth) same file names."""
+    """Which runtime code folder the asset is: same files and contents, or (edited since the synth) same file names."""
     if not folder.is_dir():
         return "a zip file"
     digest, names = _digest(folder), _names(folder)
-    folders = [path for path in sorted(LAMBDA_SRC.iterdir()) if path.is_dir()]
-    for candidate in folders:
+    for name, candidate in RUNTIME_FOLDERS.items():
         if _digest(candidate) == digest:
-            return f"lambda_src/{candidate.name}"
-    for candidate in folders:
+            return name
+    for name, candidate in RUNTIME_FOLDERS.items():
         if _names(candidate) == names:
-            return f"lambda_src/{candidate.name} (edited since the synth)"
-    return "not a lambda_src folder"
+            return f"{name} (edited since the synth)"
+    return "not a runtime code folder"
 
 
 def collect(assembly: Path, allowed: Mapping[str, str]) -> list[Asset]:

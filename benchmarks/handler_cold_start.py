@@ -46,7 +46,6 @@ from benchmarks._common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_TARGET_MISSED,
-    REPO_ROOT,
     BenchmarkError,
     cloud_assembly,
     construct_path,
@@ -56,6 +55,7 @@ from benchmarks._common import (
     verdict,
     write_json,
 )
+from stacks._code import runtime_folders
 
 TARGET_MS = 30.0
 PRELOADED = ("boto3", "botocore.session")
@@ -64,7 +64,7 @@ HANDLER_VARIABLES = ("SLACK_REPORTER_HANDLER", "S3_BATCH_TASK_HANDLER")
 MARKER = "@@BENCH-HANDLER-IMPORTS@@"
 IMPORT_LINE = re.compile(r"^import time:\s*(\d+)\s*\|\s*(\d+)\s*\|( *)(\S+)\s*$")
 TOKEN_PLACEHOLDER = "bench-placeholder"
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
+RUNTIME_FOLDERS = runtime_folders()
 
 
 @dataclass
@@ -171,10 +171,10 @@ def targets_from_assembly(assembly: Path) -> list[Target]:
 
 
 def unreferenced_targets(measured: Sequence[Target]) -> list[Target]:
-    """Top-level modules of lambda_src/ function folders that no measured target loaded."""
+    """Top-level modules of runtime function folders that no measured target loaded."""
     loaded = {module for target in measured for module in (*target.modules, *target.loaded)}
     extra = []
-    for folder in sorted(path for path in LAMBDA_SRC.iterdir() if path.is_dir() and not path.name.startswith("_")):
+    for folder in RUNTIME_FOLDERS.values():
         if (folder / "python").is_dir():
             continue  # a layer: its packages are imported by the handlers that use it
         for module in sorted(path.stem for path in folder.glob("*.py")):
@@ -185,7 +185,7 @@ def unreferenced_targets(measured: Sequence[Target]) -> list[Target]:
                         (),
                         (module,),
                         {},
-                        functions=[f"none in the example app (lambda_src/{folder.name})"],
+                        functions=[f"none in the example app ({folder.name})"],
                         in_app=False,
                     )
                 )

@@ -31,7 +31,7 @@ import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LAYER_PYTHON = REPO_ROOT / "lambda_src" / "slack_reporter" / "python"
+LAYER_PYTHON = REPO_ROOT / "constructs_lib" / "workloads" / "slack" / "runtime" / "reporter_layer" / "python"
 TARGET_MS = 5.0
 APP = """\
 import json

@@ -79,11 +79,11 @@ IMPORTED_MODULES = (
     "aws_cdk.aws_logs",
     "aws_cdk.aws_sqs",
     "constructs",
-    "constructs_lib.destined_function",
+    "constructs_lib.engines.destined_function",
     "constructs_lib.routes",
 )
 
-# The cdk-nag acknowledgments the library attaches for this configuration (constructs_lib.secure_defaults
+# The cdk-nag acknowledgments the library attaches for this configuration (constructs_lib.defaults
 # .secure_function), written out here as a hand-written stack would: rule id and reason, on the function's role.
 XRAY_ACK_ID = "AwsSolutions::AwsSolutions-IAM5[Resource::*]"
 XRAY_ACK_REASON = (
@@ -112,7 +112,7 @@ def build_library(stack: Stack, n: int) -> None:
     """N DestinedFunctions with an EventBusRoute on success and a QueueRoute on failure."""
     from aws_cdk import aws_lambda as lambda_
 
-    from constructs_lib.destined_function import DestinedFunction
+    from constructs_lib.engines.destined_function import DestinedFunction
     from constructs_lib.routes import EventBusRoute, QueueRoute
 
     for i in range(n):

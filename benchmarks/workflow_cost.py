@@ -69,7 +69,7 @@ from benchmarks._common import (
     write_json,
 )
 from constructs_lib.testing import LocalKit, ServiceError
-from constructs_lib.testing.lambda_runtime import Invocation, LocalFunction
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing.results import ExecutionResult
 
 # -- prices ------------------------------------------------------------------------------------------------------

@@ -25,16 +25,17 @@ __version__ = "0.1.0"
 """The package version: the one source of it (pyproject.toml's [tool.hatch.version] reads it from here)."""
 
 if TYPE_CHECKING:
-    from constructs_lib._validation import ConstructPropsError
-    from constructs_lib.assets import asset_path, bundled_code
-    from constructs_lib.defect_detection import DefectDetectionPipeline, DefectEndpoint, Ingestion
-    from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
-    from constructs_lib.event_patterns import destination_event_pattern
-    from constructs_lib.event_pipeline import EventPipeline
-    from constructs_lib.execution_status_notifications import ExecutionStatusNotifications, execution_status_pattern
-    from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
-    from constructs_lib.power_tuning import PowerTuning
-    from constructs_lib.python_dependency_layer import LayerBuildError, PythonDependencyLayer
+    from constructs_lib._internal.validation import ConstructPropsError
+    from constructs_lib.defaults import handler_code
+    from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
+    from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+    from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+    from constructs_lib.events.event_pipeline import EventPipeline
+    from constructs_lib.events.execution_status_notifications import (
+        ExecutionStatusNotifications,
+        execution_status_pattern,
+    )
+    from constructs_lib.events.patterns import destination_event_pattern
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
@@ -47,47 +48,57 @@ if TYPE_CHECKING:
         StreamRoute,
         TopicRoute,
     )
-    from constructs_lib.s3_batch_lambda_job import BatchManifest, InvocationSchema, ReportScope, S3BatchLambdaJob
-    from constructs_lib.slack_error_reporter import SlackErrorReporter, SlackWebhook
-    from constructs_lib.slack_notifier import SlackNotifier
-    from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+    from constructs_lib.workloads.defect_detection.defect_detection_pipeline import (
+        DefectDetectionPipeline,
+        DefectEndpoint,
+        Ingestion,
+    )
+    from constructs_lib.workloads.power_tuning.power_tuning import PowerTuning
+    from constructs_lib.workloads.python_dependency_layer import LayerBuildError, PythonDependencyLayer
+    from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import (
+        BatchManifest,
+        InvocationSchema,
+        ReportScope,
+        S3BatchLambdaJob,
+    )
+    from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
+    from constructs_lib.workloads.slack.slack_notifier import SlackNotifier
 
 _LAZY: dict[str, str] = {
-    "ConstructPropsError": "constructs_lib._validation",
-    "asset_path": "constructs_lib.assets",
-    "bundled_code": "constructs_lib.assets",
-    "AsyncAlarmProps": "constructs_lib.destined_function",
-    "DestinedFunction": "constructs_lib.destined_function",
-    "StreamFailureOptions": "constructs_lib.destined_function",
-    "destination_event_pattern": "constructs_lib.event_patterns",
-    "EventPipeline": "constructs_lib.event_pipeline",
+    "ConstructPropsError": "constructs_lib._internal.validation",
+    "handler_code": "constructs_lib.defaults",
+    "AsyncAlarmProps": "constructs_lib.engines.destined_function",
+    "DestinedFunction": "constructs_lib.engines.destined_function",
+    "StreamFailureOptions": "constructs_lib.engines.destined_function",
+    "destination_event_pattern": "constructs_lib.events.patterns",
+    "EventPipeline": "constructs_lib.events.event_pipeline",
     "StateMachineRoute": "constructs_lib.routes",
     "StreamRoute": "constructs_lib.routes",
-    "ExecutionStatusNotifications": "constructs_lib.execution_status_notifications",
-    "execution_status_pattern": "constructs_lib.execution_status_notifications",
-    "FunctionWorkflow": "constructs_lib.function_workflow",
-    "StartMode": "constructs_lib.function_workflow",
-    "WorkflowAlarmProps": "constructs_lib.function_workflow",
-    "Choice": "constructs_lib.workflow_steps",
-    "ForEach": "constructs_lib.workflow_steps",
-    "Invoke": "constructs_lib.workflow_steps",
-    "Parallel": "constructs_lib.workflow_steps",
-    "RetryRule": "constructs_lib.workflow_steps",
-    "Step": "constructs_lib.workflow_steps",
-    "ServiceTask": "constructs_lib.workflow_steps",
-    "DefectDetectionPipeline": "constructs_lib.defect_detection",
-    "DefectEndpoint": "constructs_lib.defect_detection",
-    "Ingestion": "constructs_lib.defect_detection",
-    "PowerTuning": "constructs_lib.power_tuning",
-    "LayerBuildError": "constructs_lib.python_dependency_layer",
-    "PythonDependencyLayer": "constructs_lib.python_dependency_layer",
-    "SlackErrorReporter": "constructs_lib.slack_error_reporter",
-    "SlackWebhook": "constructs_lib.slack_error_reporter",
-    "SlackNotifier": "constructs_lib.slack_notifier",
-    "BatchManifest": "constructs_lib.s3_batch_lambda_job",
-    "InvocationSchema": "constructs_lib.s3_batch_lambda_job",
-    "ReportScope": "constructs_lib.s3_batch_lambda_job",
-    "S3BatchLambdaJob": "constructs_lib.s3_batch_lambda_job",
+    "ExecutionStatusNotifications": "constructs_lib.events.execution_status_notifications",
+    "execution_status_pattern": "constructs_lib.events.execution_status_notifications",
+    "FunctionWorkflow": "constructs_lib.engines.function_workflow",
+    "StartMode": "constructs_lib.engines.function_workflow",
+    "WorkflowAlarmProps": "constructs_lib.engines.function_workflow",
+    "Choice": "constructs_lib.engines.steps",
+    "ForEach": "constructs_lib.engines.steps",
+    "Invoke": "constructs_lib.engines.steps",
+    "Parallel": "constructs_lib.engines.steps",
+    "RetryRule": "constructs_lib.engines.steps",
+    "Step": "constructs_lib.engines.steps",
+    "ServiceTask": "constructs_lib.engines.steps",
+    "DefectDetectionPipeline": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
+    "DefectEndpoint": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
+    "Ingestion": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
+    "PowerTuning": "constructs_lib.workloads.power_tuning.power_tuning",
+    "LayerBuildError": "constructs_lib.workloads.python_dependency_layer",
+    "PythonDependencyLayer": "constructs_lib.workloads.python_dependency_layer",
+    "SlackErrorReporter": "constructs_lib.workloads.slack.slack_error_reporter",
+    "SlackWebhook": "constructs_lib.workloads.slack.slack_error_reporter",
+    "SlackNotifier": "constructs_lib.workloads.slack.slack_notifier",
+    "BatchManifest": "constructs_lib.workloads.s3_batch.s3_batch_lambda_job",
+    "InvocationSchema": "constructs_lib.workloads.s3_batch.s3_batch_lambda_job",
+    "ReportScope": "constructs_lib.workloads.s3_batch.s3_batch_lambda_job",
+    "S3BatchLambdaJob": "constructs_lib.workloads.s3_batch.s3_batch_lambda_job",
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
@@ -145,10 +156,9 @@ __all__ = [
     "StreamRoute",
     "TopicRoute",
     "WorkflowAlarmProps",
-    "asset_path",
-    "bundled_code",
     "destination_event_pattern",
     "execution_status_pattern",
+    "handler_code",
     "parse_execution_record",
 ]
 

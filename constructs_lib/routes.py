@@ -2,7 +2,7 @@
 
 A route object says *where* (another Lambda function, an SQS queue, an SNS topic, an EventBridge bus, or an S3
 bucket on failure only) and, when the user brings nothing, *what to make* (with the secure defaults of
-:mod:`constructs_lib.secure_defaults`). An engine binds it: ``DestinedFunction`` turns it into a Lambda destination or
+:mod:`constructs_lib.defaults`). An engine binds it: ``DestinedFunction`` turns it into a Lambda destination or
 a stream on-failure destination; the Step Functions engine into a task state. This module is the one place that
 knows how a route becomes each of those, and how it becomes an EventBridge rule target (with a DLQ and a retry
 policy).
@@ -32,8 +32,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._validation import Problems, describe_duration, duration_seconds, is_unresolved
-from constructs_lib.secure_defaults import (
+from constructs_lib._internal.validation import Problems, describe_duration, duration_seconds, is_unresolved
+from constructs_lib.defaults import (
     acknowledge,
     secure_bucket,
     secure_event_bus,

@@ -20,9 +20,9 @@ from constructs_lib import (
     EventBusRoute,
     FunctionRoute,
     QueueRoute,
-    bundled_code,
 )
-from constructs_lib.secure_defaults import secure_queue, secure_topic
+from constructs_lib.defaults import secure_queue, secure_topic
+from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -30,7 +30,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 class DestinedLambdaStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        code = bundled_code("destined_lambda")
+        code = example_code("destined_lambda")
 
         def function_props(handler: str, description: str) -> lambda_.FunctionProps:
             return lambda_.FunctionProps(

@@ -25,9 +25,9 @@ from constructs_lib import (
     QueueRoute,
     RetryRule,
     TopicRoute,
-    bundled_code,
 )
-from constructs_lib.secure_defaults import secure_function
+from constructs_lib.defaults import secure_function
+from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -35,7 +35,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 class OrchestratedLambdaStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        code = bundled_code("orchestrated_lambda")
+        code = example_code("orchestrated_lambda")
 
         def step_function(construct_id: str, handler: str) -> lambda_.IFunction:
             props = lambda_.FunctionProps(

@@ -14,9 +14,9 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_lib.assets import bundled_code
-from constructs_lib.power_tuning import PowerTuning
-from constructs_lib.secure_defaults import secure_function
+from constructs_lib.defaults import secure_function
+from constructs_lib.workloads.power_tuning.power_tuning import PowerTuning
+from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -31,7 +31,7 @@ class PowerTuningStack(Stack):
             function_props=lambda_.FunctionProps(
                 runtime=RUNTIME,
                 handler="sample.handler",
-                code=bundled_code("power_tuning_sample"),
+                code=example_code("power_tuning_sample"),
                 memory_size=128,
                 timeout=Duration.seconds(10),
                 description="Power tuning sample: its work runs faster with more memory, less than in proportion",

@@ -19,9 +19,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_lib.assets import bundled_code
-from constructs_lib.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
-from constructs_lib.secure_defaults import acknowledge, secure_bucket
+from constructs_lib.defaults import acknowledge, secure_bucket
+from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
+from stacks._code import example_code
 
 COMPREHEND_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "hi", "it", "ja", "ko", "pt", "zh", "zh-TW"})
 """The languages DetectSentiment supports (the function checks them too, per job argument)."""
@@ -65,7 +65,7 @@ class S3BatchSentimentStack(Stack):
             function_props=lambda_.FunctionProps(
                 runtime=lambda_.Runtime.PYTHON_3_14,
                 handler="sentiment.analyse",
-                code=bundled_code("s3_batch_sentiment"),
+                code=example_code("s3_batch_sentiment"),
                 memory_size=256,
                 timeout=Duration.seconds(30),
                 description="Detects the sentiment of one text object for S3 Batch Operations",

@@ -20,12 +20,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib.assets import bundled_code
-from constructs_lib.destined_function import DestinedFunction
-from constructs_lib.function_workflow import FunctionWorkflow
-from constructs_lib.secure_defaults import acknowledge, secure_function
-from constructs_lib.slack_error_reporter import SlackErrorReporter, SlackWebhook
-from constructs_lib.slack_notifier import FAILED_STATUSES, SlackNotifier
+from constructs_lib.defaults import acknowledge, secure_function
+from constructs_lib.engines.destined_function import DestinedFunction
+from constructs_lib.engines.function_workflow import FunctionWorkflow
+from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
+from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
+from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 SECRET_NAME_CONTEXT = "slack_webhook_secret_name"
@@ -34,7 +34,7 @@ SECRET_NAME_CONTEXT = "slack_webhook_secret_name"
 class SlackErrorReportingStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        code = bundled_code("slack_example")
+        code = example_code("slack_example")
 
         def function_props(handler: str, description: str) -> lambda_.FunctionProps:
             return lambda_.FunctionProps(

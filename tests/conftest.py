@@ -21,8 +21,8 @@ import pytest
 from aws_cdk import aws_lambda
 from cdk_nag import AwsSolutionsChecks
 
-from benchmarks._common import CDK, cli_env  # the environment `make synth` gives the pinned CLI
 from constructs_lib import DestinedFunction
+from tools.cdk_cli import CDK, cli_env  # the environment `make synth` gives the pinned CLI
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"

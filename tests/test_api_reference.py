@@ -85,7 +85,7 @@ def test_public_modules_are_the_package_its_public_modules_and_the_kit() -> None
     top_level = {f"constructs_lib.{p.stem}" for p in (REPO_ROOT / "constructs_lib").glob("[!_]*.py")}
     assert modules[0] == "constructs_lib"
     assert set(modules) == {"constructs_lib", "constructs_lib.testing", *top_level}
-    assert {"constructs_lib.destined_function", "constructs_lib.records"} <= set(modules)
+    assert {"constructs_lib.engines.destined_function", "constructs_lib.records"} <= set(modules)
     assert len(modules) == len(set(modules))
 
 

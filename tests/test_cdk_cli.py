@@ -6,9 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from benchmarks._common import CDK, cli_env
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import REPO_ROOT
+from tools.cdk_cli import CDK, cli_env  # the environment `make synth` gives the pinned CLI
 
 
 def test_cli_is_the_pinned_2x_version() -> None:

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from lambda_src.defect_detection import inspect_image, start_inspection
+from constructs_lib.workloads.defect_detection.runtime import inspect_image, start_inspection
 
 REGION = "us-east-1"
 BUCKET = "boards"

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.diagram import (
+from tests.conftest import REPO_ROOT
+from tools.diagram import (
     MARKER,
     architecture_svg,
     condition_text,
@@ -27,7 +28,6 @@ from constructs_lib.diagram import (
     state_machine_svg,
     task_resource,
 )
-from tests.conftest import REPO_ROOT
 
 SVG = "{http://www.w3.org/2000/svg}"
 DIAGRAMS = REPO_ROOT / "docs" / "diagrams"
@@ -343,7 +343,7 @@ def test_the_svg_is_the_same_bytes_in_every_run(tmp_path: Path) -> None:
     source = tmp_path / "template.json"
     source.write_text(json.dumps(TEMPLATE))
     script = (
-        "import json, sys; from constructs_lib.diagram import state_machine_svg, architecture_svg, "
+        "import json, sys; from tools.diagram import state_machine_svg, architecture_svg, "
         "state_machine_definitions; t = json.load(open(sys.argv[1])); "
         "print(state_machine_svg(json.loads(sys.argv[2]), title='t') + architecture_svg(t, title='t'), end='')"
     )
@@ -364,7 +364,7 @@ def test_the_svg_is_the_same_bytes_in_every_run(tmp_path: Path) -> None:
 
 def test_the_renderer_needs_only_the_standard_library() -> None:
     script = (
-        "import sys, constructs_lib.diagram; "
+        "import sys, tools.diagram; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'constructs', 'boto3', 'moto'}))"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, check=True)

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_lib import DestinedFunction, FunctionWorkflow, QueueRoute
-from constructs_lib.secure_defaults import struct_values
+from constructs_lib.defaults import struct_values
 from constructs_lib.testing import LocalKit
 
 pytestmark = pytest.mark.execution

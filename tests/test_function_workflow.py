@@ -25,9 +25,9 @@ from constructs_lib import (
     Route,
     TopicRoute,
 )
-from constructs_lib.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule
 from constructs_lib.testing import state_machine_definitions, validate_definition
-from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule
 from tests.conftest import echo_function
 
 

@@ -44,26 +44,27 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from tests.conftest import REPO_ROOT, load_event
+from stacks._code import runtime_folders
+from tests.conftest import load_event
 from tests.slack_server import SlackWebhookServer
 
-LAMBDA_SRC = REPO_ROOT / "lambda_src"
+RUNTIME_FOLDERS = runtime_folders()
 for _layer in ("s3_batch_contract", "slack_reporter"):  # the layers, as the runtime finds them in /opt/python
-    if str(LAMBDA_SRC / _layer / "python") not in sys.path:
-        sys.path.insert(0, str(LAMBDA_SRC / _layer / "python"))
+    if str(RUNTIME_FOLDERS[_layer] / "python") not in sys.path:
+        sys.path.insert(0, str(RUNTIME_FOLDERS[_layer] / "python"))
 
 import s3_batch_contract as contract  # noqa: E402
 import slack_reporter  # noqa: E402
 from slack_reporter import reporting, webhook  # noqa: E402
 
-from lambda_src.defect_detection import inspect_image, start_inspection  # noqa: E402
+from constructs_lib.workloads.defect_detection.runtime import inspect_image, start_inspection  # noqa: E402
+from constructs_lib.workloads.power_tuning.runtime import handlers, tuning  # noqa: E402
+from constructs_lib.workloads.slack.runtime.notifier import notifier  # noqa: E402
 from lambda_src.destined_lambda import consumer, worker  # noqa: E402
 from lambda_src.orchestrated_lambda import steps  # noqa: E402
-from lambda_src.power_tuning import handlers, tuning  # noqa: E402
 from lambda_src.power_tuning_sample import sample  # noqa: E402
 from lambda_src.s3_batch_sentiment import sentiment  # noqa: E402
 from lambda_src.slack_example import orders  # noqa: E402
-from lambda_src.slack_notifier import notifier  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -300,26 +301,33 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def entry_points() -> set[str]:
-    """Every ``handler(event, context)``-like function at the top of a module under lambda_src/, as
+    """Every ``handler(event, context)``-like function at the top of a module of runtime code, as
     ``<asset>:<module>.<function>`` (a layer's modules by their import name under ``python/``)."""
     found: set[str] = set()
-    for path in sorted(LAMBDA_SRC.rglob("*.py")):
-        asset, *rest = path.relative_to(LAMBDA_SRC).with_suffix("").parts
-        if rest[:1] == ["python"]:
-            rest = rest[1:]
-        if rest[-1] == "__init__":
-            rest = rest[:-1]
-        for node in ast.parse(path.read_text()).body:
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            names = [argument.arg for argument in node.args.args]
-            required = (
-                len(names)
-                - len(node.args.defaults)
-                + len([a for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d is None])
-            )
-            if names[:2] == ["event", "context"] and required == 2:
-                found.add(f"{asset}:{'.'.join([*rest, node.name])}")
+    for asset, folder in sorted(RUNTIME_FOLDERS.items()):
+        for path in sorted(folder.rglob("*.py")):
+            found |= _entry_points_of(asset, folder, path)
+    return found
+
+
+def _entry_points_of(asset: str, folder: Path, path: Path) -> set[str]:
+    rest = list(path.relative_to(folder).with_suffix("").parts)
+    if rest[:1] == ["python"]:
+        rest = rest[1:]
+    if rest[-1] == "__init__":
+        rest = rest[:-1]
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        names = [argument.arg for argument in node.args.args]
+        required = (
+            len(names)
+            - len(node.args.defaults)
+            + len([a for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d is None])
+        )
+        if names[:2] == ["event", "context"] and required == 2:
+            found.add(f"{asset}:{'.'.join([*rest, node.name])}")
     return found
 
 

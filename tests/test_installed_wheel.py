@@ -32,8 +32,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEV_PURELIB = Path(sysconfig.get_paths()["purelib"]).resolve()
 TIMEOUT_SECONDS = 600
 
-WHEEL_WORKER = "constructs_lib/lambda_src/destined_lambda/worker.py"
-WHEEL_CONSTRUCT = "constructs_lib/destined_function.py"
+WHEEL_HANDLER = "constructs_lib/workloads/power_tuning/runtime/handlers.py"
+WHEEL_CONSTRUCT = "constructs_lib/engines/destined_function.py"
+# Example handlers (lambda_src/) and repository tools (tools/) stay out of the wheel.
+NOT_IN_WHEEL = (
+    "lambda_src/",
+    "destined_lambda",
+    "orchestrated_lambda",
+    "slack_example",
+    "s3_batch_sentiment",
+    "power_tuning_sample",
+    "diagram",
+    "tools/",
+)
 
 # The README's Quick start app.py, as the README has it (tests/test_readme.py checks this is that block).
 QUICK_START_APP = quick_start_code()
@@ -45,13 +56,13 @@ PROBE = textwrap.dedent(
     import json
 
     import constructs_lib
-    from constructs_lib.assets import asset_path
+    from constructs_lib._internal.assets import LIBRARY_RUNTIME
 
     print(
         json.dumps(
             {
                 "package_file": constructs_lib.__file__,
-                "asset_path": str(asset_path("destined_lambda")),
+                "runtime": {name: str(path) for name, path in LIBRARY_RUNTIME.items()},
                 "version": constructs_lib.__version__,
                 "metadata_version": importlib.metadata.version("constructs-lib"),
             }
@@ -97,8 +108,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_ships_package_and_handler_code(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    assert WHEEL_WORKER in names, names
+    assert WHEEL_HANDLER in names, names
     assert WHEEL_CONSTRUCT in names, names
+    assert not [name for name in names if any(part in name for part in NOT_IN_WHEEL)], names
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")], names
 
 
@@ -185,14 +197,23 @@ def test_installed_package_and_its_handler_code_come_from_the_wheel(installed: I
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE)
     result = _run([installed.python, probe], cwd=tmp_path, env=installed.env)
-    printed: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
+    printed: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     package_file = Path(printed["package_file"]).resolve()
-    asset_dir = Path(printed["asset_path"]).resolve()
     venv = installed.venv.resolve()
     assert package_file.is_relative_to(venv), f"constructs_lib imported from {package_file}, not the wheel"
     assert not package_file.is_relative_to(REPO_ROOT), package_file
-    assert asset_dir.is_relative_to(venv), f"handler code found at {asset_dir}, not in the wheel"
-    assert (asset_dir / "worker.py").is_file()
+    # Every asset folder of the library's runtime code is found in the installed wheel, and holds code.
+    assert set(printed["runtime"]) == {
+        "defect_detection",
+        "power_tuning",
+        "s3_batch_contract",
+        "slack_notifier",
+        "slack_reporter",
+    }
+    for name, folder in printed["runtime"].items():
+        path = Path(folder).resolve()
+        assert path.is_relative_to(venv), f"{name} found at {path}, not in the wheel"
+        assert list(path.rglob("*.py")), f"{name}: no code in {path}"
     # One version everywhere: the source, the installed distribution's metadata, and the changelog's latest release.
     assert printed["version"] == printed["metadata_version"] == constructs_lib.__version__
     assert releases()[0][0] == constructs_lib.__version__

@@ -13,9 +13,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib._validation import ConstructPropsError
-from constructs_lib.power_tuning import PowerTuning, reference_transitions, transitions
+from constructs_lib._internal.validation import ConstructPropsError
 from constructs_lib.testing import state_machine_definitions, validate_definition
+from constructs_lib.workloads.power_tuning.power_tuning import PowerTuning, reference_transitions, transitions
 from stacks.power_tuning_stack import PowerTuningStack
 
 TARGET_ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders-api"
@@ -110,7 +110,7 @@ def test_logs_tracing_timeout_and_alarms(stack: cdk.Stack) -> None:
 
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
-    from constructs_lib.function_workflow import WorkflowAlarmProps
+    from constructs_lib.engines.function_workflow import WorkflowAlarmProps
 
     tuner = PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], alarms=WorkflowAlarmProps(enabled=False))
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from lambda_src.power_tuning import tuning
-from lambda_src.power_tuning.tuning import InvalidInputError, LogReportError, Report
+from constructs_lib.workloads.power_tuning.runtime import tuning
+from constructs_lib.workloads.power_tuning.runtime.tuning import InvalidInputError, LogReportError, Report
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:sample"
 PRICES = tuning.Prices(
@@ -102,7 +102,7 @@ def test_a_tail_without_a_report_raises(tail: str) -> None:
 
 def test_the_kit_report_line_parses() -> None:
     """The local kit's REPORT line (what the execution tests read) is the runtime's text format."""
-    from constructs_lib.testing.lambda_runtime import Invocation
+    from constructs_lib.testing._engine.lambda_runtime import Invocation
 
     tail = Invocation(function="F", request_id="r", event={}, duration_ms=41.2, version="4").log_tail(256)
 

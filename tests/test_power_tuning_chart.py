@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.power_tuning_chart import ChartInputError, main, nice_ceiling, read_tuning, write_chart
+from constructs_lib.workloads.power_tuning.chart import ChartInputError, main, nice_ceiling, read_tuning, write_chart
 from tests.conftest import REPO_ROOT
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -112,7 +112,14 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
     source.write_text(json.dumps(OUTPUT))
 
     done = subprocess.run(
-        [sys.executable, "-m", "constructs_lib.power_tuning_chart", str(source), "--out", str(tmp_path / "chart")],
+        [
+            sys.executable,
+            "-m",
+            "constructs_lib.workloads.power_tuning.chart",
+            str(source),
+            "--out",
+            str(tmp_path / "chart"),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -11,8 +11,8 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_lib.power_tuning import PowerTuning, reference_transitions, transitions
 from constructs_lib.testing import LocalKit
+from constructs_lib.workloads.power_tuning.power_tuning import PowerTuning, reference_transitions, transitions
 from stacks.power_tuning_stack import PowerTuningStack
 
 pytestmark = pytest.mark.execution

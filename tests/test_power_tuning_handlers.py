@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambda_src.power_tuning import handlers, tuning
+from constructs_lib.workloads.power_tuning.runtime import handlers, tuning
 
 REGION = "us-east-1"
 

@@ -10,6 +10,8 @@ import pytest
 from aws_cdk import aws_sqs as sqs
 
 import constructs_lib
+from constructs_lib._internal.assets import LIBRARY_RUNTIME
+from stacks._code import runtime_folders
 from tests.conftest import REPO_ROOT, new_app
 
 
@@ -28,16 +30,19 @@ def python_files(folder: str) -> list[Path]:
     return sorted((REPO_ROOT / folder).rglob("*.py"))
 
 
-def test_lambda_src_never_imports_aws_cdk_or_the_library() -> None:
-    files = python_files("lambda_src")
-    assert files
+def test_runtime_code_never_imports_aws_cdk_or_the_library() -> None:
+    """Runtime code (the examples' lambda_src/ and the library's workloads/*/runtime/) is deployed alone."""
+    files = [path for folder in runtime_folders().values() for path in sorted(folder.rglob("*.py"))]
+    assert len(files) > 15
     for path in files:
-        assert not imported_modules(path) & {"aws_cdk", "constructs", "cdk_nag", "stacks", "app"}, path
+        assert not imported_modules(path) & {"aws_cdk", "constructs", "cdk_nag", "constructs_lib", "stacks", "app"}, (
+            path
+        )
 
 
 def test_constructs_lib_never_imports_stacks_or_app() -> None:
     for path in python_files("constructs_lib"):
-        assert not imported_modules(path) & {"stacks", "app", "tests"}, path
+        assert not imported_modules(path) & {"stacks", "app", "tests", "tools", "benchmarks"}, path
 
 
 def test_public_api_resolves() -> None:
@@ -56,20 +61,12 @@ def test_cdk_nag_fails_synth_of_test_apps_on_a_finding(tmp_path: Path) -> None:
         app.synth()
 
 
-def test_bundled_asset_names_are_checked() -> None:
-    available = ", ".join(
-        [
-            "defect_detection",
-            "destined_lambda",
-            "orchestrated_lambda",
-            "power_tuning",
-            "power_tuning_sample",
-            "s3_batch_contract",
-            "s3_batch_sentiment",
-            "slack_example",
-            "slack_notifier",
-            "slack_reporter",
-        ]
-    )
-    with pytest.raises(ValueError, match=f"no bundled Lambda asset named 'nope'; available: {available}$"):
-        constructs_lib.asset_path("nope")
+def test_every_runtime_folder_is_a_library_asset_or_an_example() -> None:
+    """The library's runtime code lives under constructs_lib/workloads/*/runtime/ and nowhere else in the package."""
+    library = {path.resolve() for path in LIBRARY_RUNTIME.values()}
+    assert all(path.is_dir() for path in library)
+    for runtime in (REPO_ROOT / "constructs_lib").rglob("runtime"):
+        inside = {p.resolve() for p in runtime.iterdir() if p.is_dir() and p.name != "__pycache__"} | {
+            runtime.resolve()
+        }
+        assert inside & library, runtime

@@ -19,8 +19,8 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
 
-from constructs_lib._validation import ConstructPropsError
-from constructs_lib.python_dependency_layer import (
+from constructs_lib._internal.validation import ConstructPropsError
+from constructs_lib.workloads.python_dependency_layer import (
     UNUSED_DOCKER_IMAGE,
     LayerBuildError,
     PythonDependencyLayer,

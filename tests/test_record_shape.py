@@ -16,11 +16,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from moto import mock_aws
 
-from constructs_lib import FunctionWorkflow, QueueRoute, bundled_code, parse_execution_record
+from constructs_lib import FunctionWorkflow, QueueRoute, parse_execution_record
+from constructs_lib.defaults import secure_function
 from constructs_lib.records import ExecutionRecord
-from constructs_lib.secure_defaults import secure_function
 from constructs_lib.testing import state_machine_definitions
 from lambda_src.destined_lambda import consumer, worker
+from stacks._code import example_code
 from tests.conftest import new_app
 
 pytestmark = pytest.mark.execution
@@ -36,7 +37,7 @@ def record_states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     app = new_app(tmp_path_factory.mktemp("cdk.out"))
     stack = cdk.Stack(app, "Shape")
     props = lambda_.FunctionProps(
-        runtime=lambda_.Runtime.PYTHON_3_14, handler="worker.handler", code=bundled_code("destined_lambda")
+        runtime=lambda_.Runtime.PYTHON_3_14, handler="worker.handler", code=example_code("destined_lambda")
     )
     function, _ = secure_function(stack, "Worker", function_props=props)
     FunctionWorkflow(stack, "Flow", function=function, on_success=QueueRoute(), on_failure=QueueRoute())

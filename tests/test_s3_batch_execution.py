@@ -13,10 +13,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_lib.assets import bundled_code
-from constructs_lib.s3_batch_lambda_job import BatchManifest, InvocationSchema, S3BatchLambdaJob
-from constructs_lib.secure_defaults import secure_bucket
+from constructs_lib.defaults import secure_bucket
 from constructs_lib.testing import LocalKit, ServiceError, read_completion_report
+from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import BatchManifest, InvocationSchema, S3BatchLambdaJob
+from stacks._code import example_code
 from stacks.s3_batch_sentiment_stack import S3BatchSentimentStack
 
 pytestmark = pytest.mark.execution
@@ -44,7 +44,7 @@ class Comprehend:
 
 def sentiment_function() -> lambda_.FunctionProps:
     return lambda_.FunctionProps(
-        runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
+        runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=example_code("s3_batch_sentiment")
     )
 
 
@@ -290,7 +290,7 @@ def test_an_inventory_report_with_its_data_files_in_the_sibling_folder(plain_app
 
 
 def test_the_kit_refuses_a_job_create_job_would_refuse() -> None:
-    from constructs_lib.testing.batch_jobs import create_job_problems
+    from constructs_lib.testing._engine.batch_jobs import create_job_problems
 
     problems = create_job_problems(
         {

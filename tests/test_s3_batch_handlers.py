@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,7 +11,9 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src" / "s3_batch_contract" / "python"))
+from constructs_lib._internal.assets import LIBRARY_RUNTIME
+
+sys.path.insert(0, str(LIBRARY_RUNTIME["s3_batch_contract"] / "python"))
 
 import s3_batch_contract as contract
 from s3_batch_contract import BatchContractError, BatchTask, PermanentFailure, TemporaryFailure

@@ -13,8 +13,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError
-from constructs_lib.assets import bundled_code
-from constructs_lib.s3_batch_lambda_job import (
+from constructs_lib.defaults import secure_bucket
+from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import (
     CONTRACT_HANDLER,
     MAX_INLINE_MANIFEST_BYTES,
     BatchManifest,
@@ -22,7 +22,7 @@ from constructs_lib.s3_batch_lambda_job import (
     ReportScope,
     S3BatchLambdaJob,
 )
-from constructs_lib.secure_defaults import secure_bucket
+from stacks._code import example_code
 from tests.conftest import echo_function, new_app
 
 
@@ -30,7 +30,7 @@ def props(handler: str = "sentiment.analyse", runtime: lambda_.Runtime | None = 
     return lambda_.FunctionProps(
         runtime=runtime or lambda_.Runtime.PYTHON_3_14,
         handler=handler,
-        code=bundled_code("s3_batch_sentiment"),
+        code=example_code("s3_batch_sentiment"),
     )
 
 

@@ -617,14 +617,18 @@ def options_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_secretsmanager as secretsmanager
 
-    from constructs_lib.assets import bundled_code
-    from constructs_lib.defect_detection import DefectDetectionPipeline, DefectEndpoint, Ingestion
-    from constructs_lib.destined_function import DestinedFunction
-    from constructs_lib.power_tuning import PowerTuning
+    from constructs_lib.defaults import secure_bucket
+    from constructs_lib.engines.destined_function import DestinedFunction
     from constructs_lib.routes import BucketRoute, FunctionRoute, TopicRoute
-    from constructs_lib.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
-    from constructs_lib.secure_defaults import secure_bucket
-    from constructs_lib.slack_error_reporter import SlackErrorReporter, SlackWebhook
+    from constructs_lib.workloads.defect_detection.defect_detection_pipeline import (
+        DefectDetectionPipeline,
+        DefectEndpoint,
+        Ingestion,
+    )
+    from constructs_lib.workloads.power_tuning.power_tuning import PowerTuning
+    from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
+    from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
+    from stacks._code import example_code
     from tests.conftest import new_app
 
     def props(**extra: Any) -> lambda_.FunctionProps:
@@ -661,7 +665,7 @@ def options_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "Job",
         manifest=BatchManifest.from_keys(secure_bucket(batch, "Source"), ["a.txt"]),
         function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=bundled_code("s3_batch_sentiment")
+            runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=example_code("s3_batch_sentiment")
         ),
         create_job=True,
     )

@@ -17,16 +17,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib._validation import ConstructPropsError
-from constructs_lib.assets import bundled_code
-from constructs_lib.destined_function import DestinedFunction
-from constructs_lib.function_workflow import FunctionWorkflow
+from constructs_lib._internal.validation import ConstructPropsError
+from constructs_lib.defaults import acknowledge, secure_function, secure_key
+from constructs_lib.engines.destined_function import DestinedFunction
+from constructs_lib.engines.function_workflow import FunctionWorkflow
 from constructs_lib.records import ExecutionStatus
-from constructs_lib.secure_defaults import acknowledge, secure_function, secure_key
-from constructs_lib.slack_error_reporter import SlackErrorReporter, SlackWebhook
-from constructs_lib.slack_notifier import FAILED_STATUSES, SlackNotifier
 from constructs_lib.testing import LocalKit
-from constructs_lib.testing.template import SynthesizedStack
+from constructs_lib.testing._engine.template import SynthesizedStack
+from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
+from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
+from stacks._code import example_code
 from stacks.slack_error_reporting_stack import SlackErrorReportingStack
 from tests.conftest import cdk_context, new_app
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
@@ -44,7 +44,7 @@ def python_function(
     handler: str = "orders.validate",
     runtime: lambda_.Runtime = lambda_.Runtime.PYTHON_3_14,
 ) -> lambda_.Function:
-    props = lambda_.FunctionProps(runtime=runtime, handler=handler, code=bundled_code("slack_example"))
+    props = lambda_.FunctionProps(runtime=runtime, handler=handler, code=example_code("slack_example"))
     function, _ = secure_function(scope, construct_id, function_props=props)
     return function
 
@@ -115,11 +115,11 @@ def test_the_layer_is_the_python_package_for_every_supported_runtime_and_archite
 def test_the_layer_imports_the_standard_library_only() -> None:
     import ast
 
-    from constructs_lib.assets import asset_path
+    from constructs_lib._internal.assets import LIBRARY_RUNTIME
 
     allowed_third_party = {"boto3", "botocore"}  # imported on the first report only, shipped by the runtime
     imported: set[str] = set()
-    for path in (asset_path("slack_reporter") / "python").rglob("*.py"):
+    for path in (LIBRARY_RUNTIME["slack_reporter"] / "python").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 imported.update(alias.name.split(".")[0] for alias in node.names)
@@ -323,7 +323,7 @@ def test_the_notifier_route_takes_destination_failures_and_failed_executions(sta
         stack,
         "Charge",
         function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14, handler="orders.charge", code=bundled_code("slack_example")
+            runtime=lambda_.Runtime.PYTHON_3_14, handler="orders.charge", code=example_code("slack_example")
         ),
         on_failure=notifier.route,
     )

@@ -2,7 +2,7 @@
 
 A real HTTP server on loopback plays the Slack webhook (``tests/slack_server.py``); the webhook URL is read from
 Secrets Manager or SSM on moto, as in Lambda. The layer is imported under its Lambda name, ``slack_reporter``, from
-``lambda_src/slack_reporter/python`` (where the runtime finds it in ``/opt/python``).
+the layer's ``python/`` folder (where the runtime finds it in ``/opt/python``).
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from constructs_lib._internal.assets import LIBRARY_RUNTIME
 from constructs_lib.records import ExecutionStatusChange, parse_execution_record
-from tests.conftest import REPO_ROOT, load_event
+from tests.conftest import load_event
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
 
-LAYER_DIR = REPO_ROOT / "lambda_src" / "slack_reporter" / "python"
+LAYER_DIR = LIBRARY_RUNTIME["slack_reporter"] / "python"
 if str(LAYER_DIR) not in sys.path:
     sys.path.insert(0, str(LAYER_DIR))  # as the Lambda runtime puts /opt/python on the path
 
@@ -34,7 +35,7 @@ import slack_reporter  # noqa: E402 - the layer, from its folder
 from slack_reporter import formatter, poster, reporting, webhook  # noqa: E402
 from slack_reporter.limiter import RateLimiter  # noqa: E402
 
-from lambda_src.slack_notifier import notifier  # noqa: E402
+from constructs_lib.workloads.slack.runtime.notifier import notifier  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -9,8 +9,16 @@ Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and
 
 from __future__ import annotations
 
-from constructs_lib.testing.asl import AslValidationError, state_machine_definitions, validate_definition
-from constructs_lib.testing.batch_jobs import BatchJobRefused, BatchJobReport, BatchTaskResult, read_completion_report
+from constructs_lib.testing._engine.asl import AslValidationError, state_machine_definitions, validate_definition
+from constructs_lib.testing._engine.batch_jobs import (
+    BatchJobRefused,
+    BatchJobReport,
+    BatchTaskResult,
+    read_completion_report,
+)
+from constructs_lib.testing._engine.intrinsics import Physical, TemplateError
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LambdaContext, LocalFunction
+from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.iam import (
     ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
     IdentityPolicy,
@@ -18,7 +26,6 @@ from constructs_lib.testing.iam import (
     identity_policies,
     wildcard_resource_problems,
 )
-from constructs_lib.testing.intrinsics import Physical, TemplateError
 from constructs_lib.testing.kit import (
     EndpointError,
     EndpointHandler,
@@ -27,9 +34,7 @@ from constructs_lib.testing.kit import (
     ServiceError,
     ServiceHandler,
 )
-from constructs_lib.testing.lambda_runtime import Invocation, LambdaContext, LocalFunction
 from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait
-from constructs_lib.testing.template import SynthesizedStack
 
 __all__ = [
     "ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS",

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing import moto_hooks
-from constructs_lib.testing.batch_jobs import BatchJobReport, BatchJobRunner
-from constructs_lib.testing.intrinsics import Physical
-from constructs_lib.testing.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
-from constructs_lib.testing.resources import InvokeConfig, SqsEventSource, StackResources, stand_up
+from constructs_lib.testing._engine import moto_hooks
+from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner
+from constructs_lib.testing._engine.intrinsics import Physical
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
+from constructs_lib.testing._engine.resources import InvokeConfig, SqsEventSource, StackResources, stand_up
+from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait, parse_json
-from constructs_lib.testing.template import SynthesizedStack
 
 if TYPE_CHECKING:
     from aws_cdk import Stack

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from constructs_lib.testing.lambda_runtime import Invocation
+from constructs_lib.testing._engine.lambda_runtime import Invocation
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-if __package__:  # imported as lambda_src.power_tuning.handlers (tests, type checks)
+if __package__:  # imported as constructs_lib.workloads.power_tuning.runtime.handlers (tests, type checks)
     from . import tuning
 else:  # the Lambda runtime imports this file as a top-level module: its folder is the import root
     import tuning  # type: ignore[no-redef,import-not-found]

@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from constructs_lib.s3_batch_formats import (
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
+from constructs_lib.testing._engine.resources import StackResources
+from constructs_lib.workloads.s3_batch.formats import (
     CSV_MANIFEST_FORMAT,
     INVENTORY_MANIFEST_FORMAT,
     REPORT_FORMAT,
@@ -45,8 +47,6 @@ from constructs_lib.s3_batch_formats import (
     parse_csv_manifest,
     parse_report_rows,
 )
-from constructs_lib.testing.lambda_runtime import Invocation, LocalFunction
-from constructs_lib.testing.resources import StackResources
 
 RESULT_CODES = ("Succeeded", "TemporaryFailure", "PermanentFailure")
 FAILURE_THRESHOLD_TASKS = 1000

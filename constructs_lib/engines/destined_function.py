@@ -19,15 +19,17 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib._alarms import add_alarm, period_options
-from constructs_lib._validation import (
+from constructs_lib._internal.alarms import add_alarm, period_options
+from constructs_lib._internal.validation import (
     ConstructPropsError,
     Problems,
     describe_duration,
     duration_seconds,
     is_unresolved,
 )
-from constructs_lib.event_patterns import destination_event_pattern
+from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
+from constructs_lib.events.patterns import destination_event_pattern
 from constructs_lib.records import Condition
 from constructs_lib.routes import (
     BoundRoute,
@@ -43,8 +45,6 @@ from constructs_lib.routes import (
     rule_target,
     stream_failure_destination,
 )
-from constructs_lib.secure_defaults import ASYNC_OPTIONS, secure_function, struct_values
-from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
 
 MIN_EVENT_AGE_SECONDS = 60
 MAX_EVENT_AGE_SECONDS = 6 * 3600

@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from constructs_lib._validation import Problems, duration_seconds
+from constructs_lib._internal.validation import Problems, duration_seconds
 
 MAX_RETRY_ATTEMPTS = 99_999_999
 """Amazon States Language caps MaxAttempts at 99999999."""

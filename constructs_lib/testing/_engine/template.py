@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing.intrinsics import TemplateError
+from constructs_lib.testing._engine.intrinsics import TemplateError
 
 if TYPE_CHECKING:
     from aws_cdk import Stack

@@ -33,7 +33,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from constructs_lib._validation import Problems, is_unresolved
+from constructs_lib._internal.validation import Problems, is_unresolved
 
 DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_12
 LAYER_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024

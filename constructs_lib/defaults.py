@@ -6,6 +6,7 @@ needs to work.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
@@ -24,6 +25,14 @@ DLQ_RETENTION = Duration.days(14)
 QUEUE_RETENTION = Duration.days(7)
 """Shorter than the DLQ's: a message keeps its first enqueue time when it moves to a DLQ."""
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+
+def handler_code(folder: str | Path) -> lambda_.Code:
+    """``lambda_.Code.from_asset`` for a folder of Python handler code, without byte-code caches: importing the
+    handler in a test writes ``__pycache__``, which would otherwise change the asset hash."""
+    from constructs_lib._internal.assets import code_from
+
+    return code_from(Path(folder))
 
 
 def struct_values(props: object | None) -> dict[str, Any]:

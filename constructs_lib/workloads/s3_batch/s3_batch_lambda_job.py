@@ -31,10 +31,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from constructs_lib._validation import Problems, is_unresolved
-from constructs_lib.assets import LAYER_RUNTIMES, bundled_code
+from constructs_lib._internal.assets import LAYER_RUNTIMES, runtime_code
+from constructs_lib._internal.validation import Problems, is_unresolved
+from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, struct_values
 from constructs_lib.routes import _nag_resource_ref
-from constructs_lib.s3_batch_formats import (
+from constructs_lib.workloads.s3_batch.formats import (
     CSV_MANIFEST_FORMAT,
     GENERATED_MANIFEST_FORMAT,
     INVENTORY_MANIFEST_FORMAT,
@@ -43,7 +44,6 @@ from constructs_lib.s3_batch_formats import (
     ManifestRow,
     encode_csv_manifest,
 )
-from constructs_lib.secure_defaults import acknowledge, secure_bucket, secure_function, struct_values
 
 CONTRACT_HANDLER = "s3_batch_contract.handler"
 TASK_HANDLER_VARIABLE = "S3_BATCH_TASK_HANDLER"
@@ -330,7 +330,7 @@ class S3BatchLambdaJob(Construct):
             layer = lambda_.LayerVersion(
                 stack,
                 _CONTRACT_LAYER,
-                code=bundled_code("s3_batch_contract"),
+                code=runtime_code(__file__, "contract_layer"),
                 compatible_runtimes=list(CONTRACT_RUNTIMES),
                 description="constructs_lib: the S3 Batch Operations Lambda contract (schema 1.0 and 2.0)",
             )

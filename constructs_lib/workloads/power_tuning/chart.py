@@ -1,6 +1,6 @@
 """Chart a power tuning: average duration and average cost against memory, as an SVG and an HTML page.
 
-    python -m constructs_lib.power_tuning_chart tuning-output.json --out chart
+    python -m constructs_lib.workloads.power_tuning.chart tuning-output.json --out chart
 
 writes ``chart.svg`` and ``chart.html``. The input is the tuning's output (the execution output of a
 ``PowerTuning`` state machine), or what ``aws stepfunctions describe-execution`` prints (its ``output`` is read).
@@ -226,7 +226,7 @@ def write_chart(data: Any, out: Path) -> tuple[Path, Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m constructs_lib.power_tuning_chart",
+        prog="python -m constructs_lib.workloads.power_tuning.chart",
         description="Chart a power tuning's output: duration and cost against memory (SVG and HTML).",
     )
     parser.add_argument("output", type=Path, help="the tuning output (JSON), or describe-execution's answer")

@@ -25,12 +25,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._alarms import add_state_machine_alarms
-from constructs_lib._validation import Problems, duration_seconds, is_unresolved
-from constructs_lib.assets import bundled_code
-from constructs_lib.function_workflow import WorkflowAlarmProps
+from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
+from constructs_lib.defaults import LOG_RETENTION, acknowledge, secure_function
+from constructs_lib.engines.function_workflow import WorkflowAlarmProps
 from constructs_lib.routes import acknowledge_invoke_grant
-from constructs_lib.secure_defaults import LOG_RETENTION, acknowledge, secure_function
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MIN_MEMORY = 128
@@ -224,7 +224,7 @@ class PowerTuning(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
-            code=bundled_code("power_tuning"),
+            code=runtime_code(__file__),
             description=description,
             **props,
         )

@@ -5,7 +5,7 @@
     DestinedFunction(self, "Charge", function_props=..., on_failure=notifier.route)
     workflow.notify_on("Failures", statuses=FAILED_STATUSES, route=notifier.route)
 
-The function (``lambda_src/slack_notifier``) uses the reporter's layer: the same message format, rate limit and
+The function (``runtime/notifier``) uses the reporter's layer: the same message format, rate limit and
 webhook as the handler wrapper. It is itself a ``DestinedFunction``: when Slack does not take a message, Lambda
 retries the asynchronous invocation and then keeps the event on an encrypted failure queue (with alarms).
 """
@@ -16,14 +16,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_lib._validation import Problems
-from constructs_lib.assets import bundled_code
-from constructs_lib.destined_function import AsyncAlarmProps, DestinedFunction
+from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.validation import Problems
+from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction
 from constructs_lib.records import ExecutionStatus
 from constructs_lib.routes import BoundRoute, FunctionRoute, Route
-from constructs_lib.slack_error_reporter import SlackErrorReporter
+from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter
 
-NOTIFIER_ASSET = "slack_notifier"
+NOTIFIER_ASSET = "notifier"
 NOTIFIER_HANDLER = "notifier.handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 FAILED_STATUSES = (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.ABORTED)
@@ -80,7 +80,7 @@ class SlackNotifier(Construct):
             function_props=lambda_.FunctionProps(
                 runtime=RUNTIME,
                 handler=NOTIFIER_HANDLER,
-                code=bundled_code(NOTIFIER_ASSET),
+                code=runtime_code(__file__, NOTIFIER_ASSET),
                 timeout=self.timeout,
                 memory_size=memory_size,
                 description="Posts Lambda failure records and failed Step Functions executions to Slack",

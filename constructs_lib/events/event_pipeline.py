@@ -11,7 +11,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib._validation import Problems
+from constructs_lib._internal.validation import Problems
 from constructs_lib.routes import Route, RouteSide, bind_rule_target, check_rule_target
 
 

@@ -17,9 +17,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._alarms import add_state_machine_alarms
-from constructs_lib._validation import Problems, duration_seconds
-from constructs_lib.execution_status_notifications import ExecutionStatusNotifications
+from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib._internal.validation import Problems, duration_seconds
+from constructs_lib.defaults import LOG_RETENTION, acknowledge
+from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
 from constructs_lib.routes import (
     BoundRoute,
@@ -31,8 +33,6 @@ from constructs_lib.routes import (
     acknowledge_route_grants,
     workflow_task,
 )
-from constructs_lib.secure_defaults import LOG_RETENTION, acknowledge
-from constructs_lib.workflow_steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
 
 EXPRESS_MAX_SECONDS = 300
 RECORD_PATH = "$.record"

@@ -31,12 +31,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._validation import Problems, is_unresolved
-from constructs_lib.assets import bundled_code
-from constructs_lib.function_workflow import FunctionWorkflow, WorkflowAlarmProps
+from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.validation import Problems, is_unresolved
+from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, secure_queue
+from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmProps
+from constructs_lib.engines.steps import Choice, Invoke, RetryRule, ServiceTask
 from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, TopicRoute, workflow_task
-from constructs_lib.secure_defaults import acknowledge, secure_bucket, secure_function, secure_queue
-from constructs_lib.workflow_steps import Choice, Invoke, RetryRule, ServiceTask
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -284,9 +284,7 @@ class DefectDetectionPipeline(Construct):
 
     def _handler_function(self, construct_id: str, handler: str, **props: Any) -> lambda_.Function:
         """A function of the ``defect_detection`` asset, with the library's secure defaults."""
-        function_props = lambda_.FunctionProps(
-            runtime=RUNTIME, handler=handler, code=bundled_code("defect_detection"), **props
-        )
+        function_props = lambda_.FunctionProps(runtime=RUNTIME, handler=handler, code=runtime_code(__file__), **props)
         function, _ = secure_function(self, construct_id, function_props=function_props)
         return function
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.testing import asl
-from constructs_lib.testing.intrinsics import Physical, Resolver, TemplateError, references, text_of
-from constructs_lib.testing.lambda_runtime import LocalFunction
-from constructs_lib.testing.template import SynthesizedStack
+from constructs_lib.testing._engine import asl
+from constructs_lib.testing._engine.intrinsics import Physical, Resolver, TemplateError, references, text_of
+from constructs_lib.testing._engine.lambda_runtime import LocalFunction
+from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
 _LOGICAL_ID_HASH = re.compile(r"^(?P<stem>.+?)[0-9A-F]{8}$")

@@ -3,7 +3,7 @@
     reporter = SlackErrorReporter(self, "Slack", webhook=SlackWebhook.from_secret(secret))
     reporter.wrap(function)          # handler -> slack_reporter.wrapper.handler; the original moves to an env var
 
-The layer (``lambda_src/slack_reporter``, standard library only) reports, then re-raises the same exception, so
+The layer (``runtime/reporter_layer``, standard library only) reports, then re-raises the same exception, so
 retries, destinations and a Step Functions ``Catch`` see the same ``errorType``. The webhook URL lives in Secrets
 Manager (or an SSM SecureString parameter): the template and the environment only name where it is, and only the
 wrapped functions may read it.
@@ -22,10 +22,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib._validation import Problems, is_unresolved
-from constructs_lib.assets import LAYER_RUNTIMES, bundled_code
+from constructs_lib._internal.assets import LAYER_RUNTIMES, runtime_code
+from constructs_lib._internal.validation import Problems, is_unresolved
 
-LAYER_ASSET = "slack_reporter"
+LAYER_ASSET = "reporter_layer"
 WRAPPER_HANDLER = "slack_reporter.wrapper.handler"
 HANDLER_ENV = "SLACK_REPORTER_HANDLER"
 SECRET_ENV = "SLACK_WEBHOOK_SECRET_ARN"
@@ -156,7 +156,7 @@ class SlackErrorReporter(Construct):
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",
-            code=bundled_code(LAYER_ASSET),
+            code=runtime_code(__file__, LAYER_ASSET),
             compatible_runtimes=list(COMPATIBLE_RUNTIMES),
             compatible_architectures=list(COMPATIBLE_ARCHITECTURES),
             description="Reports Lambda errors to Slack (constructs_lib slack_reporter; standard library only)",
@@ -266,8 +266,8 @@ class SlackErrorReporter(Construct):
         if runtime.name == lambda_.Runtime.FROM_IMAGE.name:
             problems.add(
                 f"{verb}({function.node.path}): a container image function has no handler to wrap and takes no "
-                "layers; copy lambda_src/slack_reporter/python into the image and use @report_errors, or use a "
-                "zip-packaged Python function"
+                "layers; copy the layer's python/slack_reporter package into the image and use @report_errors, "
+                "or use a zip-packaged Python function"
             )
             return None
         if runtime.family != lambda_.RuntimeFamily.PYTHON or runtime.name not in supported:

@@ -1,0 +1,1 @@
+"""Internals shared by the constructs: validation, alarms, runtime-code assets. Not public API."""

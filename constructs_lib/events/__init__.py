@@ -1,0 +1,1 @@
+"""EventBridge around the engines: rules feeding routes, execution-status notifications, event patterns."""

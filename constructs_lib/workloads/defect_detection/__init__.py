@@ -1,0 +1,1 @@
+"""DefectDetectionPipeline: images scored by a SageMaker endpoint, results acted on by a workflow."""

@@ -1,0 +1,1 @@
+"""PowerTuning: Lambda Power Tuning as a native state machine, and its chart."""

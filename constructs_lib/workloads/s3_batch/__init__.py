@@ -1,0 +1,1 @@
+"""S3BatchLambdaJob: a Python function over existing objects with S3 Batch Operations."""

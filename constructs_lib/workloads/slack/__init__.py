@@ -1,0 +1,1 @@
+"""Slack: the error-reporting layer and the failure-record notifier."""
