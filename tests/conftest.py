@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,34 @@ from tools.cdk_cli import CDK, cli_env  # the environment `make synth` gives the
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class FakeContext:
+    """The one fake Lambda context of the handler tests: the attributes the Python runtime's context has."""
+
+    function_name: str = "under-test"
+    remaining_ms: int = 60_000
+    function_version: str = "$LATEST"
+    aws_request_id: str = "0d6a2f5e-1b2c-4d3e-8f90-123456789abc"
+    memory_limit_in_mb: int = 128
+    region: str = "us-east-1"
+    account: str = "123456789012"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "2026/11/23/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
 
 
 def cdk_context() -> dict[str, Any]:

@@ -8,15 +8,7 @@ from typing import Any
 import pytest
 
 from lambda_src.destined_lambda import consumer, worker
-from tests.conftest import load_event
-
-
-class FakeContext:
-    function_name = "worker"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+from tests.conftest import FakeContext, load_event
 
 
 def sns_event(message: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +23,7 @@ from moto import mock_aws
 
 from constructs_lib._internal.assets import LIBRARY_RUNTIME
 from constructs_lib.records import ExecutionStatusChange, parse_execution_record
-from tests.conftest import load_event
+from tests.conftest import FakeContext, load_event
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
 
 LAYER_DIR = LIBRARY_RUNTIME["slack_reporter"] / "python"
@@ -82,21 +81,9 @@ raise ImportError("no module named 'payments_sdk' (broken deploy)")
 """
 
 
-@dataclass
-class FakeContext:
+def orders_context(remaining_ms: int = 10_000) -> FakeContext:
     """The Lambda context of an invocation of ``orders-validate``."""
-
-    function_name: str = "orders-validate"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-validate"
-    aws_request_id: str = "0d6a2f5e-1b2c-4d3e-8f90-123456789abc"
-    log_group_name: str = "/aws/lambda/orders-validate"
-    log_stream_name: str = "2026/11/23/[$LATEST]0123456789abcdef"
-    memory_limit_in_mb: int = 128
-    remaining_ms: int = 10_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+    return FakeContext(function_name="orders-validate", remaining_ms=remaining_ms)
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -179,7 +166,7 @@ def rejecting(user_modules: Callable[[str, str], None], monkeypatch: pytest.Monk
 def invoke_failing(wrapper: ModuleType, context: FakeContext | None = None) -> BaseException:
     """Call the wrapped handler, which must raise; returns what it raised."""
     with pytest.raises(Exception) as caught:  # noqa: PT011 - the exact exception is checked by identity
-        wrapper.handler({"orderId": "o-1"}, context or FakeContext())
+        wrapper.handler({"orderId": "o-1"}, context or orders_context())
     return caught.value
 
 
@@ -315,7 +302,7 @@ def test_folder_style_handler_names_are_imported_like_the_runtime_does(
     (tmp_path / "handlers" / "greet.py").write_text("def handler(event, context):\n    return 'hi ' + event\n")
     wrapper = load_wrapper(monkeypatch, "handlers/greet.handler")
     try:
-        assert wrapper.handler("there", FakeContext()) == "hi there"
+        assert wrapper.handler("there", orders_context()) == "hi there"
     finally:
         sys.modules.pop("handlers.greet", None)
         sys.modules.pop("handlers", None)
@@ -341,7 +328,7 @@ def test_a_429_is_not_retried_when_the_invocation_has_no_time_to_wait(
 ) -> None:
     slack.answer(429, headers={"Retry-After": "3"})
 
-    invoke_failing(rejecting, FakeContext(remaining_ms=2500))
+    invoke_failing(rejecting, orders_context(remaining_ms=2500))
 
     assert len(slack.posts) == 1
     assert "HTTP 429, Retry-After 3.0 s" in caplog.text
@@ -354,7 +341,7 @@ def test_a_second_429_is_not_retried_again(
     slack.answer(429, headers={"Retry-After": "0"})
     slack.answer(429, headers={"Retry-After": "0"})
 
-    outcome = slack_reporter.report(ValueError("x"), context=FakeContext())
+    outcome = slack_reporter.report(ValueError("x"), context=orders_context())
 
     assert outcome == "failed"
     assert len(slack.posts) == 2
@@ -366,7 +353,7 @@ def test_a_500_is_a_warning_with_slacks_reason(
 ) -> None:
     slack.answer(500, body="internal_error")
 
-    outcome = slack_reporter.report(ValueError("x"), context=FakeContext())
+    outcome = slack_reporter.report(ValueError("x"), context=orders_context())
 
     assert outcome == "failed"
     assert len(slack.posts) == 1
@@ -383,7 +370,7 @@ def test_a_hanging_webhook_times_out_and_the_function_goes_on(
     slack.hang()
 
     started = time.monotonic()
-    outcome = slack_reporter.report(ValueError("x"), context=FakeContext())
+    outcome = slack_reporter.report(ValueError("x"), context=orders_context())
     elapsed = time.monotonic() - started
 
     assert outcome == "failed"
@@ -426,9 +413,9 @@ def test_a_burst_is_held_back_and_counted_in_the_next_message(slack: SlackWebhoo
     clock = FakeClock()
     reporter = reporting.Reporter(clock=clock)
 
-    outcomes = [reporter.report_exception(ValueError(f"error {n}"), FakeContext(), handled=False) for n in range(4)]
+    outcomes = [reporter.report_exception(ValueError(f"error {n}"), orders_context(), handled=False) for n in range(4)]
     clock.now += 1.0
-    outcomes.append(reporter.report_exception(ValueError("error 4"), FakeContext(), handled=False))
+    outcomes.append(reporter.report_exception(ValueError("error 4"), orders_context(), handled=False))
 
     assert outcomes == ["sent", "suppressed", "suppressed", "suppressed", "sent"]
     first, second = slack.posts
@@ -456,13 +443,13 @@ def test_a_burst_through_the_wrapper_posts_once_per_second(
 def test_a_failed_post_keeps_the_count_for_the_next_message(slack: SlackWebhookServer, secret_webhook: str) -> None:
     clock = FakeClock()
     reporter = reporting.Reporter(clock=clock)
-    reporter.report_exception(ValueError("a"), FakeContext(), handled=False)
-    reporter.report_exception(ValueError("b"), FakeContext(), handled=False)  # held back: 1
+    reporter.report_exception(ValueError("a"), orders_context(), handled=False)
+    reporter.report_exception(ValueError("b"), orders_context(), handled=False)  # held back: 1
     clock.now += 1.0
     slack.answer(500)
-    assert reporter.report_exception(ValueError("c"), FakeContext(), handled=False) == "failed"
+    assert reporter.report_exception(ValueError("c"), orders_context(), handled=False) == "failed"
     clock.now += 1.0
-    assert reporter.report_exception(ValueError("d"), FakeContext(), handled=False) == "sent"
+    assert reporter.report_exception(ValueError("d"), orders_context(), handled=False) == "sent"
 
     assert slack.posts[-1].json["blocks"][-1]["elements"][0]["text"].startswith(":mute: 1 more error was not posted")
 
@@ -491,7 +478,7 @@ def test_the_webhook_is_read_once_per_container(slack: SlackWebhookServer, secre
     reporter = reporting.Reporter(clock=clock)
     for n in range(3):
         clock.now += 2
-        assert reporter.report_exception(ValueError(str(n)), FakeContext(), handled=False) == "sent"
+        assert reporter.report_exception(ValueError(str(n)), orders_context(), handled=False) == "sent"
 
     assert reporter.webhook.reads == 1
     assert len(slack.posts) == 3
@@ -503,7 +490,7 @@ def test_an_ssm_securestring_parameter_holds_the_webhook(
     boto3.client("ssm").put_parameter(Name="/slack/webhook", Value=slack.url, Type="SecureString")
     monkeypatch.setenv(webhook.PARAMETER_ENV, "/slack/webhook")
 
-    assert slack_reporter.report(ValueError("x"), context=FakeContext()) == "sent"
+    assert slack_reporter.report(ValueError("x"), context=orders_context()) == "sent"
     assert len(slack.posts) == 1
 
 
@@ -523,14 +510,14 @@ def test_a_placeholder_secret_is_a_warning_and_no_post(
     arn = boto3.client("secretsmanager").create_secret(Name="slack/webhook", SecretString=placeholder)["ARN"]
     monkeypatch.setenv(webhook.SECRET_ENV, arn)
 
-    assert slack_reporter.report(ValueError("x"), context=FakeContext()) == "unconfigured"
+    assert slack_reporter.report(ValueError("x"), context=orders_context()) == "unconfigured"
     assert slack.posts == []
     assert f"secret {arn} does not hold a webhook URL yet (a placeholder?)" in caplog.text
     assert placeholder not in caplog.text
 
 
 def test_no_webhook_settings_is_a_warning(slack: SlackWebhookServer, caplog: pytest.LogCaptureFixture) -> None:
-    assert slack_reporter.report(ValueError("x"), context=FakeContext()) == "unconfigured"
+    assert slack_reporter.report(ValueError("x"), context=orders_context()) == "unconfigured"
     assert "no webhook configured: set SLACK_WEBHOOK_SECRET_ARN" in caplog.text
 
 
@@ -540,9 +527,9 @@ def test_a_secret_that_cannot_be_read_is_a_warning_and_is_not_read_again_at_once
     monkeypatch.setenv(webhook.SECRET_ENV, f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:missing-AbCdEf")
     reporter = reporting.Reporter(clock=FakeClock())
 
-    assert reporter.report_exception(ValueError("a"), FakeContext(), handled=False) == "unconfigured"
+    assert reporter.report_exception(ValueError("a"), orders_context(), handled=False) == "unconfigured"
     reporter.limiter.min_interval = 0
-    assert reporter.report_exception(ValueError("b"), FakeContext(), handled=False) == "unconfigured"
+    assert reporter.report_exception(ValueError("b"), orders_context(), handled=False) == "unconfigured"
 
     assert reporter.webhook.reads == 1
     assert "could not read the webhook from secret" in caplog.text
@@ -581,7 +568,7 @@ def test_report_errors_reports_and_reraises_the_same_exception(
     app = importlib.import_module("decorated_app")
 
     with pytest.raises(app.CardDeclinedError, match="card declined for order o-7") as caught:
-        app.handler({"orderId": "o-7"}, FakeContext())
+        app.handler({"orderId": "o-7"}, orders_context())
 
     assert type(caught.value) is app.CardDeclinedError
     assert app.handler.__name__ == "handler"
@@ -597,7 +584,7 @@ def test_report_posts_a_handled_error_and_the_function_goes_on(
     user_modules("decorated_app", DECORATED_APP)
     app = importlib.import_module("decorated_app")
 
-    result = app.handler({"orderId": "o-8", "handled": True}, FakeContext())
+    result = app.handler({"orderId": "o-8", "handled": True}, orders_context())
 
     assert result == {"status": "DECLINED", "reported": "sent"}
     (post,) = slack.posts
@@ -615,7 +602,7 @@ def test_an_error_reported_by_the_decorator_is_not_posted_again_by_the_wrapper(
     slack_reporter.get_reporter().limiter.min_interval = 0
 
     with pytest.raises(Exception, match="card declined"):
-        wrapper.handler({"orderId": "o-9"}, FakeContext())
+        wrapper.handler({"orderId": "o-9"}, orders_context())
 
     assert len(slack.posts) == 1
 
@@ -682,7 +669,7 @@ def test_console_links_follow_the_partition(partition: str, region: str, start: 
 def test_notifier_posts_a_destination_failure_record(slack: SlackWebhookServer, secret_webhook: str) -> None:
     record = load_event("destination_failure_record.json")
 
-    result = notifier.handler(record, FakeContext())
+    result = notifier.handler(record, orders_context())
 
     assert result == {"outcome": "sent", "errorType": "InvalidOrderError", "source": "worker"}
     (post,) = slack.posts
@@ -732,7 +719,7 @@ def test_notifier_takes_a_record_inside_an_eventbridge_event() -> None:
 
 
 def test_notifier_posts_a_failed_execution(slack: SlackWebhookServer, secret_webhook: str) -> None:
-    notifier.handler(load_event("sfn_status_failed.json"), FakeContext())
+    notifier.handler(load_event("sfn_status_failed.json"), orders_context())
 
     (post,) = slack.posts
     execution = "arn:aws:states:us-east-1:123456789012:execution:orders:5e4f2b1c"
@@ -843,7 +830,7 @@ def test_notifier_waits_for_its_turn_rather_than_hold_a_failure_back(
     monkeypatch.setenv(reporting.MIN_INTERVAL_ENV, "0.4")
     record = load_event("destination_failure_record.json")
 
-    outcomes = [notifier.handler(record, FakeContext())["outcome"] for _ in range(2)]
+    outcomes = [notifier.handler(record, orders_context())["outcome"] for _ in range(2)]
 
     assert outcomes == ["sent", "sent"]
     first, second = slack.posts
@@ -868,7 +855,7 @@ def test_notifier_raises_when_slack_does_not_take_the_message_so_lambda_retries(
     slack.answer(500, body="internal_error")
 
     with pytest.raises(notifier.SlackDeliveryError, match="InvalidOrderError in worker was not delivered"):
-        notifier.handler(load_event("destination_failure_record.json"), FakeContext())
+        notifier.handler(load_event("destination_failure_record.json"), orders_context())
 
 
 # ------------------------------------------------------------------------------------------------ helpers

@@ -155,7 +155,7 @@ def test_rejects_what_is_not_an_invocation(event: Any, message: str) -> None:
 
 
 def test_the_zero_code_handler_runs_the_function_named_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("S3_BATCH_TASK_HANDLER", "tests.test_s3_batch_handlers.echo_task")
+    monkeypatch.setenv("S3_BATCH_TASK_HANDLER", "tests.handler.test_s3_batch_handlers.echo_task")
     (result,) = contract.handler(event_v2("a%20b", arguments={"x": "y"}), None)["results"]
     assert result["resultCode"] == "Succeeded"
     assert '"args":{"x":"y"}' in result["resultString"]
@@ -166,7 +166,7 @@ def test_the_zero_code_handler_runs_the_function_named_in_the_environment(monkey
     ("spec", "message"),
     [
         ("", "must name the per-object function as module.function"),
-        ("tests.test_s3_batch_handlers.nope", "has no function nope"),
+        ("tests.handler.test_s3_batch_handlers.nope", "has no function nope"),
     ],
 )
 def test_the_zero_code_handler_names_a_bad_setting(monkeypatch: pytest.MonkeyPatch, spec: str, message: str) -> None:

@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from stacks._code import runtime_folders
-from tests.conftest import load_event
+from tests.conftest import FakeContext, load_event
 from tests.slack_server import SlackWebhookServer
 
 RUNTIME_FOLDERS = runtime_folders()
@@ -264,22 +264,6 @@ not_utf8 = st.binary(max_size=64).map(lambda data: b"\xff\xfe" + data) | st.samp
 )
 """Bytes that are not UTF-8."""
 any_bytes = st.binary(max_size=64) | not_utf8 | st.sampled_from([b"", b"\xef\xbb\xbf", b"   \n", b"x" * HUGE])
-
-
-class FakeContext:
-    function_name = "under-test"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:under-test"
-    aws_request_id = "0d6a2f5e-1b2c-4d3e-8f90-123456789abc"
-    log_group_name = "/aws/lambda/under-test"
-    log_stream_name = "2026/11/23/[$LATEST]0123456789abcdef"
-    memory_limit_in_mb = 128
-
-    def __init__(self, remaining_ms: int = 60_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@
 - Where a checkov skip relies on one of our defaults, a check of that default on every template (and a planted
   counter-example, so that the check can fail).
 - IAM: no identity policy grants an action on every resource unless AWS allows nothing narrower
-  (constructs_lib.testing.iam; its own tests, on hand-made templates, are in tests/test_iam_policies.py).
+  (constructs_lib.testing.iam; its own tests, on hand-made templates, are in tests/unit/testing/test_iam.py).
 - cdk-nag: no acknowledgment without a finding to suppress, and the README's "cdk-nag acknowledgments" table lists
   every acknowledged (rule, reason) of the example app with its count, and nothing else.
 """

@@ -20,7 +20,7 @@ from constructs_lib.testing import LocalKit
 pytestmark = pytest.mark.execution
 
 EVENTS = 1000
-FLAKY_CODE = Path(__file__).resolve().parent / "handlers" / "flaky"
+FLAKY_CODE = Path(__file__).resolve().parent.parent / "handlers" / "flaky"
 
 
 def flaky_props() -> lambda_.FunctionProps:

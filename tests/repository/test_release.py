@@ -1,6 +1,6 @@
 """One version, named the same everywhere: ``constructs_lib.__version__`` (the source), pyproject.toml (reads it),
 CHANGELOG.md (Keep a Changelog: the latest release names it). The built wheel's metadata is checked in
-tests/test_installed_wheel.py."""
+tests/repository/test_installed_wheel.py."""
 
 from __future__ import annotations
 

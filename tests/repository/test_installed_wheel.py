@@ -24,11 +24,11 @@ import pytest
 
 import constructs_lib
 from tests.readme import quick_start_code
-from tests.test_release import releases
+from tests.repository.test_release import releases
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_PURELIB = Path(sysconfig.get_paths()["purelib"]).resolve()
 TIMEOUT_SECONDS = 600
 

@@ -1,6 +1,6 @@
 """The IAM walk (constructs_lib.testing.iam) on small hand-made templates: what it reports, what it accepts.
 
-The walk over every template of the example app is in tests/test_scanners.py (it shares the CLI's cdk.out/).
+The walk over every template of the example app is in tests/repository/test_scanners.py (it shares the CLI's cdk.out/).
 """
 
 from __future__ import annotations
