@@ -16,7 +16,10 @@ The AWS pages it follows:
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 - set operators ``ForAnyValue`` / ``ForAllValues``:
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
-- ``Resource`` wildcards (within one ARN segment): https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+- ``Resource`` wildcards (within one ARN segment):
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+- ``AWS::Lambda::Permission`` as a statement of the function's policy (one per function, version or alias):
+  https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
 - KMS condition keys (``kms:ViaService``, ``kms:CallerAccount``, ``kms:EncryptionContext:*``):
   https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
 - the KMS actions a service performs for the caller: SNS https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html,
@@ -431,6 +434,8 @@ class PolicyStore:
         resource = self._resource_for(resource_arn)
         kms = action.lower().startswith("kms:") and _service_of(resource_arn) == "kms"
         warnings: list[str] = []
+        if principal.account and principal.account != self.account:
+            warnings.append(f"{principal} is in account {principal.account}: evaluated with the same-account rules")
         identity, boundary = self._identity_hits(request, warnings)
         resource_policies: list[_Policy]
         if resource is not None:
@@ -491,7 +496,7 @@ class PolicyStore:
             for kms_action in requirement.actions
         ]
         missing = [part for part in parts if not part.allowed]
-        undetermined = tuple(item for d in (first, *parts) for item in d.undetermined)
+        undetermined = tuple(dict.fromkeys(item for d in (first, *parts) for item in d.undetermined))
         warnings = tuple(dict.fromkeys(w for d in (first, *parts) for w in d.warnings))
         key = self.describe(requirement.key_arn)
         if missing:
@@ -804,8 +809,8 @@ class _Reader:
             named = {"AWS": principal}
         else:
             named = {"Service": principal}
-        # How Lambda writes a permission into the function's policy (AddPermission): SourceArn with ArnLike,
-        # SourceAccount, PrincipalOrgID and FunctionUrlAuthType with StringEquals.
+        # How Lambda writes a permission into the policy of the function, version or alias it names
+        # (access-control-resource-based): SourceArn with ArnLike, the other parameters with StringEquals.
         condition: dict[str, dict[str, Any]] = {}
         if values.get("SourceArn"):
             condition.setdefault("ArnLike", {})["AWS:SourceArn"] = values["SourceArn"]
@@ -835,11 +840,13 @@ class _Reader:
             return
         store = self.store
         name = str(values.get("EventBusName") or "default")
-        arn = (
-            name
-            if name.startswith("arn:")
-            else f"arn:{store.partition}:events:{store.region}:{store.account}:event-bus/{name}"
-        )
+        buses = [lid for lid, _ in self._of_type("AWS::Events::EventBus") if self.refs.get(lid) == name]
+        if name.startswith("arn:"):
+            arn = name
+        elif buses and buses[0] in self.arns:
+            arn = self.arns[buses[0]]
+        else:
+            arn = f"arn:{store.partition}:events:{store.region}:{store.account}:event-bus/{name}"
         statement: Any = values.get("Statement")
         if statement is None:  # the older properties: one account (or *) may PutEvents
             principal = str(values.get("Principal", ""))

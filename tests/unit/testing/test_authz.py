@@ -63,6 +63,10 @@ def local_identity(template: Mapping[str, Any]) -> Callable[[str], Physical]:
         "AWS::IAM::Role": lambda name: Physical(name, {"Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}"}),
         "AWS::Lambda::Function": lambda name: Physical(name, {"Arn": arn("lambda", f"function:{name}")}),
         "AWS::IAM::ManagedPolicy": lambda name: Physical(f"arn:aws:iam::{ACCOUNT}:policy/{name}", {}),
+        "AWS::S3::Bucket": lambda name: Physical(name.lower(), {"Arn": f"arn:aws:s3:::{name.lower()}"}),
+        "AWS::Events::EventBus": lambda name: Physical(name, {"Arn": arn("events", f"event-bus/{name}")}),
+        "AWS::DynamoDB::Table": lambda name: Physical(name, {"Arn": arn("dynamodb", f"table/{name}")}),
+        "AWS::SecretsManager::Secret": lambda name: Physical(arn("secretsmanager", f"secret:{name}-AbCdEf"), {}),
     }
 
     def named(name: str) -> Physical:
@@ -468,6 +472,130 @@ def test_a_queue_consumer_needs_only_decrypt_and_an_aws_managed_key_needs_nothin
     assert send is not None
     assert send.actions == ("kms:GenerateDataKey", "kms:Decrypt")
     assert stack.store.kms_requirement("sqs:SendMessage", stack.arn("Managed")) is None
+
+
+def test_an_object_request_uses_its_bucket_policy_and_the_bucket_key() -> None:
+    """A bucket policy covers the bucket's objects (``<bucket ARN>/*``); with SSE-KMS, an upload needs
+    kms:GenerateDataKey and a download kms:Decrypt, with the object ARN as encryption context.
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"""
+    bucket_encryption = {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": arn_of("BucketKey")}}
+        ]
+    }
+    read_objects = {
+        "Effect": "Allow",
+        "Principal": {"AWS": arn_of("Reader")},
+        "Action": "s3:GetObject",
+        "Resource": {"Fn::Join": ["", [arn_of("Reports"), "/*"]]},
+    }
+    stack = stand_up(
+        {
+            "Reader": role(),
+            "BucketKey": key(root_statement()),
+            "Reports": {"Type": "AWS::S3::Bucket", "Properties": {"BucketEncryption": bucket_encryption}},
+            "ReportsPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"Bucket": {"Ref": "Reports"}, "PolicyDocument": document(read_objects)},
+            },
+        }
+    )
+    report = f"{stack.arn('Reports')}/2024/report.csv"
+    decision = stack.store.authorize(stack.role("Reader"), "s3:GetObject", report)
+    assert decision.reason == (
+        "role Reader may s3:GetObject on bucket Reports (2024/report.csv): allowed by ReportsPolicy "
+        "(AWS::S3::BucketPolicy) Statement[0], which names the principal"
+    )
+    upload = stack.store.kms_requirement("s3:PutObject", report)
+    assert upload is not None
+    assert upload.actions == ("kms:GenerateDataKey",)
+    assert upload.context["kms:EncryptionContext:aws:s3:arn"] == report
+    download = stack.store.kms_requirement("s3:GetObject", report)
+    assert download is not None
+    assert download.actions == ("kms:Decrypt",)
+    assert stack.store.kms_requirement("s3:ListBucket", stack.arn("Reports")) is None
+    denied = stack.store.authorize_call(stack.role("Reader"), "s3:GetObject", report)
+    assert denied.missing == ("kms:Decrypt",)
+
+
+def test_table_and_secret_keys_with_their_encryption_context() -> None:
+    """DynamoDB decrypts the table key for the caller when the table is accessed, with the table name and account
+    as encryption context; Secrets Manager decrypts with the secret's ARN and version id.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+    https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"""
+    this_version = {"StringEquals": {"kms:EncryptionContext:SecretVersionId": "v1"}}
+    stack = stand_up(
+        {
+            "Reader": role(),
+            "ReaderPolicy": identity_policy(
+                "Reader",
+                allow("secretsmanager:GetSecretValue", {"Ref": "Webhook"}),
+                allow("kms:Decrypt", arn_of("DataKey"), Condition=this_version),
+            ),
+            "DataKey": key(root_statement()),
+            "Results": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {"SSESpecification": {"SSEEnabled": True, "KMSMasterKeyId": arn_of("DataKey")}},
+            },
+            "Webhook": {"Type": "AWS::SecretsManager::Secret", "Properties": {"KmsKeyId": arn_of("DataKey")}},
+        }
+    )
+    put = stack.store.kms_requirement("dynamodb:PutItem", stack.arn("Results"))
+    assert put is not None
+    assert put.actions == ("kms:Decrypt",)
+    assert put.context["kms:EncryptionContext:aws:dynamodb:tableName"] == "AuthzTest-Results"
+    assert put.context["kms:EncryptionContext:aws:dynamodb:subscriberId"] == ACCOUNT
+    webhook = str(stack.resolver.resolve({"Ref": "Webhook"}))
+    decision = stack.store.authorize_call(stack.role("Reader"), "secretsmanager:GetSecretValue", webhook)
+    assert decision.allowed  # the version id is not known before the call: undetermined, not guessed
+    assert not decision.strictly_allowed
+    assert any("SecretVersionId" in item.why for item in decision.undetermined)
+
+
+def test_a_key_the_template_does_not_declare_is_undetermined() -> None:
+    """A key policy must allow; the evaluator does not know the policy of a key from outside the template.
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"""
+    outside = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
+    stack = stand_up(
+        {
+            "Publisher": role(),
+            "PublisherPolicy": identity_policy("Publisher", allow(["sns:Publish", "kms:*"], "*")),
+            "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": outside}},
+        }
+    )
+    decision = stack.store.authorize_call(stack.role("Publisher"), "sns:Publish", stack.arn("Alerts"))
+    assert decision.allowed
+    assert not decision.strictly_allowed
+    assert {item.where for item in decision.undetermined} == {f"key policy of {outside}"}
+
+
+def test_an_event_bus_policy_allows_the_role_it_names() -> None:
+    """An event bus's resource-based policy can allow a principal to put events on it.
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html"""
+    statement = {
+        "Sid": "WorkerMayPut",
+        "Effect": "Allow",
+        "Principal": {"AWS": arn_of("Worker")},
+        "Action": "events:PutEvents",
+        "Resource": arn_of("Orders"),
+    }
+    stack = stand_up(
+        {
+            "Worker": role(),
+            "Other": role(),
+            "Orders": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "orders"}},
+            "OrdersPolicy": {
+                "Type": "AWS::Events::EventBusPolicy",
+                "Properties": {
+                    "EventBusName": {"Ref": "Orders"},
+                    "StatementId": "WorkerMayPut",
+                    "Statement": statement,
+                },
+            },
+        }
+    )
+    assert stack.store.authorize(stack.role("Worker"), "events:PutEvents", stack.arn("Orders")).allowed
+    assert not stack.store.authorize(stack.role("Other"), "events:PutEvents", stack.arn("Orders")).allowed
 
 
 # -- conditions -----------------------------------------------------------------------------------------------------
