@@ -684,7 +684,8 @@ class _Reader:
         role = _Role(logical_id, arn, self.refs.get(logical_id, arn.rsplit("/", 1)[-1]))
         self.store._roles[arn] = role
         self.roles_by_name[role.name] = role
-        for index, inline in enumerate(properties.get("Policies") or []):
+        inline_policies = self._value(properties.get("Policies") or [], f"Policies of {logical_id}")
+        for index, inline in enumerate(inline_policies if isinstance(inline_policies, list) else []):
             name = inline.get("PolicyName") if isinstance(inline, Mapping) else None
             label = f"{_stem(logical_id)} (AWS::IAM::Role) Policies[{index}]" + (f" ({name})" if name else "")
             document = inline.get("PolicyDocument") if isinstance(inline, Mapping) else None

@@ -741,6 +741,38 @@ def test_aws_managed_policies_from_the_documented_table_and_a_warning_for_the_ot
     assert any("AmazonS3ReadOnlyAccess" in item.why for item in s3.undetermined)
 
 
+def test_inline_role_policies_and_managed_policies_of_the_template_are_identity_policies() -> None:
+    """A role's permissions are the union of its inline policies and the managed policies attached to it.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html"""
+    inline = {"PolicyName": "send", "PolicyDocument": document(allow("sqs:SendMessage", arn_of("Orders")))}
+    managed = {"PolicyDocument": document(allow("sqs:ReceiveMessage", arn_of("Orders")))}
+    role_policy = {
+        "RoleName": {"Ref": "Worker"},
+        "PolicyName": "purge",
+        "PolicyDocument": document(allow("sqs:PurgeQueue", arn_of("Orders"))),
+    }
+    worker = role()
+    worker["Properties"].update(Policies=[inline], ManagedPolicyArns=[{"Ref": "Receive"}])
+    stack = stand_up(
+        {
+            "Worker": worker,
+            "Receive": {"Type": "AWS::IAM::ManagedPolicy", "Properties": managed},
+            "Purge": {"Type": "AWS::IAM::RolePolicy", "Properties": role_policy},
+            "Orders": queue(),
+        }
+    )
+    worker_role, orders = stack.role("Worker"), stack.arn("Orders")
+    assert stack.store.authorize(worker_role, "sqs:SendMessage", orders).basis == (
+        "allowed by Worker (AWS::IAM::Role) Policies[0] (send) Statement[0]"
+    )
+    assert stack.store.authorize(worker_role, "sqs:ReceiveMessage", orders).basis == (
+        "allowed by Receive (AWS::IAM::ManagedPolicy) Statement[0]"
+    )
+    assert stack.store.authorize(worker_role, "sqs:PurgeQueue", orders).allowed
+    assert not stack.store.authorize(worker_role, "sqs:DeleteQueue", orders).allowed
+    assert stack.store.warnings == []
+
+
 def test_a_permissions_boundary_caps_what_identity_policies_allow() -> None:
     """The role may do only what both its identity policies and its permissions boundary allow.
     https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"""
