@@ -1,0 +1,1 @@
+"""Unit tests, grouped by the package they test."""
