@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import constructs_lib
-from tests.readme import quick_start_code
+from tests.repository.docs_pages import quick_start_code
 from tests.test_release import releases
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ TIMEOUT_SECONDS = 600
 WHEEL_WORKER = "constructs_lib/lambda_src/destined_lambda/worker.py"
 WHEEL_CONSTRUCT = "constructs_lib/destined_function.py"
 
-# The README's Quick start app.py, as the README has it (tests/test_readme.py checks this is that block).
+# The Quick start app.py, docs/examples/quick_start.py (tests/repository/test_docs.py checks the README shows it).
 QUICK_START_APP = quick_start_code()
 
 # Where the installed package, its bundled handler code and its metadata come from, seen from the fresh venv.
