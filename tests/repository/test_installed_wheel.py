@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import constructs_lib
-from tests.readme import quick_start_code
+from tests.repository.docs_pages import quick_start_code
 from tests.repository.test_release import releases
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ NOT_IN_WHEEL = (
     "tools/",
 )
 
-# The README's Quick start app.py, as the README has it (tests/test_readme.py checks this is that block).
+# The Quick start app.py, docs/examples/quick_start.py (tests/repository/test_docs.py checks the README shows it).
 QUICK_START_APP = quick_start_code()
 
 # Where the installed package, its bundled handler code and its metadata come from, seen from the fresh venv.

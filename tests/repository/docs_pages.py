@@ -1,7 +1,8 @@
-"""README.md as the tests read it: headings, sections, fenced code blocks, tables, and the Quick start app.
+"""The documentation as the tests read it: the pages of docs/ and README.md, parsed into headings, sections, fenced
+code blocks (with the example files that pymdownx.snippets pulls into them) and tables; and the Quick start app.
 
-Shared by tests/test_readme.py (the README documents the code) and tests/test_installed_wheel.py (which runs the
-Quick start against the installed wheel), so that both read the very same block.
+Shared by tests/repository/test_docs.py (the docs document the code) and tests/test_installed_wheel.py (which runs the
+Quick start against the installed wheel), so that both read the very same file.
 """
 
 from __future__ import annotations
@@ -11,13 +12,19 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 README = REPO_ROOT / "README.md"
+DOCS = REPO_ROOT / "docs"
+EXAMPLES = DOCS / "examples"
 QUICK_START_TITLE = "Quick start"
+QUICK_START_FILE = EXAMPLES / "quick_start.py"
+"""The Quick start app: the README shows it, the Getting started page pulls it in, the tests run it."""
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`]*)$")
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<title>.*?)[ \t]*#*[ \t]*$")
 _CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+# A pymdownx.snippets line: --8<-- "path" (a whole file), or "path:section" (between its section markers).
+SNIPPET = re.compile(r'^\s*--8<--\s+"(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"\s*$')
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,19 @@ class CodeBlock:
     code: str
     line: int
     """1-based line of the opening fence."""
+
+    @property
+    def snippets(self) -> list[str]:
+        """The files (repository paths) this block pulls in; [] for a block written out in the page."""
+        lines = [line for line in self.code.splitlines() if line.strip()]
+        matches = [SNIPPET.match(line) for line in lines]
+        return [m["path"] for m in matches if m] if lines and all(matches) else []
+
+    @property
+    def resolved(self) -> str:
+        """What the reader sees: the snippet files' text, or the block's own."""
+        paths = self.snippets
+        return "".join((REPO_ROOT / path).read_text(encoding="utf-8") for path in paths) if paths else self.code
 
 
 @dataclass(frozen=True)
@@ -84,10 +104,16 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
+    path: Path
     lines: tuple[str, ...]
     headings: tuple[Heading, ...]
     code_blocks: tuple[CodeBlock, ...]
     tables: tuple[Table, ...]
+
+    @property
+    def name(self) -> str:
+        """The path from the repository root: ``docs/routes.md``."""
+        return self.path.relative_to(REPO_ROOT).as_posix()
 
     @property
     def sections(self) -> list[Section]:
@@ -101,7 +127,7 @@ class Document:
     def section(self, title: str) -> Section:
         matches = [s for s in self.sections if s.title == title]
         if len(matches) != 1:
-            raise LookupError(f"README.md has {len(matches)} sections titled {title!r}, expected exactly one")
+            raise LookupError(f"{self.name} has {len(matches)} sections titled {title!r}, expected exactly one")
         return matches[0]
 
 
@@ -115,7 +141,7 @@ def split_cells(line: str) -> tuple[str, ...]:
     return tuple(cell.strip().replace("\\|", "|") for cell in cells)
 
 
-def parse(text: str) -> Document:
+def parse(text: str, path: Path) -> Document:
     """Headings, code blocks and tables of a CommonMark/GFM document (fences are respected)."""
     lines = tuple(text.splitlines())
     headings: list[Heading] = []
@@ -153,20 +179,31 @@ def parse(text: str) -> Document:
             index = end
             continue
         index += 1
-    return Document(lines, tuple(headings), tuple(blocks), tuple(tables))
+    return Document(path, lines, tuple(headings), tuple(blocks), tuple(tables))
 
 
 @cache
+def document(path: Path) -> Document:
+    return parse(path.read_text(encoding="utf-8"), path)
+
+
 def readme() -> Document:
-    return parse(README.read_text(encoding="utf-8"))
+    return document(README)
+
+
+def pages() -> list[Document]:
+    """Every Markdown page of the site (docs/, without the example folder), in path order."""
+    return [document(path) for path in sorted(DOCS.rglob("*.md")) if EXAMPLES not in path.parents]
+
+
+def example_files() -> list[Path]:
+    """Every Python file under docs/examples/: the example apps and stacks, and the handler code they use."""
+    return sorted(EXAMPLES.rglob("*.py"))
 
 
 def quick_start_code() -> str:
-    """The one ``python`` block of the README's Quick start: a complete ``app.py``."""
-    blocks = readme().section(QUICK_START_TITLE).code_blocks("python")
-    if len(blocks) != 1:
-        raise LookupError(f"the Quick start has {len(blocks)} python blocks, expected exactly one (the app.py)")
-    return blocks[0].code
+    """The Quick start ``app.py``: ``docs/examples/quick_start.py``."""
+    return QUICK_START_FILE.read_text(encoding="utf-8")
 
 
 def github_anchor(title: str) -> str:
