@@ -18,9 +18,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
-from constructs_lib.testing.intrinsics import Physical, Resolver, TemplateError
 
 from constructs_lib.testing._engine.authz import PolicyStore, Principal
+from constructs_lib.testing._engine.intrinsics import Physical, Resolver, TemplateError
 from tests.conftest import cdk_context
 
 ACCOUNT = "123456789012"
