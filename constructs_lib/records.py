@@ -375,6 +375,9 @@ class StreamBatchInfo:
 
     The records themselves are not in the record (except in the S3 destination's ``payload``): read them by shard
     and sequence number before the stream's retention period ends (24 hours for DynamoDB Streams).
+
+    ``shardId``, both sequence numbers, ``batchSize`` and ``streamArn`` are required; the arrival times may be
+    absent (None). The Kinesis page says that all of its fields are always present; the DynamoDB page does not say.
     """
 
     KEY: ClassVar[str] = ""
