@@ -12,13 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 from constructs_lib.records import (
     Condition,
+    DynamoDbStreamBatchInfo,
     ExecutionRecord,
     ExecutionStatus,
     ExecutionStatusChange,
+    KinesisBatchInfo,
     RecordFormatError,
     RequestContext,
     ResponseContext,
+    StreamBatchInfo,
+    StreamFailureCondition,
+    StreamFailureRecord,
+    StreamRequestContext,
     parse_execution_record,
+    parse_record,
+    parse_stream_failure_record,
 )
 
 __version__ = "0.1.0"
@@ -120,6 +128,7 @@ __all__ = [
     "DefectDetectionPipeline",
     "DefectEndpoint",
     "DestinedFunction",
+    "DynamoDbStreamBatchInfo",
     "EventBusRoute",
     "EventPipeline",
     "ExecutionRecord",
@@ -132,6 +141,7 @@ __all__ = [
     "Ingestion",
     "InvocationSchema",
     "Invoke",
+    "KinesisBatchInfo",
     "LayerBuildError",
     "Parallel",
     "PowerTuning",
@@ -152,7 +162,11 @@ __all__ = [
     "StartMode",
     "StateMachineRoute",
     "Step",
+    "StreamBatchInfo",
+    "StreamFailureCondition",
     "StreamFailureOptions",
+    "StreamFailureRecord",
+    "StreamRequestContext",
     "StreamRoute",
     "TopicRoute",
     "WorkflowAlarmProps",
@@ -160,6 +174,8 @@ __all__ = [
     "execution_status_pattern",
     "handler_code",
     "parse_execution_record",
+    "parse_record",
+    "parse_stream_failure_record",
 ]
 
 

@@ -19,6 +19,7 @@ import s3_batch_contract as contract
 from s3_batch_contract import BatchContractError, BatchTask, PermanentFailure, TemporaryFailure
 
 from lambda_src.s3_batch_sentiment import sentiment
+from tests.conftest import load_event
 
 REGION = "us-east-1"
 BUCKET = "reviews-bucket"
@@ -77,6 +78,79 @@ def test_schema_1_names_the_bucket_by_arn_and_the_key_is_decoded() -> None:
     assert task.version_id == "v1"
     assert task.get_object_args() == {"Bucket": BUCKET, "Key": "a b+cé/.txt", "VersionId": "v1"}
     assert task.user_arguments == {}
+
+
+def test_takes_the_s3_user_guides_schema_1_request_as_it_is() -> None:
+    """The S3 User Guide's "Example Request" (invocation schema 1.0) names the bucket by an ARN with a region and an
+    account (``arn:aws:s3:us-east-1:0123456788:amzn-s3-demo-bucket1``), not the ``arn:aws:s3:::`` form.
+
+    Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html
+    ("Example request and response")
+    """
+    event = load_event("s3_batch_invocation_schema_1.json")
+
+    schema, invocation_id, (task,) = contract.parse_tasks(event)
+    answer = contract.handle(event, None, echo_task)
+
+    assert (schema, invocation_id) == ("1.0", "YXNkbGZqYWRmaiBhc2RmdW9hZHNmZGpmaGFzbGtkaGZza2RmaAo")
+    assert (task.task_id, task.bucket, task.key, task.version_id) == (
+        "dGFza2lkZ29lc2hlcmUK",
+        "amzn-s3-demo-bucket1",
+        "customerImage1.jpg",
+        "1",
+    )
+    assert task.job_id == "f3cc4f60-61f6-4a2b-8a21-d07600c373ce"
+    assert answer["results"][0]["taskId"] == "dGFza2lkZ29lc2hlcmUK"
+    assert answer["results"][0]["resultCode"] == "Succeeded"
+
+
+@pytest.mark.parametrize(
+    ("arn", "bucket"),
+    [
+        ("arn:aws:s3:::amzn-s3-demo-bucket1", "amzn-s3-demo-bucket1"),
+        ("arn:aws:s3:us-east-1:0123456788:amzn-s3-demo-bucket1", "amzn-s3-demo-bucket1"),
+        ("arn:aws:s3:us-east-1:123456789012:my.bucket-1", "my.bucket-1"),
+        ("arn:aws-cn:s3:::cn-bucket", "cn-bucket"),
+        ("arn:aws-us-gov:s3:us-gov-west-1:123456789012:gov-bucket", "gov-bucket"),
+    ],
+)
+def test_schema_1_takes_the_bucket_arn_forms_aws_documents(arn: str, bucket: str) -> None:
+    """The bucket ARN with an empty region and account (IAM's resource form) and with both (the S3 User Guide's
+    Batch Operations request), in any partition.
+
+    Sources: https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html,
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html (``bucket`` resource)
+    """
+    event = load_event("s3_batch_invocation_schema_1.json")
+    event["tasks"][0]["s3BucketArn"] = arn
+
+    _, _, (task,) = contract.parse_tasks(event)
+
+    assert task.bucket == bucket
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:s3:::amzn-s3-demo-bucket1/customerImage1.jpg",  # an object, not a bucket
+        "arn:aws:s3:us-east-1:0123456788:accesspoint/ap",  # an access point
+        "arn:aws:sqs:us-east-1:123456789012:queue",
+        "arn:aws:s3:::",
+        "arn:aws:s3:us-east-1:account:bucket",
+        "arn:aws:s3:us-east-1:0123456788:bucket:extra",
+        "arn:aws:s3:US_EAST_1:0123456788:bucket",
+        "arn:aws:s3:::bad bucket!",
+        "arn:s3:::bucket",
+        "s3://amzn-s3-demo-bucket1",
+    ],
+)
+def test_schema_1_still_refuses_what_is_not_a_bucket_arn(arn: str) -> None:
+    """Source: https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html"""
+    event = load_event("s3_batch_invocation_schema_1.json")
+    event["tasks"][0]["s3BucketArn"] = arn
+
+    with pytest.raises(BatchContractError, match=r"tasks\[0\]"):
+        contract.parse_tasks(event)
 
 
 def test_schema_2_names_the_bucket_and_passes_user_arguments() -> None:

@@ -22,7 +22,7 @@ import pytest
 from moto import mock_aws
 
 from constructs_lib._internal.assets import LIBRARY_RUNTIME
-from constructs_lib.records import ExecutionStatusChange, parse_execution_record
+from constructs_lib.records import ExecutionStatusChange, parse_execution_record, parse_stream_failure_record
 from tests.conftest import FakeContext, load_event
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
 
@@ -755,20 +755,43 @@ def test_notifier_posts_a_failed_execution(slack: SlackWebhookServer, secret_web
     }
 
 
+@pytest.mark.parametrize("explicit_nulls", [False, True], ids=["keys-absent", "keys-null"])
 @pytest.mark.parametrize(
-    ("status", "error_type", "message"),
+    ("name", "status", "label", "message"),
     [
-        ("TIMED_OUT", "States.Timeout", "The execution timed out."),
-        ("ABORTED", "States.Aborted", "The execution was aborted."),
+        ("sfn_status_failed_no_error.json", "FAILED", "Execution failed", "The execution failed."),
+        ("sfn_status_timed_out.json", "TIMED_OUT", "Execution timed out", "The execution timed out."),
+        ("sfn_status_aborted.json", "ABORTED", "Execution aborted", "The execution was aborted."),
     ],
 )
-def test_notifier_describes_timed_out_and_aborted_executions(status: str, error_type: str, message: str) -> None:
-    event = load_event("sfn_status_failed.json")
-    event["detail"].update(status=status, error=None, cause=None)
+def test_notifier_names_no_error_when_the_execution_reported_none(
+    name: str, status: str, label: str, message: str, explicit_nulls: bool
+) -> None:
+    """AWS's "Execution failed", "Execution timed out" and "Execution aborted" sample events carry no error and no
+    cause (the page's samples have neither key; an event can also carry them as null, as the parser allows): the
+    message says that no error name was reported and invents none (no States.Failed, States.Timeout or
+    States.Aborted).
+
+    Source: https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html ("Step Functions event examples")
+    """
+    event = load_event(name)
+    if explicit_nulls:
+        event["detail"].update(error=None, cause=None)
 
     report = notifier.describe(event)
 
-    assert (report.error_type, report.error_message, report.source) == (error_type, message, "workflow orders")
+    assert ExecutionStatusChange.from_event(event).error is None
+    assert (report.error_type, report.source) == (label, "workflow state-machine-name")
+    assert report.error_message == f"{message} No error name or cause was reported."
+    assert report.facts == (
+        ("Workflow", "state-machine-name"),
+        ("Execution", "execution-name"),
+        ("Status", status),
+        ("Error", "none reported"),
+        ("Account", "012345678912"),
+        ("Region", "us-east-1"),
+    )
+    assert "States." not in json.dumps(formatter.to_slack(report))
 
 
 def test_notifier_unpacks_a_lambda_error_in_a_workflow_cause() -> None:
@@ -805,6 +828,103 @@ def test_notifier_reads_a_function_workflow_failure_record() -> None:
     assert dict(report.facts)["Condition"] == "RetriesExhausted after 1 attempt"
     assert report.link is not None
     assert report.link[0].endswith(f"executions/details/arn:aws:states:{REGION}:{ACCOUNT}:execution:orders:run-1")
+
+
+def test_notifier_posts_a_kinesis_stream_failure_record(slack: SlackWebhookServer, secret_webhook: str) -> None:
+    """AWS's SQS / SNS on-failure record of a Kinesis event source becomes a message about the discarded batch:
+    function, condition, stream, shard, sequence numbers, batch size and arrival times.
+
+    Source: https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+    """
+    result = notifier.handler(load_event("kinesis_stream_failure_record.json"), orders_context())
+
+    assert result == {"outcome": "sent", "errorType": "RetryAttemptsExhausted", "source": "myfunction"}
+    (post,) = slack.posts
+    blocks = post.json["blocks"]
+    assert blocks[0]["text"]["text"] == ":rotating_light: RetryAttemptsExhausted in myfunction"
+    assert blocks[1]["text"]["text"] == (
+        "```Lambda discarded a batch of 500 records from the Kinesis stream mystream after 1 attempt "
+        "(RetryAttemptsExhausted). The records are not in this message: read them from the stream by shard and "
+        "sequence number before they expire.```"
+    )
+    assert [field["text"] for field in blocks[2]["fields"]] == [
+        "*Function*\nmyfunction",
+        "*Condition*\nRetryAttemptsExhausted after 1 attempt",
+        "*Stream*\narn:aws:kinesis:us-east-2:123456789012:stream/mystream",
+        "*Shard*\nshardId-000000000001",
+        "*Sequence numbers*\n49601189658422359378836298521827638475320189012309704722 to "
+        "49601189658422359378836298522902373528957594348623495186",
+        "*Batch size*\n500 records",
+        "*Approximate arrival*\n2019-11-14T00:38:04.835Z to 2019-11-14T00:38:05.580Z",
+        "*Request id*\nc9b8fa9f-5a7f-xmpl-af9c-0c604cde93a5",
+        "*Account*\n123456789012",
+        "*Region*\nus-east-2",
+    ]
+    assert blocks[3]["text"]["text"] == (
+        "<https://us-east-2.console.aws.amazon.com/lambda/home?region=us-east-2#/functions/myfunction?tab=monitoring"
+        "|View the function's monitoring in Lambda>"
+    )
+
+
+def test_notifier_describes_a_dynamodb_stream_failure_record() -> None:
+    """AWS's SQS / SNS on-failure record of a DynamoDB stream: one record, so one sequence number and one time.
+
+    Source: https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+    """
+    report = notifier.describe(load_event("dynamodb_stream_failure_record.json"))
+
+    assert (report.error_type, report.source) == ("RetryAttemptsExhausted", "myfunction")
+    assert report.error_message.startswith(
+        "Lambda discarded a batch of 1 record from the DynamoDB stream of table mytable after 1 attempt "
+        "(RetryAttemptsExhausted)."
+    )
+    facts = dict(report.facts)
+    assert facts["Stream"] == "arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388"
+    assert facts["Shard"] == "shardId-00000001573689847184-864758bb"
+    assert facts["Sequence numbers"] == "800000000003126276362"
+    assert facts["Batch size"] == "1 record"
+    assert facts["Approximate arrival"] == "2019-11-14T00:13:19Z"
+
+
+@pytest.mark.parametrize("name", ["kinesis_stream_failure_record_s3.json", "dynamodb_stream_failure_record_s3.json"])
+def test_notifier_says_where_the_records_are_for_the_s3_variant(name: str) -> None:
+    """AWS's S3 on-failure record adds ``payload``, the original invocation record.
+
+    Sources: https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+    """
+    report = notifier.describe(load_event(name))
+
+    assert report.error_message.endswith("The original invocation is in the record's payload.")
+    assert len(report.facts) == 10
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kinesis_stream_failure_record.json",
+        "kinesis_stream_failure_record_s3.json",
+        "dynamodb_stream_failure_record.json",
+        "dynamodb_stream_failure_record_s3.json",
+    ],
+)
+def test_notifier_reads_stream_failure_records_as_the_librarys_model_does(name: str) -> None:
+    """No drift between the notifier and constructs_lib.records on AWS's on-failure samples.
+
+    Sources: https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html,
+    https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
+    """
+    raw = load_event(name)
+    record = parse_stream_failure_record(raw)
+    facts = dict(notifier.describe(raw).facts)
+
+    assert facts["Stream"] == record.batch_info.stream_arn
+    assert facts["Shard"] == record.batch_info.shard_id
+    assert facts["Sequence numbers"].split(" to ")[0] == record.batch_info.start_sequence_number
+    assert facts["Sequence numbers"].split(" to ")[-1] == record.batch_info.end_sequence_number
+    assert facts["Batch size"].split()[0] == str(record.batch_info.batch_size)
+    assert facts["Request id"] == record.request_context.request_id
+    assert facts["Condition"].startswith(record.request_context.condition)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,11 @@ It receives, from a route (``SlackNotifier.route``):
   which sends the same record shape), as it is or inside an EventBridge ``Lambda Function Invocation Result -
   Failure`` event;
 - a ``Step Functions Execution Status Change`` event with status FAILED, TIMED_OUT or ABORTED
-  (``FunctionWorkflow.notify_on`` / ``ExecutionStatusNotifications``).
+  (``FunctionWorkflow.notify_on`` / ``ExecutionStatusNotifications``); when the event names no error, the message
+  says so rather than name one;
+- the on-failure record of a Kinesis or DynamoDB Streams event source (``KinesisBatchInfo`` /
+  ``DDBStreamBatchInfo``): the message says which batch Lambda discarded (stream, shard, sequence numbers, batch
+  size, arrival times), so that its records can be read again before they expire.
 
 Anything else raises ``UnsupportedEventError``, which names what it got and what it takes. The message is built and
 posted by the ``slack_reporter`` layer (the same formatter, rate limit and webhook as the handler wrapper); when the
@@ -30,16 +34,20 @@ FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
 SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 STATUS_DETAIL_TYPE = "Step Functions Execution Status Change"
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
-_STATUS_ERRORS = {"TIMED_OUT": "States.Timeout", "ABORTED": "States.Aborted", "FAILED": "States.Failed"}
+_STATUS_LABELS = {"TIMED_OUT": "Execution timed out", "ABORTED": "Execution aborted", "FAILED": "Execution failed"}
+"""The header of a status change that names no error: what happened, not an error name the event does not give."""
 _STATUS_MESSAGES = {
     "TIMED_OUT": "The execution timed out.",
     "ABORTED": "The execution was aborted.",
     "FAILED": "The execution failed.",
 }
+STREAM_BATCH_INFO = {"KinesisBatchInfo": "Kinesis", "DDBStreamBatchInfo": "DynamoDB"}
+"""The batch info key of a stream event source's on-failure record, and the source it names."""
 SUPPORTED = (
     "a Lambda Destinations failure record (requestContext.condition RetriesExhausted or EventAgeExceeded), an "
-    f"EventBridge {FAILURE_DETAIL_TYPE!r} event, or a {STATUS_DETAIL_TYPE!r} event with status "
-    f"{', '.join(FAILED_STATUSES)}"
+    f"EventBridge {FAILURE_DETAIL_TYPE!r} event, a {STATUS_DETAIL_TYPE!r} event with status "
+    f"{', '.join(FAILED_STATUSES)}, or a Kinesis or DynamoDB stream's on-failure record (KinesisBatchInfo or "
+    "DDBStreamBatchInfo)"
 )
 
 
@@ -86,7 +94,11 @@ def describe(event: Any) -> ErrorReport:
 
 
 def record_report(record: dict[str, Any]) -> ErrorReport:
-    """A Destinations failure record (or FunctionWorkflow's record of the same shape)."""
+    """A Destinations failure record (or FunctionWorkflow's record of the same shape), or a stream's on-failure
+    record."""
+    for key, kind in STREAM_BATCH_INFO.items():
+        if isinstance(record.get(key), dict):
+            return stream_failure_report(record, record[key], kind)
     request = _json_object(record.get("requestContext"), "requestContext")
     condition = _text(request.get("condition"))
     if condition == "Success":
@@ -147,27 +159,103 @@ def status_change_report(event: dict[str, Any]) -> ErrorReport:
     if arn is None:
         raise UnsupportedEventError("the status change event has no executionArn or stateMachineArn")
     machine = arn.resource[1] if len(arn.resource) > 1 else _text(detail.get("stateMachineArn"))
-    error_type = _text(detail.get("error")) or _STATUS_ERRORS[status]
+    error = _text(detail.get("error"))
     message, trace = _error_details(detail.get("cause"), None)
+    if not message:
+        message = _STATUS_MESSAGES[status] + ("" if error else " No error name or cause was reported.")
     account = _text(event.get("account")) or arn.account
     region = _text(event.get("region")) or arn.region
-    facts = (
+    facts = [
         ("Workflow", machine),
         ("Execution", _text(detail.get("name")) or (arn.resource[2] if len(arn.resource) > 2 else "")),
         ("Status", status),
-        ("Account", account),
-        ("Region", region),
-    )
+    ]
+    if not error:  # error and cause are null (or absent) for TIMED_OUT, ABORTED and a Fail state without Error
+        facts.append(("Error", "none reported"))
+    facts += [("Account", account), ("Region", region)]
     return ErrorReport(
-        error_type=error_type,
-        error_message=message or _STATUS_MESSAGES[status],
+        error_type=error or _STATUS_LABELS[status],
+        error_message=message,
         source=f"workflow {machine}",
-        facts=facts,
+        facts=tuple(facts),
         trace=trace,
         link=(execution_url(arn.partition, region, execution_arn), "View the execution in Step Functions")
         if execution_arn
         else None,
     )
+
+
+def stream_failure_report(record: dict[str, Any], info: dict[str, Any], kind: str) -> ErrorReport:
+    """The on-failure record of a Kinesis or DynamoDB Streams event source: which batch Lambda discarded.
+
+    The record holds no error message and, but for an S3 destination's ``payload``, none of the records: the message
+    says where they are (stream, shard, sequence numbers) so that they can be read before the stream drops them.
+    """
+    request = _json_object(record.get("requestContext"), "requestContext")
+    condition = _text(request.get("condition"))
+    if not condition:
+        raise UnsupportedEventError(f"requestContext.condition is missing: the Slack notifier takes {SUPPORTED}")
+    function_arn = _text(request.get("functionArn"))
+    arn = Arn.parse(function_arn)
+    if arn is None:
+        raise UnsupportedEventError(f"requestContext.functionArn is not an ARN: {_SHOWN.repr(function_arn)}")
+    name = arn.resource[1] if len(arn.resource) > 1 else function_arn
+    qualifier = arn.resource[2] if len(arn.resource) > 2 else None
+    count = request.get("approximateInvokeCount")
+    counted = isinstance(count, int) and not isinstance(count, bool)
+    attempts = f" after {count} attempt{'s' if count != 1 else ''}" if counted else ""
+    size = info.get("batchSize")
+    sized = isinstance(size, int) and not isinstance(size, bool)
+    records = f"{size} record{'s' if size != 1 else ''}" if sized else ""
+    stream_arn = _text(info.get("streamArn"))
+    message = f"Lambda discarded a batch of {records or 'records'} from {_stream_name(kind, stream_arn)}{attempts} "
+    message += f"({condition})."
+    if isinstance(record.get("payload"), str):
+        message += " The original invocation is in the record's payload."
+    else:
+        message += (
+            " The records are not in this message: read them from the stream by shard and sequence number before "
+            "they expire."
+        )
+    facts = [
+        ("Function", f"{name}:{qualifier}" if qualifier else name),
+        ("Condition", condition + attempts),
+        ("Stream", stream_arn),
+        ("Shard", _text(info.get("shardId"))),
+        ("Sequence numbers", _span(info.get("startSequenceNumber"), info.get("endSequenceNumber"))),
+        ("Batch size", records),
+        (
+            "Approximate arrival",
+            _span(info.get("approximateArrivalOfFirstRecord"), info.get("approximateArrivalOfLastRecord")),
+        ),
+        ("Request id", _text(request.get("requestId"))),
+        ("Account", arn.account),
+        ("Region", arn.region),
+    ]
+    return ErrorReport(
+        error_type=condition,
+        error_message=message,
+        source=name,
+        facts=tuple((label, value) for label, value in facts if value),
+        link=(function_url(arn.partition, arn.region, name), "View the function's monitoring in Lambda"),
+    )
+
+
+def _stream_name(kind: str, stream_arn: str) -> str:
+    """``the Kinesis stream mystream`` / ``the DynamoDB stream of table mytable`` (the ARN if it is not one)."""
+    if kind == "Kinesis" and ":stream/" in stream_arn:
+        return f"the Kinesis stream {stream_arn.partition(':stream/')[2].split('/')[0]}"
+    if kind == "DynamoDB" and ":table/" in stream_arn:
+        return f"the DynamoDB stream of table {stream_arn.partition(':table/')[2].split('/')[0]}"
+    return f"the {kind} stream {stream_arn}" if stream_arn else f"a {kind} stream"
+
+
+def _span(first: Any, last: Any) -> str:
+    """``first to last``, or one of them when they are the same or only one is given."""
+    start, end = _text(first), _text(last)
+    if start and end and start != end:
+        return f"{start} to {end}"
+    return start or end
 
 
 def _error_details(message: Any, stack_trace: Any) -> tuple[str, tuple[str, ...]]:

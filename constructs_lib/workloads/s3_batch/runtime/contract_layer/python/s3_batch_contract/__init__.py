@@ -3,7 +3,8 @@
 S3 Batch Operations invokes the function with one of two invocation schemas::
 
     1.0  {"invocationSchemaVersion": "1.0", "invocationId": "...", "job": {"id": "..."},
-          "tasks": [{"taskId": "...", "s3Key": "a%20b.txt", "s3VersionId": "1", "s3BucketArn": "arn:aws:s3:::b"}]}
+          "tasks": [{"taskId": "...", "s3Key": "a%20b.txt", "s3VersionId": "1",
+                     "s3BucketArn": "arn:aws:s3:us-east-1:0123456788:b"}]}   (or "arn:aws:s3:::b")
     2.0  {"invocationSchemaVersion": "2.0", "invocationId": "...", "job": {"id": "...", "userArguments": {...}},
           "tasks": [{"taskId": "...", "s3Key": "a%20b.txt", "s3VersionId": null, "s3Bucket": "b"}]}
 
@@ -54,7 +55,10 @@ SCHEMA_VERSIONS = ("1.0", "2.0")
 TASK_HANDLER_VARIABLE = "S3_BATCH_TASK_HANDLER"
 MAX_RESULT_STRING = 1024
 """Result strings longer than this are cut (with a marker): the report is for people, the data goes elsewhere."""
-BUCKET_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:s3:::(?P<bucket>[^/]+)$")
+BUCKET_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:s3:(?P<region>[a-z0-9-]*):(?P<account>[0-9]*):(?P<bucket>[^:/]+)$")
+"""A bucket ARN as schema 1.0 sends it: IAM's form ``arn:aws:s3:::<bucket>`` or, as in the S3 User Guide's request
+example, with a region and an account (``arn:aws:s3:us-east-1:0123456788:<bucket>``), in any partition. An object
+(``.../key``), an access point or another service's ARN does not match."""
 BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
 """What the S3 client accepts as a bucket name."""
 
@@ -189,7 +193,8 @@ def _task(
         match = BUCKET_ARN.match(arn)
         if match is None:
             raise BatchContractError(
-                f"tasks[{index}].s3BucketArn must be an S3 bucket ARN (arn:aws:s3:::<bucket>), got {_SHOWN.repr(arn)}"
+                f"tasks[{index}].s3BucketArn must be an S3 bucket ARN (arn:aws:s3:::<bucket> or "
+                f"arn:aws:s3:<region>:<account>:<bucket>), got {_SHOWN.repr(arn)}"
             )
         bucket = match["bucket"]
     else:
