@@ -32,6 +32,7 @@ from constructs import Construct
 
 import constructs_lib
 import constructs_lib.testing
+from constructs_lib._internal.assets import LIBRARY_RUNTIME
 from tests.conftest import load_event, new_app
 from tests.repository.docs_pages import (
     DOCS,
@@ -66,7 +67,7 @@ PUBLIC_MODULES = {"constructs_lib", "constructs_lib.testing"}
 # Handler code runs in Lambda: the runtime's boto3, the library's layers, and the package itself (its records are
 # standard library only), never aws_cdk.
 HANDLER_PACKAGES = {"boto3", "botocore", "s3_batch_contract", "slack_reporter"}
-LAYERS = [REPO_ROOT / "lambda_src" / layer / "python" for layer in ("s3_batch_contract", "slack_reporter")]
+LAYERS = [LIBRARY_RUNTIME[layer] / "python" for layer in ("s3_batch_contract", "slack_reporter")]
 
 
 def public_constructs() -> list[type[Construct]]:
