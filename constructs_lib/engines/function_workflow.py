@@ -49,7 +49,7 @@ class StartMode(StrEnum):
 
 
 @dataclass(frozen=True)
-class WorkflowAlarmProps:
+class WorkflowAlarmOptions:
     """Alarms on the state machine's executions: Failed, TimedOut, Aborted, Throttled.
 
     All on by default; ``enabled=False`` turns them off.
@@ -90,7 +90,7 @@ class FunctionWorkflow(Construct):
         include_execution_data: bool = False,
         tracing: bool = True,
         encryption_key: kms.IKey | None = None,
-        alarms: WorkflowAlarmProps | None = None,
+        alarms: WorkflowAlarmOptions | None = None,
     ) -> None:
         """
         :param function: the function to run (a one-step workflow). Give ``function`` or ``steps``, not both.
@@ -164,9 +164,9 @@ class FunctionWorkflow(Construct):
         self._acknowledge_wildcards()
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        alarm_props = alarms or WorkflowAlarmProps()
-        if alarm_props.enabled:
-            self._create_alarms(alarm_props)
+        alarm_options = alarms or WorkflowAlarmOptions()
+        if alarm_options.enabled:
+            self._create_alarms(alarm_options)
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -311,16 +311,16 @@ class FunctionWorkflow(Construct):
 
     # ------------------------------------------------------------------------------------------------ alarms
 
-    def _create_alarms(self, props: WorkflowAlarmProps) -> None:
+    def _create_alarms(self, options: WorkflowAlarmOptions) -> None:
         add_state_machine_alarms(
             self,
             self.alarms,
             self.state_machine,
             noun="executions",
-            threshold=props.threshold,
-            evaluation_periods=props.evaluation_periods,
-            actions=props.actions,
-            period=props.period,
+            threshold=options.threshold,
+            evaluation_periods=options.evaluation_periods,
+            actions=options.actions,
+            period=options.period,
         )
 
     # ------------------------------------------------------------------------------------------------ notifications
@@ -413,4 +413,4 @@ def _check_step(step: Step, problems: Problems, names: list[str]) -> None:
             _check_step(inner, problems, names)
 
 
-__all__ = ["FunctionWorkflow", "StartMode", "WorkflowAlarmProps"]
+__all__ = ["FunctionWorkflow", "StartMode", "WorkflowAlarmOptions"]

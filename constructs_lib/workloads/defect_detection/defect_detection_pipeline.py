@@ -34,7 +34,7 @@ from constructs import Construct
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems, is_unresolved
 from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, secure_queue
-from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmProps
+from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmOptions
 from constructs_lib.engines.steps import Choice, Invoke, RetryRule, ServiceTask
 from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, TopicRoute, workflow_task
 
@@ -265,7 +265,7 @@ class DefectDetectionPipeline(Construct):
             ],
             on_failure=on_failure,
             timeout=timeout or Duration.minutes(5),
-            alarms=WorkflowAlarmProps(),
+            alarms=WorkflowAlarmOptions(),
         )
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route

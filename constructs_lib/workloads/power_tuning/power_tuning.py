@@ -29,7 +29,7 @@ from constructs_lib._internal.alarms import add_state_machine_alarms
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
 from constructs_lib.defaults import LOG_RETENTION, acknowledge, secure_function
-from constructs_lib.engines.function_workflow import WorkflowAlarmProps
+from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
 from constructs_lib.routes import acknowledge_invoke_grant
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -76,7 +76,7 @@ class PowerTuning(Construct):
         log_level: sfn.LogLevel = sfn.LogLevel.ALL,
         include_execution_data: bool = False,
         tracing: bool = True,
-        alarms: WorkflowAlarmProps | None = None,
+        alarms: WorkflowAlarmOptions | None = None,
     ) -> None:
         """
         :param allowed_functions: the functions this tuner may tune (and use as pre- or post-processors): function
@@ -163,9 +163,9 @@ class PowerTuning(Construct):
         self._acknowledge_state_machine_role()
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        alarm_props = alarms or WorkflowAlarmProps()
-        if alarm_props.enabled:
-            self._create_alarms(alarm_props)
+        alarm_options = alarms or WorkflowAlarmOptions()
+        if alarm_options.enabled:
+            self._create_alarms(alarm_options)
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -365,16 +365,16 @@ class PowerTuning(Construct):
 
     # ------------------------------------------------------------------------------------------------ alarms
 
-    def _create_alarms(self, props: WorkflowAlarmProps) -> None:
+    def _create_alarms(self, options: WorkflowAlarmOptions) -> None:
         add_state_machine_alarms(
             self,
             self.alarms,
             self.state_machine,
             noun="power tunings",
-            threshold=props.threshold,
-            evaluation_periods=props.evaluation_periods,
-            actions=props.actions,
-            period=props.period,
+            threshold=options.threshold,
+            evaluation_periods=options.evaluation_periods,
+            actions=options.actions,
+            period=options.period,
         )
 
     # ------------------------------------------------------------------------------------------------ grants

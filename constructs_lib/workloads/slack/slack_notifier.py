@@ -18,7 +18,7 @@ from constructs import Construct
 
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems
-from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction
+from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction
 from constructs_lib.records import ExecutionStatus
 from constructs_lib.routes import BoundRoute, FunctionRoute, Route
 from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter
@@ -45,7 +45,7 @@ class SlackNotifier(Construct):
         memory_size: int = 128,
         retry_attempts: int | None = None,
         on_failure: Route | None = None,
-        alarms: AsyncAlarmProps | None = None,
+        alarms: AsyncAlarmOptions | None = None,
     ) -> None:
         """
         :param reporter: its layer, webhook and settings are the notifier's.
@@ -55,7 +55,7 @@ class SlackNotifier(Construct):
         :param retry_attempts: Lambda's retries of a notification that Slack did not take, 0 to 2. :default: 2.
         :param on_failure: where notifications go that still fail. :default: - a new encrypted SQS queue with a DLQ.
         :param alarms: alarms of the notifier's asynchronous invocations. :default: - all on (see
-            ``AsyncAlarmProps``).
+            ``AsyncAlarmOptions``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()

@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib import (
-    AsyncAlarmProps,
+    AsyncAlarmOptions,
     BucketRoute,
     Choice,
     Condition,
@@ -444,7 +444,7 @@ def test_alarms_are_tunable(stack: cdk.Stack) -> None:
     destined(
         stack,
         on_failure=TopicRoute(topic),
-        alarms=AsyncAlarmProps(
+        alarms=AsyncAlarmOptions(
             events_dropped_threshold=5,
             event_age_threshold=cdk.Duration.minutes(1),
             evaluation_periods=3,
@@ -466,7 +466,7 @@ def test_alarms_are_tunable(stack: cdk.Stack) -> None:
 
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
-    construct = destined(stack, alarms=AsyncAlarmProps(enabled=False))
+    construct = destined(stack, alarms=AsyncAlarmOptions(enabled=False))
     assert construct.alarms == {}
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
 

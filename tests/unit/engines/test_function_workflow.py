@@ -25,7 +25,7 @@ from constructs_lib import (
     Route,
     TopicRoute,
 )
-from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
 from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import echo_function
@@ -239,7 +239,7 @@ def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     workflow = FunctionWorkflow(
-        stack, "Flow", function=echo_function(stack, "Fn"), alarms=WorkflowAlarmProps(enabled=False)
+        stack, "Flow", function=echo_function(stack, "Fn"), alarms=WorkflowAlarmOptions(enabled=False)
     )
     assert workflow.alarms == {}
     assert workflow.metric_failed().metric_name == "ExecutionsFailed"

@@ -110,9 +110,9 @@ def test_logs_tracing_timeout_and_alarms(stack: cdk.Stack) -> None:
 
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
-    from constructs_lib.engines.function_workflow import WorkflowAlarmProps
+    from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
 
-    tuner = PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], alarms=WorkflowAlarmProps(enabled=False))
+    tuner = PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], alarms=WorkflowAlarmOptions(enabled=False))
 
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
     assert tuner.alarms == {}
