@@ -44,7 +44,6 @@ from benchmarks._common import (  # noqa: E402
     EXIT_OK,
     REPO_ROOT,
     BenchmarkError,
-    cli_env,
     cli_synth,
     copy_assembly,
     markdown_table,
@@ -52,6 +51,7 @@ from benchmarks._common import (  # noqa: E402
     stack_artifacts,
     write_json,
 )
+from tools.cdk_cli import cli_env  # noqa: E402
 
 Variant = Literal["cli", "in-process", "in-process-no-validation"]
 VARIANTS: tuple[Variant, ...] = ("cli", "in-process", "in-process-no-validation")

@@ -125,7 +125,7 @@ def test_every_python_block_parses() -> None:
 
 
 def test_quick_start_is_a_complete_app_and_the_one_the_wheel_test_runs() -> None:
-    from tests import test_installed_wheel
+    from tests.repository import test_installed_wheel
 
     code = quick_start_code()
     tree = ast.parse(code)
