@@ -71,7 +71,8 @@ class DefectEndpoint:
     instance_count: int = 1
 
     @classmethod
-    def existing(cls, endpoint_name: str) -> DefectEndpoint:
+    def from_endpoint_name(cls, endpoint_name: str) -> DefectEndpoint:
+        """An endpoint that already exists in the stack's account and region, by name."""
         return cls(endpoint_name=endpoint_name)
 
     @classmethod
@@ -90,8 +91,8 @@ class DefectEndpoint:
     def validate(self, problems: Problems) -> None:
         if (self.endpoint_name is None) == (self.model_data_url is None):
             problems.add(
-                "endpoint: give DefectEndpoint.existing(name) or DefectEndpoint.from_model(model_data_url=..., "
-                "image_uri=...), exactly one"
+                "endpoint: give DefectEndpoint.from_endpoint_name(name) or "
+                "DefectEndpoint.from_model(model_data_url=..., image_uri=...), exactly one"
             )
         name = self.endpoint_name
         if name is not None and not is_unresolved(name) and not _ENDPOINT_NAME.match(name):
@@ -134,7 +135,7 @@ class DefectDetectionPipeline(Construct):
         timeout: Duration | None = None,
     ) -> None:
         """
-        :param endpoint: ``DefectEndpoint.existing(name)`` or ``DefectEndpoint.from_model(...)``.
+        :param endpoint: ``DefectEndpoint.from_endpoint_name(name)`` or ``DefectEndpoint.from_model(...)``.
         :param class_names: the model's classes, in the order of its output array.
         :param defect_class: the class that means "defective".
         :param defect_threshold: an image is defective when the defect class's probability is at least this.

@@ -129,7 +129,7 @@ class BatchManifest:
         return cls(kind="inventory", bucket=bucket, key=manifest_key, etag=etag, source_buckets=tuple(source_buckets))
 
     @classmethod
-    def generated(cls, bucket: s3.IBucket, *, prefixes: Sequence[str] = ()) -> BatchManifest:
+    def from_bucket(cls, bucket: s3.IBucket, *, prefixes: Sequence[str] = ()) -> BatchManifest:
         """The S3 job manifest generator: S3 lists ``bucket`` itself when the job is created (no manifest file
         to write), optionally only keys under ``prefixes``."""
         return cls(kind="generated", bucket=bucket, prefixes=tuple(prefixes))
@@ -137,7 +137,7 @@ class BatchManifest:
     @classmethod
     def from_prefix(cls, bucket: s3.IBucket, prefix: str) -> BatchManifest:
         """Every current object under ``prefix`` of ``bucket`` (the manifest generator with one prefix)."""
-        return cls.generated(bucket, prefixes=[prefix])
+        return cls.from_bucket(bucket, prefixes=[prefix])
 
     def validate(self, problems: Problems) -> None:
         if self.kind == "keys":
@@ -204,7 +204,7 @@ class S3BatchLambdaJob(Construct):
     ) -> None:
         """
         :param manifest: the objects to run over: ``BatchManifest.from_keys``, ``from_csv``, ``from_inventory``,
-            ``from_prefix`` or ``generated``.
+            ``from_prefix`` or ``from_bucket``.
         :param function_props: the function to make. Its ``handler`` names the per-object function
             (``module.function``, taking a ``BatchTask``): the construct sets the Lambda handler to the contract
             layer's and passes yours in ``S3_BATCH_TASK_HANDLER``. :default: - give this or existing_function.

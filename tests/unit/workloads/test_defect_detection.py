@@ -43,7 +43,7 @@ def pipeline_stack(app: cdk.App, **props: Any) -> cdk.Stack:
     DefectDetectionPipeline(
         stack,
         "Pipeline",
-        endpoint=props.pop("endpoint", DefectEndpoint.existing(ENDPOINT)),
+        endpoint=props.pop("endpoint", DefectEndpoint.from_endpoint_name(ENDPOINT)),
         confidence_floor=props.pop("confidence_floor", 0.6),
         **props,
     )
@@ -53,7 +53,7 @@ def pipeline_stack(app: cdk.App, **props: Any) -> cdk.Stack:
 # -- what it synthesizes ---------------------------------------------------------------------------------------
 @pytest.fixture
 def template(stack: cdk.Stack) -> Template:
-    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing(ENDPOINT), quarantine=True)
+    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), quarantine=True)
     return Template.from_stack(stack)
 
 
@@ -133,7 +133,9 @@ def test_the_model_variant_makes_model_config_and_endpoint(stack: cdk.Stack) -> 
 
 
 def test_sqs_ingestion_makes_a_queue_with_a_dlq_and_a_starter_reporting_batch_failures(stack: cdk.Stack) -> None:
-    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing(ENDPOINT), ingestion=Ingestion.SQS)
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), ingestion=Ingestion.SQS
+    )
     template = Template.from_stack(stack)
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
@@ -145,7 +147,7 @@ def test_sqs_ingestion_makes_a_queue_with_a_dlq_and_a_starter_reporting_batch_fa
     ("props", "message"),
     [
         ({"endpoint": DefectEndpoint()}, "exactly one"),
-        ({"endpoint": DefectEndpoint.existing("bad name!")}, "is not a SageMaker endpoint name"),
+        ({"endpoint": DefectEndpoint.from_endpoint_name("bad name!")}, "is not a SageMaker endpoint name"),
         ({"endpoint": DefectEndpoint(model_data_url="http://x", image_uri="i")}, "must look like s3://"),
         ({"defect_class": "scratch"}, "defect_class 'scratch' is not one of class_names"),
         ({"class_names": ["only"], "defect_class": "only"}, "at least two classes"),
@@ -154,7 +156,7 @@ def test_sqs_ingestion_makes_a_queue_with_a_dlq_and_a_starter_reporting_batch_fa
     ],
 )
 def test_rejects_bad_props(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
-    props.setdefault("endpoint", DefectEndpoint.existing(ENDPOINT))
+    props.setdefault("endpoint", DefectEndpoint.from_endpoint_name(ENDPOINT))
     with pytest.raises(ConstructPropsError, match=re.escape(message)):
         DefectDetectionPipeline(stack, "Pipeline", **props)
 
