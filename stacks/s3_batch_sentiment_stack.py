@@ -75,7 +75,7 @@ class S3BatchSentimentStack(Stack):
             create_job=create_job,
             description="Sentiment of the documents with Amazon Comprehend",
         )
-        self.job.grant_write_tags(self.documents)
+        self.job.grant_write_tags(self.job.function)
         self.job.function.add_to_role_policy(
             iam.PolicyStatement(actions=["comprehend:DetectSentiment"], resources=["*"])
         )
