@@ -354,6 +354,45 @@ def test_customer_managed_key_encrypts_the_state_machine(stack: cdk.Stack) -> No
     )
 
 
+def test_function_props_make_the_one_step_function_with_the_secure_defaults(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(
+        stack,
+        "Flow",
+        function_props=lambda_.FunctionProps(
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        ),
+        retry_attempts=1,
+    )
+    assert isinstance(workflow.function, lambda_.Function)
+    assert workflow.functions == [workflow.function]
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Lambda::Function", {"TracingConfig": {"Mode": "Active"}})
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+    assert definition(template)["States"]["Invoke"]["Retry"][-1]["MaxAttempts"] == 1
+
+
+def test_rejects_function_and_function_props_together(stack: cdk.Stack) -> None:
+    fn = echo_function(stack, "Fn")
+    props = lambda_.FunctionProps(
+        runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline("x = 1")
+    )
+    with pytest.raises(ConstructPropsError, match=r"either function= .* or function_props= .*, not both"):
+        FunctionWorkflow(stack, "Flow", function=fn, function_props=props)
+
+
+def test_rejects_asynchronous_invocation_options_in_function_props(stack: cdk.Stack) -> None:
+    props = lambda_.FunctionProps(
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("x = 1"),
+        retry_attempts=1,
+    )
+    with pytest.raises(ConstructPropsError, match=r"function_props\.retry_attempts is set: .* on FunctionWorkflow"):
+        FunctionWorkflow(stack, "Flow", function_props=props)
+
+
 def test_rejects_function_with_steps_and_retries_with_steps(stack: cdk.Stack) -> None:
     fn = echo_function(stack, "Fn")
     with pytest.raises(ConstructPropsError, match="not both"):
