@@ -317,6 +317,26 @@ def test_the_notifier_runs_on_the_layer_and_keeps_what_slack_refused(stack: cdk.
     assert notifier.route.function is notifier.function
 
 
+def test_the_notifier_function_props_are_merged_over_its_defaults(stack: cdk.Stack) -> None:
+    notifier = SlackNotifier(
+        stack,
+        "SlackNotifier",
+        reporter=reporter(stack),
+        function_props=lambda_.FunctionOptions(memory_size=256, reserved_concurrent_executions=2),
+    )
+    assert notifier.timeout.to_seconds() == 30
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "notifier.handler",  # the notifier's own, whatever the options
+            "Timeout": 30,
+            "MemorySize": 256,
+            "ReservedConcurrentExecutions": 2,
+            "TracingConfig": {"Mode": "Active"},
+        },
+    )
+
+
 def test_the_notifier_route_takes_destination_failures_and_failed_executions(stack: cdk.Stack) -> None:
     notifier = SlackNotifier(stack, "SlackNotifier", reporter=reporter(stack))
     charge = DestinedFunction(
@@ -477,8 +497,16 @@ def test_rejects_a_function_wrapped_by_another_reporter(stack: cdk.Stack) -> Non
 
 def test_rejects_a_notifier_timeout_too_short_for_a_retry(stack: cdk.Stack) -> None:
     made = reporter(stack)
-    message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=made, timeout=Duration.seconds(4)))
+    options = lambda_.FunctionOptions(timeout=Duration.seconds(4))
+    message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=made, function_props=options))
     assert "timeout must be at least the reporter's post timeout plus 3 s (5 s)" in message
+
+
+def test_rejects_asynchronous_invocation_options_in_the_notifier_function_props(stack: cdk.Stack) -> None:
+    made = reporter(stack)
+    options = lambda_.FunctionOptions(retry_attempts=0)
+    message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=made, function_props=options))
+    assert "function_props.retry_attempts is set: the notifier's asynchronous invocation is set with" in message
 
 
 def test_rejects_a_notifier_without_a_reporter(stack: cdk.Stack) -> None:
