@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
@@ -188,6 +189,20 @@ def test_a_secret_with_its_own_key_is_decrypted_through_secrets_manager_only(sta
         "Effect": "Allow",
         "Resource": {"Fn::GetAtt": [logical_id(stack, key), "Arn"]},
     } in found
+
+
+def test_grant_read_webhook_returns_one_grant_for_the_secret_and_its_key(stack: cdk.Stack) -> None:
+    key = secure_key(stack, "WebhookKey", "Encrypts the Slack webhook secret")
+    secret = secretsmanager.Secret(stack, "Webhook", encryption_key=key)
+    acknowledge(secret, "AwsSolutions-SMG4", "A Slack webhook URL is issued by Slack: it cannot be rotated here")
+    made = SlackErrorReporter(stack, "Slack", webhook=SlackWebhook.from_secret(secret))
+    reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+    grant = made.grant_read_webhook(reader)
+
+    assert grant.success
+    actions = sorted(action for statement in grant.principal_statements for action in statement.actions)
+    assert actions == ["kms:Decrypt", "secretsmanager:GetSecretValue"]
 
 
 def test_a_secret_imported_by_name_is_granted_with_its_six_random_characters(stack: cdk.Stack) -> None:
