@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal.alarms import add_alarm, period_options
+from constructs_lib._internal.metrics import metric_options
 from constructs_lib._internal.validation import (
     ConstructPropsError,
     Problems,
@@ -511,31 +512,144 @@ class DestinedFunction(Construct):
 
     # ------------------------------------------------------------------------------------------------ metrics
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """Any AWS/Lambda metric of the function (FunctionName dimension; Resource too for an alias)."""
-        return self.function.metric(metric_name, **props)
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Any AWS/Lambda metric of the function (FunctionName; Resource too for an alias): Average over 5 minutes."""
+        return self.function.metric(metric_name, **metric_options(locals()))
 
-    def metric_async_events_dropped(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("AsyncEventsDropped", **{"statistic": "Sum", **props})
+    def metric_invocations(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Invocations of the function, synchronous and asynchronous (``Invocations``): Sum over 5 minutes."""
+        return self.function.metric_invocations(**metric_options(locals()))
 
-    def metric_async_event_age(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("AsyncEventAge", **{"statistic": "Maximum", **props})
+    def metric_errors(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Invocations that ended in a function error (``Errors``): Sum over 5 minutes."""
+        return self.function.metric_errors(**metric_options(locals()))
 
-    def metric_async_events_received(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("AsyncEventsReceived", **{"statistic": "Sum", **props})
+    def metric_async_events_received(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Events queued for asynchronous invocation (``AsyncEventsReceived``): Sum over 5 minutes."""
+        return self.function.metric("AsyncEventsReceived", **metric_options(locals(), statistic="Sum"))
 
-    def metric_destination_delivery_failures(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("DestinationDeliveryFailures", **{"statistic": "Sum", **props})
+    def metric_async_event_age(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Time from queueing to invocation, in milliseconds (``AsyncEventAge``): Maximum over 5 minutes."""
+        return self.function.metric("AsyncEventAge", **metric_options(locals(), statistic="Maximum"))
 
-    def metric_errors(self, **props: Any) -> cloudwatch.Metric:
-        return self.function.metric_errors(**props)
+    def metric_async_events_dropped(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Events dropped without reaching a destination (``AsyncEventsDropped``): Sum over 5 minutes."""
+        return self.function.metric("AsyncEventsDropped", **metric_options(locals(), statistic="Sum"))
 
-    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
-        return self.function.metric_invocations(**props)
+    def metric_destination_delivery_failures(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Results not delivered to their destination (``DestinationDeliveryFailures``): Sum over 5 minutes."""
+        return self.function.metric("DestinationDeliveryFailures", **metric_options(locals(), statistic="Sum"))
 
     # ------------------------------------------------------------------------------------------------ grants
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` invoke the function (``lambda:InvokeFunction``)."""
         return self.function.grant_invoke(grantee)
 
 

@@ -18,6 +18,7 @@ from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib._internal.metrics import StateMachineMetrics
 from constructs_lib._internal.validation import Problems, duration_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, LOG_RETENTION, acknowledge, secure_function, struct_values
 from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
@@ -64,7 +65,7 @@ class WorkflowAlarmOptions:
     actions: Sequence[cloudwatch.IAlarmAction] = ()
 
 
-class FunctionWorkflow(Construct):
+class FunctionWorkflow(StateMachineMetrics, Construct):
     """A function (or several steps) in a Step Functions state machine whose results go to routes.
 
     The same ``on_success`` / ``on_failure`` routes as ``DestinedFunction``; each receives a record with the
@@ -384,29 +385,6 @@ class FunctionWorkflow(Construct):
         if self.start_mode is StartMode.SYNC:
             return self.grant_start_sync_execution(grantee)
         return self.grant_start_execution(grantee)
-
-    # ------------------------------------------------------------------------------------------------ metrics
-
-    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_failed(**props)
-
-    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_succeeded(**props)
-
-    def metric_started(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_started(**props)
-
-    def metric_timed_out(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_timed_out(**props)
-
-    def metric_aborted(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_aborted(**props)
-
-    def metric_throttled(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_throttled(**props)
-
-    def metric_time(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_time(**props)
 
 
 def _check_step(step: Step, problems: Problems, names: list[str]) -> None:

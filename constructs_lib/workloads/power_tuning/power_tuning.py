@@ -27,6 +27,7 @@ from constructs import Construct
 
 from constructs_lib._internal.alarms import add_state_machine_alarms
 from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.metrics import StateMachineMetrics
 from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
 from constructs_lib.defaults import LOG_RETENTION, acknowledge, secure_function
 from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
@@ -60,7 +61,7 @@ def reference_transitions(power_values: int) -> int:
     return 6 + 3 * power_values
 
 
-class PowerTuning(Construct):
+class PowerTuning(StateMachineMetrics, Construct):
     """Find the memory size that minimises a Lambda function's cost, its duration, or a balance of both."""
 
     def __init__(
@@ -386,12 +387,6 @@ class PowerTuning(Construct):
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Describe and list executions (to read a tuning's output)."""
         return self.state_machine.grant_read(grantee)
-
-    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_failed(**props)
-
-    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_succeeded(**props)
 
 
 def _nag_spelling(scope: Construct, value: str) -> str:

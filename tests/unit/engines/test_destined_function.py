@@ -471,6 +471,30 @@ def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
 
 
+@pytest.mark.parametrize(
+    ("method", "metric_name", "statistic"),
+    [
+        ("metric_invocations", "Invocations", "Sum"),
+        ("metric_errors", "Errors", "Sum"),
+        ("metric_async_events_received", "AsyncEventsReceived", "Sum"),
+        ("metric_async_event_age", "AsyncEventAge", "Maximum"),
+        ("metric_async_events_dropped", "AsyncEventsDropped", "Sum"),
+        ("metric_destination_delivery_failures", "DestinationDeliveryFailures", "Sum"),
+    ],
+)
+def test_each_metric_has_its_documented_default_statistic_and_takes_metric_options(
+    stack: cdk.Stack, method: str, metric_name: str, statistic: str
+) -> None:
+    construct = destined(stack)
+    metric = getattr(construct, method)()
+    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/Lambda", metric_name, statistic)
+    assert metric.period.to_seconds() == 300
+    assert statistic in (getattr(construct, method).__doc__ or "")
+    tuned = getattr(construct, method)(statistic="p99", period=cdk.Duration.minutes(1), label="mine")
+    assert (tuned.statistic, tuned.period.to_seconds(), tuned.label) == ("p99", 60, "mine")
+    assert construct.metric("Throttles").statistic == "Average"
+
+
 def test_metrics_and_grants(stack: cdk.Stack) -> None:
     construct = destined(stack)
     metric = construct.metric_destination_delivery_failures()

@@ -245,6 +245,30 @@ def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     assert workflow.metric_failed().metric_name == "ExecutionsFailed"
 
 
+@pytest.mark.parametrize(
+    ("method", "metric_name", "statistic"),
+    [
+        ("metric_started", "ExecutionsStarted", "Sum"),
+        ("metric_succeeded", "ExecutionsSucceeded", "Sum"),
+        ("metric_failed", "ExecutionsFailed", "Sum"),
+        ("metric_timed_out", "ExecutionsTimedOut", "Sum"),
+        ("metric_aborted", "ExecutionsAborted", "Sum"),
+        ("metric_throttled", "ExecutionThrottled", "Sum"),
+        ("metric_time", "ExecutionTime", "Average"),
+    ],
+)
+def test_each_metric_has_its_documented_default_statistic_and_takes_metric_options(
+    stack: cdk.Stack, method: str, metric_name: str, statistic: str
+) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
+    metric = getattr(workflow, method)()
+    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/States", metric_name, statistic)
+    assert metric.period.to_seconds() == 300
+    assert statistic in (getattr(workflow, method).__doc__ or "")
+    tuned = getattr(workflow, method)(statistic="Maximum", period=cdk.Duration.minutes(1))
+    assert (tuned.statistic, tuned.period.to_seconds()) == ("Maximum", 60)
+
+
 # ------------------------------------------------------------------------------------------ bad input
 
 

@@ -116,6 +116,8 @@ def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
 
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
     assert tuner.alarms == {}
+    assert tuner.metric_failed().metric_name == "ExecutionsFailed"
+    assert tuner.metric_time(statistic="p90").statistic == "p90"
 
 
 def test_the_initializer_knows_the_allowed_functions_and_default_values(stack: cdk.Stack) -> None:
