@@ -21,8 +21,9 @@ from constructs_lib.records import (
     parse_execution_record,
 )
 
+# The one place the version is written: the build reads it from here.
 __version__ = "0.1.0"
-"""The package version: the one source of it (pyproject.toml's [tool.hatch.version] reads it from here)."""
+"""The package version."""
 
 if TYPE_CHECKING:
     from constructs_lib._internal.validation import ConstructPropsError

@@ -6,7 +6,8 @@ Documents bucket (encrypted, TLS only, versioned, access-logged)
   -> completion report (all tasks) in the job bucket.
 
 Context: ``sentimentPrefix`` (default ``reviews/``), ``sentimentLanguage`` (default ``en``),
-``createSentimentJob`` (default false: start the job with the CLI command in the README).
+``createSentimentJob`` (default false: start the job with ``aws s3control create-job --cli-input-json``, its input
+the stack output named ``SentimentJobCreateJobInput...``).
 """
 
 from __future__ import annotations
