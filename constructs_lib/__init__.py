@@ -29,14 +29,15 @@ from constructs_lib.records import (
     parse_stream_failure_record,
 )
 
+# The one place the version is written: the build reads it from here.
 __version__ = "0.1.0"
-"""The package version: the one source of it (pyproject.toml's [tool.hatch.version] reads it from here)."""
+"""The package version."""
 
 if TYPE_CHECKING:
     from constructs_lib._internal.validation import ConstructPropsError
     from constructs_lib.defaults import handler_code
-    from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
-    from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+    from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction, StreamFailureOptions
+    from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
     from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
     from constructs_lib.events.event_pipeline import EventPipeline
     from constructs_lib.events.execution_status_notifications import (
@@ -75,7 +76,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "ConstructPropsError": "constructs_lib._internal.validation",
     "handler_code": "constructs_lib.defaults",
-    "AsyncAlarmProps": "constructs_lib.engines.destined_function",
+    "AsyncAlarmOptions": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
     "StreamFailureOptions": "constructs_lib.engines.destined_function",
     "destination_event_pattern": "constructs_lib.events.patterns",
@@ -86,7 +87,7 @@ _LAZY: dict[str, str] = {
     "execution_status_pattern": "constructs_lib.events.execution_status_notifications",
     "FunctionWorkflow": "constructs_lib.engines.function_workflow",
     "StartMode": "constructs_lib.engines.function_workflow",
-    "WorkflowAlarmProps": "constructs_lib.engines.function_workflow",
+    "WorkflowAlarmOptions": "constructs_lib.engines.function_workflow",
     "Choice": "constructs_lib.engines.steps",
     "ForEach": "constructs_lib.engines.steps",
     "Invoke": "constructs_lib.engines.steps",
@@ -118,7 +119,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "AsyncAlarmProps",
+    "AsyncAlarmOptions",
     "BatchManifest",
     "BoundRoute",
     "BucketRoute",
@@ -169,7 +170,7 @@ __all__ = [
     "StreamRequestContext",
     "StreamRoute",
     "TopicRoute",
-    "WorkflowAlarmProps",
+    "WorkflowAlarmOptions",
     "destination_event_pattern",
     "execution_status_pattern",
     "handler_code",

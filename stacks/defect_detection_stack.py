@@ -27,7 +27,7 @@ class DefectDetectionStack(Stack):
         self.pipeline = DefectDetectionPipeline(
             self,
             "Pipeline",
-            endpoint=DefectEndpoint.existing(str(endpoint_name)),
+            endpoint=DefectEndpoint.from_endpoint_name(str(endpoint_name)),
             class_names=["defect_free", "defective"],
             defect_class="defective",
             defect_threshold=0.5,

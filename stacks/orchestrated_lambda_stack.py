@@ -1,4 +1,4 @@
-"""The orchestrated-lambda example: the seed's move from Lambda Destinations to Step Functions.
+"""The orchestrated-lambda example: functions orchestrated by Step Functions, what Lambda Destinations cannot do.
 
 Classify (retry OrderPendingError, backoff 2.0) -> Choice on $.foo:
     foo == 1 -> HandleSingle

@@ -1,6 +1,7 @@
 """The power-tuning example: a sample function and a tuner allowed to tune it, and nothing else.
 
-Start a tuning (the output names the best memory size; see README "Power tuning" for the input):
+Start a tuning (``lambdaARN`` is the function to tune, ``powerValues`` the memory sizes to try, ``num`` the
+invocations per size; the output names the best memory size):
 
     aws stepfunctions start-execution --state-machine-arn <TunerStateMachineArn> \\
         --input '{"lambdaARN": "<SampleFunctionArn>", "powerValues": [128, 256, 512, 1024], "num": 10}'

@@ -6,7 +6,8 @@ Documents bucket (encrypted, TLS only, versioned, access-logged)
   -> completion report (all tasks) in the job bucket.
 
 Context: ``sentimentPrefix`` (default ``reviews/``), ``sentimentLanguage`` (default ``en``),
-``createSentimentJob`` (default false: start the job with the CLI command in the README).
+``createSentimentJob`` (default false: start the job with ``aws s3control create-job --cli-input-json``, its input
+the stack output named ``SentimentJobCreateJobInput...``).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class S3BatchSentimentStack(Stack):
             create_job=create_job,
             description="Sentiment of the documents with Amazon Comprehend",
         )
-        self.job.grant_write_tags(self.documents)
+        self.job.grant_write_tags(self.job.function)
         self.job.function.add_to_role_policy(
             iam.PolicyStatement(actions=["comprehend:DetectSentiment"], resources=["*"])
         )

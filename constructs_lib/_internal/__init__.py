@@ -1,1 +1,1 @@
-"""Internals shared by the constructs: validation, alarms, runtime-code assets. Not public API."""
+"""Internals shared by the constructs: validation, alarms, metrics, runtime-code assets. Not public API."""

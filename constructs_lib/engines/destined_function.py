@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal.alarms import add_alarm, period_options
+from constructs_lib._internal.metrics import metric_options
 from constructs_lib._internal.validation import (
     ConstructPropsError,
     Problems,
@@ -55,7 +56,7 @@ MAX_STREAM_RETRY_ATTEMPTS = 10_000
 
 
 @dataclass(frozen=True)
-class AsyncAlarmProps:
+class AsyncAlarmOptions:
     """Alarms of a DestinedFunction. All on by default; each threshold tunable; ``enabled=False`` turns all off."""
 
     enabled: bool = True
@@ -110,7 +111,7 @@ class DestinedFunction(Construct):
         on_failure: Route | None = None,
         retry_attempts: int | None = None,
         max_event_age: Duration | None = None,
-        alarms: AsyncAlarmProps | None = None,
+        alarms: AsyncAlarmOptions | None = None,
         retries: Sequence[RetryRule] = (),
         steps: Sequence[Step] | None = None,
     ) -> None:
@@ -124,7 +125,7 @@ class DestinedFunction(Construct):
             so that no failed event is lost.
         :param retry_attempts: retries of a failed asynchronous invocation, 0 to 2. :default: 2 (as AWS).
         :param max_event_age: how long an event may wait, 60 s to 6 h. :default: 6 hours (as AWS).
-        :param alarms: alarm settings. :default: - all alarms on with the defaults of ``AsyncAlarmProps``.
+        :param alarms: alarm settings. :default: - all alarms on with the defaults of ``AsyncAlarmOptions``.
         :param retries: not supported by Lambda Destinations (accepted so that switching to ``FunctionWorkflow`` is a
             one-line change): giving any fails at synth and says why.
         :param steps: not supported by Lambda Destinations either (choice, parallel, map): giving any fails at
@@ -132,8 +133,8 @@ class DestinedFunction(Construct):
         """
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
-        alarm_props = alarms or AsyncAlarmProps()
-        self._alarm_props = alarm_props
+        alarm_options = alarms or AsyncAlarmOptions()
+        self._alarm_options = alarm_options
         problems = Problems()
         self._reject_orchestrator_only(retries, steps, problems)
         self._validate(function, function_props, on_success, on_failure, retry_attempts, max_event_age, problems)
@@ -168,8 +169,8 @@ class DestinedFunction(Construct):
         )
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        if alarm_props.enabled:
-            self._create_alarms(alarm_props)
+        if alarm_options.enabled:
+            self._create_alarms(alarm_options)
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -418,14 +419,14 @@ class DestinedFunction(Construct):
         bound = failure.bind(self, f"{name}OnFailure")
         acknowledge_destination_grants(self.function, bound)
         self.stream_failure_routes.append(bound)
-        if self._alarm_props.enabled and bound.queue is not None:
-            period = period_options(self._alarm_props.period)
+        if self._alarm_options.enabled and bound.queue is not None:
+            period = period_options(self._alarm_options.period)
             self._add_alarm(
-                self._alarm_props,
+                self._alarm_options,
                 self.node.path,
                 f"{name}FailureQueueMessages",
                 bound.queue.metric_approximate_number_of_messages_visible(statistic="Maximum", **period),
-                self._alarm_props.failure_queue_depth_threshold,
+                self._alarm_options.failure_queue_depth_threshold,
                 "failed stream batches are waiting in the on-failure queue",
             )
         common: dict[str, Any] = {
@@ -448,11 +449,11 @@ class DestinedFunction(Construct):
 
     # ------------------------------------------------------------------------------------------------ alarms
 
-    def _create_alarms(self, props: AsyncAlarmProps) -> None:
+    def _create_alarms(self, options: AsyncAlarmOptions) -> None:
         path = self.node.path
-        period = period_options(props.period)
-        if props.event_age_threshold is not None:
-            threshold_seconds = duration_seconds(props.event_age_threshold)
+        period = period_options(options.period)
+        if options.event_age_threshold is not None:
+            threshold_seconds = duration_seconds(options.event_age_threshold)
             if threshold_seconds is None:
                 raise ConstructPropsError(
                     self.node.path, ["alarms.event_age_threshold must be a concrete duration, not a token"]
@@ -464,7 +465,7 @@ class DestinedFunction(Construct):
             (
                 "AsyncEventsDropped",
                 self.metric_async_events_dropped(**period),
-                props.events_dropped_threshold,
+                options.events_dropped_threshold,
                 "asynchronous events were dropped without reaching a destination",
             ),
             (
@@ -476,7 +477,7 @@ class DestinedFunction(Construct):
             (
                 "DestinationDeliveryFailures",
                 self.metric_destination_delivery_failures(**period),
-                props.delivery_failures_threshold,
+                options.delivery_failures_threshold,
                 "results could not be delivered to their destination (permissions, quota or a deleted target)",
             ),
         ]
@@ -487,15 +488,15 @@ class DestinedFunction(Construct):
                     self.failure_route.queue.metric_approximate_number_of_messages_visible(
                         statistic="Maximum", **period
                     ),
-                    props.failure_queue_depth_threshold,
+                    options.failure_queue_depth_threshold,
                     "failed invocations are waiting in the on-failure queue",
                 )
             )
         for name, metric, threshold, why in specs:
-            self._add_alarm(props, path, name, metric, threshold, why)
+            self._add_alarm(options, path, name, metric, threshold, why)
 
     def _add_alarm(  # noqa: PLR0917 - private
-        self, props: AsyncAlarmProps, path: str, name: str, metric: cloudwatch.IMetric, threshold: float, why: str
+        self, options: AsyncAlarmOptions, path: str, name: str, metric: cloudwatch.IMetric, threshold: float, why: str
     ) -> None:
         add_alarm(
             self,
@@ -505,38 +506,151 @@ class DestinedFunction(Construct):
             threshold=threshold,
             why=why,
             path=path,
-            evaluation_periods=props.evaluation_periods,
-            actions=props.actions,
+            evaluation_periods=options.evaluation_periods,
+            actions=options.actions,
         )
 
     # ------------------------------------------------------------------------------------------------ metrics
 
-    def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
-        """Any AWS/Lambda metric of the function (FunctionName dimension; Resource too for an alias)."""
-        return self.function.metric(metric_name, **props)
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Any AWS/Lambda metric of the function (FunctionName; Resource too for an alias): Average over 5 minutes."""
+        return self.function.metric(metric_name, **metric_options(locals()))
 
-    def metric_async_events_dropped(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("AsyncEventsDropped", **{"statistic": "Sum", **props})
+    def metric_invocations(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Invocations of the function, synchronous and asynchronous (``Invocations``): Sum over 5 minutes."""
+        return self.function.metric_invocations(**metric_options(locals()))
 
-    def metric_async_event_age(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("AsyncEventAge", **{"statistic": "Maximum", **props})
+    def metric_errors(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Invocations that ended in a function error (``Errors``): Sum over 5 minutes."""
+        return self.function.metric_errors(**metric_options(locals()))
 
-    def metric_async_events_received(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("AsyncEventsReceived", **{"statistic": "Sum", **props})
+    def metric_async_events_received(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Events queued for asynchronous invocation (``AsyncEventsReceived``): Sum over 5 minutes."""
+        return self.function.metric("AsyncEventsReceived", **metric_options(locals(), statistic="Sum"))
 
-    def metric_destination_delivery_failures(self, **props: Any) -> cloudwatch.Metric:
-        return self.metric("DestinationDeliveryFailures", **{"statistic": "Sum", **props})
+    def metric_async_event_age(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Time from queueing to invocation, in milliseconds (``AsyncEventAge``): Maximum over 5 minutes."""
+        return self.function.metric("AsyncEventAge", **metric_options(locals(), statistic="Maximum"))
 
-    def metric_errors(self, **props: Any) -> cloudwatch.Metric:
-        return self.function.metric_errors(**props)
+    def metric_async_events_dropped(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Events dropped without reaching a destination (``AsyncEventsDropped``): Sum over 5 minutes."""
+        return self.function.metric("AsyncEventsDropped", **metric_options(locals(), statistic="Sum"))
 
-    def metric_invocations(self, **props: Any) -> cloudwatch.Metric:
-        return self.function.metric_invocations(**props)
+    def metric_destination_delivery_failures(
+        self,
+        *,
+        account: str | None = None,
+        color: str | None = None,
+        dimensions_map: Mapping[str, str] | None = None,
+        id: str | None = None,
+        label: str | None = None,
+        period: Duration | None = None,
+        region: str | None = None,
+        stack_account: str | None = None,
+        stack_region: str | None = None,
+        statistic: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+        visible: bool | None = None,
+    ) -> cloudwatch.Metric:
+        """Results not delivered to their destination (``DestinationDeliveryFailures``): Sum over 5 minutes."""
+        return self.function.metric("DestinationDeliveryFailures", **metric_options(locals(), statistic="Sum"))
 
     # ------------------------------------------------------------------------------------------------ grants
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` invoke the function (``lambda:InvokeFunction``)."""
         return self.function.grant_invoke(grantee)
 
 
-__all__ = ["AsyncAlarmProps", "ConstructPropsError", "DestinedFunction", "StreamFailureOptions"]
+__all__ = ["AsyncAlarmOptions", "ConstructPropsError", "DestinedFunction", "StreamFailureOptions"]

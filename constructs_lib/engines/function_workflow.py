@@ -18,8 +18,9 @@ from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib._internal.metrics import StateMachineMetrics
 from constructs_lib._internal.validation import Problems, duration_seconds
-from constructs_lib.defaults import LOG_RETENTION, acknowledge
+from constructs_lib.defaults import ASYNC_OPTIONS, LOG_RETENTION, acknowledge, secure_function, struct_values
 from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
@@ -49,7 +50,7 @@ class StartMode(StrEnum):
 
 
 @dataclass(frozen=True)
-class WorkflowAlarmProps:
+class WorkflowAlarmOptions:
     """Alarms on the state machine's executions: Failed, TimedOut, Aborted, Throttled.
 
     All on by default; ``enabled=False`` turns them off.
@@ -64,12 +65,14 @@ class WorkflowAlarmProps:
     actions: Sequence[cloudwatch.IAlarmAction] = ()
 
 
-class FunctionWorkflow(Construct):
+class FunctionWorkflow(StateMachineMetrics, Construct):
     """A function (or several steps) in a Step Functions state machine whose results go to routes.
 
     The same ``on_success`` / ``on_failure`` routes as ``DestinedFunction``; each receives a record with the
     Destinations execution-record shape (condition ``Success`` or ``RetriesExhausted``, ``requestPayload``,
     ``responsePayload``...), delivered by a direct service integration.
+
+    Give an existing function (``function=``), props to make one (``function_props=``) or ``steps=``: exactly one.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class FunctionWorkflow(Construct):
         construct_id: str,
         *,
         function: lambda_.IFunction | None = None,
+        function_props: lambda_.FunctionProps | None = None,
         retries: Sequence[RetryRule] = (),
         retry_attempts: int | None = None,
         steps: Sequence[Step] | None = None,
@@ -90,15 +94,20 @@ class FunctionWorkflow(Construct):
         include_execution_data: bool = False,
         tracing: bool = True,
         encryption_key: kms.IKey | None = None,
-        alarms: WorkflowAlarmProps | None = None,
+        alarms: WorkflowAlarmOptions | None = None,
     ) -> None:
         """
-        :param function: the function to run (a one-step workflow). Give ``function`` or ``steps``, not both.
-        :param retries: retry rules of ``function``. The AWS-recommended retry on Lambda service exceptions is
-            always on as well.
+        :param function: an existing function, alias or version to run (a one-step workflow).
+            :default: - none; give one of ``function``, ``function_props`` or ``steps``.
+        :param function_props: props of the function to make and run (a one-step workflow), as on
+            ``DestinedFunction``: the made function gets X-Ray tracing, its own log group (one month) and a role
+            that can write only to that log group. :default: - none; give one of ``function``, ``function_props``
+            or ``steps``.
+        :param retries: retry rules of the one-step function. The AWS-recommended retry on Lambda service exceptions
+            is always on as well.
         :param retry_attempts: as on ``DestinedFunction``, so switching engines is a one-line change: retry any error
-            of ``function`` this many times, 60 s then 120 s apart (what Lambda does for asynchronous invocations).
-            :default: - no retry beyond the Lambda service-exception retry and ``retries``.
+            of the one-step function this many times, 60 s then 120 s apart (what Lambda does for asynchronous
+            invocations). :default: - no retry beyond the Lambda service-exception retry and ``retries``.
         :param steps: the workflow: ``Invoke``, ``Parallel``, ``ForEach``, ``Choice`` steps, in order.
         :param on_success: where the last step's output goes. :default: - nowhere.
         :param on_failure: where a failed execution's record goes (S3 allowed). :default: - a new encrypted SQS
@@ -119,7 +128,11 @@ class FunctionWorkflow(Construct):
         express = state_machine_type == sfn.StateMachineType.EXPRESS
         if retry_attempts is not None:
             retries = [*retries, RetryRule(interval=Duration.seconds(60), max_attempts=retry_attempts, backoff_rate=2)]
-        self._validate(function, retries, steps, on_success, on_failure, express, start, timeout)
+        self._validate(function, function_props, retries, steps, on_success, on_failure, express, start, timeout)
+        if function is None and function_props is not None:
+            function, _ = secure_function(self, "Function", function_props=function_props)
+        self.function: lambda_.IFunction | None = function
+        """The function of a one-step workflow (given or made); None with ``steps``."""
         if steps is None:
             assert function is not None
             steps = [Invoke("Invoke", function, retries=retries)]
@@ -164,15 +177,16 @@ class FunctionWorkflow(Construct):
         self._acknowledge_wildcards()
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        alarm_props = alarms or WorkflowAlarmProps()
-        if alarm_props.enabled:
-            self._create_alarms(alarm_props)
+        alarm_options = alarms or WorkflowAlarmOptions()
+        if alarm_options.enabled:
+            self._create_alarms(alarm_options)
 
     # ------------------------------------------------------------------------------------------------ validation
 
     def _validate(  # noqa: PLR0917 - private, mirrors the constructor's props
         self,
         function: lambda_.IFunction | None,
+        function_props: lambda_.FunctionProps | None,
         retries: Sequence[RetryRule],
         steps: Sequence[Step] | None,
         on_success: Route | None,
@@ -182,12 +196,30 @@ class FunctionWorkflow(Construct):
         timeout: Duration | None,
     ) -> None:
         problems = Problems()
-        if function is None and steps is None:
-            problems.add("give function= (a one-step workflow) or steps= (Invoke, Parallel, ForEach, Choice)")
-        if function is not None and steps is not None:
-            problems.add("give either function= or steps=, not both (put the function in an Invoke step)")
+        one_step = function is not None or function_props is not None
+        if not one_step and steps is None:
+            problems.add(
+                "give function= (an existing function) or function_props= (to make one) for a one-step workflow, "
+                "or steps= (Invoke, Parallel, ForEach, Choice)"
+            )
+        if function is not None and function_props is not None:
+            problems.add("give either function= (an existing function) or function_props= (to make one), not both")
+        if one_step and steps is not None:
+            problems.add(
+                "give either function= / function_props= or steps=, not both (put the function in an Invoke step)"
+            )
+        for option in ASYNC_OPTIONS:
+            if struct_values(function_props).get(option) is not None:
+                problems.add(
+                    f"function_props.{option} is set: it configures asynchronous invocation, which a workflow does "
+                    "not use; route results with on_success= / on_failure= and retry with retries= / "
+                    "retry_attempts= on FunctionWorkflow instead"
+                )
         if steps is not None and retries:
-            problems.add("retries= and retry_attempts= apply to function=; with steps=, give each step its own retries")
+            problems.add(
+                "retries= and retry_attempts= apply to function= / function_props=; with steps=, give each step "
+                "its own retries"
+            )
         for rule in retries:
             rule.validate(problems, "retries")
         if steps is not None and not steps:
@@ -311,16 +343,16 @@ class FunctionWorkflow(Construct):
 
     # ------------------------------------------------------------------------------------------------ alarms
 
-    def _create_alarms(self, props: WorkflowAlarmProps) -> None:
+    def _create_alarms(self, options: WorkflowAlarmOptions) -> None:
         add_state_machine_alarms(
             self,
             self.alarms,
             self.state_machine,
             noun="executions",
-            threshold=props.threshold,
-            evaluation_periods=props.evaluation_periods,
-            actions=props.actions,
-            period=props.period,
+            threshold=options.threshold,
+            evaluation_periods=options.evaluation_periods,
+            actions=options.actions,
+            period=options.period,
         )
 
     # ------------------------------------------------------------------------------------------------ notifications
@@ -353,29 +385,6 @@ class FunctionWorkflow(Construct):
         if self.start_mode is StartMode.SYNC:
             return self.grant_start_sync_execution(grantee)
         return self.grant_start_execution(grantee)
-
-    # ------------------------------------------------------------------------------------------------ metrics
-
-    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_failed(**props)
-
-    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_succeeded(**props)
-
-    def metric_started(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_started(**props)
-
-    def metric_timed_out(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_timed_out(**props)
-
-    def metric_aborted(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_aborted(**props)
-
-    def metric_throttled(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_throttled(**props)
-
-    def metric_time(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_time(**props)
 
 
 def _check_step(step: Step, problems: Problems, names: list[str]) -> None:
@@ -413,4 +422,4 @@ def _check_step(step: Step, problems: Problems, names: list[str]) -> None:
             _check_step(inner, problems, names)
 
 
-__all__ = ["FunctionWorkflow", "StartMode", "WorkflowAlarmProps"]
+__all__ = ["FunctionWorkflow", "StartMode", "WorkflowAlarmOptions"]

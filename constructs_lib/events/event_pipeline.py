@@ -1,7 +1,7 @@
 """EventPipeline: an EventBridge rule (a schedule or an event pattern) feeding one route, safely.
 
-The seed's "serverless pipelines with CloudWatch Events", kept small: glue for the other constructs. The target
-always gets a DLQ and a retry policy.
+Glue for the other constructs: a scheduled or event-driven start of a function, a workflow, a queue, a topic, a
+stream or a bus. The target always gets a DLQ and a retry policy.
 """
 
 from __future__ import annotations

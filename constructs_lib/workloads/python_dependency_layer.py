@@ -266,9 +266,9 @@ class PythonDependencyLayer(Construct):
                 raise self.bundler.error from None
             raise
         if share_with_accounts:
-            self.grant_to_accounts(*share_with_accounts)
+            self.share_with_accounts(*share_with_accounts)
         if share_with_organization is not None:
-            self.grant_to_organization(share_with_organization)
+            self.share_with_organization(share_with_organization)
 
     # -- what was made ---------------------------------------------------------------------------------------------
     @property
@@ -288,7 +288,7 @@ class PythonDependencyLayer(Construct):
         return self.asset.asset_hash
 
     # -- sharing ---------------------------------------------------------------------------------------------------
-    def grant_to_accounts(self, *account_ids: str) -> None:
+    def share_with_accounts(self, *account_ids: str) -> None:
         """Allow these AWS accounts to use (``lambda:GetLayerVersion``) this layer version."""
         problems = Problems()
         _check_accounts(problems, account_ids)
@@ -306,7 +306,7 @@ class PythonDependencyLayer(Construct):
             self.layer.add_permission(permission_id, account_id=account_id)
         self._retain_when_shared()
 
-    def grant_to_organization(self, organization_id: str) -> None:
+    def share_with_organization(self, organization_id: str) -> None:
         """Allow every account of this AWS Organization to use this layer version."""
         problems = Problems()
         _check_organization(problems, organization_id)

@@ -8,4 +8,4 @@ class DefectsStack(Stack):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         # Images uploaded to a new bucket, scored by an endpoint you already run; defects to a new topic.
-        DefectDetectionPipeline(self, "Pipeline", endpoint=DefectEndpoint.existing("pcb-defect-classifier"))
+        DefectDetectionPipeline(self, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name("pcb-defect-classifier"))

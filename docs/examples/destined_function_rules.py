@@ -3,7 +3,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib import AsyncAlarmProps, DestinedFunction, EventBusRoute, QueueRoute
+from constructs_lib import AsyncAlarmOptions, DestinedFunction, EventBusRoute, QueueRoute
 
 HANDLER = """
 def handler(event, context):
@@ -28,7 +28,7 @@ class OrdersStack(Stack):
             on_failure=QueueRoute(),
             retry_attempts=1,
             max_event_age=Duration.hours(1),
-            alarms=AsyncAlarmProps(period=Duration.minutes(1)),
+            alarms=AsyncAlarmOptions(period=Duration.minutes(1)),
         )
         # A rule on that bus picks records out: accepted orders go on to a queue (with a DLQ and a retry policy).
         orders.add_result_rule("Accepted", route=QueueRoute(), response={"status": ["ACCEPTED"]})

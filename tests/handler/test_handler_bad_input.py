@@ -782,9 +782,8 @@ def tuning_aws(aws: None) -> Iterator[Any]:
 )
 def test_the_initializer_raises_only_its_typed_errors(tuning_aws: Any, event: Any) -> None:
     # No time left: one version per call (the state machine calls again), so that a long plan costs one publish.
-    result = outcome(
-        "power_tuning:handlers.initialize", lambda: handlers.initialize(event, FakeContext(remaining_ms=0))
-    )
+    no_time_left = FakeContext(remaining_ms=0)
+    result = outcome("power_tuning:handlers.initialize", lambda: handlers.initialize(event, no_time_left))
     if not isinstance(result, Exception):
         assert tuning.parse_input(result["config"]).lambda_arn == TARGET_ARN
         assert isinstance(result["setup"]["done"], bool)

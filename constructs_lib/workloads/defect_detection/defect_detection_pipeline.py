@@ -33,8 +33,8 @@ from constructs import Construct
 
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems, is_unresolved
-from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, secure_queue
-from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmProps
+from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, secure_queue, struct_values
+from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmOptions
 from constructs_lib.engines.steps import Choice, Invoke, RetryRule, ServiceTask
 from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, TopicRoute, workflow_task
 
@@ -71,7 +71,8 @@ class DefectEndpoint:
     instance_count: int = 1
 
     @classmethod
-    def existing(cls, endpoint_name: str) -> DefectEndpoint:
+    def from_endpoint_name(cls, endpoint_name: str) -> DefectEndpoint:
+        """An endpoint that already exists in the stack's account and region, by name."""
         return cls(endpoint_name=endpoint_name)
 
     @classmethod
@@ -90,8 +91,8 @@ class DefectEndpoint:
     def validate(self, problems: Problems) -> None:
         if (self.endpoint_name is None) == (self.model_data_url is None):
             problems.add(
-                "endpoint: give DefectEndpoint.existing(name) or DefectEndpoint.from_model(model_data_url=..., "
-                "image_uri=...), exactly one"
+                "endpoint: give DefectEndpoint.from_endpoint_name(name) or "
+                "DefectEndpoint.from_model(model_data_url=..., image_uri=...), exactly one"
             )
         name = self.endpoint_name
         if name is not None and not is_unresolved(name) and not _ENDPOINT_NAME.match(name):
@@ -130,11 +131,14 @@ class DefectDetectionPipeline(Construct):
         alert_route: Route | None = None,
         review_route: Route | None = None,
         on_failure: Route | None = None,
+        bucket: s3.IBucket | None = None,
         bucket_props: s3.BucketProps | None = None,
+        ingestion_queue: sqs.IQueue | None = None,
+        ingestion_queue_props: sqs.QueueProps | None = None,
         timeout: Duration | None = None,
     ) -> None:
         """
-        :param endpoint: ``DefectEndpoint.existing(name)`` or ``DefectEndpoint.from_model(...)``.
+        :param endpoint: ``DefectEndpoint.from_endpoint_name(name)`` or ``DefectEndpoint.from_model(...)``.
         :param class_names: the model's classes, in the order of its output array.
         :param defect_class: the class that means "defective".
         :param defect_threshold: an image is defective when the defect class's probability is at least this.
@@ -146,7 +150,16 @@ class DefectDetectionPipeline(Construct):
         :param alert_route: where defective results go. :default: - a new KMS-encrypted SNS topic.
         :param review_route: where low-confidence results go. :default: - a new encrypted SQS queue with a DLQ.
         :param on_failure: where failed executions' records go. :default: - a new encrypted SQS queue with a DLQ.
-        :param bucket_props: props of the image bucket, merged over the secure defaults.
+        :param bucket: an existing bucket for the images. With EventBridge ingestion, its EventBridge notifications
+            are turned on (aws-cdk-lib's bucket-notifications custom resource). :default: - a new bucket: encrypted,
+            TLS only, public access blocked, versioned, with server access logs.
+        :param bucket_props: props of the image bucket to make, merged over those defaults (give ``bucket`` or
+            ``bucket_props``, not both). :default: - the defaults alone.
+        :param ingestion_queue: an existing queue for the upload notifications (SQS ingestion only). Its visibility
+            timeout must be at least the starter function's 30 seconds (six times that is recommended).
+            :default: - a new encrypted queue with a DLQ and a 3-minute visibility timeout.
+        :param ingestion_queue_props: props of the ingestion queue to make, merged over those defaults (give
+            ``ingestion_queue`` or ``ingestion_queue_props``, not both). :default: - the defaults alone.
         :param timeout: the workflow's timeout. :default: 5 minutes.
         """
         super().__init__(scope, construct_id)
@@ -157,17 +170,36 @@ class DefectDetectionPipeline(Construct):
         review_route = review_route if review_route is not None else QueueRoute()
         alert_route.require(RouteSide.SUCCESS, Capability.WORKFLOW, problems, where="alert_route")
         review_route.require(RouteSide.SUCCESS, Capability.WORKFLOW, problems, where="review_route")
+        if bucket is not None and bucket_props is not None:
+            problems.add("give either bucket= (an existing bucket) or bucket_props= (to make one), not both")
+        if ingestion_queue is not None and ingestion_queue_props is not None:
+            problems.add(
+                "give either ingestion_queue= (an existing queue) or ingestion_queue_props= (to make one), not both"
+            )
+        if ingestion is not Ingestion.SQS and (ingestion_queue is not None or ingestion_queue_props is not None):
+            problems.add(
+                "ingestion_queue= and ingestion_queue_props= are for ingestion=Ingestion.SQS; EventBridge ingestion "
+                "uses no queue (its rule target has a DLQ of its own)"
+            )
         problems.raise_if_any(self)
 
         stack = Stack.of(self)
-        self.bucket = secure_bucket(self, "Images", bucket_props=bucket_props)
-        if ingestion is Ingestion.EVENTBRIDGE:
-            # The bucket's own NotificationConfiguration: no custom resource (and no function of its own) needed.
-            bucket_resource = self.bucket.node.default_child
-            assert isinstance(bucket_resource, s3.CfnBucket)
-            bucket_resource.add_property_override(
-                "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
-            )
+        self.bucket: s3.IBucket
+        if bucket is not None:
+            self.bucket = bucket
+            if ingestion is Ingestion.EVENTBRIDGE:
+                bucket.enable_event_bridge_notification()
+                self._acknowledge_notifications_handler()
+        else:
+            made_bucket = secure_bucket(self, "Images", bucket_props=bucket_props)
+            if ingestion is Ingestion.EVENTBRIDGE:
+                # The bucket's own NotificationConfiguration: no custom resource (and no function of its own) needed.
+                bucket_resource = made_bucket.node.default_child
+                assert isinstance(bucket_resource, s3.CfnBucket)
+                bucket_resource.add_property_override(
+                    "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+                )
+            self.bucket = made_bucket
         self.endpoint_name, self.endpoint_arn = self._endpoint(endpoint, stack)
         self.table = dynamodb.Table(
             self,
@@ -205,7 +237,9 @@ class DefectDetectionPipeline(Construct):
         self.inspect_function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
         )
-        image_finding = f"AwsSolutions-IAM5[Resource::<{_logical_id(self.bucket)}.Arn>/{key_prefix or ''}*]"
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_decrypt(self.inspect_function)
+        image_finding = f"AwsSolutions-IAM5[Resource::{_nag_spelling(self, images)}]"
         assert isinstance(self.inspect_function.role, iam.Role), "secure_function makes the role"
         acknowledge(
             self.inspect_function.role,
@@ -265,7 +299,7 @@ class DefectDetectionPipeline(Construct):
             ],
             on_failure=on_failure,
             timeout=timeout or Duration.minutes(5),
-            alarms=WorkflowAlarmProps(),
+            alarms=WorkflowAlarmOptions(),
         )
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route
@@ -273,14 +307,17 @@ class DefectDetectionPipeline(Construct):
             assert isinstance(self.workflow.role, iam.Role), "the state machine makes its own role"
             acknowledge(
                 self.workflow.role,
-                f"AwsSolutions-IAM5[Resource::<{_logical_id(self.bucket)}.Arn>/*]",
+                f"AwsSolutions-IAM5[Resource::{_nag_spelling(self, self.bucket.arn_for_objects('*'))}]",
                 "tags any defective image of this one bucket as quarantined: the keys are not known in advance",
             )
 
+        self.ingestion_dead_letter_queue: sqs.IQueue | None
+        """Where uploads go that never started a workflow: the rule target's DLQ (EventBridge), or the ingestion
+        queue's redrive DLQ (SQS; None for an existing queue without one)."""
         if ingestion is Ingestion.EVENTBRIDGE:
             self._eventbridge_ingestion(key_prefix)
         else:
-            self._sqs_ingestion(key_prefix)
+            self._sqs_ingestion(key_prefix, ingestion_queue, ingestion_queue_props)
 
     def _handler_function(self, construct_id: str, handler: str, **props: Any) -> lambda_.Function:
         """A function of the ``defect_detection`` asset, with the library's secure defaults."""
@@ -428,10 +465,16 @@ class DefectDetectionPipeline(Construct):
         )
         self.rule.add_target(target)
 
-    def _sqs_ingestion(self, key_prefix: str | None) -> None:
-        self.ingestion_queue, uploads_dlq = secure_queue(self, "Uploads", queue_props=_queue_props())
-        assert uploads_dlq is not None, "secure_queue makes a DLQ for a queue that is not one"
-        self.ingestion_dead_letter_queue = uploads_dlq
+    def _sqs_ingestion(
+        self, key_prefix: str | None, queue: sqs.IQueue | None, queue_props: sqs.QueueProps | None
+    ) -> None:
+        if queue is None:
+            # Visibility at least six times the starter's timeout (30 s), as Lambda recommends for SQS event sources.
+            merged = sqs.QueueProps(**{"visibility_timeout": Duration.minutes(3), **struct_values(queue_props)})
+            queue, _ = secure_queue(self, "Uploads", queue_props=merged)
+        self.ingestion_queue: sqs.IQueue = queue
+        redrive = queue.dead_letter_queue if isinstance(queue, sqs.Queue) else None
+        self.ingestion_dead_letter_queue = redrive.queue if redrive is not None else None
         filters = [s3.NotificationKeyFilter(prefix=key_prefix)] if key_prefix else []
         self.bucket.add_event_notification(
             s3.EventType.OBJECT_CREATED, s3n.SqsDestination(self.ingestion_queue), *filters
@@ -444,6 +487,12 @@ class DefectDetectionPipeline(Construct):
             environment={"STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
         )
         self.state_machine.grant_start_execution(self.starter_function)
+        self._acknowledge_notifications_handler()
+        self.starter_function.add_event_source(
+            event_sources.SqsEventSource(self.ingestion_queue, batch_size=10, report_batch_item_failures=True)
+        )
+
+    def _acknowledge_notifications_handler(self) -> None:
         handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER)
         if isinstance(handler, Construct):
             acknowledge(
@@ -452,14 +501,6 @@ class DefectDetectionPipeline(Construct):
                 "aws-cdk-lib's own bucket-notifications handler (a deploy-time custom resource) uses this managed "
                 "policy; it only writes its logs",
             )
-        self.starter_function.add_event_source(
-            event_sources.SqsEventSource(self.ingestion_queue, batch_size=10, report_batch_item_failures=True)
-        )
-
-
-def _queue_props() -> sqs.QueueProps:
-    # Visibility at least six times the starter's timeout (30 s), as Lambda recommends for SQS event sources.
-    return sqs.QueueProps(visibility_timeout=Duration.minutes(3))
 
 
 def _validate_classes(
@@ -482,10 +523,22 @@ _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3d
 """The construct id aws-cdk-lib gives its singleton bucket-notifications handler."""
 
 
-def _logical_id(bucket: s3.Bucket) -> str:
-    resource = bucket.node.default_child
-    assert isinstance(resource, s3.CfnBucket)
-    return str(Stack.of(bucket).resolve(resource.logical_id))
+def _nag_spelling(scope: Construct, value: str) -> str:
+    """How cdk-nag spells a resource in a finding id: ``<Logical.Arn>`` for a GetAtt, ``<AWS::Partition>`` for a
+    Ref, literals as they are, joined."""
+
+    def spell(part: Any) -> str:
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            logical_id, attribute = part["Fn::GetAtt"]
+            return f"<{logical_id}.{attribute}>"
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return str(separator).join(spell(p) for p in parts)
+        return str(part)
+
+    return spell(Stack.of(scope).resolve(value))
 
 
 def _lower(name: str) -> str:

@@ -27,9 +27,10 @@ from constructs import Construct
 
 from constructs_lib._internal.alarms import add_state_machine_alarms
 from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.metrics import StateMachineMetrics
 from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
 from constructs_lib.defaults import LOG_RETENTION, acknowledge, secure_function
-from constructs_lib.engines.function_workflow import WorkflowAlarmProps
+from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
 from constructs_lib.routes import acknowledge_invoke_grant
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -60,7 +61,7 @@ def reference_transitions(power_values: int) -> int:
     return 6 + 3 * power_values
 
 
-class PowerTuning(Construct):
+class PowerTuning(StateMachineMetrics, Construct):
     """Find the memory size that minimises a Lambda function's cost, its duration, or a balance of both."""
 
     def __init__(
@@ -76,7 +77,7 @@ class PowerTuning(Construct):
         log_level: sfn.LogLevel = sfn.LogLevel.ALL,
         include_execution_data: bool = False,
         tracing: bool = True,
-        alarms: WorkflowAlarmProps | None = None,
+        alarms: WorkflowAlarmOptions | None = None,
     ) -> None:
         """
         :param allowed_functions: the functions this tuner may tune (and use as pre- or post-processors): function
@@ -163,9 +164,9 @@ class PowerTuning(Construct):
         self._acknowledge_state_machine_role()
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        alarm_props = alarms or WorkflowAlarmProps()
-        if alarm_props.enabled:
-            self._create_alarms(alarm_props)
+        alarm_options = alarms or WorkflowAlarmOptions()
+        if alarm_options.enabled:
+            self._create_alarms(alarm_options)
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -365,16 +366,16 @@ class PowerTuning(Construct):
 
     # ------------------------------------------------------------------------------------------------ alarms
 
-    def _create_alarms(self, props: WorkflowAlarmProps) -> None:
+    def _create_alarms(self, options: WorkflowAlarmOptions) -> None:
         add_state_machine_alarms(
             self,
             self.alarms,
             self.state_machine,
             noun="power tunings",
-            threshold=props.threshold,
-            evaluation_periods=props.evaluation_periods,
-            actions=props.actions,
-            period=props.period,
+            threshold=options.threshold,
+            evaluation_periods=options.evaluation_periods,
+            actions=options.actions,
+            period=options.period,
         )
 
     # ------------------------------------------------------------------------------------------------ grants
@@ -386,12 +387,6 @@ class PowerTuning(Construct):
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Describe and list executions (to read a tuning's output)."""
         return self.state_machine.grant_read(grantee)
-
-    def metric_failed(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_failed(**props)
-
-    def metric_succeeded(self, **props: Any) -> cloudwatch.Metric:
-        return self.state_machine.metric_succeeded(**props)
 
 
 def _nag_spelling(scope: Construct, value: str) -> str:

@@ -129,7 +129,7 @@ class BatchManifest:
         return cls(kind="inventory", bucket=bucket, key=manifest_key, etag=etag, source_buckets=tuple(source_buckets))
 
     @classmethod
-    def generated(cls, bucket: s3.IBucket, *, prefixes: Sequence[str] = ()) -> BatchManifest:
+    def from_bucket(cls, bucket: s3.IBucket, *, prefixes: Sequence[str] = ()) -> BatchManifest:
         """The S3 job manifest generator: S3 lists ``bucket`` itself when the job is created (no manifest file
         to write), optionally only keys under ``prefixes``."""
         return cls(kind="generated", bucket=bucket, prefixes=tuple(prefixes))
@@ -137,7 +137,7 @@ class BatchManifest:
     @classmethod
     def from_prefix(cls, bucket: s3.IBucket, prefix: str) -> BatchManifest:
         """Every current object under ``prefix`` of ``bucket`` (the manifest generator with one prefix)."""
-        return cls.generated(bucket, prefixes=[prefix])
+        return cls.from_bucket(bucket, prefixes=[prefix])
 
     def validate(self, problems: Problems) -> None:
         if self.kind == "keys":
@@ -190,11 +190,12 @@ class S3BatchLambdaJob(Construct):
         construct_id: str,
         *,
         manifest: BatchManifest,
+        function: lambda_.IFunction | None = None,
         function_props: lambda_.FunctionProps | None = None,
-        existing_function: lambda_.IFunction | None = None,
         invocation_schema: InvocationSchema = InvocationSchema.V2,
         user_arguments: Mapping[str, str] | None = None,
         report_bucket: s3.IBucket | None = None,
+        report_bucket_props: s3.BucketProps | None = None,
         report_prefix: str = "batch-reports",
         report_scope: ReportScope = ReportScope.ALL_TASKS,
         create_job: bool = False,
@@ -204,14 +205,19 @@ class S3BatchLambdaJob(Construct):
     ) -> None:
         """
         :param manifest: the objects to run over: ``BatchManifest.from_keys``, ``from_csv``, ``from_inventory``,
-            ``from_prefix`` or ``generated``.
-        :param function_props: the function to make. Its ``handler`` names the per-object function
+            ``from_prefix`` or ``from_bucket``.
+        :param function: an existing function that implements the S3 Batch Operations contract itself.
+            :default: - none; give ``function`` or ``function_props``, not both.
+        :param function_props: props of the function to make. Its ``handler`` names the per-object function
             (``module.function``, taking a ``BatchTask``): the construct sets the Lambda handler to the contract
-            layer's and passes yours in ``S3_BATCH_TASK_HANDLER``. :default: - give this or existing_function.
-        :param existing_function: a function that implements the S3 Batch Operations contract itself.
+            layer's and passes yours in ``S3_BATCH_TASK_HANDLER``. :default: - none; give ``function`` or
+            ``function_props``, not both.
         :param invocation_schema: the event schema. :default: InvocationSchema.V2
         :param user_arguments: ``userArguments`` of every invocation (schema 2.0 only). :default: - none
-        :param report_bucket: where manifests and reports go. :default: - a new encrypted, TLS-only bucket.
+        :param report_bucket: an existing bucket for manifests and reports. :default: - a new bucket: encrypted,
+            TLS only, public access blocked, versioned, with server access logs.
+        :param report_bucket_props: props of the report bucket to make, merged over those defaults (give
+            ``report_bucket`` or ``report_bucket_props``, not both). :default: - the defaults alone.
         :param report_prefix: the report prefix (no leading or trailing '/'). :default: "batch-reports"
         :param report_scope: every task, or failed tasks only. :default: ReportScope.ALL_TASKS
         :param create_job: create the job at deploy time (custom resource). :default: false - the stack output
@@ -224,8 +230,20 @@ class S3BatchLambdaJob(Construct):
         super().__init__(scope, construct_id)
         problems = Problems()
         manifest.validate(problems)
-        if (function_props is None) == (existing_function is None):
-            problems.add("give function_props (the construct makes the function) or existing_function, exactly one")
+        if function is not None and function_props is not None:
+            problems.add(
+                "give either function= (an existing function that implements the S3 Batch Operations contract) or "
+                "function_props= (the construct makes the function), not both"
+            )
+        if function is None and function_props is None:
+            problems.add(
+                "give function= (an existing function that implements the S3 Batch Operations contract) or "
+                "function_props= (the construct makes the function)"
+            )
+        if report_bucket is not None and report_bucket_props is not None:
+            problems.add(
+                "give either report_bucket= (an existing bucket) or report_bucket_props= (to make one), not both"
+            )
         props = struct_values(function_props)
         if function_props is not None:
             _validate_function_props(props, problems)
@@ -251,8 +269,10 @@ class S3BatchLambdaJob(Construct):
         self.manifest = manifest
         self.invocation_schema = invocation_schema
         self.report_prefix = report_prefix
-        self.report_bucket: s3.IBucket = report_bucket or secure_bucket(self, "Reports")
-        self.function: lambda_.IFunction = existing_function or self._make_function(props)
+        self.report_bucket: s3.IBucket = report_bucket or secure_bucket(
+            self, "Reports", bucket_props=report_bucket_props
+        )
+        self.function: lambda_.IFunction = function or self._make_function(props)
         for bucket in manifest.buckets_read:
             self._grant_read(bucket)
 
@@ -350,7 +370,7 @@ class S3BatchLambdaJob(Construct):
         if role is None:
             Annotations.of(self).add_warning_v2(
                 "constructs_lib:s3-batch-function-role",
-                f"existing_function has no role this stack can change: make sure it may read the objects of "
+                f"the function has no role this stack can change: make sure it may read the objects of "
                 f"{bucket.node.path} (s3:GetObject)",
             )
             return
@@ -580,18 +600,21 @@ class S3BatchLambdaJob(Construct):
 
     # ------------------------------------------------------------------------------------------------ grants
 
-    def grant_write_tags(self, bucket: s3.IBucket) -> None:
-        """Let the function tag the objects it processes (``s3:PutObjectTagging`` on ``bucket``'s objects)."""
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "s3:GetObjectTagging",
-                    "s3:GetObjectVersionTagging",
-                    "s3:PutObjectTagging",
-                    "s3:PutObjectVersionTagging",
-                ],
-                resources=[bucket.arn_for_objects("*")],
-            )
+    def grant_write_tags(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read and write the tags of the objects the job runs over: ``s3:GetObjectTagging`` and
+        ``s3:PutObjectTagging`` (and their version variants) on the objects of the manifest's buckets.
+
+        ``job.grant_write_tags(job.function)`` lets the per-object function tag what it processes.
+        """
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+                "s3:PutObjectTagging",
+                "s3:PutObjectVersionTagging",
+            ],
+            resource_arns=[bucket.arn_for_objects("*") for bucket in self.manifest.buckets_read],
         )
 
 
@@ -625,7 +648,7 @@ def _validate_function_props(props: Mapping[str, Any], problems: Problems) -> No
     if runtime is not None and runtime.family != lambda_.RuntimeFamily.PYTHON:
         problems.add(
             f"function_props.runtime must be Python (the contract layer is Python), got {runtime.name}; "
-            "use existing_function for a function that implements the contract itself"
+            "give function= for a function that implements the contract itself"
         )
     elif runtime is not None and runtime.name not in {r.name for r in CONTRACT_RUNTIMES}:
         problems.add(f"function_props.runtime {runtime.name} is older than the contract layer supports (python3.11+)")

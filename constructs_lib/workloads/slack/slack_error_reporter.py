@@ -213,8 +213,10 @@ class SlackErrorReporter(Construct):
         self._attach(made)
 
     def grant_read_webhook(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Read access to the webhook: ``secretsmanager:GetSecretValue`` on the secret (or ``ssm:GetParameter`` on
-        the parameter), and ``kms:Decrypt`` through that service when it has a customer managed key."""
+        """Let ``grantee`` read the webhook: ``secretsmanager:GetSecretValue`` on the secret (or ``ssm:GetParameter``
+        on the parameter), and ``kms:Decrypt`` through that service when it has a customer managed key.
+
+        Returns one grant for both."""
         stack = Stack.of(self)
         webhook = self.webhook
         if webhook.secret is not None:
@@ -239,12 +241,13 @@ class SlackErrorReporter(Construct):
             key = webhook.encryption_key
             service = "ssm"
         if key is not None:
-            iam.Grant.add_to_principal(
+            decrypt = iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["kms:Decrypt"],
                 resource_arns=[key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}},
             )
+            grant = grant.combine(decrypt)
         return grant
 
     # ------------------------------------------------------------------------------------------------ internals

@@ -12,13 +12,16 @@ retries the asynchronous invocation and then keeps the event on an encrypted fai
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems
-from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction
+from constructs_lib.defaults import ASYNC_OPTIONS, struct_values
+from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction
 from constructs_lib.records import ExecutionStatus
 from constructs_lib.routes import BoundRoute, FunctionRoute, Route
 from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter
@@ -41,27 +44,39 @@ class SlackNotifier(Construct):
         construct_id: str,
         *,
         reporter: SlackErrorReporter,
-        timeout: Duration | None = None,
-        memory_size: int = 128,
+        function_props: lambda_.FunctionOptions | None = None,
         retry_attempts: int | None = None,
         on_failure: Route | None = None,
-        alarms: AsyncAlarmProps | None = None,
+        alarms: AsyncAlarmOptions | None = None,
     ) -> None:
         """
         :param reporter: its layer, webhook and settings are the notifier's.
-        :param timeout: the function's timeout; at least the reporter's post timeout plus 3 s (room for one
-            retry after HTTP 429). :default: 30 seconds.
-        :param memory_size: :default: 128 MB.
+        :param function_props: options of the notifier's function, merged over its defaults (30-second timeout,
+            128 MB); its code, handler and runtime are the notifier's. The timeout must be at least the reporter's
+            post timeout plus 3 s (room for one retry after HTTP 429). :default: - the defaults alone.
         :param retry_attempts: Lambda's retries of a notification that Slack did not take, 0 to 2. :default: 2.
         :param on_failure: where notifications go that still fail. :default: - a new encrypted SQS queue with a DLQ.
         :param alarms: alarms of the notifier's asynchronous invocations. :default: - all on (see
-            ``AsyncAlarmProps``).
+            ``AsyncAlarmOptions``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()
         if not isinstance(reporter, SlackErrorReporter):
             problems.add(f"reporter must be a SlackErrorReporter, got {type(reporter).__name__}")
-        self.timeout = timeout if timeout is not None else Duration.seconds(30)
+        given = struct_values(function_props)
+        for option in ASYNC_OPTIONS:
+            if given.get(option) is not None:
+                problems.add(
+                    f"function_props.{option} is set: the notifier's asynchronous invocation is set with "
+                    "retry_attempts= and on_failure= on SlackNotifier"
+                )
+        options: dict[str, Any] = {
+            "timeout": Duration.seconds(30),
+            "memory_size": 128,
+            "description": "Posts Lambda failure records and failed Step Functions executions to Slack",
+            **given,
+        }
+        self.timeout: Duration = options["timeout"]
         if isinstance(reporter, SlackErrorReporter) and not self.timeout.is_unresolved():
             post_ms = reporter.timeout.to_milliseconds() if not reporter.timeout.is_unresolved() else 0
             needed = post_ms / 1000 + MIN_TIMEOUT_MARGIN_SECONDS
@@ -78,12 +93,10 @@ class SlackNotifier(Construct):
             self,
             "Notifier",
             function_props=lambda_.FunctionProps(
+                **options,
                 runtime=RUNTIME,
                 handler=NOTIFIER_HANDLER,
                 code=runtime_code(__file__, NOTIFIER_ASSET),
-                timeout=self.timeout,
-                memory_size=memory_size,
-                description="Posts Lambda failure records and failed Step Functions executions to Slack",
             ),
             retry_attempts=retry_attempts,
             on_failure=on_failure,

@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib import (
-    AsyncAlarmProps,
+    AsyncAlarmOptions,
     BucketRoute,
     Choice,
     Condition,
@@ -444,7 +444,7 @@ def test_alarms_are_tunable(stack: cdk.Stack) -> None:
     destined(
         stack,
         on_failure=TopicRoute(topic),
-        alarms=AsyncAlarmProps(
+        alarms=AsyncAlarmOptions(
             events_dropped_threshold=5,
             event_age_threshold=cdk.Duration.minutes(1),
             evaluation_periods=3,
@@ -466,9 +466,33 @@ def test_alarms_are_tunable(stack: cdk.Stack) -> None:
 
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
-    construct = destined(stack, alarms=AsyncAlarmProps(enabled=False))
+    construct = destined(stack, alarms=AsyncAlarmOptions(enabled=False))
     assert construct.alarms == {}
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
+
+
+@pytest.mark.parametrize(
+    ("method", "metric_name", "statistic"),
+    [
+        ("metric_invocations", "Invocations", "Sum"),
+        ("metric_errors", "Errors", "Sum"),
+        ("metric_async_events_received", "AsyncEventsReceived", "Sum"),
+        ("metric_async_event_age", "AsyncEventAge", "Maximum"),
+        ("metric_async_events_dropped", "AsyncEventsDropped", "Sum"),
+        ("metric_destination_delivery_failures", "DestinationDeliveryFailures", "Sum"),
+    ],
+)
+def test_each_metric_has_its_documented_default_statistic_and_takes_metric_options(
+    stack: cdk.Stack, method: str, metric_name: str, statistic: str
+) -> None:
+    construct = destined(stack)
+    metric = getattr(construct, method)()
+    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/Lambda", metric_name, statistic)
+    assert metric.period.to_seconds() == 300
+    assert statistic in (getattr(construct, method).__doc__ or "")
+    tuned = getattr(construct, method)(statistic="p99", period=cdk.Duration.minutes(1), label="mine")
+    assert (tuned.statistic, tuned.period.to_seconds(), tuned.label) == ("p99", 60, "mine")
+    assert construct.metric("Throttles").statistic == "Average"
 
 
 def test_metrics_and_grants(stack: cdk.Stack) -> None:

@@ -25,7 +25,7 @@ from constructs_lib import (
     Route,
     TopicRoute,
 )
-from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
+from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
 from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import echo_function
@@ -239,10 +239,34 @@ def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     workflow = FunctionWorkflow(
-        stack, "Flow", function=echo_function(stack, "Fn"), alarms=WorkflowAlarmProps(enabled=False)
+        stack, "Flow", function=echo_function(stack, "Fn"), alarms=WorkflowAlarmOptions(enabled=False)
     )
     assert workflow.alarms == {}
     assert workflow.metric_failed().metric_name == "ExecutionsFailed"
+
+
+@pytest.mark.parametrize(
+    ("method", "metric_name", "statistic"),
+    [
+        ("metric_started", "ExecutionsStarted", "Sum"),
+        ("metric_succeeded", "ExecutionsSucceeded", "Sum"),
+        ("metric_failed", "ExecutionsFailed", "Sum"),
+        ("metric_timed_out", "ExecutionsTimedOut", "Sum"),
+        ("metric_aborted", "ExecutionsAborted", "Sum"),
+        ("metric_throttled", "ExecutionThrottled", "Sum"),
+        ("metric_time", "ExecutionTime", "Average"),
+    ],
+)
+def test_each_metric_has_its_documented_default_statistic_and_takes_metric_options(
+    stack: cdk.Stack, method: str, metric_name: str, statistic: str
+) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
+    metric = getattr(workflow, method)()
+    assert (metric.namespace, metric.metric_name, metric.statistic) == ("AWS/States", metric_name, statistic)
+    assert metric.period.to_seconds() == 300
+    assert statistic in (getattr(workflow, method).__doc__ or "")
+    tuned = getattr(workflow, method)(statistic="Maximum", period=cdk.Duration.minutes(1))
+    assert (tuned.statistic, tuned.period.to_seconds()) == ("Maximum", 60)
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -352,6 +376,45 @@ def test_customer_managed_key_encrypts_the_state_machine(stack: cdk.Stack) -> No
             )
         },
     )
+
+
+def test_function_props_make_the_one_step_function_with_the_secure_defaults(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(
+        stack,
+        "Flow",
+        function_props=lambda_.FunctionProps(
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="index.handler",
+            code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        ),
+        retry_attempts=1,
+    )
+    assert isinstance(workflow.function, lambda_.Function)
+    assert workflow.functions == [workflow.function]
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Lambda::Function", {"TracingConfig": {"Mode": "Active"}})
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+    assert definition(template)["States"]["Invoke"]["Retry"][-1]["MaxAttempts"] == 1
+
+
+def test_rejects_function_and_function_props_together(stack: cdk.Stack) -> None:
+    fn = echo_function(stack, "Fn")
+    props = lambda_.FunctionProps(
+        runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline("x = 1")
+    )
+    with pytest.raises(ConstructPropsError, match=r"either function= .* or function_props= .*, not both"):
+        FunctionWorkflow(stack, "Flow", function=fn, function_props=props)
+
+
+def test_rejects_asynchronous_invocation_options_in_function_props(stack: cdk.Stack) -> None:
+    props = lambda_.FunctionProps(
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("x = 1"),
+        retry_attempts=1,
+    )
+    with pytest.raises(ConstructPropsError, match=r"function_props\.retry_attempts is set: .* on FunctionWorkflow"):
+        FunctionWorkflow(stack, "Flow", function_props=props)
 
 
 def test_rejects_function_with_steps_and_retries_with_steps(stack: cdk.Stack) -> None:

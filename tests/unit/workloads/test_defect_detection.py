@@ -10,6 +10,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
@@ -43,7 +46,7 @@ def pipeline_stack(app: cdk.App, **props: Any) -> cdk.Stack:
     DefectDetectionPipeline(
         stack,
         "Pipeline",
-        endpoint=props.pop("endpoint", DefectEndpoint.existing(ENDPOINT)),
+        endpoint=props.pop("endpoint", DefectEndpoint.from_endpoint_name(ENDPOINT)),
         confidence_floor=props.pop("confidence_floor", 0.6),
         **props,
     )
@@ -53,7 +56,7 @@ def pipeline_stack(app: cdk.App, **props: Any) -> cdk.Stack:
 # -- what it synthesizes ---------------------------------------------------------------------------------------
 @pytest.fixture
 def template(stack: cdk.Stack) -> Template:
-    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing(ENDPOINT), quarantine=True)
+    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), quarantine=True)
     return Template.from_stack(stack)
 
 
@@ -133,7 +136,9 @@ def test_the_model_variant_makes_model_config_and_endpoint(stack: cdk.Stack) -> 
 
 
 def test_sqs_ingestion_makes_a_queue_with_a_dlq_and_a_starter_reporting_batch_failures(stack: cdk.Stack) -> None:
-    DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing(ENDPOINT), ingestion=Ingestion.SQS)
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), ingestion=Ingestion.SQS
+    )
     template = Template.from_stack(stack)
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping", {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
@@ -141,20 +146,117 @@ def test_sqs_ingestion_makes_a_queue_with_a_dlq_and_a_starter_reporting_batch_fa
     template.has_resource_properties("AWS::SQS::Queue", {"RedrivePolicy": Match.object_like({"maxReceiveCount": 3})})
 
 
+def test_an_existing_bucket_gets_eventbridge_notifications_and_no_bucket_is_made(stack: cdk.Stack) -> None:
+    images = s3.Bucket.from_bucket_name(stack, "Existing", "my-images")
+    pipeline = DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), bucket=images, quarantine=True
+    )
+    assert pipeline.bucket is images
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    template.has_resource_properties(
+        "Custom::S3BucketNotifications",
+        {"NotificationConfiguration": {"EventBridgeConfiguration": {}}, "Managed": False},
+    )
+    reads = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "s3:GetObject" in json.dumps(statement["Action"])
+    ]
+    assert len(reads) == 1
+    assert ":s3:::my-images/*" in json.dumps(reads[0]["Resource"])
+
+
+def test_an_existing_kms_encrypted_bucket_lets_the_inspect_function_decrypt(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "ImagesKey", enable_key_rotation=True)
+    images = s3.Bucket(
+        stack,
+        "Images",
+        encryption_key=key,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        server_access_logs_prefix="access-logs/",
+    )
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), bucket=images, ingestion=Ingestion.SQS
+    )
+    template = Template.from_stack(stack)
+    decrypts = [
+        policy
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if "kms:Decrypt" in json.dumps(policy["Properties"]["PolicyDocument"])
+        and "PipelineInspectServiceRole" in json.dumps(policy["Properties"]["Roles"])
+    ]
+    assert len(decrypts) == 1
+
+
+def test_ingestion_queue_props_are_merged_over_the_defaults(stack: cdk.Stack) -> None:
+    pipeline = DefectDetectionPipeline(
+        stack,
+        "Pipeline",
+        endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT),
+        ingestion=Ingestion.SQS,
+        ingestion_queue_props=sqs.QueueProps(retention_period=cdk.Duration.days(2)),
+    )
+    assert pipeline.ingestion_dead_letter_queue is not None
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SQS::Queue",
+        {"MessageRetentionPeriod": 172800, "VisibilityTimeout": 180, "SqsManagedSseEnabled": True},
+    )
+
+
+def test_an_existing_ingestion_queue_is_what_the_starter_reads(stack: cdk.Stack) -> None:
+    dead_letters = sqs.Queue(stack, "UploadsDeadLetters", enforce_ssl=True)
+    queue = sqs.Queue(
+        stack,
+        "OwnUploads",
+        enforce_ssl=True,
+        visibility_timeout=cdk.Duration.minutes(3),
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dead_letters),
+    )
+    pipeline = DefectDetectionPipeline(
+        stack,
+        "Pipeline",
+        endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT),
+        ingestion=Ingestion.SQS,
+        ingestion_queue=queue,
+    )
+    assert pipeline.ingestion_queue is queue
+    assert pipeline.ingestion_dead_letter_queue is dead_letters
+    template = Template.from_stack(stack)
+    assert not [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("PipelineUploads")]
+    (mapping,) = template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0].startswith("OwnUploads")
+
+
 @pytest.mark.parametrize(
     ("props", "message"),
     [
         ({"endpoint": DefectEndpoint()}, "exactly one"),
-        ({"endpoint": DefectEndpoint.existing("bad name!")}, "is not a SageMaker endpoint name"),
+        ({"endpoint": DefectEndpoint.from_endpoint_name("bad name!")}, "is not a SageMaker endpoint name"),
         ({"endpoint": DefectEndpoint(model_data_url="http://x", image_uri="i")}, "must look like s3://"),
         ({"defect_class": "scratch"}, "defect_class 'scratch' is not one of class_names"),
         ({"class_names": ["only"], "defect_class": "only"}, "at least two classes"),
         ({"defect_threshold": 0}, "defect_threshold must be in (0, 1]"),
         ({"confidence_floor": 1.5}, "confidence_floor must be in [0, 1]"),
+        (
+            {"bucket": "EXISTING", "bucket_props": s3.BucketProps(versioned=True)},
+            "give either bucket= (an existing bucket) or bucket_props= (to make one), not both",
+        ),
+        (
+            {"ingestion": Ingestion.SQS, "ingestion_queue": "EXISTING", "ingestion_queue_props": sqs.QueueProps()},
+            "give either ingestion_queue= (an existing queue) or ingestion_queue_props= (to make one), not both",
+        ),
+        ({"ingestion_queue_props": sqs.QueueProps()}, "ingestion_queue= and ingestion_queue_props= are for"),
     ],
 )
 def test_rejects_bad_props(stack: cdk.Stack, props: dict[str, Any], message: str) -> None:
-    props.setdefault("endpoint", DefectEndpoint.existing(ENDPOINT))
+    props.setdefault("endpoint", DefectEndpoint.from_endpoint_name(ENDPOINT))
+    if props.get("bucket") == "EXISTING":
+        props["bucket"] = s3.Bucket.from_bucket_name(stack, "Existing", "my-images")
+    if props.get("ingestion_queue") == "EXISTING":
+        props["ingestion_queue"] = sqs.Queue.from_queue_arn(stack, "Queue", "arn:aws:sqs:us-east-1:123456789012:q")
     with pytest.raises(ConstructPropsError, match=re.escape(message)):
         DefectDetectionPipeline(stack, "Pipeline", **props)
 

@@ -110,12 +110,14 @@ def test_logs_tracing_timeout_and_alarms(stack: cdk.Stack) -> None:
 
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
-    from constructs_lib.engines.function_workflow import WorkflowAlarmProps
+    from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
 
-    tuner = PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], alarms=WorkflowAlarmProps(enabled=False))
+    tuner = PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], alarms=WorkflowAlarmOptions(enabled=False))
 
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
     assert tuner.alarms == {}
+    assert tuner.metric_failed().metric_name == "ExecutionsFailed"
+    assert tuner.metric_time(statistic="p90").statistic == "p90"
 
 
 def test_the_initializer_knows_the_allowed_functions_and_default_values(stack: cdk.Stack) -> None:

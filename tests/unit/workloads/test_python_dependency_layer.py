@@ -311,7 +311,7 @@ def test_sharing_with_accounts_and_an_organization(stack: cdk.Stack, tmp_path: P
         share_with_accounts=["111111111111", "222222222222", "123456789012"],
         share_with_organization="o-a1b2c3d4e5",
     )
-    deps.grant_to_accounts("111111111111")  # again: no second permission
+    deps.share_with_accounts("111111111111")  # again: no second permission
     template = Template.from_stack(stack)
 
     permissions = template.find_resources("AWS::Lambda::LayerVersionPermission")
@@ -328,7 +328,7 @@ def test_an_explicit_removal_policy_wins_over_the_shared_default(
     stack: cdk.Stack, tmp_path: Path, wheelhouse: Path
 ) -> None:
     deps = make_layer(stack, tmp_path, wheelhouse, removal_policy=cdk.RemovalPolicy.DESTROY)
-    deps.grant_to_organization("o-a1b2c3d4e5")
+    deps.share_with_organization("o-a1b2c3d4e5")
     Template.from_stack(stack).has_resource("AWS::Lambda::LayerVersion", {"DeletionPolicy": "Delete"})
 
 
@@ -400,9 +400,9 @@ def test_rejects_bad_props(stack: cdk.Stack, tmp_path: Path, rule: str) -> None:
 def test_rejects_bad_ids_given_to_the_grant_methods(stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
     deps = make_layer(stack, tmp_path, wheelhouse)
     with pytest.raises(ConstructPropsError, match=r"'9' is not an AWS account id"):
-        deps.grant_to_accounts("9")
+        deps.share_with_accounts("9")
     with pytest.raises(ConstructPropsError, match=r"'o-X' is not an AWS Organizations id"):
-        deps.grant_to_organization("o-X")
+        deps.share_with_organization("o-X")
 
 
 # -- what it does (local kit: a function imports the package from the layer) ----------------------------------

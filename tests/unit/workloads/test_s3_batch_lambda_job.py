@@ -8,6 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
@@ -223,6 +224,42 @@ def test_the_token_changes_with_any_part_of_the_job(tmp_path: Path, change: dict
     assert token("base") != token("changed", **change)
 
 
+def test_report_bucket_props_are_merged_over_the_secure_defaults(stack: cdk.Stack) -> None:
+    make_job(stack, report_bucket_props=s3.BucketProps(bucket_name="my-batch-reports", versioned=False))
+    template = Template.from_stack(stack)
+    reports = template.find_resources("AWS::S3::Bucket", {"Properties": {"BucketName": "my-batch-reports"}})
+    assert len(reports) == 1
+    (report,) = reports.values()
+    assert "VersioningConfiguration" not in report["Properties"]
+    assert report["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True  # what is required stays
+
+
+def test_an_existing_report_bucket_is_used_as_is(stack: cdk.Stack) -> None:
+    reports = s3.Bucket.from_bucket_name(stack, "Reports", "my-reports")
+    job = make_job(stack, report_bucket=reports)
+    assert job.report_bucket is reports
+    template = Template.from_stack(stack)
+    assert ":s3:::my-reports" in json.dumps(template.find_outputs("*"))  # the report goes there
+    template.resource_count_is("AWS::S3::Bucket", 2)  # the source bucket and its access-log bucket only
+
+
+def test_grant_write_tags_grants_tagging_on_the_manifest_buckets_objects(stack: cdk.Stack) -> None:
+    job = make_job(stack)
+    grant = job.grant_write_tags(job.function)
+    assert isinstance(grant, iam.Grant)
+    assert grant.success
+    statements = policy_statements(Template.from_stack(stack), "JobFunctionServiceRole")
+    tagging = next(s for s in statements if "s3:PutObjectTagging" in s["Action"])
+    assert {
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersionTagging",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+    } <= set(tagging["Action"])
+    assert "Source" in json.dumps(tagging["Resource"])
+    assert json.dumps(tagging["Resource"]).endswith('"/*"]]}')
+
+
 def test_a_generated_manifest_lets_the_role_list_the_source_bucket(stack: cdk.Stack) -> None:
     source = secure_bucket(stack, "Docs")
     S3BatchLambdaJob(stack, "Job", manifest=BatchManifest.from_prefix(source, "reviews/"), function_props=props())
@@ -258,7 +295,7 @@ def test_an_inventory_manifest_is_read_with_its_data_files(stack: cdk.Stack) -> 
 def test_an_existing_function_keeps_its_handler(stack: cdk.Stack) -> None:
     function = echo_function(stack, "Own")
     job = S3BatchLambdaJob(
-        stack, "Job", manifest=BatchManifest.from_keys(secure_bucket(stack, "S"), ["k"]), existing_function=function
+        stack, "Job", manifest=BatchManifest.from_keys(secure_bucket(stack, "S"), ["k"]), function=function
     )
     assert job.function is function
     template = Template.from_stack(stack)
@@ -273,11 +310,11 @@ def test_an_existing_function_keeps_its_handler(stack: cdk.Stack) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"function_props": None}, "give function_props .* or existing_function, exactly one"),
+        ({"function_props": None}, r"give function= \(an existing function .*\) or function_props= \(the construct"),
         ({"function_props": props(handler="index")}, "must name the per-object function as module.function"),
         (
             {"function_props": props(runtime=lambda_.Runtime.NODEJS_22_X)},
-            "must be Python .* use existing_function",
+            "must be Python .* give function= for a function that implements the contract itself",
         ),
         (
             {"function_props": props(runtime=lambda_.Runtime.PYTHON_3_10)},
@@ -297,6 +334,20 @@ def test_an_existing_function_keeps_its_handler(stack: cdk.Stack) -> None:
 def test_rejects_bad_props(stack: cdk.Stack, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConstructPropsError, match=message):
         make_job(stack, **options)
+
+
+def test_rejects_both_function_and_function_props(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"give either function= .* or function_props= .*, not both"):
+        make_job(stack, function=echo_function(stack, "Own"))
+
+
+def test_rejects_both_report_bucket_and_report_bucket_props(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError, match=r"either report_bucket= .* or report_bucket_props= .*, not both"):
+        make_job(
+            stack,
+            report_bucket=s3.Bucket.from_bucket_name(stack, "Reports", "my-reports"),
+            report_bucket_props=s3.BucketProps(versioned=False),
+        )
 
 
 def test_rejects_an_empty_manifest(stack: cdk.Stack) -> None:

@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
@@ -190,6 +191,20 @@ def test_a_secret_with_its_own_key_is_decrypted_through_secrets_manager_only(sta
     } in found
 
 
+def test_grant_read_webhook_returns_one_grant_for_the_secret_and_its_key(stack: cdk.Stack) -> None:
+    key = secure_key(stack, "WebhookKey", "Encrypts the Slack webhook secret")
+    secret = secretsmanager.Secret(stack, "Webhook", encryption_key=key)
+    acknowledge(secret, "AwsSolutions-SMG4", "A Slack webhook URL is issued by Slack: it cannot be rotated here")
+    made = SlackErrorReporter(stack, "Slack", webhook=SlackWebhook.from_secret(secret))
+    reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+    grant = made.grant_read_webhook(reader)
+
+    assert grant.success
+    actions = sorted(action for statement in grant.principal_statements for action in statement.actions)
+    assert actions == ["kms:Decrypt", "secretsmanager:GetSecretValue"]
+
+
 def test_a_secret_imported_by_name_is_granted_with_its_six_random_characters(stack: cdk.Stack) -> None:
     """cdk-nag passes: -?????? is no IAM5 wildcard (IAM5 looks for "*"), so nothing needs acknowledging."""
     secret = secretsmanager.Secret.from_secret_name_v2(stack, "Webhook", "slack/webhook")
@@ -315,6 +330,26 @@ def test_the_notifier_runs_on_the_layer_and_keeps_what_slack_refused(stack: cdk.
         },
     )
     assert notifier.route.function is notifier.function
+
+
+def test_the_notifier_function_props_are_merged_over_its_defaults(stack: cdk.Stack) -> None:
+    notifier = SlackNotifier(
+        stack,
+        "SlackNotifier",
+        reporter=reporter(stack),
+        function_props=lambda_.FunctionOptions(memory_size=256, reserved_concurrent_executions=2),
+    )
+    assert notifier.timeout.to_seconds() == 30
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "notifier.handler",  # the notifier's own, whatever the options
+            "Timeout": 30,
+            "MemorySize": 256,
+            "ReservedConcurrentExecutions": 2,
+            "TracingConfig": {"Mode": "Active"},
+        },
+    )
 
 
 def test_the_notifier_route_takes_destination_failures_and_failed_executions(stack: cdk.Stack) -> None:
@@ -477,8 +512,16 @@ def test_rejects_a_function_wrapped_by_another_reporter(stack: cdk.Stack) -> Non
 
 def test_rejects_a_notifier_timeout_too_short_for_a_retry(stack: cdk.Stack) -> None:
     made = reporter(stack)
-    message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=made, timeout=Duration.seconds(4)))
+    options = lambda_.FunctionOptions(timeout=Duration.seconds(4))
+    message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=made, function_props=options))
     assert "timeout must be at least the reporter's post timeout plus 3 s (5 s)" in message
+
+
+def test_rejects_asynchronous_invocation_options_in_the_notifier_function_props(stack: cdk.Stack) -> None:
+    made = reporter(stack)
+    options = lambda_.FunctionOptions(retry_attempts=0)
+    message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=made, function_props=options))
+    assert "function_props.retry_attempts is set: the notifier's asynchronous invocation is set with" in message
 
 
 def test_rejects_a_notifier_without_a_reporter(stack: cdk.Stack) -> None:
