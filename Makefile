@@ -1,12 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
-#   make synth   -> .venv + node_modules, then `cdk synth` of every example stack into cdk.out/
-#   make test    -> the same set-up, then ruff, mypy and the whole pytest suite (which builds the docs site too)
+#   make synth   -> .venv with the CDK libraries + node_modules, then `cdk synth` of every example stack into cdk.out/
+#   make test    -> the development tools on top, then ruff, mypy and the whole pytest suite (which builds the docs)
+# make test-floor runs the unit and execution tests against the lowest versions pyproject.toml declares (.venv-floor).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The template scanners (cfn-lint, checkov) live in their own venv: checkov pins an older boto3 than the tests use.
 SCAN_VENV := .venv-scan
+FLOOR_VENV := .venv-floor
 CDK := node_modules/.bin/cdk
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -15,12 +17,17 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # mkdocs-material prints a banner about its successor on every build; the build itself fetches nothing.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup synth test lint typecheck pytest bench clean diagrams docs scan
+.PHONY: setup synth test test-floor lint typecheck pytest bench clean diagrams docs scan
 
 setup: $(VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements-dev.txt requirements.lock
+# What synth needs only (the CDK libraries and cdk-nag): a first `make synth` installs no more.
+$(VENV)/.synth-installed: requirements-synth.txt requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-synth.txt -c requirements.lock
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.synth-installed requirements-dev.txt requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
 	# mypy's cache of the pinned third-party packages (aws-cdk-lib's stubs are ~48 s of a cold run), built once here
 	$(BIN)/mypy .ci/mypy_warmup.py
@@ -35,7 +42,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-synth: setup
+synth: $(VENV)/.synth-installed node_modules/.installed
 	rm -rf cdk.out
 	$(CDK) synth --quiet
 
@@ -53,6 +60,18 @@ pytest: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The lowest declared versions (requirements-floor.txt) in their own venv: every construct's synth and the kit's runs
+# of every example stack. The snapshots are left out: another aws-cdk-lib may render details differently.
+FLOOR_TESTS ?= tests/unit tests/execution --deselect tests/unit/test_example_stacks.py::test_snapshot
+$(FLOOR_VENV)/.installed: requirements-floor.txt
+	test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-floor.txt
+	touch $@
+
+test-floor: $(FLOOR_VENV)/.installed node_modules/.installed
+	$(FLOOR_VENV)/bin/python -c "import aws_cdk, cdk_nag, moto, boto3; print('floor:', 'aws-cdk-lib', aws_cdk.__version__ if hasattr(aws_cdk, '__version__') else '?', 'moto', moto.__version__, 'boto3', boto3.__version__)"
+	PATH=$(CURDIR)/$(FLOOR_VENV)/bin:$$PATH $(FLOOR_VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS) $(FLOOR_TESTS)
 
 # Every benchmark in benchmarks/ (exit 1: a target missed, 2: could not measure); README "Performance" shows them
 bench: setup
