@@ -293,7 +293,9 @@ def test_payload_objects_are_readable_by_the_executor_only_and_only_the_named_ke
 
 def test_architecture_changes_are_opt_in(stack: cdk.Stack) -> None:
     PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], allow_architecture_changes=True)
-    other = cdk.Stack(stack.node.root, "Other")
+    app = stack.node.root
+    assert isinstance(app, cdk.App)
+    other = cdk.Stack(app, "Other")
     PowerTuning(other, "Tuner", allowed_functions=[TARGET_ARN])
     template = Template.from_stack(stack)
 
