@@ -74,10 +74,10 @@ def test_cost_strategy_picks_the_cheapest_and_cleans_up(kit: LocalKit) -> None:
     assert aliases == []
     assert configuration["MemorySize"] == 128
     assert not configuration.get("Description", "").startswith("power-tuning")
-    # State transitions: 4 + P, against the reference's 6 + 3 x P.
+    # State transitions: 4 + P, against the reference's 7 + 3 x P.
     assert run.states_entered == SUCCESS_STATES
     assert len(run.states_entered) == transitions(3) == output["stateMachine"]["transitions"] == 7
-    assert output["stateMachine"]["referenceTransitions"] == reference_transitions(3) == 15
+    assert output["stateMachine"]["referenceTransitions"] == reference_transitions(3) == 16
     assert output["stateMachine"]["executionCost"] == pytest.approx(7 * 0.000025)
 
 
@@ -122,8 +122,9 @@ def test_only_cold_starts_uses_one_alias_per_invocation(kit: LocalKit) -> None:
     assert len(ran) == 15  # 3 values x 5 invocations, each on its own version
     assert run.output["cleanedUp"] == {"aliases": 15, "versions": 15}
     assert (versions, aliases) == (["$LATEST"], [])
-    # The state machine's shape does not change: still 4 + P transitions (the reference: 6 + P + 2 x P x N).
+    # The state machine's shape does not change: still 4 + P transitions (the reference: 7 + P + 2 x P x N = 40).
     assert len(run.states_entered) == 7
+    assert run.output["stateMachine"]["referenceTransitions"] == reference_transitions(3, only_cold_starts=True, num=5)
 
 
 def test_invalid_input_fails_with_the_problems(kit: LocalKit) -> None:

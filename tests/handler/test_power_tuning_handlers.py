@@ -64,7 +64,11 @@ def test_a_setup_short_of_time_returns_and_goes_on_where_it_stopped(client: Any)
 
     assert rounds == [1, 2, 3]  # with no time left, one value per call (never none)
     assert setup["rounds"] == 3
-    assert setup["original"] == {"memorySize": 1024, "description": "the user's own description"}
+    assert setup["original"] == {
+        "memorySize": 1024,
+        "description": "the user's own description",
+        "architecture": "x86_64",
+    }
     assert set(aliases(client)) == {"RAM128", "RAM256", "RAM512"}
     memory = {
         alias: client.get_function_configuration(FunctionName="target", Qualifier=alias)["MemorySize"]

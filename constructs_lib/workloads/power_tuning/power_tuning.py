@@ -6,8 +6,8 @@
       -> Finalize (delete every alias and version made, choose the best value, optimise if asked)
     any failure -> CleanUpOnError (the same clean-up) -> Failed (the execution ends FAILED with the cause).
 
-A successful run takes 4 + P state transitions for P memory values; the reference (aws-lambda-power-tuning) counts
-6 + 3 x P for itself.
+A successful run takes 4 + P state transitions for P memory values; the reference (aws-lambda-power-tuning) takes
+7 + 3 x P (7 + P + 2 x P x N with onlyColdStarts and N invocations).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
@@ -56,9 +57,10 @@ def transitions(power_values: int) -> int:
     return 4 + power_values
 
 
-def reference_transitions(power_values: int) -> int:
-    """What aws-lambda-power-tuning counts for itself: 6 + 3 x P."""
-    return 6 + 3 * power_values
+def reference_transitions(power_values: int, *, only_cold_starts: bool = False, num: int = 5) -> int:
+    """What a successful run of aws-lambda-power-tuning's state machine takes, its states counted: 7 + 3 x P, or
+    7 + P + 2 x P x num with onlyColdStarts (its own estimate says 6 + ...)."""
+    return 7 + power_values + 2 * power_values * (num if only_cold_starts else 1)
 
 
 class PowerTuning(StateMachineMetrics, Construct):
@@ -78,6 +80,9 @@ class PowerTuning(StateMachineMetrics, Construct):
         include_execution_data: bool = False,
         tracing: bool = True,
         alarms: WorkflowAlarmOptions | None = None,
+        payload_bucket: s3.IBucket | None = None,
+        payload_keys: Sequence[str] = (),
+        allow_architecture_changes: bool = False,
     ) -> None:
         """
         :param allowed_functions: the functions this tuner may tune (and use as pre- or post-processors): function
@@ -94,6 +99,14 @@ class PowerTuning(StateMachineMetrics, Construct):
         :param tracing: X-Ray tracing of the state machine and its functions. :default: true.
         :param alarms: alarms on Failed / TimedOut / Aborted / Throttled executions. :default: all four on,
             threshold 1.
+        :param payload_bucket: the bucket of the S3 payloads an input's ``payloadS3`` may name (with
+            ``payload_keys``): the Executor may read those objects only. :default: - no S3 payloads.
+        :param payload_keys: the keys, or key patterns with ``*``, of ``payload_bucket`` the tuner may read.
+            :default: - none (required with ``payload_bucket``).
+        :param allow_architecture_changes: let the tuner switch a tuned function's architecture (UpdateFunctionCode
+            with the function's own code, read with GetFunction) so that an input's ``architectures`` can compare
+            x86_64 and arm64 in one run; the function gets its architecture back after the setup.
+            :default: false (an input with another architecture is refused).
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -141,6 +154,9 @@ class PowerTuning(StateMachineMetrics, Construct):
             tracing=tracing_mode,
         )
         self._grant_target_access()
+        self._grant_payload_objects(payload_bucket, payload_keys)
+        if allow_architecture_changes:
+            self._allow_architecture_changes()
 
         self.log_group = logs.LogGroup(
             self,
@@ -271,6 +287,55 @@ class PowerTuning(StateMachineMetrics, Construct):
                         "names ARN:*"
                     )
                 acknowledge(role, f"AwsSolutions-IAM5[Resource::{spelled}]", reason)
+
+    def _grant_payload_objects(self, bucket: s3.IBucket | None, keys: Sequence[str]) -> None:
+        """The Executor may read the named objects (and decrypt them with the bucket's KMS key); the Initializer and
+        the Executor refuse a ``payloadS3`` outside them."""
+        problems = Problems()
+        if bucket is None and keys:
+            problems.add("payload_keys needs payload_bucket: the bucket of the S3 payloads")
+        if bucket is not None and not keys:
+            problems.add(
+                "payload_bucket needs payload_keys: the keys (or key patterns, e.g. 'tuning/*') the tuner may read"
+            )
+        for key in keys:
+            if not is_unresolved(key) and (not key or key.startswith("/") or key == "*"):
+                problems.add(
+                    f"payload_keys: {key!r} is not a key or a key pattern inside the bucket (no leading /, not all "
+                    "of it: name the objects, e.g. 'tuning/*')"
+                )
+        problems.raise_if_any(self)
+        if bucket is None:
+            return
+        objects = [bucket.arn_for_objects(key) for key in keys]
+        self.executor_function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=objects))
+        if bucket.encryption_key is not None:
+            bucket.encryption_key.grant_decrypt(self.executor_function)
+        readable = Stack.of(self).to_json_string([f"{bucket.bucket_name}/{key}" for key in keys])
+        for function in (self.initializer_function, self.executor_function):
+            function.add_environment("PAYLOAD_OBJECTS", readable)
+        role = self.executor_function.role
+        assert isinstance(role, iam.Role), "secure_function makes the role"
+        for arn in objects:
+            spelled = _nag_spelling(self, arn)
+            if "*" in spelled:
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::{spelled}]",
+                    "the tuner reads the S3 payloads the user named with payload_keys (s3:GetObject only); the "
+                    "pattern is that choice",
+                )
+
+    def _allow_architecture_changes(self) -> None:
+        """GetFunction (the code's location) and UpdateFunctionCode (the same code, another architecture) on the
+        allowed functions, for the Initializer (setup) and the Finalizer (restore, optimise)."""
+        for function in (self.initializer_function, self.finalizer_function):
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:GetFunction", "lambda:UpdateFunctionCode"], resources=self.allowed_arns
+                )
+            )
+            function.add_environment("ARCHITECTURE_CHANGES", "true")
 
     # ------------------------------------------------------------------------------------------------ states
 

@@ -10,7 +10,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib._internal.validation import ConstructPropsError
@@ -222,11 +224,16 @@ def test_grant_start_execution(stack: cdk.Stack) -> None:
             {"function_name_prefix": "o", "executor_timeout": Duration.minutes(10), "timeout": Duration.minutes(5)},
             "timeout (300 s) is shorter than executor_timeout (600 s)",
         ),
+        ({"function_name_prefix": "o", "payload_keys": ["a.json"]}, "payload_keys needs payload_bucket"),
+        ({"function_name_prefix": "o", "payload_bucket": "bucket"}, "payload_bucket needs payload_keys"),
+        ({"function_name_prefix": "o", "payload_bucket": "bucket", "payload_keys": ["*"]}, "not all of it"),
     ],
 )
 def test_rejects_bad_props(plain_app: cdk.App, props: dict[str, Any], message: str) -> None:
     stack = cdk.Stack(plain_app, "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))
 
+    if props.get("payload_bucket") == "bucket":
+        props["payload_bucket"] = s3.Bucket.from_bucket_name(stack, "Payloads", "payloads")
     with pytest.raises(ConstructPropsError, match=re.escape(message)):
         PowerTuning(stack, "Tuner", **props)
 
@@ -250,4 +257,71 @@ def test_example_stack_is_cdk_nag_clean_and_tunes_only_its_sample(tmp_path: Any)
 
 def test_transition_formula() -> None:
     assert [transitions(p) for p in (1, 3, 6, 10)] == [5, 7, 10, 14]
-    assert [reference_transitions(p) for p in (1, 3, 6, 10)] == [9, 15, 24, 36]
+    assert [reference_transitions(p) for p in (1, 3, 6, 10)] == [10, 16, 25, 37]
+    assert reference_transitions(3, only_cold_starts=True, num=5) == 40
+
+
+# -- S3 payloads and architecture changes ----------------------------------------------------------------------
+def test_payload_objects_are_readable_by_the_executor_only_and_only_the_named_keys(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    bucket = s3.Bucket.from_bucket_attributes(stack, "Payloads", bucket_arn="arn:aws:s3:::payloads", encryption_key=key)
+
+    PowerTuning(
+        stack, "Tuner", allowed_functions=[TARGET_ARN], payload_bucket=bucket, payload_keys=["tuning/*", "big.json"]
+    )
+    template = Template.from_stack(stack)
+
+    reads = [s for s in policies_of(template, "TunerExecutor") if s["Action"] == "s3:GetObject"]
+    assert reads == [
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": ["arn:aws:s3:::payloads/big.json", "arn:aws:s3:::payloads/tuning/*"],
+        }
+    ]
+    assert any(s["Action"] == "kms:Decrypt" for s in policies_of(template, "TunerExecutor"))
+    for role in ("TunerInitializer", "TunerFinalizer"):
+        assert not [s for s in policies_of(template, role) if str(s["Action"]).startswith("s3:")]
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "handlers.execute",
+            "Environment": {
+                "Variables": Match.object_like({"PAYLOAD_OBJECTS": '["payloads/tuning/*","payloads/big.json"]'})
+            },
+        },
+    )
+
+
+def test_architecture_changes_are_opt_in(stack: cdk.Stack) -> None:
+    PowerTuning(stack, "Tuner", allowed_functions=[TARGET_ARN], allow_architecture_changes=True)
+    app = stack.node.root
+    assert isinstance(app, cdk.App)
+    other = cdk.Stack(app, "Other")
+    PowerTuning(other, "Tuner", allowed_functions=[TARGET_ARN])
+    template = Template.from_stack(stack)
+
+    for role in ("TunerInitializer", "TunerFinalizer"):
+        statements = lambda_statements(template, role)
+        assert statements["lambda:UpdateFunctionCode"] == TARGET_ARN
+        assert statements["lambda:GetFunction"] == TARGET_ARN
+    assert "lambda:UpdateFunctionCode" not in lambda_statements(template, "TunerExecutor")
+    assert "lambda:UpdateFunctionCode" not in lambda_statements(Template.from_stack(other), "TunerInitializer")
+
+
+def test_s3_payloads_and_architecture_changes_are_cdk_nag_clean(tmp_path: Any) -> None:
+    from tests.conftest import new_app
+
+    app = new_app(tmp_path / "cdk.out")
+    stack = cdk.Stack(app, "Nagged", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    bucket = s3.Bucket(stack, "Payloads", enforce_ssl=True, server_access_logs_prefix="logs/")
+    PowerTuning(
+        stack,
+        "Tuner",
+        function_name_prefix="orders-",
+        payload_bucket=bucket,
+        payload_keys=["tuning/*"],
+        allow_architecture_changes=True,
+    )
+
+    app.synth()  # an unacknowledged AwsSolutions finding raises here

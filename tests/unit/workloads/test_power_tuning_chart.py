@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -11,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.workloads.power_tuning.chart import ChartInputError, main, nice_ceiling, read_tuning, write_chart
+from constructs_lib.workloads.power_tuning.chart import (
+    ChartInputError,
+    main,
+    nice_ceiling,
+    read_tuning,
+    render_svg,
+    write_chart,
+)
 from tests.conftest import REPO_ROOT
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -128,3 +136,108 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "chart.svg").read_text().startswith("<svg")
+
+
+# -- readable money, thinned labels, several series, the reference's output ------------------------------------
+def test_money_is_written_out_never_in_scientific_notation(tmp_path: Path) -> None:
+    from constructs_lib.workloads.power_tuning.chart import format_cost, format_money
+
+    svg_path, html_path = write_chart(OUTPUT, tmp_path / "chart")
+
+    assert format_money(3.75e-06) == "$0.00000375"
+    assert format_money(3.75) == "$3.75"
+    assert format_money(0.0001136, "CNY") == "¥0.000114"
+    assert format_cost(3.75e-06) == "$0.00000375 ($3.75 per 1M)"
+    for text in (svg_path.read_text(), html_path.read_text()):
+        assert "e-0" not in text
+
+
+def test_memory_labels_are_thinned_to_fit_46_values(tmp_path: Path) -> None:
+    from constructs_lib.workloads.power_tuning.chart import LABEL_SPACING
+
+    values = range(128, 3009, 64)
+    output = {
+        "power": 1024,
+        "stats": [{"value": v, "averageDuration": 1e5 / v, "averageCost": v * 1e-9} for v in values],
+    }
+
+    root = ET.parse(write_chart(output, tmp_path / "chart")[0]).getroot()
+    labels = [e for e in root.iter(f"{SVG}text") if e.get("class") == "memory"]
+    xs = [float(str(e.get("x"))) for e in labels]
+
+    assert 10 <= len(labels) < 46
+    assert labels[0].text == "128"
+    assert min(b - a for a, b in itertools.pairwise(xs)) >= LABEL_SPACING
+    assert len(polyline(root, "duration")) == 46  # every value is still plotted
+
+
+def second_run() -> dict[str, Any]:
+    return {
+        "power": 512,
+        "strategy": "cost",
+        "stats": [
+            {"value": 128, "averageDuration": 90.0, "averageCost": 3.5e-7},
+            {"value": 512, "averageDuration": 40.0, "averageCost": 3.4e-7},
+            {"value": 1024, "averageDuration": 30.0, "averageCost": 5.0e-7},
+        ],
+    }
+
+
+def test_two_runs_share_one_chart(tmp_path: Path) -> None:
+    svg_path, html_path = write_chart([OUTPUT, second_run()], tmp_path / "chart", ["x86_64", "arm64"])
+
+    root = ET.parse(svg_path).getroot()
+    lines = [e for e in root.iter(f"{SVG}polyline") if e.get("class") == "duration"]
+    memories = [e.text for e in root.iter(f"{SVG}text") if e.get("class") == "memory"]
+    page = html_path.read_text()
+
+    assert [e.get("data-series") for e in lines] == ["x86_64", "arm64"]
+    assert memories == ["128", "256", "512", "1024"]  # the union of both runs' values
+    assert "<strong>256 MB</strong> by balanced (x86_64)" in page
+    assert "<strong>512 MB</strong> by cost (arm64)" in page
+
+
+def test_one_output_with_two_architectures_is_two_series() -> None:
+    from tools.power_tuning_docs_chart import output
+
+    tuning = read_tuning(output())
+
+    assert [s.label for s in tuning.series] == ["arm64", "x86_64"]
+    assert all(len(s.points) == 46 for s in tuning.series)
+    assert all(s.best is not None for s in tuning.series)
+
+
+def test_reads_the_references_output_with_its_stats() -> None:
+    reference = {
+        "results": {
+            "power": "128",
+            "cost": 2.083e-7,
+            "duration": 2.9,
+            "stateMachine": {"executionCost": 0.00045, "lambdaCost": 0.0005, "visualization": "https://x/#a;b;c"},
+            "stats": [
+                {"averagePrice": 2.083e-7, "averageDuration": 2.9, "value": 128},
+                {"averagePrice": 3.1e-7, "averageDuration": 2.1, "value": 256},
+            ],
+        }
+    }
+
+    tuning = read_tuning(reference)
+
+    assert tuning.best == 128
+    assert [(p.memory, p.cost) for p in tuning.points] == [(128, 2.083e-7), (256, 3.1e-7)]
+
+
+def test_reads_the_references_visualization_link_when_it_has_no_stats() -> None:
+    link = "https://lambda-power-tuning.show/?currency=CNY#gAAAAQACAAQABsAL;ZooQR4yvkUa/pQRGRC5zRaADHUVjOftE;QdWhOEMkoziDT5Q4xhiIOMYYiDi6RNc4"
+
+    tuning = read_tuning({"power": 256, "cost": 1e-6, "duration": 5.0, "stateMachine": {"visualization": link}})
+
+    assert [p.memory for p in tuning.points] == [128, 256, 512, 1024, 1536, 3008]
+    assert tuning.currency == "CNY"
+    assert "¥" in render_svg(tuning)
+
+
+def test_the_docs_picture_is_what_the_script_renders() -> None:
+    from tools.power_tuning_docs_chart import OUT, svg
+
+    assert (REPO_ROOT / OUT).read_text(encoding="utf-8") == svg(), "run: python -m tools.power_tuning_docs_chart"

@@ -4,8 +4,11 @@
   refuses concurrent configuration updates), set the memory of ``$LATEST``, wait until the update is done, publish
   a version and point the alias ``RAM<memory>`` at it; finally give ``$LATEST`` its memory and description back.
   If the time left runs short it returns ``setup.done = false`` and the state machine calls it again to go on.
+  With ``architectures``, it makes the versions of each architecture in turn (switching ``$LATEST``'s architecture
+  with its own code, then switching it back).
 - ``execute`` (Executor, once per memory value, in parallel): invoke the alias N times (serially or in parallel),
-  read each REPORT from the log tail, return the value's statistics. A failed invocation raises ``InvocationError``.
+  read each REPORT from the log tail, return the value's statistics (a list of them, one per architecture, with
+  ``architectures``). A failed invocation raises ``InvocationError`` unless its error type is allowed.
 - ``finalize`` (Finalizer): delete every alias and version this execution made, choose the best value, and
   optimise if asked; with ``action = "cleanUp"`` (after a failure) it only cleans up.
 
@@ -22,6 +25,7 @@ import os
 import re
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -46,7 +50,8 @@ MAX_EXECUTION_NAME = 80
 """Step Functions execution names are 1 to 80 characters."""
 NOT_FOUND = frozenset({"ResourceNotFoundException", "NotFoundException", "404"})
 CONFLICT = frozenset({"ResourceConflictException", "ConflictException"})
-_RESTORE = re.compile(r"\(restore (\d+) MB\)$")
+_RESTORE = re.compile(r"\(restore (\d+) MB(?: (x86_64|arm64))?\)$")
+NO_SUCH_OBJECT = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
 
 InvalidInputError = tuning.InvalidInputError
 LogReportError = tuning.LogReportError
@@ -78,9 +83,28 @@ def lambda_client(region: str) -> Any:
         return _CLIENTS[region]
 
 
+def s3_client() -> Any:
+    """The S3 client that reads ``payloadS3`` objects, made once."""
+    with _CLIENTS_LOCK:
+        if "s3" not in _CLIENTS:
+            _CLIENTS["s3"] = boto3.client("s3", config=_CONFIG)
+        return _CLIENTS["s3"]
+
+
 def _allowed() -> list[str]:
     value = os.environ.get("ALLOWED_FUNCTIONS", "")
     return [str(item) for item in json.loads(value)] if value else []
+
+
+def _payload_objects() -> list[str]:
+    """The ``bucket/key-pattern`` entries a ``payloadS3`` may name (the construct's ``payload_objects``)."""
+    value = os.environ.get("PAYLOAD_OBJECTS", "")
+    return [str(item) for item in json.loads(value)] if value else []
+
+
+def _architecture_changes() -> bool:
+    """Whether the construct lets the tuner switch a function's architecture (``allow_architecture_changes``)."""
+    return os.environ.get("ARCHITECTURE_CHANGES", "") == "true"
 
 
 def _default_power_values() -> tuple[int, ...]:
@@ -119,9 +143,17 @@ def _original(raw: object) -> dict[str, Any] | None:
     if not isinstance(raw, Mapping):
         return None
     memory, description = raw.get("memorySize"), raw.get("description", "")
+    architecture = raw.get("architecture")
     if not tuning.is_whole(memory) or not tuning.MIN_MEMORY <= memory <= tuning.MAX_MEMORY:
         return None
-    return {"memorySize": memory, "description": description} if isinstance(description, str) else None
+    if architecture is not None and architecture not in tuning.ARCHITECTURES:
+        return None
+    if not isinstance(description, str):
+        return None
+    found: dict[str, Any] = {"memorySize": memory, "description": description}
+    if architecture is not None:
+        found["architecture"] = architecture
+    return found
 
 
 def _setup_state(raw: object, steps: int) -> dict[str, Any]:
@@ -136,7 +168,8 @@ def _setup_state(raw: object, steps: int) -> dict[str, Any]:
         problems.append(f"setup.rounds must be a whole number from 0 to {steps}, got {tuning.shown(rounds)}")
     if "original" in raw and _original(raw["original"]) is None:
         problems.append(
-            f'setup.original must be {{"memorySize": <MB>, "description": <text>}}, got {tuning.shown(raw["original"])}'
+            'setup.original must be {"memorySize": <MB>, "description": <text>, "architecture": <optional>}, got '
+            f"{tuning.shown(raw['original'])}"
         )
     if problems:
         raise InvalidInputError(problems)
@@ -175,26 +208,48 @@ def initialize(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     event = _event(event, "initializer")
     execution = _execution(event)
     if "setup" in event:
-        config = tuning.parse_input(event.get("config"), allowed=_allowed())
+        config = tuning.parse_input(event.get("config"), allowed=_allowed(), payload_objects=_payload_objects())
         setup = _setup_state(event["setup"], setup_steps(config))
     else:
         config = tuning.parse_input(
-            event.get("input"), default_power_values=_default_power_values(), allowed=_allowed()
+            event.get("input"),
+            default_power_values=_default_power_values(),
+            allowed=_allowed(),
+            payload_objects=_payload_objects(),
         )
         setup = {"next": 0, "done": False, "rounds": 0}
     client = lambda_client(config.region)
-    setup = run_setup(client, config, execution, setup, remaining_ms=context.get_remaining_time_in_millis)
+    setup = run_setup(
+        client,
+        config,
+        execution,
+        setup,
+        remaining_ms=context.get_remaining_time_in_millis,
+        architecture_changes=_architecture_changes(),
+    )
     return {"config": config.to_json(), "setup": setup, "execution": execution}
 
 
 def setup_steps(config: tuning.TuningInput) -> int:
     """How many versions the setup makes: ``len(setup_plan(config))``, without making the plan."""
-    return len(config.power_values) * (config.invocations if config.only_cold_starts else 1)
+    per_value = config.invocations if config.only_cold_starts else 1
+    return len(config.power_values) * len(config.tuned_architectures()) * per_value
 
 
-def setup_plan(config: tuning.TuningInput) -> list[tuple[int, str]]:
-    """(memory, alias) pairs, in order: one alias per value, or one per invocation with onlyColdStarts."""
-    return [(value, alias) for value in config.power_values for alias in config.aliases(value)]
+def setup_plan(config: tuning.TuningInput) -> list[tuple[str | None, int, str]]:
+    """(architecture, memory, alias) triples, in order: one alias per value (per architecture, with
+    ``architectures``), or one per invocation with onlyColdStarts. The architecture is None for the function's
+    own."""
+    return [
+        (architecture, value, alias)
+        for architecture in config.tuned_architectures()
+        for value in config.power_values
+        for alias in config.aliases(value, architecture)
+    ]
+
+
+def architecture_of(configuration: Mapping[str, Any]) -> str:
+    return str((configuration.get("Architectures") or ["x86_64"])[0])
 
 
 def run_setup(
@@ -204,40 +259,90 @@ def run_setup(
     setup: dict[str, Any],
     *,
     remaining_ms: Callable[[], int],
+    architecture_changes: bool = False,
 ) -> dict[str, Any]:
     """Make the versions and aliases of the plan from ``setup["next"]`` on, while time allows."""
     arn = config.lambda_arn
+    current = _configuration(client, arn)
     if "original" not in setup:
-        current = _configuration(client, arn)
-        setup["original"] = {"memorySize": current["MemorySize"], "description": current.get("Description", "")}
+        setup["original"] = {
+            "memorySize": current["MemorySize"],
+            "description": current.get("Description", ""),
+            "architecture": architecture_of(current),
+        }
     original = setup["original"]
+    own = original.get("architecture", architecture_of(current))
+    foreign = [a for a in config.architectures or () if a != own]
+    if foreign and not architecture_changes:
+        raise InvalidInputError(
+            [
+                f"architectures {list(config.architectures or ())} needs the tuner to switch {arn} (which is {own}) "
+                f"to {', '.join(foreign)}: the construct's allow_architecture_changes is off"
+            ]
+        )
     plan = setup_plan(config)
     start = int(setup["next"])
     setup["rounds"] = int(setup.get("rounds", 0)) + 1
+    code: dict[str, Any] | None = None
+    running = architecture_of(current)
     try:
         for index in range(start, len(plan)):
             if index > start and remaining_ms() < SETUP_BUDGET_MS:
                 setup["next"] = index
                 setup["done"] = False
                 return setup
-            value, alias = plan[index]
+            architecture, value, alias = plan[index]
+            if architecture is not None and architecture != running:
+                code = code or function_code(client, arn)
+                set_architecture(client, arn, architecture, code)
+                running = architecture
             description = (
-                f"{marker(execution)}{alias.removeprefix(tuning.ALIAS_PREFIX)} (restore {original['memorySize']} MB)"
+                f"{marker(execution)}{alias.removeprefix(tuning.ALIAS_PREFIX)} "
+                f"(restore {original['memorySize']} MB{' ' + own if config.architectures else ''})"
             )
             version = publish(client, arn, value, description)
             point_alias(client, arn, alias, version, description)
             LOGGER.info("%s -> version %s (%s MB)", alias, version, value)
-        restore(client, arn, original)
+        restore(client, arn, original, code=code)
     except Exception:
         LOGGER.exception("setup failed: giving %s its configuration back", arn)
         try:
-            restore(client, arn, original)
+            restore(client, arn, original, code=code)
         except Exception:
             LOGGER.exception("could not restore %s", arn)
         raise
     setup["next"] = len(plan)
     setup["done"] = True
     return setup
+
+
+def function_code(client: Any, arn: str) -> dict[str, Any]:
+    """What UpdateFunctionCode needs to put the function's own code back: its image, or its .zip file's bytes
+    (downloaded from the presigned URL that GetFunction gives)."""
+    found = client.get_function(FunctionName=arn)
+    code = found.get("Code") or {}
+    if code.get("ImageUri"):
+        return {"ImageUri": code["ImageUri"]}
+    location = code.get("Location")
+    if not isinstance(location, str) or not location.startswith("https://"):
+        raise SetupError(f"{arn}: GetFunction gave no code location to switch its architecture with")
+    return {"ZipFile": download(location)}
+
+
+def download(url: str) -> bytes:
+    """The body at ``url`` (a presigned S3 URL of the function's code)."""
+    with urllib.request.urlopen(url, timeout=120) as response:  # https only: function_code checks
+        body: bytes = response.read()
+    return body
+
+
+def set_architecture(client: Any, arn: str, architecture: str, code: Mapping[str, Any]) -> None:
+    """Give ``$LATEST`` ``architecture``, with its own code (Lambda changes the architecture only with the code)."""
+    try:
+        client.update_function_code(FunctionName=arn, Architectures=[architecture], **code)
+    except ClientError as error:
+        raise SetupError(f"{arn}: could not switch to {architecture}: {error}") from error
+    wait_updated(client, arn)
 
 
 def publish(client: Any, arn: str, memory: int, description: str) -> str:
@@ -257,7 +362,12 @@ def point_alias(client: Any, arn: str, alias: str, version: str, description: st
         client.update_alias(FunctionName=arn, Name=alias, FunctionVersion=version, Description=description)
 
 
-def restore(client: Any, arn: str, original: Mapping[str, Any]) -> None:
+def restore(client: Any, arn: str, original: Mapping[str, Any], *, code: Mapping[str, Any] | None = None) -> None:
+    """Give ``$LATEST`` its architecture (when the original names one and it differs), then its memory and
+    description (last: while the description is ours, a clean-up knows the function is not restored yet)."""
+    architecture = original.get("architecture")
+    if architecture is not None and architecture_of(_configuration(client, arn)) != architecture:
+        set_architecture(client, arn, str(architecture), code or function_code(client, arn))
     client.update_function_configuration(
         FunctionName=arn, MemorySize=int(original["memorySize"]), Description=str(original.get("description", ""))
     )
@@ -281,52 +391,116 @@ def wait_updated(client: Any, arn: str, qualifier: str | None = None, timeout: f
 
 
 # -- execute -------------------------------------------------------------------------------------------------
-def execute(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """``{"value": <memory>, "config": {...}}``: invoke the value's alias(es) and return its statistics."""
+def execute(event: Mapping[str, Any], context: Any) -> dict[str, Any] | list[dict[str, Any]]:
+    """``{"value": <memory>, "config": {...}}``: invoke the value's alias(es) and return its statistics; with
+    ``architectures``, a list of them, one per architecture (tuned at the same time: they are distinct versions)."""
     event = _event(event, "executor")
-    config = tuning.parse_input(event.get("config"))
+    config = tuning.parse_input(event.get("config"), payload_objects=_payload_objects())
     value = _memory_value(event.get("value"), config)
     client = lambda_client(config.region)
-    aliases = config.aliases(value)
-    ready = wait_updated(client, config.lambda_arn, aliases[0])
-    architecture = (ready.get("Architectures") or ["x86_64"])[0]
-    payloads = config.payloads
+    payloads = tuning.payloads_for(load_payload(config), config.num)[: config.invocations]
+    architectures = config.tuned_architectures()
+    if len(architectures) == 1:
+        results = [execute_value(client, config, value, architectures[0], payloads)]
+    else:
+        with ThreadPoolExecutor(max_workers=len(architectures)) as pool:
+            results = list(pool.map(lambda a: execute_value(client, config, value, a, payloads), architectures))
+    return results[0] if config.architectures is None else results
 
-    def run(index: int) -> tuning.Report:
+
+def load_payload(config: tuning.TuningInput) -> Any:
+    """The payload as given, or the content of the ``payloadS3`` object: JSON if it parses, else its text (as the
+    reference reads it)."""
+    if config.payload_s3 is None:
+        return config.payload
+    problems: list[str] = []
+    found = tuning.parse_s3_uri(config.payload_s3, problems)
+    if found is None:
+        raise InvalidInputError(problems)
+    bucket, key = found
+    try:
+        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        code = _error_code(error)
+        if code in NO_SUCH_OBJECT:
+            raise InvalidInputError([f"payloadS3: s3://{bucket}/{key} does not exist ({code})"]) from error
+        if code in ("AccessDenied", "403"):
+            raise InvalidInputError(
+                [
+                    f"payloadS3: the tuner may not read s3://{bucket}/{key} (AccessDenied; S3 also answers so for a "
+                    "missing object when the reader may not list the bucket): check the object, the construct's "
+                    "payload_objects, and the bucket's policy and KMS key"
+                ]
+            ) from error
+        raise
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError([f"payloadS3: s3://{bucket}/{key} is not UTF-8 text"]) from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def execute_value(
+    client: Any, config: tuning.TuningInput, value: int, architecture: str | None, payloads: tuple[Any, ...]
+) -> dict[str, Any]:
+    """Invoke ``value``'s alias(es) on ``architecture`` (None: the function's own) once per payload."""
+    aliases = config.aliases(value, architecture)
+    ready = wait_updated(client, config.lambda_arn, aliases[0])
+    found = architecture_of(ready)
+    if architecture is not None and found != architecture:
+        raise SetupError(f"{config.lambda_arn}:{aliases[0]} is {found}, not {architecture}")
+
+    def run(index: int) -> tuple[tuning.Report, bool]:
         alias = aliases[index] if config.only_cold_starts else aliases[0]
         if config.only_cold_starts and index:
             wait_updated(client, config.lambda_arn, alias)
         return invoke_once(client, config, alias, payloads[index])
 
-    reports: list[tuning.Report]
+    outcomes: list[tuple[tuning.Report, bool]]
     if config.parallel_invocation:
         with ThreadPoolExecutor(max_workers=min(len(payloads), MAX_PARALLEL)) as pool:
-            reports = list(pool.map(run, range(len(payloads))))
+            outcomes = list(pool.map(run, range(len(payloads))))
     else:
-        reports = []
+        outcomes = []
         for index in range(len(payloads)):
             if index and config.sleep_between_runs_ms:
                 time.sleep(config.sleep_between_runs_ms / 1000)
-            reports.append(run(index))
+            outcomes.append(run(index))
     stats = tuning.value_stats(
-        value, reports, discard=config.discard_top_bottom, architecture=architecture, prices=config.prices()
+        value,
+        [report for report, _ in outcomes],
+        discard=config.discard,
+        architecture=found,
+        prices=config.prices(),
+        allowed_errors=sum(1 for _, allowed in outcomes if allowed),
     )
     return stats.to_json()
 
 
-def invoke_once(client: Any, config: tuning.TuningInput, alias: str, payload: Any) -> tuning.Report:
+def invoke_once(client: Any, config: tuning.TuningInput, alias: str, payload: Any) -> tuple[tuning.Report, bool]:
+    """One invocation (with the pre- and post-processors): its report, and whether it failed with an allowed
+    error type."""
+    data = tuning.encode_payload(payload)
     if config.pre_processor_arn:
-        processed = invoke_processor(client, config.pre_processor_arn, payload, "pre")
+        processed, raw = invoke_processor(client, config.pre_processor_arn, data, "pre", config)
         if processed not in (None, "", {}):
-            payload = processed
-    answer = client.invoke(
-        FunctionName=config.lambda_arn, Qualifier=alias, Payload=json.dumps(payload).encode(), LogType="Tail"
-    )
+            data = raw
+    answer = client.invoke(FunctionName=config.lambda_arn, Qualifier=alias, Payload=data, LogType="Tail")
     body = answer["Payload"].read()
+    allowed = False
     if answer.get("FunctionError"):
-        raise InvocationError(
-            f"{config.lambda_arn}:{alias} failed ({answer['FunctionError']}): {body[:2000].decode(errors='replace')}"
-        )
+        error_type = _error_type(body)
+        if error_type is None or error_type not in config.allowed_exceptions:
+            shown = "" if config.disable_payload_logs else f" with payload {data[:500].decode(errors='replace')}"
+            raise InvocationError(
+                f"{config.lambda_arn}:{alias} failed ({answer['FunctionError']}){shown}: "
+                f"{body[:2000].decode(errors='replace')}"
+            )
+        LOGGER.info("%s:%s raised %s, an allowed exception", config.lambda_arn, alias, error_type)
+        allowed = True
     log_result = answer.get("LogResult") or b""
     try:
         log_tail = base64.b64decode(log_result, validate=True).decode(errors="replace")
@@ -336,16 +510,27 @@ def invoke_once(client: Any, config: tuning.TuningInput, alias: str, payload: An
         ) from None
     report = tuning.parse_report(log_tail)
     if config.post_processor_arn:
-        invoke_processor(client, config.post_processor_arn, _parsed(body), "post")
-    return report
+        invoke_processor(client, config.post_processor_arn, body, "post", config)
+    return report, allowed
 
 
-def invoke_processor(client: Any, arn: str, payload: Any, which: str) -> Any:
-    answer = client.invoke(FunctionName=arn, Payload=json.dumps(payload).encode())
+def _error_type(body: bytes) -> str | None:
+    """The ``errorType`` of a function error's response, if it has one."""
+    found = _parsed(body)
+    error_type = found.get("errorType") if isinstance(found, Mapping) else None
+    return error_type if isinstance(error_type, str) else None
+
+
+def invoke_processor(
+    client: Any, arn: str, payload: bytes, which: str, config: tuning.TuningInput
+) -> tuple[Any, bytes]:
+    """Invoke a pre- or post-processor with ``payload`` (bytes, sent as they are); its response, parsed and raw."""
+    answer = client.invoke(FunctionName=arn, Payload=payload)
     body = answer["Payload"].read()
     if answer.get("FunctionError"):
-        raise ProcessorError(f"the {which}-processor {arn} failed: {body[:2000].decode(errors='replace')}")
-    return _parsed(body)
+        shown = "" if config.disable_payload_logs else f" with payload {payload[:500].decode(errors='replace')}"
+        raise ProcessorError(f"the {which}-processor {arn} failed{shown}: {body[:2000].decode(errors='replace')}")
+    return _parsed(body), body
 
 
 def _parsed(body: bytes) -> Any:
@@ -367,7 +552,7 @@ def finalize(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if action != "finalize":
         raise InvalidInputError([f'action must be "finalize" or "cleanUp", got {tuning.shown(action)}'])
     config = tuning.parse_input(event.get("config"))
-    stats = tuning.parse_stats(event.get("stats"), config.power_values)
+    stats = tuning.parse_stats(event.get("stats"), config.power_values, config.architectures)
     setup = event.get("setup") or {}
     rounds = setup.get("rounds", 1) if isinstance(setup, Mapping) else None
     if not tuning.is_whole(rounds) or not 1 <= rounds <= setup_steps(config):  # each round sets one value up at least
@@ -383,11 +568,13 @@ def finalize(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         prices=config.prices(),
         setup_rounds=rounds,
         dry_run=config.dry_run,
+        config=config,
     )
     result["cleanedUp"] = removed
     result["optimized"] = None
     if config.auto_optimize and not config.dry_run:
-        result["optimized"] = optimize(client, config, int(result["power"]), execution)
+        architecture = str(result["architecture"]) if config.architectures is not None else None
+        result["optimized"] = optimize(client, config, int(result["power"]), execution, architecture)
     return result
 
 
@@ -459,29 +646,47 @@ def clean_up_after_failure(state: object, execution: str) -> dict[str, Any]:
         found = _RESTORE.search(description)
         if original is None and found:
             original = {"memorySize": int(found[1]), "description": ""}
+            if found[2]:
+                original["architecture"] = found[2]
         if original is not None:
             restore(client, arn, original)
             restored = original
     return {"cleanedUp": removed, "restored": restored}
 
 
-def optimize(client: Any, config: tuning.TuningInput, value: int, execution: str) -> dict[str, Any]:
-    """Give ``$LATEST`` the best memory; or, with an alias, publish a version with it and point the alias there
-    (``$LATEST`` keeps its own memory then)."""
+def optimize(
+    client: Any, config: tuning.TuningInput, value: int, execution: str, architecture: str | None = None
+) -> dict[str, Any]:
+    """Give ``$LATEST`` the best memory (and, when architectures were compared, the best architecture); or, with
+    an alias, publish a version with them and point the alias there (``$LATEST`` keeps its own configuration)."""
     arn = config.lambda_arn
+    current = _configuration(client, arn)
+    switch = architecture is not None and architecture != architecture_of(current)
+    extra = {"architecture": architecture} if architecture is not None else {}
     if config.auto_optimize_alias is None:
+        if switch:
+            assert architecture is not None
+            set_architecture(client, arn, architecture, function_code(client, arn))
         client.update_function_configuration(FunctionName=arn, MemorySize=value)
         wait_updated(client, arn)
-        return {"target": "$LATEST", "memorySize": value}
-    current = _configuration(client, arn)
-    original = {"memorySize": current["MemorySize"], "description": current.get("Description", "")}
+        return {"target": "$LATEST", "memorySize": value, **extra}
+    original = {
+        "memorySize": current["MemorySize"],
+        "description": current.get("Description", ""),
+        "architecture": architecture_of(current),
+    }
     description = f"Lambda Power Tuning: {value} MB, best by {config.strategy} (execution {execution})"
+    code: dict[str, Any] | None = None
     try:
+        if switch:
+            assert architecture is not None
+            code = function_code(client, arn)
+            set_architecture(client, arn, architecture, code)
         version = publish(client, arn, value, description)
         point_alias(client, arn, config.auto_optimize_alias, version, description)
     finally:
-        restore(client, arn, original)
-    return {"target": config.auto_optimize_alias, "version": version, "memorySize": value}
+        restore(client, arn, original, code=code)
+    return {"target": config.auto_optimize_alias, "version": version, "memorySize": value, **extra}
 
 
 __all__ = [

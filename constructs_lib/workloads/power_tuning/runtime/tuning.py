@@ -6,14 +6,22 @@ the analysis can be unit-tested on known numbers.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
 import reprlib
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any, Literal, TypeGuard
+from urllib.parse import unquote, urlsplit
+
+if __package__:  # imported as constructs_lib.workloads.power_tuning.runtime.tuning (tests, type checks)
+    from . import prices as price_table
+else:  # the Lambda runtime imports this file as a top-level module: its folder is the import root
+    import prices as price_table  # type: ignore[no-redef,import-not-found]
 
 MIN_MEMORY = 128
 MAX_MEMORY = 10240
@@ -42,42 +50,12 @@ _ALIAS_NAME = re.compile(r"^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$")
 _SHOWN = reprlib.Repr()
 _SHOWN.maxstring = 80  # an error message quotes a bad value, not all 300 KB of it
 
-# -- prices (USD) ----------------------------------------------------------------------------------------------
-# Lambda on-demand compute, first tier, per GB-second; Step Functions Standard, per state transition; Lambda
-# requests. From the AWS price lists; override any of them per run with the input's "prices".
-LAMBDA_GB_SECOND: dict[str, dict[str, float]] = {
-    "x86_64": {
-        "default": 0.0000166667,
-        "af-south-1": 0.0000221,
-        "ap-east-1": 0.00002292,
-        "eu-south-1": 0.0000195172,
-        "me-south-1": 0.0000206667,
-        "ap-northeast-3": 0.0000200000,
-    },
-    "arm64": {
-        "default": 0.0000133334,
-        "af-south-1": 0.0000176800,
-        "ap-east-1": 0.0000183400,
-        "eu-south-1": 0.0000156138,
-        "me-south-1": 0.0000165334,
-        "ap-northeast-3": 0.0000160000,
-    },
-}
-LAMBDA_REQUEST: dict[str, float] = {"default": 0.0000002, "af-south-1": 0.00000028, "ap-east-1": 0.00000028}
-STATE_TRANSITION: dict[str, float] = {
-    "default": 0.000025,
-    "us-gov-west-1": 0.00003,
-    "us-gov-east-1": 0.00003,
-    "ap-northeast-2": 0.0000271,
-    "eu-south-1": 0.00002625,
-    "af-south-1": 0.00002975,
-    "us-west-1": 0.0000279,
-    "eu-west-3": 0.0000297,
-    "ap-east-1": 0.0000275,
-    "me-south-1": 0.0000275,
-    "ap-south-1": 0.0000285,
-    "sa-east-1": 0.0000375,
-}
+ALL_POWER_VALUES = tuple(range(128, 3009, 64))
+"""``"powerValues": "ALL"``: 128 to 3008 MB in steps of 64, 46 values (as the reference)."""
+ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
+VISUALIZATION_URL = "https://lambda-power-tuning.show/"
+"""The reference's visualization page: it decodes the numbers from the URL's fragment, which browsers never send."""
+
 REQUEST_COST_NOTE = (
     "cost includes the per-request price of each invocation (the reference aws-lambda-power-tuning counts only "
     "the duration price, so its costs are lower, most visibly for short invocations)"
@@ -100,16 +78,33 @@ class LogReportError(ValueError):
 # -- input ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Prices:
-    """USD prices for one run: compute per GB-second by architecture, per request, per state transition."""
+    """The prices of one run: compute per GB-second by architecture, per request, per state transition, in
+    ``currency`` (the region's: USD, or CNY in the China regions)."""
 
     gb_second: Mapping[str, float]
     request: float
     state_transition: float
+    currency: str = "USD"
+    source: str = ""
+    confirmed: bool = True
+    overridden: tuple[str, ...] = ()
 
     def compute(self, architecture: str) -> float:
         if architecture not in self.gb_second:
             raise InvalidInputError([f"no GB-second price for architecture {architecture!r}: add it to prices"])
         return self.gb_second[architecture]
+
+    def to_json(self) -> dict[str, Any]:
+        """What the output says about the prices it used."""
+        return {
+            "currency": self.currency,
+            "gbSecond": dict(self.gb_second),
+            "request": self.request,
+            "stateTransition": self.state_transition,
+            "source": self.source,
+            "confirmed": self.confirmed,
+            "overridden": list(self.overridden),
+        }
 
 
 @dataclass(frozen=True)
@@ -120,11 +115,12 @@ class TuningInput:
     power_values: tuple[int, ...]
     num: int
     payload: Any
-    """The payload as given: one value, or weighted payloads."""
+    """The payload as given: one value, or weighted payloads (or, with ``payload_s3``, ignored)."""
     parallel_invocation: bool = False
     strategy: Strategy = "cost"
     balanced_weight: float = 0.5
     discard_top_bottom: float = DEFAULT_DISCARD
+    """As given (or its default); ``discard`` is what the statistics use."""
     only_cold_starts: bool = False
     sleep_between_runs_ms: int = 0
     auto_optimize: bool = False
@@ -133,6 +129,15 @@ class TuningInput:
     pre_processor_arn: str | None = None
     post_processor_arn: str | None = None
     price_overrides: Mapping[str, Any] = field(default_factory=dict)
+    payload_s3: str | None = None
+    """``s3://bucket/key``: the payload (or weighted payloads) is that object's content."""
+    allowed_exceptions: tuple[str, ...] = ()
+    """Error types (``errorType``) of the tuned function that count as an invocation instead of failing the run."""
+    include_output_results: bool = False
+    disable_payload_logs: bool = False
+    architectures: tuple[str, ...] | None = None
+    """Tune the function on each of these architectures; None: on its own."""
+    discard_given: bool = False
 
     @property
     def region(self) -> str:
@@ -143,25 +148,46 @@ class TuningInput:
         return self.lambda_arn.split(":")[6]
 
     @property
+    def discard(self) -> float:
+        """The fraction trimmed off each end: none with ``onlyColdStarts`` (as the reference: one invocation per
+        version, each a cold start, every one counts)."""
+        return 0.0 if self.only_cold_starts else self.discard_top_bottom
+
+    @property
     def payloads(self) -> tuple[Any, ...]:
         """One payload per invocation (weighted payloads expanded), ``invocations`` of them."""
-        problems: list[str] = []
-        expanded = expand_payloads(self.payload, self.num, problems)
-        if problems:
-            raise InvalidInputError(problems)
-        return expanded[: self.invocations]
+        return payloads_for(self.payload, self.num)[: self.invocations]
 
     @property
     def invocations(self) -> int:
         """Invocations per memory value: one in a dry run."""
         return 1 if self.dry_run else self.num
 
+    @property
+    def notes(self) -> list[str]:
+        """What the run does differently from what the input might be read to ask."""
+        found: list[str] = []
+        if self.sleep_between_runs_ms and self.parallel_invocation:
+            found.append("sleepBetweenRunsMs has no effect with parallelInvocation (as in the reference)")
+        if self.only_cold_starts and self.discard_given and self.discard_top_bottom:
+            found.append(
+                "discardTopBottom is not applied with onlyColdStarts: every cold start counts (as in the reference)"
+            )
+        if self.payload_s3 is not None and self.payload != {}:
+            found.append("payloadS3 is given: the inline payload is not used (as in the reference)")
+        return found
+
     def prices(self) -> Prices:
         return resolve_prices(self.region, self.price_overrides)
 
-    def aliases(self, value: int) -> list[str]:
-        """The aliases to invoke for ``value``: one, or one per invocation when only cold starts count."""
-        return alias_names(value, self.invocations if self.only_cold_starts else None)
+    def aliases(self, value: int, architecture: str | None = None) -> list[str]:
+        """The aliases to invoke for ``value`` (on ``architecture`` when several are tuned): one, or one per
+        invocation when only cold starts count."""
+        return alias_names(value, self.invocations if self.only_cold_starts else None, architecture)
+
+    def tuned_architectures(self) -> tuple[str | None, ...]:
+        """The architectures the setup makes versions for: None for the function's own."""
+        return self.architectures if self.architectures is not None else (None,)
 
     def to_json(self) -> dict[str, Any]:
         """The camelCase form that travels through the state machine (``parse_input`` reads it back)."""
@@ -173,20 +199,27 @@ class TuningInput:
             "parallelInvocation": self.parallel_invocation,
             "strategy": self.strategy,
             "balancedWeight": self.balanced_weight,
-            "discardTopBottom": self.discard_top_bottom,
             "onlyColdStarts": self.only_cold_starts,
             "sleepBetweenRunsMs": self.sleep_between_runs_ms,
             "autoOptimize": self.auto_optimize,
             "dryRun": self.dry_run,
             "prices": dict(self.price_overrides),
+            "allowedExceptions": list(self.allowed_exceptions),
+            "includeOutputResults": self.include_output_results,
+            "disablePayloadLogs": self.disable_payload_logs,
         }
+        if self.discard_given:
+            data["discardTopBottom"] = self.discard_top_bottom
         for key, value in (
             ("autoOptimizeAlias", self.auto_optimize_alias),
             ("preProcessorARN", self.pre_processor_arn),
             ("postProcessorARN", self.post_processor_arn),
+            ("payloadS3", self.payload_s3),
         ):
             if value is not None:
                 data[key] = value
+        if self.architectures is not None:
+            data["architectures"] = list(self.architectures)
         return data
 
 
@@ -200,9 +233,32 @@ def is_whole(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def alias_names(value: int, cold_starts: int | None = None) -> list[str]:
-    """``RAM<value>`` (as the reference names them), or ``RAM<value>-<i>`` for each cold-start invocation."""
-    base = f"{ALIAS_PREFIX}{value}"
+_WHOLE_TEXT = re.compile(r"^\s*[0-9]{1,9}\s*$")
+_DECIMAL_TEXT = re.compile(r"^\s*(?=\.?[0-9])[0-9]{0,9}(\.[0-9]{1,12})?\s*$")
+
+
+def as_whole(value: Any) -> Any:
+    """``value`` as an int where the reference reads it as one: an integer, a whole float (``10.0``) or a string
+    of decimal digits (``"10"``, as its ``parseInt``); anything else unchanged, for the caller to refuse."""
+    if isinstance(value, str) and _WHOLE_TEXT.match(value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def as_number(value: Any) -> Any:
+    """``value`` as a number where the reference reads it as one (it compares ``"0.3"`` as 0.3); anything else
+    unchanged."""
+    if isinstance(value, str) and _DECIMAL_TEXT.match(value):
+        return float(value)
+    return value
+
+
+def alias_names(value: int, cold_starts: int | None = None, architecture: str | None = None) -> list[str]:
+    """``RAM<value>`` (as the reference names them), ``RAM<value>-<architecture>`` when several architectures are
+    tuned, and ``-<i>`` for each cold-start invocation."""
+    base = f"{ALIAS_PREFIX}{value}" + (f"-{architecture}" if architecture else "")
     return [base] if cold_starts is None else [f"{base}-{index}" for index in range(cold_starts)]
 
 
@@ -248,27 +304,62 @@ def is_allowed(arn: str, allowed: Sequence[str]) -> bool:
     return False
 
 
+def parse_s3_uri(uri: Any, problems: list[str], *, allowed: Sequence[str] | None = None) -> tuple[str, str] | None:
+    """``s3://bucket/key`` as (bucket, key), the key URL-decoded (as the reference decodes it). ``allowed`` are the
+    ``bucket/key-pattern`` entries the tuner may read (``*`` matches any characters); None: no check."""
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        problems.append(f"payloadS3 must be an S3 object as s3://<bucket>/<key>, got {_SHOWN.repr(uri)}")
+        return None
+    parts = urlsplit(uri)
+    bucket, key = parts.netloc, unquote(parts.path).removeprefix("/")
+    if not bucket or not key:
+        problems.append(f"payloadS3 {_SHOWN.repr(uri)} needs a bucket and a key: s3://<bucket>/<key>")
+        return None
+    if allowed is not None and not any(_matches(f"{bucket}/{key}", pattern) for pattern in allowed):
+        where = ", ".join(f"s3://{pattern}" for pattern in allowed) if allowed else "no S3 object"
+        problems.append(
+            f"payloadS3 {uri} is not an object this tuner may read; it may read {where} (change the construct's "
+            "payload_objects)"
+        )
+        return None
+    return bucket, key
+
+
+def _matches(text: str, pattern: str) -> bool:
+    """IAM's wildcard: ``*`` any characters, ``?`` one; nothing else is special."""
+    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(expression, text, re.DOTALL) is not None
+
+
 def _flag(raw: Mapping[str, Any], key: str, problems: list[str], default: bool = False) -> bool:
     value = raw.get(key, default)
+    if value is None:
+        return default
     if not isinstance(value, bool):
-        problems.append(f"{key} must be true or false, got {value!r}")
+        problems.append(
+            f"{key} must be true or false, got {_SHOWN.repr(value)} (the reference reads any non-empty string as "
+            'true, "false" too)'
+        )
         return default
     return value
 
 
 def _number(raw: Mapping[str, Any], key: str, default: float) -> Any:
-    value = raw.get(key, default)
+    value = as_number(raw.get(key, default))
     return None if isinstance(value, bool) or not isinstance(value, (int, float)) else value
 
 
 def power_values(raw: Any, default: Sequence[int], problems: list[str]) -> tuple[int, ...]:
-    """A list of memory sizes, or ``{"min", "max", "step"}`` (every value of the range), or the default."""
-    if raw is None:
+    """A list of memory sizes (numbers, or strings of digits), ``"ALL"`` (128 to 3008 by 64), a range
+    ``{"min", "max", "step"}`` (every value of it), or the default (also for an empty list, as the reference)."""
+    if raw is None or raw == []:
         values: list[Any] = list(default)
+    elif raw == "ALL":
+        values = list(ALL_POWER_VALUES)
     elif isinstance(raw, Mapping):
-        low: Any = raw.get("min", MIN_MEMORY)
-        high: Any = raw.get("max")
-        step: Any = raw.get("step")
+        low: Any = as_whole(raw.get("min", MIN_MEMORY))
+        high: Any = as_whole(raw.get("max"))
+        step: Any = as_whole(raw.get("step"))
         if not (is_whole(low) and is_whole(high) and is_whole(step)):
             problems.append(
                 f'powerValues as a range needs integer "min", "max" and "step", got {_SHOWN.repr(dict(raw))}'
@@ -285,15 +376,14 @@ def power_values(raw: Any, default: Sequence[int], problems: list[str]) -> tuple
             return ()
         values = list(range(low, high + 1, step))
     elif isinstance(raw, list):
-        values = raw
+        values = [as_whole(v) for v in raw]
     else:
         problems.append(
-            f'powerValues must be a list of memory sizes or a range {{"min", "max", "step"}}, got {_SHOWN.repr(raw)}'
+            f'powerValues must be a list of memory sizes, "ALL", or a range {{"min", "max", "step"}}, got '
+            f"{_SHOWN.repr(raw)}"
         )
         return ()
-    if not values:
-        problems.append("powerValues is empty: give at least one memory size")
-    bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool) or not MIN_MEMORY <= v <= MAX_MEMORY]
+    bad = [v for v in values if not is_whole(v) or not MIN_MEMORY <= v <= MAX_MEMORY]
     if bad:
         problems.append(f"memory sizes must be whole MB from {MIN_MEMORY} to {MAX_MEMORY}, got {_SHOWN.repr(bad)}")
         return ()
@@ -303,10 +393,36 @@ def power_values(raw: Any, default: Sequence[int], problems: list[str]) -> tuple
     return tuple(sorted(set(values)))
 
 
+def payloads_for(raw: Any, num: int) -> tuple[Any, ...]:
+    """``num`` payloads from a payload as given; raises ``InvalidInputError`` as ``expand_payloads`` finds."""
+    problems: list[str] = []
+    expanded = expand_payloads(raw, num, problems)
+    if problems:
+        raise InvalidInputError(problems)
+    return expanded
+
+
 def expand_payloads(raw: Any, num: int, problems: list[str]) -> tuple[Any, ...]:
     """``num`` payloads: the one payload repeated, or weighted payloads in proportion (as the reference does)."""
     if not is_weighted(raw):
         return tuple(raw for _ in range(num))
+    bad = [
+        index
+        for index, item in enumerate(raw)
+        if isinstance(item["weight"], bool)
+        or not isinstance(item["weight"], (int, float))
+        or item["weight"] <= 0
+        or (isinstance(item["weight"], float) and not math.isfinite(item["weight"]))
+    ]
+    if bad:
+        problems.append(
+            f"weighted payloads: weight must be a positive number, got {_SHOWN.repr([raw[i]['weight'] for i in bad])} "
+            f"at {_SHOWN.repr(bad)}"
+        )
+        return ()
+    if num < len(raw):
+        problems.append(f"{len(raw)} weighted payloads and num={num}: num must be at least the number of payloads")
+        return ()
     # Exact fractions: a JSON weight can be an integer of any size, or 1e308 (whose float products overflow).
     total = sum(Fraction(item["weight"]) for item in raw)
     payloads: list[Any] = []
@@ -325,35 +441,73 @@ def expand_payloads(raw: Any, num: int, problems: list[str]) -> tuple[Any, ...]:
 
 
 def is_weighted(payload: Any) -> bool:
-    """A non-empty list of ``{"payload": ..., "weight": <positive number>}``."""
+    """A non-empty list of objects that each have a ``payload`` and a ``weight`` (other keys may be there too, as
+    the reference allows). Its weights are checked by ``expand_payloads``."""
     return (
         isinstance(payload, list)
         and bool(payload)
-        and all(
-            isinstance(item, Mapping)
-            and set(item) == {"payload", "weight"}
-            and isinstance(item["weight"], (int, float))
-            and not isinstance(item["weight"], bool)
-            and item["weight"] > 0
-            and (isinstance(item["weight"], int) or math.isfinite(item["weight"]))
-            for item in payload
-        )
+        and all(isinstance(item, Mapping) and "payload" in item and "weight" in item for item in payload)
     )
 
 
+def encode_payload(payload: Any) -> bytes:
+    """The bytes an invocation sends: a string that is JSON already (``'{"a": 1}'``) as it is, anything else as
+    JSON (``"text"`` becomes ``'"text"'``), as the reference sends them."""
+    if isinstance(payload, str):
+        try:
+            json.loads(payload)
+        except ValueError:
+            pass
+        else:
+            return payload.encode()
+    return json.dumps(payload).encode()
+
+
+def _architectures(raw: Any, problems: list[str]) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or any(item not in ARCHITECTURES for item in raw)
+        or len(set(raw)) != len(raw)
+    ):
+        problems.append(f'architectures must be a list of "x86_64" and/or "arm64", each once, got {_SHOWN.repr(raw)}')
+        return None
+    return tuple(raw)
+
+
+def _allowed_exceptions(raw: Any, problems: list[str]) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(item, str) and item for item in raw):
+        problems.append(
+            f'allowedExceptions must be a list of error types (the "errorType" of the function\'s error), got '
+            f"{_SHOWN.repr(raw)}"
+        )
+        return ()
+    return tuple(raw)
+
+
 def parse_input(
-    raw: Any, *, default_power_values: Sequence[int] = DEFAULT_POWER_VALUES, allowed: Sequence[str] = ()
+    raw: Any,
+    *,
+    default_power_values: Sequence[int] = DEFAULT_POWER_VALUES,
+    allowed: Sequence[str] = (),
+    payload_objects: Sequence[str] | None = None,
 ) -> TuningInput:
-    """Validate the execution input; raises ``InvalidInputError`` naming every problem."""
+    """Validate the execution input; raises ``InvalidInputError`` naming every problem. ``payload_objects``: the
+    ``bucket/key-pattern`` entries a ``payloadS3`` may name (None: not checked here)."""
     problems: list[str] = []
     if not isinstance(raw, Mapping):
         raise InvalidInputError([f"the input must be a JSON object, got {type(raw).__name__}"])
     arn = parse_arn(raw.get("lambdaARN"), "lambdaARN", problems, allowed=allowed)
     values = power_values(raw.get("powerValues"), default_power_values, problems)
-    num = raw.get("num")
-    if not isinstance(num, int) or isinstance(num, bool) or num < MIN_NUM:
+    num = as_whole(raw.get("num"))
+    if not is_whole(num) or num < MIN_NUM:
         problems.append(
-            f"num (invocations per memory size) must be a whole number of at least {MIN_NUM}, got {_SHOWN.repr(num)}"
+            f"num (invocations per memory size) must be a whole number of at least {MIN_NUM}, got "
+            f"{_SHOWN.repr(raw.get('num'))}"
         )
         num = MIN_NUM
     elif num > MAX_NUM:
@@ -373,6 +527,7 @@ def parse_input(
         )
         weight = 0.5
     only_cold = _flag(raw, "onlyColdStarts", problems)
+    discard_given = raw.get("discardTopBottom") is not None
     discard = _number(raw, "discardTopBottom", 0.0 if only_cold else DEFAULT_DISCARD)
     if discard is None or not 0 <= discard <= MAX_DISCARD:
         problems.append(
@@ -381,15 +536,15 @@ def parse_input(
         )
         discard = DEFAULT_DISCARD
     parallel = _flag(raw, "parallelInvocation", problems)
-    sleep = raw.get("sleepBetweenRunsMs", 0)
-    if not isinstance(sleep, int) or isinstance(sleep, bool) or not 0 <= sleep <= MAX_SLEEP_MS:
+    sleep = as_whole(raw.get("sleepBetweenRunsMs", 0))
+    if sleep is None:
+        sleep = 0
+    if not is_whole(sleep) or not 0 <= sleep <= MAX_SLEEP_MS:
         problems.append(
             f"sleepBetweenRunsMs must be a whole number of milliseconds (0 or more, at most {MAX_SLEEP_MS:,}), "
-            f"got {_SHOWN.repr(sleep)}"
+            f"got {_SHOWN.repr(raw.get('sleepBetweenRunsMs'))}"
         )
         sleep = 0
-    elif sleep and parallel:
-        problems.append("sleepBetweenRunsMs applies to serial invocations: set parallelInvocation to false or drop it")
     auto_optimize = _flag(raw, "autoOptimize", problems)
     alias = raw.get("autoOptimizeAlias")
     if alias is not None:
@@ -399,7 +554,7 @@ def parse_input(
             )
         elif not auto_optimize:
             problems.append("autoOptimizeAlias is set but autoOptimize is false: set autoOptimize to true")
-        elif re.match(rf"^{ALIAS_PREFIX}\d+(-\d+)?$", alias):
+        elif re.match(rf"^{ALIAS_PREFIX}\d+(-(x86_64|arm64))?(-\d+)?$", alias):
             problems.append(f"autoOptimizeAlias {alias!r} looks like the tuner's own aliases (RAM<memory>): rename it")
     dry_run = _flag(raw, "dryRun", problems)
     processors: dict[str, str | None] = {}
@@ -411,14 +566,24 @@ def parse_input(
         prices = {}
     else:
         check_price_overrides(prices, problems)
+    payload_s3 = raw.get("payloadS3")
+    if payload_s3 is not None:
+        parse_s3_uri(payload_s3, problems, allowed=payload_objects)
     payload = raw.get("payload", {})
-    expand_payloads(payload, num, problems)
+    if payload_s3 is None:
+        expand_payloads(payload, num, problems)
+    architectures = _architectures(raw.get("architectures"), problems)
+    allowed_exceptions = _allowed_exceptions(raw.get("allowedExceptions"), problems)
+    include_output_results = _flag(raw, "includeOutputResults", problems)
+    disable_payload_logs = _flag(raw, "disablePayloadLogs", problems)
     unknown = sorted(set(raw) - _KNOWN_KEYS)
     if unknown:
         problems.append(f"unknown input fields {_SHOWN.repr(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}")
     if problems:
         raise InvalidInputError(problems)
     assert arn is not None
+    assert is_whole(num)
+    assert is_whole(sleep)
     return TuningInput(
         lambda_arn=arn,
         power_values=values,
@@ -436,6 +601,12 @@ def parse_input(
         pre_processor_arn=processors["preProcessorARN"],
         post_processor_arn=processors["postProcessorARN"],
         price_overrides=dict(prices),
+        payload_s3=payload_s3,
+        allowed_exceptions=allowed_exceptions,
+        include_output_results=include_output_results,
+        disable_payload_logs=disable_payload_logs,
+        architectures=architectures,
+        discard_given=discard_given,
     )
 
 
@@ -444,6 +615,7 @@ _KNOWN_KEYS = {
     "powerValues",
     "num",
     "payload",
+    "payloadS3",
     "parallelInvocation",
     "strategy",
     "balancedWeight",
@@ -455,19 +627,26 @@ _KNOWN_KEYS = {
     "dryRun",
     "preProcessorARN",
     "postProcessorARN",
+    "allowedExceptions",
+    "includeOutputResults",
+    "disablePayloadLogs",
     "prices",
+    "architectures",
 }
 
 
 def check_price_overrides(prices: Mapping[str, Any], problems: list[str]) -> None:
-    """``{"x86_64": <per GB-s>, "arm64": <per GB-s>, "request": <per request>, "stateTransition": <each>}``."""
+    """``{"x86_64": <per GB-s>, "arm64": <per GB-s>, "request": <per request>, "stateTransition": <each>}``, in
+    the region's currency."""
     for key, value in prices.items():
         if key not in ("x86_64", "arm64", "request", "stateTransition"):
             problems.append(
                 f"prices: unknown key {_SHOWN.repr(key)}; use x86_64, arm64 (per GB-second), request, stateTransition"
             )
         elif _finite(value) is None or value < 0:
-            problems.append(f"prices.{key} must be a price in USD (0 or more), got {_SHOWN.repr(value)}")
+            problems.append(
+                f"prices.{key} must be a price (0 or more, in the region's currency), got {_SHOWN.repr(value)}"
+            )
 
 
 def _finite(value: Any) -> float | None:
@@ -481,21 +660,23 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _regional(table: Mapping[str, float], region: str) -> float:
-    return table.get(region, table["default"])
-
-
 def resolve_prices(region: str, overrides: Mapping[str, Any] | None = None) -> Prices:
-    """The price table for ``region``, with the input's overrides on top."""
+    """The price table's row for ``region``, with the input's overrides on top."""
     overrides = overrides or {}
-    gb_second = {arch: _regional(table, region) for arch, table in LAMBDA_GB_SECOND.items()}
-    for arch in ("x86_64", "arm64"):
+    row = price_table.region_prices(region)
+    gb_second = row.gb_second()
+    for arch in ARCHITECTURES:
         if arch in overrides:
             gb_second[arch] = float(overrides[arch])
+    overridden = tuple(key for key in ("x86_64", "arm64", "request", "stateTransition") if key in overrides)
     return Prices(
         gb_second=gb_second,
-        request=float(overrides.get("request", _regional(LAMBDA_REQUEST, region))),
-        state_transition=float(overrides.get("stateTransition", _regional(STATE_TRANSITION, region))),
+        request=float(overrides.get("request", row.request)),
+        state_transition=float(overrides.get("stateTransition", row.state_transition)),
+        currency=row.currency,
+        source=row.source + (f" (overridden by the input: {', '.join(overridden)})" if overridden else ""),
+        confirmed=row.confirmed or {"x86_64", "arm64"} <= set(overridden),
+        overridden=overridden,
     )
 
 
@@ -510,6 +691,23 @@ class Report:
     restore_duration_ms: float | None = None
     memory_size_mb: int | None = None
     version: str | None = None
+    billed_restore_duration_ms: float | None = None
+    """SnapStart: the billed part of the restore (loading the runtime, after-restore hooks)."""
+
+    @property
+    def total_ms(self) -> float:
+        """What the caller waited: Duration plus Init Duration (a cold start) plus Restore Duration (SnapStart),
+        as the Lambda guide's latency query and the reference add them."""
+        return self.duration_ms + (self.init_duration_ms or 0.0) + (self.restore_duration_ms or 0.0)
+
+    @property
+    def billed_total_ms(self) -> float:
+        """What is billed by the millisecond: Billed Duration plus Billed Restore Duration (SnapStart)."""
+        return self.billed_duration_ms + (self.billed_restore_duration_ms or 0.0)
+
+    @property
+    def cold(self) -> bool:
+        return self.init_duration_ms is not None or self.restore_duration_ms is not None
 
 
 _NUMBER = r"(\d{1,12}(?:\.\d{1,6})?)"
@@ -518,6 +716,7 @@ _TEXT_FIELDS = {
     "billed_duration_ms": re.compile(rf"\tBilled Duration: {_NUMBER} ms"),
     "init_duration_ms": re.compile(rf"\tInit Duration: {_NUMBER} ms"),
     "restore_duration_ms": re.compile(rf"\tRestore Duration: {_NUMBER} ms"),
+    "billed_restore_duration_ms": re.compile(rf"\tBilled Restore Duration: {_NUMBER} ms"),
     "memory_size_mb": re.compile(r"\tMemory Size: (\d{1,6}) MB"),
 }
 _START_VERSION = re.compile(r"^START RequestId: \S+ Version: (\S+)", re.MULTILINE)
@@ -556,6 +755,7 @@ def _text_report(line: str, log_tail: str) -> Report:
         restore_duration_ms=found.get("restore_duration_ms"),
         memory_size_mb=int(memory) if memory is not None else None,
         version=version[1] if version else None,
+        billed_restore_duration_ms=found.get("billed_restore_duration_ms"),
     )
 
 
@@ -585,6 +785,7 @@ def _json_report(line: str) -> Report | None:
         restore_duration_ms=_duration(metrics.get("restoreDurationMs")),
         memory_size_mb=int(memory) if memory is not None else None,
         version=version if isinstance(version, str) else None,
+        billed_restore_duration_ms=_duration(metrics.get("billedRestoreDurationMs")),
     )
 
 
@@ -614,7 +815,12 @@ def invocation_cost(billed_ms: float, memory_mb: int, gb_second: float, request:
 
 @dataclass(frozen=True)
 class ValueStats:
-    """What one memory value did: averages over the trimmed invocations, cost of all of them."""
+    """What one memory value did: averages over the trimmed invocations, cost of all of them.
+
+    ``averageDuration`` is what the caller waited (Duration + Init Duration + Restore Duration: cold starts count
+    in full, as in the reference); ``averageWarmDuration`` the handler's time alone (Duration);
+    ``averageColdStartDuration`` the mean wait of the invocations that were cold starts. ``averageBilledDuration``
+    is Billed Duration + Billed Restore Duration (SnapStart)."""
 
     value: int
     invocations: int
@@ -627,60 +833,102 @@ class ValueStats:
     architecture: str = "x86_64"
     averageInitDuration: float | None = None
     coldStarts: int = 0
+    averageWarmDuration: float | None = None
+    averageColdStartDuration: float | None = None
+    averageRestoreDuration: float | None = None
+    allowedErrors: int = 0
+    currency: str = "USD"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["averagePrice"] = self.averageCost  # the reference's name for it
+        return data
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def value_stats(
-    value: int, reports: Sequence[Report], *, discard: float, architecture: str, prices: Prices
+    value: int,
+    reports: Sequence[Report],
+    *,
+    discard: float,
+    architecture: str,
+    prices: Prices,
+    allowed_errors: int = 0,
 ) -> ValueStats:
     """The statistics of one memory value from its invocations' reports."""
     if not reports:
         raise ValueError(f"no invocation report for {value} MB")
     gb_second = prices.compute(architecture)
-    durations = [r.duration_ms for r in reports]
-    billed = [r.billed_duration_ms for r in reports]
+    totals = [r.total_ms for r in reports]
+    billed = [r.billed_total_ms for r in reports]
     average_billed = trimmed_mean(billed, discard)
+    cold = [r for r in reports if r.cold]
     inits = [r.init_duration_ms for r in reports if r.init_duration_ms is not None]
+    restores = [r.restore_duration_ms for r in reports if r.restore_duration_ms is not None]
     return ValueStats(
         value=value,
         invocations=len(reports),
-        averageDuration=trimmed_mean(durations, discard),
+        averageDuration=trimmed_mean(totals, discard),
         averageBilledDuration=average_billed,
         averageCost=invocation_cost(average_billed, value, gb_second, prices.request),
         totalCost=sum(invocation_cost(b, value, gb_second, prices.request) for b in billed),
-        minDuration=min(durations),
-        maxDuration=max(durations),
+        minDuration=min(totals),
+        maxDuration=max(totals),
         architecture=architecture,
-        averageInitDuration=sum(inits) / len(inits) if inits else None,
-        coldStarts=len(inits),
+        averageInitDuration=_mean(inits),
+        coldStarts=len(cold),
+        averageWarmDuration=trimmed_mean([r.duration_ms for r in reports], discard),
+        averageColdStartDuration=_mean([r.total_ms for r in cold]),
+        averageRestoreDuration=_mean(restores),
+        allowedErrors=allowed_errors,
+        currency=prices.currency,
     )
 
 
-def parse_stats(raw: Any, power_values: Sequence[int]) -> list[dict[str, Any]]:
-    """The executors' statistics as the finalizer gets them, one object per memory value (``ValueStats.to_json``).
+def flatten_stats(raw: Any) -> Any:
+    """The Map's results: one statistics object per memory value, or (several architectures) a list of them."""
+    if not isinstance(raw, list):
+        return raw
+    flat: list[Any] = []
+    for item in raw:
+        flat.extend(item if isinstance(item, list) else [item])
+    return flat
 
-    Raises ``InvalidInputError`` naming every problem.
-    """
+
+def parse_stats(
+    raw: Any, power_values: Sequence[int], architectures: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The executors' statistics as the finalizer gets them, one object per memory value and architecture
+    (``ValueStats.to_json``). Raises ``InvalidInputError`` naming every problem."""
+    raw = flatten_stats(raw)
     if not isinstance(raw, list) or not raw:
         raise InvalidInputError(
             [f"stats must be a non-empty list of the executors' statistics, got {_SHOWN.repr(raw)}"]
         )
     problems: list[str] = []
-    seen: set[int] = set()
+    seen: set[tuple[int, Any]] = set()
     for index, item in enumerate(raw):
         if not isinstance(item, Mapping):
             problems.append(f"stats[{index}] must be an object, got {_SHOWN.repr(item)}")
             continue
         value = item.get("value")
-        if not is_whole(value) or value not in power_values or value in seen:
+        architecture = item.get("architecture") if architectures else None
+        if architectures and architecture not in architectures:
             problems.append(
-                f"stats[{index}].value must be one of powerValues {_SHOWN.repr(list(power_values))}, once, "
-                f"got {_SHOWN.repr(value)}"
+                f"stats[{index}].architecture must be one of {_SHOWN.repr(list(architectures))}, got "
+                f"{_SHOWN.repr(architecture)}"
+            )
+        if not is_whole(value) or value not in power_values or (value, architecture) in seen:
+            problems.append(
+                f"stats[{index}].value must be one of powerValues {_SHOWN.repr(list(power_values))}, once"
+                + (" per architecture" if architectures else "")
+                + f", got {_SHOWN.repr(value)}"
             )
         else:
-            seen.add(value)
+            seen.add((value, architecture))
         for key in ("averageCost", "averageDuration", "totalCost"):
             number = _finite(item.get(key))
             if number is None or number < 0:
@@ -721,15 +969,49 @@ def best_value(stats: Sequence[Mapping[str, Any]], strategy: str, balanced_weigh
     return min(stats, key=key)
 
 
+# -- state transitions ----------------------------------------------------------------------------------------
 def transitions(power_values: int, setup_rounds: int = 1) -> int:
     """State transitions of a successful run of the native state machine: Initialize, SetupComplete, the Map, one
-    Execute per value, Finalize; each extra setup round adds ContinueSetup and SetupComplete."""
+    Execute per value, Finalize; each extra setup round adds ContinueSetup and SetupComplete. Several
+    architectures do not add any: each Execute tunes its value on all of them."""
     return 4 + power_values + 2 * (setup_rounds - 1)
 
 
-def reference_transitions(power_values: int) -> int:
-    """What the reference counts for itself (``utils.stepFunctionsCost``): 6 + 3 x P."""
-    return 6 + 3 * power_values
+def reference_transitions(
+    power_values: int, *, only_cold_starts: bool = False, num: int = MIN_NUM, runs: int = 1
+) -> int:
+    """The state transitions a successful run of the reference's state machine takes (its definition, counted):
+    Initializer; Publisher and IsCountReached once per version it makes (P, or P x num with onlyColdStarts, plus
+    one that gives $LATEST its configuration back); Branching (the Map); one Executor per value; Cleaner,
+    Analyzer, Optimizer. That is 7 + 3 x P, or 7 + P + 2 x P x num with onlyColdStarts (the reference's own
+    estimate, ``utils.stepFunctionsCost``, says 6 + ...: it leaves the extra version out). ``runs``: the reference
+    tunes one architecture per run, so comparing two takes two runs."""
+    versions = power_values * (num if only_cold_starts else 1) + 1
+    return runs * (1 + 2 * versions + 1 + power_values + 3)
+
+
+# -- the output ----------------------------------------------------------------------------------------------
+def visualization_url(
+    stats: Sequence[Mapping[str, Any]], *, currency: str = "USD", base: str = VISUALIZATION_URL
+) -> str:
+    """The reference's visualization link for ``stats``: memory sizes (16-bit integers), average durations and
+    average costs (32-bit floats), each little-endian and base64-encoded, joined by ``;`` in the URL's fragment
+    (which browsers never send to the server); ``?currency=CNY`` for costs in CNY."""
+    ordered = sorted(stats, key=lambda s: s["value"])
+    sizes = struct.pack(f"<{len(ordered)}h", *(int(s["value"]) for s in ordered))
+    durations = struct.pack(f"<{len(ordered)}f", *(float(s["averageDuration"]) for s in ordered))
+    costs = struct.pack(f"<{len(ordered)}f", *(float(s["averageCost"]) for s in ordered))
+    fragment = ";".join(base64.b64encode(part).decode() for part in (sizes, durations, costs))
+    return base + ("?currency=CNY" if currency == "CNY" else "") + "#" + fragment
+
+
+def _summary(best: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "power": best["value"],
+        "cost": best["averageCost"],
+        "duration": best["averageDuration"],
+        "architecture": best.get("architecture"),
+    }
 
 
 def analyse(
@@ -740,24 +1022,52 @@ def analyse(
     prices: Prices,
     setup_rounds: int = 1,
     dry_run: bool = False,
+    config: TuningInput | None = None,
 ) -> dict[str, Any]:
-    """The tuning output: the best value, its average cost and duration, the run's own cost, the stats."""
+    """The tuning output: the best value (over every architecture tuned), its average cost and duration, each
+    architecture's best, the run's own cost, the visualization link, the stats and notes."""
     best = best_value(stats, strategy, balanced_weight)
-    count = transitions(len(stats), setup_rounds)
-    ordered = sorted(stats, key=lambda s: s["value"])
-    return {
-        "power": best["value"],
-        "cost": best["averageCost"],
-        "duration": best["averageDuration"],
+    architectures = sorted({str(s.get("architecture", "x86_64")) for s in stats})
+    values = sorted({int(s["value"]) for s in stats})
+    count = transitions(len(values), setup_rounds)
+    ordered = sorted(stats, key=lambda s: (str(s.get("architecture", "")), s["value"]))
+    own = [s for s in ordered if s.get("architecture", "x86_64") == best.get("architecture", "x86_64")]
+    reference = reference_transitions(
+        len(values),
+        only_cold_starts=config.only_cold_starts if config else False,
+        num=config.num if config else MIN_NUM,
+        runs=len(architectures),
+    )
+    notes = [REQUEST_COST_NOTE, *(config.notes if config else [])]
+    if not prices.confirmed:
+        notes.append(
+            f"the price table's row for this region is not confirmed ({prices.source}): give the input's prices to "
+            "be sure of the costs"
+        )
+    result: dict[str, Any] = {
+        **_summary(best),
+        "currency": prices.currency,
         "strategy": strategy,
         **({"balancedWeight": balanced_weight} if strategy == "balanced" else {}),
         "dryRun": dry_run,
         "stateMachine": {
             "transitions": count,
-            "referenceTransitions": reference_transitions(len(stats)),
+            "referenceTransitions": reference,
             "executionCost": count * prices.state_transition,
             "lambdaCost": sum(s["totalCost"] for s in ordered),
+            "visualization": visualization_url(own, currency=prices.currency),
         },
+        "prices": prices.to_json(),
         "stats": [dict(s) for s in ordered],
-        "notes": [REQUEST_COST_NOTE],
+        "notes": notes,
     }
+    if len(architectures) > 1:
+        result["byArchitecture"] = {
+            architecture: {
+                **_summary(best_value(group, strategy, balanced_weight)),
+                "visualization": visualization_url(group, currency=prices.currency),
+            }
+            for architecture in architectures
+            for group in [[s for s in ordered if s.get("architecture") == architecture]]
+        }
+    return result
