@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 """The package version: the one source of it (pyproject.toml's [tool.hatch.version] reads it from here)."""
 
 if TYPE_CHECKING:
+    from constructs_lib._internal.nag import acknowledge_unrotated_secret, grant_unscoped_actions
     from constructs_lib._internal.validation import ConstructPropsError
     from constructs_lib.defaults import handler_code
     from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
@@ -39,14 +40,17 @@ if TYPE_CHECKING:
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
+        DestinationOptions,
         EventBusRoute,
         FunctionRoute,
         QueueRoute,
         Route,
         RouteSide,
+        RuleTargetOptions,
         StateMachineRoute,
         StreamRoute,
         TopicRoute,
+        WorkflowTaskOptions,
     )
     from constructs_lib.workloads.defect_detection.defect_detection_pipeline import (
         DefectDetectionPipeline,
@@ -66,6 +70,8 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "ConstructPropsError": "constructs_lib._internal.validation",
+    "acknowledge_unrotated_secret": "constructs_lib._internal.nag",
+    "grant_unscoped_actions": "constructs_lib._internal.nag",
     "handler_code": "constructs_lib.defaults",
     "AsyncAlarmProps": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
@@ -101,6 +107,9 @@ _LAZY: dict[str, str] = {
     "S3BatchLambdaJob": "constructs_lib.workloads.s3_batch.s3_batch_lambda_job",
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
+    "DestinationOptions": "constructs_lib.routes",
+    "RuleTargetOptions": "constructs_lib.routes",
+    "WorkflowTaskOptions": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
     "FunctionRoute": "constructs_lib.routes",
     "QueueRoute": "constructs_lib.routes",
@@ -119,6 +128,7 @@ __all__ = [
     "ConstructPropsError",
     "DefectDetectionPipeline",
     "DefectEndpoint",
+    "DestinationOptions",
     "DestinedFunction",
     "EventBusRoute",
     "EventPipeline",
@@ -144,6 +154,7 @@ __all__ = [
     "RetryRule",
     "Route",
     "RouteSide",
+    "RuleTargetOptions",
     "S3BatchLambdaJob",
     "ServiceTask",
     "SlackErrorReporter",
@@ -156,8 +167,11 @@ __all__ = [
     "StreamRoute",
     "TopicRoute",
     "WorkflowAlarmProps",
+    "WorkflowTaskOptions",
+    "acknowledge_unrotated_secret",
     "destination_event_pattern",
     "execution_status_pattern",
+    "grant_unscoped_actions",
     "handler_code",
     "parse_execution_record",
 ]

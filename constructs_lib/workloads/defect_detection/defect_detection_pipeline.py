@@ -31,12 +31,24 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
+from constructs_lib._internal import nag
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems, is_unresolved
-from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, secure_queue
+from constructs_lib.defaults import secure_bucket, secure_function, secure_queue
 from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmProps
 from constructs_lib.engines.steps import Choice, Invoke, RetryRule, ServiceTask
-from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, TopicRoute, workflow_task
+from constructs_lib.routes import (
+    BoundRoute,
+    Capability,
+    QueueRoute,
+    Route,
+    RouteSide,
+    RuleTargetOptions,
+    StateMachineRoute,
+    TopicRoute,
+    WorkflowTaskOptions,
+    bind_rule_target,
+)
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -205,11 +217,10 @@ class DefectDetectionPipeline(Construct):
         self.inspect_function.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
         )
-        image_finding = f"AwsSolutions-IAM5[Resource::<{_logical_id(self.bucket)}.Arn>/{key_prefix or ''}*]"
-        assert isinstance(self.inspect_function.role, iam.Role), "secure_function makes the role"
-        acknowledge(
+        nag.objects_grant(
             self.inspect_function.role,
-            image_finding,
+            self.bucket,
+            f"{key_prefix or ''}*",
             "reads any new image of this one bucket (under the key prefix): the keys are not known in advance",
         )
         self.inspect_function.add_to_role_policy(
@@ -221,7 +232,9 @@ class DefectDetectionPipeline(Construct):
         defective_steps: list[ServiceTask] = [
             ServiceTask(
                 "AlertDefect",
-                lambda scope, name: workflow_task(scope, name, self.alert_route, "$", detail_type="Defect Detected"),
+                lambda scope, name: self.alert_route.route.workflow_task(
+                    scope, self.alert_route, WorkflowTaskOptions(name, record_path="$", detail_type="Defect Detected")
+                ),
             )
         ]
         if quarantine:
@@ -254,8 +267,10 @@ class DefectDetectionPipeline(Construct):
                             [
                                 ServiceTask(
                                     "SendToReview",
-                                    lambda scope, name: workflow_task(
-                                        scope, name, self.review_route, "$", detail_type="Defect Review Needed"
+                                    lambda scope, name: self.review_route.route.workflow_task(
+                                        scope,
+                                        self.review_route,
+                                        WorkflowTaskOptions(name, record_path="$", detail_type="Defect Review Needed"),
                                     ),
                                 )
                             ],
@@ -270,10 +285,10 @@ class DefectDetectionPipeline(Construct):
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route
         if quarantine:
-            assert isinstance(self.workflow.role, iam.Role), "the state machine makes its own role"
-            acknowledge(
+            nag.objects_grant(
                 self.workflow.role,
-                f"AwsSolutions-IAM5[Resource::<{_logical_id(self.bucket)}.Arn>/*]",
+                self.bucket,
+                "*",
                 "tags any defective image of this one bucket as quarantined: the keys are not known in advance",
             )
 
@@ -321,9 +336,6 @@ class DefectDetectionPipeline(Construct):
                 iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=[repository])
             )
             role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-            reason = (
-                "ecr:GetAuthorizationToken has no resource-level permissions; the image is read from its one repository"
-            )
         else:
             role.add_to_policy(
                 iam.PolicyStatement(
@@ -331,11 +343,7 @@ class DefectDetectionPipeline(Construct):
                     resources=["*"],
                 )
             )
-            reason = (
-                "ecr:GetAuthorizationToken has no resource-level permissions; the image URI is not an ECR URI known at "
-                "synth, so its repository ARN is not known here"
-            )
-        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", reason)
+        nag.registry_token(role, repository_known=image is not None)
         model = sagemaker.CfnModel(
             self,
             "Model",
@@ -402,8 +410,6 @@ class DefectDetectionPipeline(Construct):
     # ------------------------------------------------------------------------------------------------ ingestion
 
     def _eventbridge_ingestion(self, key_prefix: str | None) -> None:
-        from constructs_lib.routes import StateMachineRoute, bind_rule_target
-
         detail: dict[str, object] = {"bucket": {"name": [self.bucket.bucket_name]}}
         if key_prefix:
             detail["object"] = {"key": [{"prefix": key_prefix}]}
@@ -417,13 +423,15 @@ class DefectDetectionPipeline(Construct):
             self,
             "StartWorkflow",
             StateMachineRoute(self.state_machine),
-            message=events.RuleTargetInput.from_object(
-                {
-                    "bucket": events.EventField.from_path("$.detail.bucket.name"),
-                    "key": events.EventField.from_path("$.detail.object.key"),
-                    "versionId": events.EventField.from_path("$.detail.object.version-id"),
-                    "size": events.EventField.from_path("$.detail.object.size"),
-                }
+            RuleTargetOptions(
+                message=events.RuleTargetInput.from_object(
+                    {
+                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                        "key": events.EventField.from_path("$.detail.object.key"),
+                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
+                        "size": events.EventField.from_path("$.detail.object.size"),
+                    }
+                )
             ),
         )
         self.rule.add_target(target)
@@ -446,9 +454,8 @@ class DefectDetectionPipeline(Construct):
         self.state_machine.grant_start_execution(self.starter_function)
         handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER)
         if isinstance(handler, Construct):
-            acknowledge(
+            nag.cdk_deploy_time_function(
                 handler,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
                 "aws-cdk-lib's own bucket-notifications handler (a deploy-time custom resource) uses this managed "
                 "policy; it only writes its logs",
             )
@@ -480,12 +487,6 @@ def _validate_classes(
 
 _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 """The construct id aws-cdk-lib gives its singleton bucket-notifications handler."""
-
-
-def _logical_id(bucket: s3.Bucket) -> str:
-    resource = bucket.node.default_child
-    assert isinstance(resource, s3.CfnBucket)
-    return str(Stack.of(bucket).resolve(resource.logical_id))
 
 
 def _lower(name: str) -> str:
