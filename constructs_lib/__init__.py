@@ -25,12 +25,12 @@ __version__ = "0.1.0"
 """The package version: the one source of it (pyproject.toml's [tool.hatch.version] reads it from here)."""
 
 if TYPE_CHECKING:
-    from constructs_lib._internal.nag import acknowledge_unrotated_secret, grant_unscoped_actions
+    from constructs_lib._internal.nag import acknowledge_unrotated_secret, allow_unscoped_actions
     from constructs_lib._internal.validation import ConstructPropsError
     from constructs_lib.defaults import handler_code
     from constructs_lib.engines.destined_function import AsyncAlarmProps, DestinedFunction, StreamFailureOptions
     from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmProps
-    from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+    from constructs_lib.engines.steps import Choice, Deliver, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
     from constructs_lib.events.event_pipeline import EventPipeline
     from constructs_lib.events.execution_status_notifications import (
         ExecutionStatusNotifications,
@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "ConstructPropsError": "constructs_lib._internal.validation",
     "acknowledge_unrotated_secret": "constructs_lib._internal.nag",
-    "grant_unscoped_actions": "constructs_lib._internal.nag",
+    "allow_unscoped_actions": "constructs_lib._internal.nag",
     "handler_code": "constructs_lib.defaults",
     "AsyncAlarmProps": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
@@ -86,6 +86,7 @@ _LAZY: dict[str, str] = {
     "StartMode": "constructs_lib.engines.function_workflow",
     "WorkflowAlarmProps": "constructs_lib.engines.function_workflow",
     "Choice": "constructs_lib.engines.steps",
+    "Deliver": "constructs_lib.engines.steps",
     "ForEach": "constructs_lib.engines.steps",
     "Invoke": "constructs_lib.engines.steps",
     "Parallel": "constructs_lib.engines.steps",
@@ -128,6 +129,7 @@ __all__ = [
     "ConstructPropsError",
     "DefectDetectionPipeline",
     "DefectEndpoint",
+    "Deliver",
     "DestinationOptions",
     "DestinedFunction",
     "EventBusRoute",
@@ -169,9 +171,9 @@ __all__ = [
     "WorkflowAlarmProps",
     "WorkflowTaskOptions",
     "acknowledge_unrotated_secret",
+    "allow_unscoped_actions",
     "destination_event_pattern",
     "execution_status_pattern",
-    "grant_unscoped_actions",
     "handler_code",
     "parse_execution_record",
 ]

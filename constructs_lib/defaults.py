@@ -156,8 +156,9 @@ def secure_function(
 ) -> tuple[lambda_.Function, logs.LogGroup | None]:
     """A Lambda function with X-Ray tracing, its own log group (retention set), and a least-privilege role.
 
-    The role we make can write to that log group only (no AWS managed policy). Returns the function and the log
-    group we made (None when the user's props bring their own).
+    The role we make can write to that log group only (no AWS managed policy); what X-Ray (and a VPC) need on
+    every resource sits in policies of their own. Returns the function and the log group we made (None when the
+    user's props bring their own).
     """
     user = struct_values(function_props)
     defaults: dict[str, Any] = {"tracing": lambda_.Tracing.ACTIVE}
@@ -169,7 +170,8 @@ def secure_function(
         defaults["log_group"] = log_group
     role: iam.Role | None = None
     if "role" not in user:
-        role = iam.Role(
+        # nag.Role: X-Ray (and VPC) statements go into policies of their own, acknowledged there and only there.
+        role = nag.Role(
             scope,
             f"{construct_id}ServiceRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -184,14 +186,7 @@ def secure_function(
 
 
 # What AWSLambdaVPCAccessExecutionRole grants, inline: aws-cdk-lib attaches it only to roles it makes itself.
-VPC_ACCESS_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-]
+VPC_ACCESS_ACTIONS = list(nag.NETWORK_INTERFACE_ACTIONS)
 
 
 def _grant_made_role(role: iam.Role, merged: dict[str, Any]) -> None:
@@ -200,9 +195,5 @@ def _grant_made_role(role: iam.Role, merged: dict[str, Any]) -> None:
     grant_write = getattr(log_group, "grant_write", None)
     if grant_write is not None:
         grant_write(role)
-    vpc = merged.get("vpc") is not None
-    if vpc:
+    if merged.get("vpc") is not None:
         role.add_to_policy(iam.PolicyStatement(actions=VPC_ACCESS_ACTIONS, resources=["*"]))
-    nag.function_role(
-        role, tracing=merged.get("tracing") in (lambda_.Tracing.ACTIVE, lambda_.Tracing.PASS_THROUGH), vpc=vpc
-    )

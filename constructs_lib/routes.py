@@ -113,6 +113,9 @@ class WorkflowTaskOptions:
     """The JSONPath of what to deliver: the execution record (``$.record``) or the whole state (``$``)."""
     detail_type: str
     """What an event bus files the record under (``Lambda Function Invocation Result - Success``...)."""
+    role: iam.IRole
+    """The state machine's role: a task's own statements reach it through aws-cdk-lib; grant it here what they
+    lack (a topic's key, for one) and acknowledge the wildcards of what you grant."""
 
 
 @dataclass
@@ -173,10 +176,10 @@ class Route:
         state named ``options.state_name`` that sends the JSON at ``options.record_path`` and leaves the state as
         it was (``FunctionWorkflow``);
 
-      each grants the engine's principal what reaching the route needs (aws-cdk-lib's destinations, targets and
-      tasks do that when they can);
-    - ``acknowledge_grants(role, bound)``: acknowledge, on ``role``, the cdk-nag findings of the wildcards those
-      grants carry, each as narrow as the grant;
+      each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
+      needs, the key of an encrypted route included (aws-cdk-lib's destinations, targets and tasks do part of it),
+      and acknowledges, on that role, the cdk-nag findings of the wildcards its grants carry, each as narrow as
+      the grant (a resource, ``ARN:*``; a key action);
     - optionally ``_bind(scope, construct_id) -> BoundRoute`` to make resources (called once per stack; by
       default nothing is made and every method reads the route's own attributes), ``validate`` for what AWS would
       refuse, and ``record_message()`` to pass on part of an execution record only.
@@ -281,9 +284,6 @@ class Route:
         leaves the state unchanged."""
         raise self._cannot(Capability.WORKFLOW)
 
-    def acknowledge_grants(self, role: iam.IRole | None, bound: BoundRoute) -> None:
-        """Acknowledge, on ``role``, the cdk-nag findings of the wildcards that reaching this route grants it."""
-
     def record_message(self) -> events.RuleTargetInput | None:
         """What a rule that forwards execution records gives this route: None for the whole record. A route that
         asks for part of it is reached through the default event bus and a rule (Lambda destinations send the
@@ -325,6 +325,7 @@ class FunctionRoute(Route):
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IDestination:
         assert bound.function is not None
+        nag.invoke_grant(options.function.role, bound.function)
         return destinations.LambdaDestination(bound.function)
 
     def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
@@ -333,6 +334,7 @@ class FunctionRoute(Route):
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.function is not None
+        nag.invoke_grant(options.role, bound.function)
         return sfn_tasks.LambdaInvoke(
             scope,
             options.state_name,
@@ -342,10 +344,6 @@ class FunctionRoute(Route):
             retry_on_service_exceptions=True,
             result_path=sfn.JsonPath.DISCARD,
         )
-
-    def acknowledge_grants(self, role: iam.IRole | None, bound: BoundRoute) -> None:
-        assert bound.function is not None
-        nag.invoke_grant(role, bound.function)
 
 
 class QueueRoute(Route):
@@ -381,12 +379,16 @@ class QueueRoute(Route):
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IDestination:
         assert bound.queue is not None
+        if bound.queue.encryption_master_key is not None:
+            nag.key_grant(options.function.role, nag.SEND_KEY_ACTIONS)
         return destinations.SqsDestination(bound.queue)
 
     def stream_failure_destination(
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IEventSourceDlq:
         assert bound.queue is not None
+        if bound.queue.encryption_master_key is not None:
+            nag.key_grant(options.function.role, nag.SEND_KEY_ACTIONS)
         return event_sources.SqsDlq(bound.queue)
 
     def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
@@ -395,6 +397,8 @@ class QueueRoute(Route):
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.queue is not None
+        if bound.queue.encryption_master_key is not None:  # the task grants the key itself
+            nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
         return sfn_tasks.SqsSendMessage(
             scope,
             options.state_name,
@@ -433,12 +437,16 @@ class TopicRoute(Route):
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IDestination:
         assert bound.topic is not None
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.function.role, nag.PUBLISH_KEY_ACTIONS)
         return destinations.SnsDestination(bound.topic)
 
     def stream_failure_destination(
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IEventSourceDlq:
         assert bound.topic is not None
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.function.role, nag.PUBLISH_KEY_ACTIONS)
         return event_sources.SnsDlq(bound.topic)
 
     def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
@@ -448,6 +456,10 @@ class TopicRoute(Route):
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.topic is not None
+        # SnsPublish grants sns:Publish only: publishing to an encrypted topic needs its key too.
+        bound.topic.grant_publish(options.role)
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
         return sfn_tasks.SnsPublish(
             scope,
             options.state_name,
@@ -455,11 +467,6 @@ class TopicRoute(Route):
             message=_record(options.record_path),
             result_path=sfn.JsonPath.DISCARD,
         )
-
-    def acknowledge_grants(self, role: iam.IRole | None, bound: BoundRoute) -> None:
-        assert bound.topic is not None
-        if bound.topic.master_key is not None:
-            nag.topic_key_grant(role)
 
 
 class EventBusRoute(Route):
@@ -566,16 +573,21 @@ class BucketRoute(Route):
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IDestination:
         assert bound.bucket is not None
+        _acknowledge_failure_records(options.function.role, bound.bucket)
         return S3FailureDestination(bound.bucket)
 
     def stream_failure_destination(
         self, scope: Construct, bound: BoundRoute, options: DestinationOptions
     ) -> lambda_.IEventSourceDlq:
         assert bound.bucket is not None
+        _acknowledge_failure_records(options.function.role, bound.bucket)
         return S3StreamFailureDestination(bound.bucket)
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.bucket is not None
+        if bound.bucket.encryption_key is not None:  # the SDK task's statement names the objects only
+            bound.bucket.encryption_key.grant_encrypt(options.role)
+        _acknowledge_failure_records(options.role, bound.bucket)
         return sfn_tasks.CallAwsService(
             scope,
             options.state_name,
@@ -590,10 +602,6 @@ class BucketRoute(Route):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
-
-    def acknowledge_grants(self, role: iam.IRole | None, bound: BoundRoute) -> None:
-        assert bound.bucket is not None
-        nag.failure_records_grant(role, bound.bucket)
 
 
 class StreamRoute(Route):
@@ -634,6 +642,13 @@ class StateMachineRoute(Route):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Least-privilege S3 destinations and the topic key policy EventBridge needs
+
+
+def _acknowledge_failure_records(role: iam.IRole | None, bucket: s3.IBucket) -> None:
+    """What writing failure records grants: the bucket's objects, and its key if it has one."""
+    nag.failure_records_grant(role, bucket)
+    if bucket.encryption_key is not None:
+        nag.key_grant(role, nag.ENCRYPT_KEY_ACTIONS)
 
 
 def _grant_write_failure_records(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:

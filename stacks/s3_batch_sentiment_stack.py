@@ -18,7 +18,7 @@ from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_lib import grant_unscoped_actions
+from constructs_lib import allow_unscoped_actions
 from constructs_lib.defaults import secure_bucket
 from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
 from stacks._code import example_code
@@ -76,11 +76,11 @@ class S3BatchSentimentStack(Stack):
             description="Sentiment of the documents with Amazon Comprehend",
         )
         self.job.grant_write_tags(self.documents)
-        grant_unscoped_actions(
+        allow_unscoped_actions(
             self.job.function,
             actions=["comprehend:DetectSentiment"],
-            reason="comprehend:DetectSentiment has no resource-level permissions; xray:PutTraceSegments and "
-            "PutTelemetryRecords (the function's tracing) neither",
+            reason="comprehend:DetectSentiment has no resource-level permissions (its Service Authorization "
+            "Reference entry lists no resource type). This policy holds that action only.",
         )
         CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket_name)
         CfnOutput(self, "ReportBucketName", value=self.job.report_bucket.bucket_name)

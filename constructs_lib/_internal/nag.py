@@ -6,12 +6,18 @@ spell a rule id. An acknowledgment sits on the construct whose resource causes t
 nothing narrower.
 
 cdk-nag 3 reads acknowledgments made with ``Validations.of(scope).acknowledge(Acknowledgment(...))``: one applies to
-the construct it is made on and to everything below it, and its id is ``<pack>::<rule>[<finding>]``.
+the construct it is made on and to everything below it, and its id is ``<pack>::<rule>[<finding>]``. Its IAM5 finding
+for a statement on every resource is ``Resource::*`` whatever the action, one per policy: acknowledged on a role, it
+would also hide a statement the user adds to that role later (``dynamodb:DeleteTable`` on ``*``). So what AWS allows
+on ``*`` only (X-Ray, log delivery, ...) goes into a policy of its own, per purpose, and only that policy carries the
+acknowledgment, its reason naming the actions (``Role``, ``allow_unscoped_actions``); whatever else a role is given
+stays in its default policy, where cdk-nag judges it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -19,7 +25,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 PACK = "AwsSolutions"
 """The cdk-nag pack whose findings the library acknowledges (``AwsSolutionsChecks``)."""
@@ -33,7 +39,7 @@ def _rule_id(rule: str) -> str:
     return f"{PACK}::{PACK}-{rule}"
 
 
-def _acknowledge(scope: Construct, rule: str, reason: str) -> None:
+def _acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     """Acknowledge ``rule`` (``IAM5[...]``, ``SQS3``...) on exactly ``scope`` and what is below it."""
     Validations.of(scope).acknowledge(Acknowledgment(id=_rule_id(rule), reason=reason))
 
@@ -95,12 +101,20 @@ def _own_role(role: iam.IRole | None) -> iam.Role | None:
 
 
 def resources(role: iam.IRole | None, arns: Sequence[str], reason: str) -> None:
-    """Acknowledge, on ``role``, the finding of each of ``arns`` that has a wildcard: one resource, one finding."""
+    """Acknowledge, on ``role``, the finding of each of ``arns`` that has a wildcard: one resource, one finding.
+
+    Never ``*`` itself: that finding is the same for every statement on every resource of the role; grant such
+    actions with ``allow_unscoped_actions`` (a policy of their own)."""
     own = _own_role(role)
     if own is None:
         return
     for arn in arns:
         spelled = spelling(own, arn)
+        if spelled == "*":
+            raise ValueError(
+                "IAM5[Resource::*] on a role would cover every statement of it: grant the actions that take '*' "
+                "only with allow_unscoped_actions, in a policy of their own"
+            )
         if "*" in spelled:
             _acknowledge(own, f"IAM5[Resource::{spelled}]", reason)
 
@@ -133,68 +147,173 @@ def failure_records_grant(role: iam.IRole | None, bucket: s3.IBucket) -> None:
 
 # ------------------------------------------------------------------------------------------------ IAM5: actions
 
+_KEY_ACTIONS = {
+    "kms:GenerateDataKey*": "kms:GenerateDataKey and GenerateDataKeyWithoutPlaintext (kms:GenerateDataKey*)",
+    "kms:ReEncrypt*": "kms:ReEncryptFrom and ReEncryptTo (kms:ReEncrypt*)",
+}
 
-def topic_key_grant(role: iam.IRole | None) -> None:
-    """Publishing to a KMS-encrypted topic: aws-cdk-lib grants ``kms:GenerateDataKey*`` on the topic's key."""
+
+def key_grant(role: iam.IRole | None, granted: Sequence[str]) -> None:
+    """aws-cdk-lib's grant to publish to a KMS-encrypted topic, send to a KMS-encrypted queue or write to a
+    KMS-encrypted bucket names key actions with a wildcard (``granted``, as the grant spells them), on that one key:
+    one finding per action."""
     own = _own_role(role)
-    if own is not None:
-        _acknowledge(
-            own,
-            "IAM5[Action::kms:GenerateDataKey*]",
-            "Publishing to the KMS-encrypted topic needs kms:GenerateDataKey and GenerateDataKeyWithoutPlaintext, "
-            "on the topic's key only.",
-        )
+    if own is None:
+        return
+    for action in granted:
+        if "*" in action:
+            _acknowledge(
+                own,
+                f"IAM5[Action::{action}]",
+                f"Sending to a KMS-encrypted topic, queue or bucket needs {_KEY_ACTIONS[action]}, granted on that "
+                "route's key only.",
+            )
+
+
+PUBLISH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+"""What aws-cdk-lib grants on a topic's key to publish (``grant_publish``) and a task on a queue's key to send."""
+SEND_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+"""What aws-cdk-lib grants on a queue's key to send messages (``grant_send_messages``)."""
+ENCRYPT_KEY_ACTIONS = ("kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+"""What aws-cdk-lib grants on a key to encrypt (``grant_encrypt``): writing to an SSE-KMS bucket."""
 
 
 # ------------------------------------------------------------------------------------------------ IAM5: "*"
 
-_XRAY = (
-    "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
-    "the function's X-Ray tracing needs them"
+
+NETWORK_INTERFACE_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
 )
-_NETWORK_INTERFACES = (
-    "Lambda creates and deletes the function's network interfaces in the VPC at run time, so their ARNs are not "
-    "known (the actions of AWSLambdaVPCAccessExecutionRole, inline); ec2:Describe* takes no resource ARN"
+"""What AWSLambdaVPCAccessExecutionRole grants a function in a VPC, on every resource."""
+
+
+@dataclass(frozen=True)
+class _Unscoped:
+    """Actions that only ``"*"`` can grant, for one purpose: they get a policy of their own."""
+
+    policy_id: str
+    actions: frozenset[str]
+    reason: str
+
+
+_UNSCOPED = (
+    _Unscoped(
+        "TracingPolicy",
+        frozenset(
+            {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}
+        ),
+        "X-Ray tracing: xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets support "
+        "no resource-level permissions. This policy holds X-Ray actions only.",
+    ),
+    _Unscoped(
+        "LogDeliveryPolicy",
+        frozenset(
+            {
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            }
+        ),
+        "Step Functions logging: vended log delivery (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, "
+        "DeleteLogDelivery, ListLogDeliveries) and logs:PutResourcePolicy, DescribeResourcePolicies and "
+        "DescribeLogGroups support no resource-level permissions. This policy holds those actions only.",
+    ),
+    _Unscoped(
+        "StreamListingPolicy",
+        frozenset({"dynamodb:ListStreams"}),
+        "A DynamoDB stream event source: dynamodb:ListStreams lists the account's streams and supports no "
+        "resource-level permissions (aws-cdk-lib's DynamoEventSource grants it on *, as the "
+        "AWSLambdaDynamoDBExecutionRole managed policy does). This policy holds that action only.",
+    ),
+    _Unscoped(
+        "NetworkInterfacesPolicy",
+        frozenset(NETWORK_INTERFACE_ACTIONS),
+        "A function in a VPC: Lambda creates and deletes its network interfaces at run time, so their ARNs are not "
+        "known (the actions of AWSLambdaVPCAccessExecutionRole, inline); ec2:Describe* takes no resource ARN. This "
+        "policy holds those actions only.",
+    ),
 )
 
 
-def function_role(role: iam.Role, *, tracing: bool, vpc: bool) -> None:
-    """The role the library makes for a function: X-Ray tracing and VPC network interfaces take ``*``."""
-    reasons = [reason for reason, needed in ((_XRAY, tracing), (_NETWORK_INTERFACES, vpc)) if needed]
-    if reasons:
-        _acknowledge(role, "IAM5[Resource::*]", "; ".join(reasons) + ".")
+def _unscoped_purpose(statement: iam.PolicyStatement) -> _Unscoped | None:
+    """The purpose whose actions are all that ``statement`` allows, on every resource; None for anything else."""
+    if (
+        statement.effect != iam.Effect.ALLOW
+        or statement.resources != ["*"]
+        or statement.not_actions
+        or statement.not_resources
+        or statement.has_principal
+        or not statement.actions
+    ):
+        return None
+    return next((u for u in _UNSCOPED if set(statement.actions) <= u.actions), None)
 
 
-def state_machine_role(role: iam.IRole) -> None:
-    """A state machine's role: aws-cdk-lib grants log delivery and X-Ray on ``*``."""
-    own = _own_role(role)
-    if own is not None:
-        _acknowledge(
-            own,
-            "IAM5[Resource::*]",
-            "Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies...) and X-Ray "
-            "(xray:PutTraceSegments...) support no resource-level permissions.",
+def _policy_of_its_own(role: iam.Role, policy_id: str, reason: str) -> iam.Policy:
+    """The policy ``policy_id`` of ``role``, made (and acknowledged) the first time."""
+    existing = role.node.try_find_child(policy_id)
+    if isinstance(existing, iam.Policy):
+        return existing
+    policy = iam.Policy(role, policy_id, roles=[role])
+    _acknowledge(policy, "IAM5[Resource::*]", reason)
+    return policy
+
+
+class Role(iam.Role):
+    """An IAM role as the library makes them: a statement on every resource (``"*"``) whose actions support no
+    resource-level permissions (what aws-cdk-lib adds for X-Ray tracing, a state machine's logging, a function in a
+    VPC, or a DynamoDB stream source) goes into a policy of its own that carries cdk-nag's acknowledgment; any other
+    statement goes to the default policy, where cdk-nag judges it."""
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        purpose = _unscoped_purpose(statement)
+        if purpose is None:
+            return super().add_to_principal_policy(statement)
+        policy = _policy_of_its_own(self, purpose.policy_id, purpose.reason)
+        policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=policy)
+
+
+def allow_unscoped_actions(grantee: iam.IGrantable, *, actions: Sequence[str], reason: str) -> iam.Policy:
+    """Allow ``actions`` on every resource (``"*"``) in a policy of their own, which carries cdk-nag's
+    ``IAM5[Resource::*]`` acknowledgment with ``reason``: say why no narrower resource exists (for
+    ``comprehend:DetectSentiment``, its Service Authorization Reference entry lists no resource type).
+
+    The acknowledgment covers that policy only: a statement the role gets later is judged by cdk-nag as usual.
+    The grantee's role must be made in this app (an ``iam.Role``): an imported role's policies are elsewhere.
+    Returns the policy.
+    """
+    role = grantee.grant_principal
+    if not isinstance(role, iam.Role):
+        raise TypeError(
+            f"allow_unscoped_actions needs a role made in this app, got {type(role).__name__}: an imported role's "
+            "policies are not in this template"
         )
-
-
-def registry_token(role: iam.Role, *, repository_known: bool) -> None:
-    """A SageMaker model role pulls its image with ``ecr:GetAuthorizationToken``, which takes ``*`` only."""
-    reason = (
-        "ecr:GetAuthorizationToken has no resource-level permissions; the image is read from its one repository"
-        if repository_known
-        else "ecr:GetAuthorizationToken has no resource-level permissions; the image URI is not an ECR URI known at "
-        "synth, so its repository ARN is not known here"
-    )
-    _acknowledge(role, "IAM5[Resource::*]", reason)
+    count = sum(1 for child in role.node.children if child.node.id.startswith("UnscopedActions"))
+    policy = _policy_of_its_own(role, f"UnscopedActions{count + 1 if count else ''}", reason)
+    policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=["*"]))
+    return policy
 
 
 def create_job(resource: Construct) -> None:
-    """The custom resource that calls ``s3control:CreateJob`` (``s3:CreateJob`` takes ``*`` only)."""
+    """An ``AwsCustomResource`` that calls ``s3control:CreateJob``: ``s3:CreateJob`` takes ``*`` only. The
+    acknowledgment sits on the custom resource's own policy, which holds the statements given to it and no other."""
+    policy = resource.node.find_child("CustomResourcePolicy")
     _acknowledge(
-        resource,
+        policy,
         "IAM5[Resource::*]",
         "s3:CreateJob has no resource-level permissions (IAM's service authorization reference); iam:PassRole is "
-        "scoped to the job role",
+        "scoped to the job role. This policy holds those two statements only.",
     )
 
 
@@ -219,18 +338,6 @@ def cdk_deploy_time_function(function: Construct, reason: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ public helpers
-
-
-def grant_unscoped_actions(grantee: iam.IGrantable, *, actions: Sequence[str], reason: str) -> iam.Grant:
-    """Allow ``actions`` on every resource (``"*"``), for actions that AWS scopes to no resource (their Service
-    Authorization Reference entry lists no resource type, e.g. ``comprehend:DetectSentiment``), and acknowledge
-    cdk-nag's ``IAM5`` finding on the grantee's role with ``reason``: say why no narrower resource exists.
-    """
-    grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=["*"])
-    role = grantee.grant_principal
-    if isinstance(role, iam.Role):
-        _acknowledge(role, "IAM5[Resource::*]", reason)
-    return grant
 
 
 def acknowledge_unrotated_secret(secret: secretsmanager.Secret, *, reason: str) -> None:

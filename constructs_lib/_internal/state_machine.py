@@ -1,5 +1,5 @@
-"""The state machine under every workflow the library makes: logged, traced, alarmed, and its role's cdk-nag findings
-acknowledged. ``FunctionWorkflow`` and ``PowerTuning`` differ only in their definition."""
+"""The state machine under every workflow the library makes: its role, its log group, tracing, alarms, and its
+role's cdk-nag findings acknowledged. ``FunctionWorkflow`` and ``PowerTuning`` differ only in their definition."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Protocol
 
 from aws_cdk import Duration, Names, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -44,10 +45,18 @@ class LoggedStateMachine:
     alarms: dict[str, cloudwatch.Alarm]
 
 
+def state_machine_role(scope: Construct) -> nag.Role:
+    """``StateMachineRole``, made before the definition so that its states can grant it what they need (a task's
+    own statements come from aws-cdk-lib when the state machine is made). Log delivery and X-Ray take ``*``
+    only: they go into policies of their own (``nag.Role``)."""
+    return nag.Role(scope, "StateMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+
+
 def logged_state_machine(
     scope: Construct,
     definition: sfn.IChainable,
     *,
+    role: iam.IRole,
     state_machine_type: sfn.StateMachineType,
     timeout: Duration,
     tracing: bool,
@@ -58,8 +67,9 @@ def logged_state_machine(
     alarms: StateMachineAlarmOptions,
     noun: str,
 ) -> LoggedStateMachine:
-    """``StateMachine`` in ``scope`` running ``definition``, logging to its own ``LogGroup`` (a vended-logs name,
-    one month, retained), with the Failed / TimedOut / Aborted / Throttled alarms (``noun``: "executions").
+    """``StateMachine`` in ``scope`` running ``definition`` as ``role`` (``state_machine_role``), logging to its own
+    ``LogGroup`` (a vended-logs name, one month, retained), with the Failed / TimedOut / Aborted / Throttled alarms
+    (``noun``: "executions").
 
     :param invokes: the functions the definition invokes: the role's grant on their versions and aliases is
         acknowledged.
@@ -75,6 +85,7 @@ def logged_state_machine(
         scope,
         "StateMachine",
         definition_body=sfn.DefinitionBody.from_chainable(definition),
+        role=role,
         state_machine_type=state_machine_type,
         timeout=timeout,
         tracing_enabled=tracing,
@@ -83,7 +94,6 @@ def logged_state_machine(
             sfn.CustomerManagedEncryptionConfiguration(encryption_key) if encryption_key is not None else None
         ),
     )
-    nag.state_machine_role(state_machine.role)
     for function in invokes:
         nag.invoke_grant(state_machine.role, function)
     made: dict[str, cloudwatch.Alarm] = {}

@@ -248,7 +248,6 @@ class DestinedFunction(Construct):
         message = bound.route.record_message()
         if message is not None:
             return self._through_default_bus(bound, side, message)
-        bound.route.acknowledge_grants(self.function.role, bound)
         return bound.route.lambda_destination(self, bound, DestinationOptions(function=self.function))
 
     def _through_default_bus(
@@ -405,7 +404,6 @@ class DestinedFunction(Construct):
         self._stream_source_count += 1  # construct IDs follow the order of add_stream_source calls
         name = f"StreamSource{self._stream_source_count}"
         bound = failure.bind(self, f"{name}OnFailure")
-        failure.acknowledge_grants(self.function.role, bound)
         self.stream_failure_routes.append(bound)
         if self._alarm_props.enabled and bound.queue is not None:
             period = period_options(self._alarm_props.period)

@@ -15,7 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from constructs_lib._internal.state_machine import logged_state_machine
+from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
 from constructs_lib._internal.validation import Problems, duration_seconds
 from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
@@ -113,11 +113,12 @@ class FunctionWorkflow(Construct):
 
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
+        self.role: iam.IRole = state_machine_role(self)
 
         failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
             sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
         )
-        renderer = StepRenderer(self)
+        renderer = StepRenderer(self, self.role)
         body = renderer.chain(steps, catch=failure_chain)
         self.functions: list[lambda_.IFunction] = renderer.functions
         succeed = sfn.Succeed(self, "Succeeded")
@@ -129,6 +130,7 @@ class FunctionWorkflow(Construct):
         made = logged_state_machine(
             self,
             body,
+            role=self.role,
             state_machine_type=state_machine_type,
             timeout=timeout or (Duration.minutes(5) if express else Duration.hours(1)),
             tracing=tracing,
@@ -140,10 +142,6 @@ class FunctionWorkflow(Construct):
             noun="executions",
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
-        self.role: iam.IRole = self.state_machine.role
-        for bound in (self.success_route, self.failure_route):
-            if bound is not None:
-                bound.route.acknowledge_grants(self.role, bound)
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -223,7 +221,9 @@ class FunctionWorkflow(Construct):
         task = bound.route.workflow_task(
             self,
             bound,
-            WorkflowTaskOptions(state_name=f"Deliver{side}", record_path=RECORD_PATH, detail_type=detail_type),
+            WorkflowTaskOptions(
+                state_name=f"Deliver{side}", record_path=RECORD_PATH, detail_type=detail_type, role=self.role
+            ),
         )
         return sfn.Chain.start(record).next(task)
 

@@ -1,7 +1,8 @@
 """The steps of a FunctionWorkflow: each step renders its own states and checks its own props.
 
 ``Invoke`` runs a function; ``Parallel`` runs branches side by side; ``ForEach`` maps over an array of the input;
-``Choice`` routes on fields of the previous step's output; ``ServiceTask`` is any service integration.
+``Choice`` routes on fields of the previous step's output; ``Deliver`` sends the state to a route; ``ServiceTask``
+is any service integration.
 Each takes ``RetryRule``s. These are what only an orchestrator does: Lambda Destinations cannot express them.
 
 A workflow renders its steps through a ``StepRenderer``: it asks each step for its part of the chain
@@ -15,12 +16,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._internal.validation import Problems, duration_seconds
+from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
 
 ERROR_PATH = "$.error"
 """Where a caught error goes in the state: ``{"Error": ..., "Cause": ...}``."""
@@ -73,11 +76,13 @@ class RetryRule:
 
 
 class StepRenderer:
-    """Turns steps into a chain of states in ``scope`` (the workflow construct), and keeps what the workflow
-    needs to know about them: the functions its states invoke."""
+    """Turns steps into a chain of states in ``scope`` (the workflow construct) for a state machine that runs as
+    ``role``, and keeps what the workflow needs to know about them: the functions its states invoke."""
 
-    def __init__(self, scope: Construct) -> None:
+    def __init__(self, scope: Construct, role: iam.IRole) -> None:
         self.scope = scope
+        self.role = role
+        """The state machine's role: grant it what a state needs beyond the task's own statements."""
         self.functions: list[lambda_.IFunction] = []
         """The functions the rendered states invoke, in order (the state machine's role may invoke each)."""
 
@@ -253,6 +258,42 @@ class Choice(Step):
 
 
 @dataclass(frozen=True)
+class Deliver(Step):
+    """Send the state (or the JSON at ``path``) to a route, by the route's own service integration (SQS
+    SendMessage, SNS Publish, EventBridge PutEvents, Lambda Invoke); the state goes on unchanged.
+
+    The route is bound in the workflow under the step's name (once per stack, as every route), and the state
+    machine's role gets what reaching it needs, an encrypted topic's key included.
+
+    :param detail_type: what an event bus files the state under. :default: - the step's name.
+    """
+
+    name: str
+    route: Route
+    detail_type: str | None = None
+    path: str = "$"
+    retries: Sequence[RetryRule] = ()
+    needs: ClassVar[str] = "a delivery to a route between steps"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        bound = self.route.bind(renderer.scope, self.name)
+        options = WorkflowTaskOptions(
+            state_name=self.name, record_path=self.path, detail_type=self.detail_type or self.name, role=renderer.role
+        )
+        state = self.route.workflow_task(renderer.scope, bound, options)
+        renderer.finish(self, state, catch)
+        return state
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        self.route.require(RouteSide.SUCCESS, Capability.WORKFLOW, problems, where=self.where)
+        if not self.path.startswith("$"):
+            problems.add(
+                f"{self.where}: path must be a JSONPath into the state (e.g. '$' or '$.result'), got {self.path!r}"
+            )
+
+
+@dataclass(frozen=True)
 class ServiceTask(Step):
     """Any Step Functions task state, for a service integration with no function in between
     (``tasks.DynamoPutItem``, ``tasks.SnsPublish``, ``tasks.CallAwsService``, ...).
@@ -271,4 +312,4 @@ class ServiceTask(Step):
         return state
 
 
-__all__ = ["Choice", "ForEach", "Invoke", "Parallel", "RetryRule", "ServiceTask", "Step", "StepRenderer"]
+__all__ = ["Choice", "Deliver", "ForEach", "Invoke", "Parallel", "RetryRule", "ServiceTask", "Step", "StepRenderer"]

@@ -12,8 +12,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
@@ -24,6 +27,8 @@ from constructs_lib import (
     BoundRoute,
     BucketRoute,
     ConstructPropsError,
+    DefectDetectionPipeline,
+    DefectEndpoint,
     DestinationOptions,
     DestinedFunction,
     EventBusRoute,
@@ -38,6 +43,7 @@ from constructs_lib import (
     TopicRoute,
     WorkflowTaskOptions,
 )
+from constructs_lib.defaults import secure_bucket
 from constructs_lib.routes import Capability
 from constructs_lib.testing import state_machine_definitions
 from tests.conftest import echo_function
@@ -92,6 +98,15 @@ class TaggedResultRoute(Route):
         return destinations.LambdaDestination(self.function)
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        # LambdaInvoke grants the function's versions and aliases too (ARN:*): cdk-nag's IAM5 names that resource,
+        # and the route acknowledges what its own grant carries on the role it is given.
+        function_id = cdk.Stack.of(scope).resolve(self.function.function_arn)["Fn::GetAtt"][0]
+        cdk.Validations.of(options.role).acknowledge(
+            cdk.Acknowledgment(
+                id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{function_id}.Arn>:*]",
+                reason="the route invokes this one function, any version or alias",
+            )
+        )
         return sfn_tasks.LambdaInvoke(
             scope,
             options.state_name,
@@ -102,17 +117,6 @@ class TaggedResultRoute(Route):
             invocation_type=sfn_tasks.LambdaInvocationType.EVENT,
             result_path=sfn.JsonPath.DISCARD,
         )
-
-    def acknowledge_grants(self, role: iam.IRole | None, bound: BoundRoute) -> None:
-        # LambdaInvoke grants the function's versions and aliases too (ARN:*): cdk-nag's IAM5 names that resource.
-        if isinstance(role, iam.Role):
-            arn = cdk.Stack.of(role).resolve(self.function.function_arn)["Fn::GetAtt"][0]
-            cdk.Validations.of(role).acknowledge(
-                cdk.Acknowledgment(
-                    id=f"AwsSolutions::AwsSolutions-IAM5[Resource::<{arn}.Arn>:*]",
-                    reason="the route invokes this one function, any version or alias",
-                )
-            )
 
 
 def audit_queue(stack: cdk.Stack) -> sqs.Queue:
@@ -279,3 +283,113 @@ def test_an_own_route_that_asks_for_part_of_the_record_must_be_a_rule_target(sta
         DestinedFunction(
             stack, "Orders", function_props=function_props(), on_success=PartialQueueRoute(audit_queue(stack))
         )
+
+
+# ------------------------------------------------------------------------------------------ KMS-encrypted routes
+
+
+def key_of(stack: cdk.Stack, construct_id: str) -> kms.Key:
+    return kms.Key(stack, construct_id, enable_key_rotation=True)
+
+
+def kms_queue(stack: cdk.Stack, construct_id: str = "Sealed") -> sqs.Queue:
+    """A queue the user brings, encrypted with their own customer managed key."""
+    dlq = sqs.Queue(stack, f"{construct_id}Dlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+    return sqs.Queue(
+        stack,
+        construct_id,
+        encryption_master_key=key_of(stack, f"{construct_id}Key"),
+        enforce_ssl=True,
+        dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=dlq),
+    )
+
+
+def kms_topic(stack: cdk.Stack) -> sns.Topic:
+    return sns.Topic(stack, "SealedTopic", master_key=key_of(stack, "SealedTopicKey"), enforce_ssl=True)
+
+
+def kms_bucket(stack: cdk.Stack) -> s3.Bucket:
+    return secure_bucket(
+        stack,
+        "SealedBucket",
+        bucket_props=s3.BucketProps(
+            encryption=s3.BucketEncryption.KMS, encryption_key=key_of(stack, "SealedBucketKey")
+        ),
+    )
+
+
+def key_id(stack: cdk.Stack, key: kms.IKey | None) -> str:
+    assert isinstance(key, kms.Key)
+    return logical_id(stack, key)
+
+
+PUBLISH_KEY = {"kms:Decrypt", "kms:GenerateDataKey*"}
+"""What publishing to an encrypted topic or sending to an encrypted queue needs on its key (SNS and SQS guides)."""
+WRITE_KEY = {"kms:GenerateDataKey*"}
+"""What writing an object to an SSE-KMS bucket needs on its key (PutObject; multipart adds kms:Decrypt)."""
+
+
+def key_actions(template: Template, role: iam.IRole | None, key_logical_id: str) -> set[str]:
+    return {action for action, resource in grants(template, role) if resource == getatt(key_logical_id)}
+
+
+@pytest.mark.parametrize("side", ["on_success", "on_failure"])
+def test_a_workflow_delivering_to_the_default_topic_may_use_its_key(stack: cdk.Stack, side: str) -> None:
+    route = TopicRoute()
+    workflow = FunctionWorkflow(
+        stack,
+        "Flow",
+        function=echo_function(stack),
+        on_success=route if side == "on_success" else None,
+        on_failure=route if side == "on_failure" else None,
+    )
+    template = Template.from_stack(stack)  # cdk-nag runs here
+    bound = workflow.success_route if side == "on_success" else workflow.failure_route
+    assert bound is not None
+    assert bound.topic is not None
+    assert key_actions(template, workflow.role, key_id(stack, bound.topic.master_key)) >= PUBLISH_KEY
+
+
+def test_a_workflow_delivering_to_the_users_kms_queue_topic_and_bucket_may_use_their_keys(stack: cdk.Stack) -> None:
+    queue, topic, bucket = kms_queue(stack), kms_topic(stack), kms_bucket(stack)
+    to_queue = FunctionWorkflow(stack, "ToQueue", function=echo_function(stack, "A"), on_success=QueueRoute(queue))
+    to_topic = FunctionWorkflow(stack, "ToTopic", function=echo_function(stack, "B"), on_failure=TopicRoute(topic))
+    to_bucket = FunctionWorkflow(stack, "ToBucket", function=echo_function(stack, "C"), on_failure=BucketRoute(bucket))
+    template = Template.from_stack(stack)  # cdk-nag runs here
+    assert key_actions(template, to_queue.role, key_id(stack, queue.encryption_master_key)) >= PUBLISH_KEY
+    assert key_actions(template, to_topic.role, key_id(stack, topic.master_key)) >= PUBLISH_KEY
+    assert key_actions(template, to_bucket.role, key_id(stack, bucket.encryption_key)) >= WRITE_KEY
+
+
+def test_a_defect_alert_to_the_default_topic_may_use_its_key(stack: cdk.Stack) -> None:
+    pipeline = DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.existing("pcb-defect-classifier"))
+    template = Template.from_stack(stack)  # cdk-nag runs here
+    topic = pipeline.alert_route.topic
+    assert topic is not None
+    assert key_actions(template, pipeline.workflow.role, key_id(stack, topic.master_key)) >= PUBLISH_KEY
+
+
+def test_destinations_to_the_users_kms_queue_topic_and_bucket_may_use_their_keys(stack: cdk.Stack) -> None:
+    queue, topic, bucket = kms_queue(stack), kms_topic(stack), kms_bucket(stack)
+    to_queue = DestinedFunction(stack, "ToQueue", function_props=function_props(), on_success=QueueRoute(queue))
+    to_topic_and_bucket = DestinedFunction(
+        stack, "ToTopic", function_props=function_props(), on_success=TopicRoute(topic), on_failure=BucketRoute(bucket)
+    )
+    template = Template.from_stack(stack)  # cdk-nag runs here
+    assert key_actions(template, to_queue.function.role, key_id(stack, queue.encryption_master_key)) >= PUBLISH_KEY
+    role = to_topic_and_bucket.function.role
+    assert key_actions(template, role, key_id(stack, topic.master_key)) >= PUBLISH_KEY
+    assert key_actions(template, role, key_id(stack, bucket.encryption_key)) >= WRITE_KEY
+
+
+def test_stream_failures_to_the_users_kms_queue_topic_and_bucket_may_use_their_keys(stack: cdk.Stack) -> None:
+    queue, topic, bucket = kms_queue(stack), kms_topic(stack), kms_bucket(stack)
+    reader = DestinedFunction(stack, "Reader", function_props=function_props())
+    for n, route in enumerate((QueueRoute(queue), TopicRoute(topic), BucketRoute(bucket))):
+        stream = kinesis.Stream.from_stream_arn(stack, f"S{n}", f"arn:aws:kinesis:us-east-1:123456789012:stream/s{n}")
+        reader.add_stream_source(stream, on_failure=route)
+    template = Template.from_stack(stack)  # cdk-nag runs here
+    role = reader.function.role
+    assert key_actions(template, role, key_id(stack, queue.encryption_master_key)) >= PUBLISH_KEY
+    assert key_actions(template, role, key_id(stack, topic.master_key)) >= PUBLISH_KEY
+    assert key_actions(template, role, key_id(stack, bucket.encryption_key)) >= WRITE_KEY

@@ -36,7 +36,7 @@ from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems, is_unresolved
 from constructs_lib.defaults import secure_bucket, secure_function, secure_queue
 from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmProps
-from constructs_lib.engines.steps import Choice, Invoke, RetryRule, ServiceTask
+from constructs_lib.engines.steps import Choice, Deliver, Invoke, RetryRule, ServiceTask, Step
 from constructs_lib.routes import (
     BoundRoute,
     Capability,
@@ -46,7 +46,6 @@ from constructs_lib.routes import (
     RuleTargetOptions,
     StateMachineRoute,
     TopicRoute,
-    WorkflowTaskOptions,
     bind_rule_target,
 )
 
@@ -229,14 +228,7 @@ class DefectDetectionPipeline(Construct):
 
         self.alert_route: BoundRoute = alert_route.bind(self, "Alerts")
         self.review_route: BoundRoute = review_route.bind(self, "Review")
-        defective_steps: list[ServiceTask] = [
-            ServiceTask(
-                "AlertDefect",
-                lambda scope, name: self.alert_route.route.workflow_task(
-                    scope, self.alert_route, WorkflowTaskOptions(name, record_path="$", detail_type="Defect Detected")
-                ),
-            )
-        ]
+        defective_steps: list[Step] = [Deliver("AlertDefect", alert_route, detail_type="Defect Detected")]
         if quarantine:
             defective_steps.append(ServiceTask("Quarantine", self._quarantine_task))
         self.workflow = FunctionWorkflow(
@@ -264,16 +256,7 @@ class DefectDetectionPipeline(Construct):
                         (sfn.Condition.string_equals("$.decision", "DEFECTIVE"), defective_steps),
                         (
                             sfn.Condition.string_equals("$.decision", "REVIEW"),
-                            [
-                                ServiceTask(
-                                    "SendToReview",
-                                    lambda scope, name: self.review_route.route.workflow_task(
-                                        scope,
-                                        self.review_route,
-                                        WorkflowTaskOptions(name, record_path="$", detail_type="Defect Review Needed"),
-                                    ),
-                                )
-                            ],
+                            [Deliver("SendToReview", review_route, detail_type="Defect Review Needed")],
                         ),
                     ],
                 ),
@@ -335,15 +318,19 @@ class DefectDetectionPipeline(Construct):
             role.add_to_policy(
                 iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=[repository])
             )
-            role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-        else:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken"],
-                    resources=["*"],
-                )
+            nag.allow_unscoped_actions(
+                role,
+                actions=["ecr:GetAuthorizationToken"],
+                reason="ecr:GetAuthorizationToken has no resource-level permissions; the image is read from its one "
+                "repository. This policy holds that action only.",
             )
-        nag.registry_token(role, repository_known=image is not None)
+        else:
+            nag.allow_unscoped_actions(
+                role,
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken"],
+                reason="ecr:GetAuthorizationToken has no resource-level permissions; the image URI is not an ECR URI "
+                "known at synth, so its repository ARN is not known here. This policy holds those actions only.",
+            )
         model = sagemaker.CfnModel(
             self,
             "Model",

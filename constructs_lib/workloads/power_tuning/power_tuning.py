@@ -26,7 +26,7 @@ from constructs import Construct
 
 from constructs_lib._internal import nag
 from constructs_lib._internal.assets import runtime_code
-from constructs_lib._internal.state_machine import logged_state_machine
+from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
 from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
 from constructs_lib.defaults import secure_function
 from constructs_lib.engines.function_workflow import WorkflowAlarmProps
@@ -143,6 +143,7 @@ class PowerTuning(Construct):
         made = logged_state_machine(
             self,
             self._definition(),
+            role=state_machine_role(self),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=timeout or Duration.hours(2),
             tracing=tracing,

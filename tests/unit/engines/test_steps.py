@@ -12,7 +12,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
-from constructs_lib import ConstructPropsError, DestinedFunction, FunctionWorkflow, Invoke, RetryRule, Step
+from constructs_lib import (
+    BucketRoute,
+    ConstructPropsError,
+    Deliver,
+    DestinedFunction,
+    EventBusRoute,
+    FunctionWorkflow,
+    Invoke,
+    RetryRule,
+    Step,
+)
 from constructs_lib._internal.validation import Problems
 from constructs_lib.engines.steps import StepRenderer
 from constructs_lib.testing import state_machine_definitions
@@ -75,3 +85,37 @@ def test_destinations_refuse_a_step_of_ones_own_with_what_it_needs(stack: cdk.St
     )
     with pytest.raises(ConstructPropsError, match=r"a pause between steps \('Cool'\) needs an orchestrator"):
         DestinedFunction(stack, "Destined", function=function, steps=[Pause("Cool", 5)])
+
+
+def test_deliver_sends_the_state_to_a_route_between_steps(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(
+        stack,
+        "Flow",
+        steps=[
+            Invoke("Price", echo_function(stack, "A")),
+            Deliver("Announce", EventBusRoute(), path="$.quote"),
+            Invoke("Book", echo_function(stack, "B")),
+        ],
+    )
+    states = definition(Template.from_stack(stack))["States"]  # cdk-nag runs here
+    announce = states["Announce"]
+    assert announce["Resource"] == "arn:aws:states:::events:putEvents"
+    (entry,) = announce["Parameters"]["Entries"]
+    assert entry["Detail.$"] == "$.quote"
+    assert entry["DetailType"] == "Announce"  # the step's name unless detail_type is given
+    assert announce["ResultPath"] is None  # the state goes on unchanged
+    assert announce["Next"] == "Book"
+    assert announce["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "BuildFailureRecord"}]
+    assert workflow.node.try_find_child("AnnounceBus") is not None  # the route's bus, made in the workflow
+
+
+def test_deliver_checks_its_route_and_path(stack: cdk.Stack) -> None:
+    with pytest.raises(ConstructPropsError) as error:
+        FunctionWorkflow(
+            stack,
+            "Flow",
+            steps=[Invoke("Price", echo_function(stack)), Deliver("Keep", BucketRoute(), path="quote")],
+        )
+    problems = "\n".join(error.value.problems)
+    assert "step 'Keep': an S3 bucket can only receive failures" in problems
+    assert "step 'Keep': path must be a JSONPath into the state (e.g. '$' or '$.result'), got 'quote'" in problems
