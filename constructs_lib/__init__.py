@@ -34,11 +34,12 @@ __version__ = "0.1.0"
 """The package version."""
 
 if TYPE_CHECKING:
+    from constructs_lib._internal.nag import acknowledge_unrotated_secret, allow_unscoped_actions
     from constructs_lib._internal.validation import ConstructPropsError
     from constructs_lib.defaults import handler_code
     from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction, StreamFailureOptions
     from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
-    from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+    from constructs_lib.engines.steps import Choice, Deliver, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
     from constructs_lib.events.event_pipeline import EventPipeline
     from constructs_lib.events.execution_status_notifications import (
         ExecutionStatusNotifications,
@@ -48,14 +49,17 @@ if TYPE_CHECKING:
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
+        DestinationOptions,
         EventBusRoute,
         FunctionRoute,
         QueueRoute,
         Route,
         RouteSide,
+        RuleTargetOptions,
         StateMachineRoute,
         StreamRoute,
         TopicRoute,
+        WorkflowTaskOptions,
     )
     from constructs_lib.workloads.defect_detection.defect_detection_pipeline import (
         DefectDetectionPipeline,
@@ -75,6 +79,8 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "ConstructPropsError": "constructs_lib._internal.validation",
+    "acknowledge_unrotated_secret": "constructs_lib._internal.nag",
+    "allow_unscoped_actions": "constructs_lib._internal.nag",
     "handler_code": "constructs_lib.defaults",
     "AsyncAlarmOptions": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
@@ -89,6 +95,7 @@ _LAZY: dict[str, str] = {
     "StartMode": "constructs_lib.engines.function_workflow",
     "WorkflowAlarmOptions": "constructs_lib.engines.function_workflow",
     "Choice": "constructs_lib.engines.steps",
+    "Deliver": "constructs_lib.engines.steps",
     "ForEach": "constructs_lib.engines.steps",
     "Invoke": "constructs_lib.engines.steps",
     "Parallel": "constructs_lib.engines.steps",
@@ -110,6 +117,9 @@ _LAZY: dict[str, str] = {
     "S3BatchLambdaJob": "constructs_lib.workloads.s3_batch.s3_batch_lambda_job",
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
+    "DestinationOptions": "constructs_lib.routes",
+    "RuleTargetOptions": "constructs_lib.routes",
+    "WorkflowTaskOptions": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
     "FunctionRoute": "constructs_lib.routes",
     "QueueRoute": "constructs_lib.routes",
@@ -128,6 +138,8 @@ __all__ = [
     "ConstructPropsError",
     "DefectDetectionPipeline",
     "DefectEndpoint",
+    "Deliver",
+    "DestinationOptions",
     "DestinedFunction",
     "DynamoDbStreamBatchInfo",
     "EventBusRoute",
@@ -155,6 +167,7 @@ __all__ = [
     "RetryRule",
     "Route",
     "RouteSide",
+    "RuleTargetOptions",
     "S3BatchLambdaJob",
     "ServiceTask",
     "SlackErrorReporter",
@@ -171,6 +184,9 @@ __all__ = [
     "StreamRoute",
     "TopicRoute",
     "WorkflowAlarmOptions",
+    "WorkflowTaskOptions",
+    "acknowledge_unrotated_secret",
+    "allow_unscoped_actions",
     "destination_event_pattern",
     "execution_status_pattern",
     "handler_code",

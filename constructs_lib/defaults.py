@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,6 +19,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from constructs_lib._internal import nag
 
 DLQ_MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION = Duration.days(14)
@@ -43,11 +45,6 @@ def struct_values(props: object | None) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise TypeError(f"expected a props struct, got {type(props).__name__}")
     return dict(values)
-
-
-def acknowledge(scope: Construct, rule: str, reason: str) -> None:
-    """Record a cdk-nag acknowledgment on exactly this construct, with a reason a reviewer can check."""
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}", reason=reason))
 
 
 def secure_queue(
@@ -84,11 +81,7 @@ def secure_queue(
     merged = {**defaults, **user, "enforce_ssl": True}
     queue = sqs.Queue(scope, construct_id, **merged)
     if dead_letter_for is not None:
-        acknowledge(
-            queue,
-            "AwsSolutions-SQS3",
-            f"This queue is the dead-letter queue of {dead_letter_for}; cdk-nag recognises only SQS redrive DLQs.",
-        )
+        nag.dead_letter_queue(queue, dead_letter_for)
     return queue, dead_letter_queue
 
 
@@ -163,8 +156,9 @@ def secure_function(
 ) -> tuple[lambda_.Function, logs.LogGroup | None]:
     """A Lambda function with X-Ray tracing, its own log group (retention set), and a least-privilege role.
 
-    The role we make can write to that log group only (no AWS managed policy). Returns the function and the log
-    group we made (None when the user's props bring their own).
+    The role we make can write to that log group only (no AWS managed policy); what X-Ray (and a VPC) need on
+    every resource sits in policies of their own. Returns the function and the log group we made (None when the
+    user's props bring their own).
     """
     user = struct_values(function_props)
     defaults: dict[str, Any] = {"tracing": lambda_.Tracing.ACTIVE}
@@ -176,7 +170,8 @@ def secure_function(
         defaults["log_group"] = log_group
     role: iam.Role | None = None
     if "role" not in user:
-        role = iam.Role(
+        # nag.Role: X-Ray (and VPC) statements go into policies of their own, acknowledged there and only there.
+        role = nag.Role(
             scope,
             f"{construct_id}ServiceRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -191,14 +186,7 @@ def secure_function(
 
 
 # What AWSLambdaVPCAccessExecutionRole grants, inline: aws-cdk-lib attaches it only to roles it makes itself.
-VPC_ACCESS_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-]
+VPC_ACCESS_ACTIONS = list(nag.NETWORK_INTERFACE_ACTIONS)
 
 
 def _grant_made_role(role: iam.Role, merged: dict[str, Any]) -> None:
@@ -207,17 +195,5 @@ def _grant_made_role(role: iam.Role, merged: dict[str, Any]) -> None:
     grant_write = getattr(log_group, "grant_write", None)
     if grant_write is not None:
         grant_write(role)
-    wildcard_reasons: list[str] = []
-    if merged.get("tracing") in (lambda_.Tracing.ACTIVE, lambda_.Tracing.PASS_THROUGH):
-        wildcard_reasons.append(
-            "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
-            "the function's X-Ray tracing needs them"
-        )
     if merged.get("vpc") is not None:
         role.add_to_policy(iam.PolicyStatement(actions=VPC_ACCESS_ACTIONS, resources=["*"]))
-        wildcard_reasons.append(
-            "Lambda creates and deletes the function's network interfaces in the VPC at run time, so their ARNs are "
-            "not known (the actions of AWSLambdaVPCAccessExecutionRole, inline); ec2:Describe* takes no resource ARN"
-        )
-    if wildcard_reasons:
-        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "; ".join(wildcard_reasons) + ".")

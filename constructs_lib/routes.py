@@ -1,17 +1,16 @@
-"""Routes: where a result goes. Engine-agnostic.
+"""Routes: where a result goes, and how it gets there with each engine.
 
 A route object says *where* (another Lambda function, an SQS queue, an SNS topic, an EventBridge bus, or an S3
 bucket on failure only) and, when the user brings nothing, *what to make* (with the secure defaults of
-:mod:`constructs_lib.defaults`). An engine binds it: ``DestinedFunction`` turns it into a Lambda destination or
-a stream on-failure destination; the Step Functions engine into a task state. This module is the one place that
-knows how a route becomes each of those, and how it becomes an EventBridge rule target (with a DLQ and a retry
-policy).
+:mod:`constructs_lib.defaults`). Each route class renders itself for every engine that can use it: a Lambda
+destination (``DestinedFunction``), a stream event source's on-failure destination, an EventBridge rule target, a
+Step Functions task (``FunctionWorkflow``). What a class implements is what it can be; no engine switches on route
+types, so a user's own ``Route`` subclass works the same way (see ``Route``).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -32,27 +31,37 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
+from constructs_lib._internal import nag
 from constructs_lib._internal.validation import Problems, describe_duration, duration_seconds, is_unresolved
-from constructs_lib.defaults import (
-    acknowledge,
-    secure_bucket,
-    secure_event_bus,
-    secure_queue,
-    secure_topic,
-    struct_values,
-)
+from constructs_lib.defaults import secure_bucket, secure_event_bus, secure_queue, secure_topic, struct_values
 
 DEFAULT_TARGET_RETRY_ATTEMPTS = 8
 DEFAULT_TARGET_MAX_EVENT_AGE = Duration.hours(4)
+WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"
+"""The ``source`` of the records a workflow puts on an event bus (``lambda`` is Lambda Destinations' own)."""
 
 
 class Capability(StrEnum):
-    """What an engine needs a route to be."""
+    """What an engine needs a route to be. Each is one method of ``Route`` (``method``): a route class can be what
+    it implements, and nothing else."""
 
     DESTINATION = "a Lambda destination"
     WORKFLOW = "a Step Functions delivery"
     RULE_TARGET = "an EventBridge rule target"
     STREAM_FAILURE = "a stream event source's on-failure destination"
+
+    @property
+    def method(self) -> str:
+        """The ``Route`` method that renders a route for this engine."""
+        return _RENDERERS[self]
+
+
+_RENDERERS: dict[Capability, str] = {
+    Capability.DESTINATION: "lambda_destination",
+    Capability.STREAM_FAILURE: "stream_failure_destination",
+    Capability.RULE_TARGET: "rule_target",
+    Capability.WORKFLOW: "workflow_task",
+}
 
 
 class RouteSide(StrEnum):
@@ -62,9 +71,60 @@ class RouteSide(StrEnum):
     FAILURE = "on_failure"
 
 
+@dataclass(frozen=True)
+class DestinationOptions:
+    """What a Lambda destination or a stream source's on-failure destination is rendered for."""
+
+    function: lambda_.IFunction
+    """The function whose results (or failed stream batches) the destination receives: its role is granted."""
+
+
+@dataclass(frozen=True)
+class RuleTargetOptions:
+    """What an EventBridge rule target receives, and its retry policy."""
+
+    message: events.RuleTargetInput | None = None
+    """What the target receives. :default: - the whole event."""
+    dead_letter_queue: sqs.IQueue | None = None
+    """Where events go that the target never took. :default: - a new SSE-SQS, TLS-only queue."""
+    retry_attempts: int | None = None
+    """:default: 8."""
+    max_event_age: Duration | None = None
+    """:default: 4 hours."""
+
+    @property
+    def policy(self) -> dict[str, Any]:
+        """The retry policy as aws-cdk-lib's targets take it: ``dead_letter_queue``, ``retry_attempts`` and
+        ``max_event_age`` keyword arguments."""
+        return {
+            "dead_letter_queue": self.dead_letter_queue,
+            "retry_attempts": self.retry_attempts,
+            "max_event_age": self.max_event_age,
+        }
+
+
+@dataclass(frozen=True)
+class WorkflowTaskOptions:
+    """What a Step Functions delivery task is rendered for."""
+
+    state_name: str
+    """The task state's name (its construct id in the workflow)."""
+    record_path: str
+    """The JSONPath of what to deliver: the execution record (``$.record``) or the whole state (``$``)."""
+    detail_type: str
+    """What an event bus files the record under (``Lambda Function Invocation Result - Success``...)."""
+    role: iam.IRole
+    """The state machine's role: a task's own statements reach it through aws-cdk-lib; grant it here what they
+    lack (a topic's key, for one) and acknowledge the wildcards of what you grant."""
+
+
 @dataclass
 class BoundRoute:
-    """A route resolved to concrete resources in a scope. Exactly one of the resource attributes is set."""
+    """A route resolved to concrete resources in a scope: what ``Route.bind`` returns and the engine methods take.
+
+    The library's routes set the one resource attribute that matches them; a route of your own may set any (an
+    engine reads ``queue`` to alarm on a failure queue's depth and ``event_bus`` to match records on it) or none.
+    """
 
     route: Route
     function: lambda_.IFunction | None = None
@@ -82,7 +142,7 @@ class BoundRoute:
 
 def _a(kind: str) -> str:
     """``an SQS queue``, ``an EventBridge bus``, ``a Lambda function``, ``a state machine``."""
-    return f"an {kind}" if kind[0] in "AEIOUS" else f"a {kind}"
+    return f"an {kind}" if kind[0] in "AEIOUSaeiou" else f"a {kind}"
 
 
 def _fifo_by_props(props: object | None, name_key: str) -> bool:
@@ -93,12 +153,50 @@ def _fifo_by_props(props: object | None, name_key: str) -> bool:
     return values.get("fifo") is True or by_name
 
 
-class Route(ABC):
-    """Where a result goes. Build one with a subclass: FunctionRoute, QueueRoute, TopicRoute, EventBusRoute,
-    BucketRoute."""
+class Route:
+    """Where a result goes. The library's routes: ``FunctionRoute``, ``QueueRoute``, ``TopicRoute``,
+    ``EventBusRoute``, ``BucketRoute`` (failures only), ``StreamRoute`` and ``StateMachineRoute`` (rule targets).
+
+    A route renders itself for each engine that can use it, one method per engine; the methods a class implements
+    are what it can be (``capabilities``), and an engine given a route that lacks its method fails at synth, naming
+    what the route can be. To write your own route, subclass ``Route``:
+
+    - set ``kind``, a noun for messages (``"audit queue"``);
+    - implement the engine methods your route serves, and only those (each takes the scope to make things in,
+      what ``bind`` returned, and the engine's options):
+
+      - ``lambda_destination(scope, bound, options: DestinationOptions) -> lambda_.IDestination``:
+        ``DestinedFunction``'s on_success / on_failure (Lambda asynchronous invocation);
+      - ``stream_failure_destination(scope, bound, options: DestinationOptions) -> lambda_.IEventSourceDlq``: the
+        on-failure destination of a Kinesis or DynamoDB stream source (``DestinedFunction.add_stream_source``);
+      - ``rule_target(scope, bound, options: RuleTargetOptions) -> events.IRuleTarget``: an EventBridge rule
+        target (``EventPipeline``, ``ExecutionStatusNotifications``, ``DestinedFunction.add_result_rule``) that
+        receives ``options.message`` with ``options.policy`` (a DLQ, retry attempts, a maximum event age);
+      - ``workflow_task(scope, bound, options: WorkflowTaskOptions) -> sfn.TaskStateBase``: a Step Functions task
+        state named ``options.state_name`` that sends the JSON at ``options.record_path`` and leaves the state as
+        it was (``FunctionWorkflow``);
+
+      each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
+      needs, the key of an encrypted route included (aws-cdk-lib's destinations, targets and tasks do part of it),
+      and acknowledges, on that role, the cdk-nag findings of the wildcards its grants carry, each as narrow as
+      the grant (a resource, ``ARN:*``; a key action);
+    - optionally ``_bind(scope, construct_id) -> BoundRoute`` to make resources (called once per stack; by
+      default nothing is made and every method reads the route's own attributes), ``validate`` for what AWS would
+      refuse, and ``record_message()`` to pass on part of an execution record only.
+
+    Adding an engine adds one ``Capability``, one method here, and that method on each route that can serve it.
+    """
 
     kind: str = "route"
-    capabilities: frozenset[Capability] = frozenset(Capability)
+    """A noun for messages: ``"SQS queue"`` reads "an SQS queue cannot be ..."."""
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What this route can be: the engine methods its class implements."""
+        cls = type(self)
+        return frozenset(c for c in Capability if getattr(cls, c.method) is not getattr(Route, c.method))
+
+    # -------------------------------------------------------------------------------------------- validation
 
     def require(self, side: RouteSide, capability: Capability, problems: Problems, *, where: str) -> None:
         """Validate this route for ``side`` and check that an engine can use it as ``capability``."""
@@ -108,11 +206,14 @@ class Route(ABC):
     def check(self, capability: Capability, problems: Problems, *, where: str) -> None:
         """Add a problem if this kind of route cannot serve as ``capability``."""
         if capability not in self.capabilities:
-            able = sorted(c.value for c in self.capabilities)
+            able = sorted(c.value for c in self.capabilities) or ["nothing: it implements no engine method"]
             problems.add(f"{where}: {_a(self.kind)} cannot be {capability.value} (it can be: {', '.join(able)})")
 
-    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:  # noqa: B027 - optional hook
+    def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
         """Add a problem for anything AWS would refuse. ``where`` names the prop, e.g. ``on_failure``."""
+
+    def check_rule_target_options(self, options: RuleTargetOptions, problems: Problems, *, where: str) -> None:
+        """Add a problem for a rule target option this route's target cannot take."""
 
     def _bring_or_make(self, problems: Problems, where: str, arg: str, existing: object, props: object) -> None:
         """Bring your own (``arg=``) or let us make it (``arg_props=``), never both."""
@@ -129,6 +230,8 @@ class Route(ABC):
                 f"{where}: a FIFO {noun} cannot be a destination (AWS refuses it at deploy); use a standard {noun}"
             )
 
+    # -------------------------------------------------------------------------------------------- binding
+
     def bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         """Resolve to concrete resources, making them in ``scope`` under ``construct_id`` when needed.
 
@@ -143,8 +246,9 @@ class Route(ABC):
         self._bindings.append((stack, bound))
         return bound
 
-    @abstractmethod
-    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute: ...
+    def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
+        """Make what the route needs in ``scope``; by default nothing (the route refers to existing resources)."""
+        return BoundRoute(route=self)
 
     @property
     def _bindings(self) -> list[tuple[Stack, BoundRoute]]:
@@ -153,8 +257,48 @@ class Route(ABC):
             bindings = self.__dict__["_route_bindings"] = []
         return bindings
 
+    # -------------------------------------------------------------------------------------------- engines
+    # One method per engine (see Capability). The defaults say the route cannot serve it; engines check
+    # ``capabilities`` first, so they are reached only by a call that skipped the check.
+
+    def lambda_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IDestination:
+        """The destination of ``options.function``'s asynchronous invocations (aws-cdk-lib's destinations grant
+        the function's role when Lambda binds them)."""
+        raise self._cannot(Capability.DESTINATION)
+
+    def stream_failure_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IEventSourceDlq:
+        """Where a stream event source of ``options.function`` sends the batches that still fail."""
+        raise self._cannot(Capability.STREAM_FAILURE)
+
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        """An EventBridge rule target that receives ``options.message`` (the whole event when None), with
+        ``options.policy``."""
+        raise self._cannot(Capability.RULE_TARGET)
+
+    def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        """A task state ``options.state_name`` that sends the JSON at ``options.record_path`` to the route and
+        leaves the state unchanged."""
+        raise self._cannot(Capability.WORKFLOW)
+
+    def record_message(self) -> events.RuleTargetInput | None:
+        """What a rule that forwards execution records gives this route: None for the whole record. A route that
+        asks for part of it is reached through the default event bus and a rule (Lambda destinations send the
+        whole record)."""
+        return None
+
+    def _cannot(self, capability: Capability) -> TypeError:
+        return TypeError(f"{_a(self.kind)} cannot be {capability.value}")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _record(record_path: str) -> sfn.TaskInput:
+    return sfn.TaskInput.from_json_path_at(record_path)
 
 
 class FunctionRoute(Route):
@@ -166,7 +310,6 @@ class FunctionRoute(Route):
     """
 
     kind = "Lambda function"
-    capabilities = frozenset({Capability.DESTINATION, Capability.WORKFLOW, Capability.RULE_TARGET})
 
     def __init__(self, function: lambda_.IFunction, *, response_only: bool = False) -> None:
         self.function = function
@@ -174,6 +317,33 @@ class FunctionRoute(Route):
 
     def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         return BoundRoute(route=self, function=self.function)
+
+    def record_message(self) -> events.RuleTargetInput | None:
+        return events.RuleTargetInput.from_event_path("$.detail.responsePayload") if self.response_only else None
+
+    def lambda_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IDestination:
+        assert bound.function is not None
+        nag.invoke_grant(options.function.role, bound.function)
+        return destinations.LambdaDestination(bound.function)
+
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        assert bound.function is not None
+        return targets.LambdaFunction(bound.function, event=options.message, **options.policy)
+
+    def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        assert bound.function is not None
+        nag.invoke_grant(options.role, bound.function)
+        return sfn_tasks.LambdaInvoke(
+            scope,
+            options.state_name,
+            lambda_function=bound.function,
+            payload=_record(options.record_path),
+            invocation_type=sfn_tasks.LambdaInvocationType.EVENT,
+            retry_on_service_exceptions=True,
+            result_path=sfn.JsonPath.DISCARD,
+        )
 
 
 class QueueRoute(Route):
@@ -205,6 +375,38 @@ class QueueRoute(Route):
             made.append(dlq)
         return BoundRoute(route=self, queue=queue, dead_letter_queue=dlq, made=made)
 
+    def lambda_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IDestination:
+        assert bound.queue is not None
+        if bound.queue.encryption_master_key is not None:
+            nag.key_grant(options.function.role, nag.SEND_KEY_ACTIONS)
+        return destinations.SqsDestination(bound.queue)
+
+    def stream_failure_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IEventSourceDlq:
+        assert bound.queue is not None
+        if bound.queue.encryption_master_key is not None:
+            nag.key_grant(options.function.role, nag.SEND_KEY_ACTIONS)
+        return event_sources.SqsDlq(bound.queue)
+
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        assert bound.queue is not None
+        return targets.SqsQueue(bound.queue, message=options.message, **options.policy)
+
+    def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        assert bound.queue is not None
+        if bound.queue.encryption_master_key is not None:  # the task grants the key itself
+            nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
+        return sfn_tasks.SqsSendMessage(
+            scope,
+            options.state_name,
+            queue=bound.queue,
+            message_body=_record(options.record_path),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
 
 class TopicRoute(Route):
     """An SNS topic (standard, not FIFO).
@@ -231,6 +433,41 @@ class TopicRoute(Route):
         topic = secure_topic(scope, f"{construct_id}Topic", topic_props=self.topic_props)
         return BoundRoute(route=self, topic=topic, made=[topic])
 
+    def lambda_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IDestination:
+        assert bound.topic is not None
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.function.role, nag.PUBLISH_KEY_ACTIONS)
+        return destinations.SnsDestination(bound.topic)
+
+    def stream_failure_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IEventSourceDlq:
+        assert bound.topic is not None
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.function.role, nag.PUBLISH_KEY_ACTIONS)
+        return event_sources.SnsDlq(bound.topic)
+
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        assert bound.topic is not None
+        _let_eventbridge_use_topic_key(scope, bound.topic)
+        return targets.SnsTopic(bound.topic, message=options.message, **options.policy)
+
+    def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        assert bound.topic is not None
+        # SnsPublish grants sns:Publish only: publishing to an encrypted topic needs its key too.
+        bound.topic.grant_publish(options.role)
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
+        return sfn_tasks.SnsPublish(
+            scope,
+            options.state_name,
+            topic=bound.topic,
+            message=_record(options.record_path),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
 
 class EventBusRoute(Route):
     """An EventBridge event bus: a custom one (existing or new) or the account's default bus.
@@ -241,7 +478,6 @@ class EventBusRoute(Route):
     """
 
     kind = "EventBridge bus"
-    capabilities = frozenset({Capability.DESTINATION, Capability.WORKFLOW, Capability.RULE_TARGET})
 
     def __init__(
         self,
@@ -263,6 +499,13 @@ class EventBusRoute(Route):
     def validate(self, side: RouteSide, problems: Problems, *, where: str) -> None:
         self._bring_or_make(problems, where, "event_bus", self.event_bus, self.event_bus_props)
 
+    def check_rule_target_options(self, options: RuleTargetOptions, problems: Problems, *, where: str) -> None:
+        if options.message or options.retry_attempts is not None or options.max_event_age is not None:
+            problems.add(
+                f"{where}: an event bus target takes no message, retry_attempts or max_event_age: it forwards "
+                "events unchanged and EventBridge retries it itself; drop them"
+            )
+
     def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         if self.event_bus is not None:
             return BoundRoute(route=self, event_bus=self.event_bus)
@@ -271,6 +514,30 @@ class EventBusRoute(Route):
             return BoundRoute(route=self, event_bus=bus)
         made_bus = secure_event_bus(scope, f"{construct_id}Bus", event_bus_props=self.event_bus_props)
         return BoundRoute(route=self, event_bus=made_bus, made=[made_bus])
+
+    def lambda_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IDestination:
+        assert bound.event_bus is not None
+        return destinations.EventBridgeDestination(bound.event_bus)
+
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        assert bound.event_bus is not None
+        if options.message is not None:
+            raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
+        return targets.EventBus(bound.event_bus, dead_letter_queue=options.dead_letter_queue)
+
+    def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        assert bound.event_bus is not None
+        entry = sfn_tasks.EventBridgePutEventsEntry(
+            event_bus=bound.event_bus,
+            source=WORKFLOW_EVENT_SOURCE,
+            detail_type=options.detail_type,
+            detail=_record(options.record_path),
+        )
+        return sfn_tasks.EventBridgePutEvents(
+            scope, options.state_name, entries=[entry], result_path=sfn.JsonPath.DISCARD
+        )
 
 
 class BucketRoute(Route):
@@ -283,7 +550,6 @@ class BucketRoute(Route):
     """
 
     kind = "S3 bucket"
-    capabilities = frozenset({Capability.DESTINATION, Capability.WORKFLOW, Capability.STREAM_FAILURE})
 
     def __init__(self, bucket: s3.IBucket | None = None, *, bucket_props: s3.BucketProps | None = None) -> None:
         self.bucket = bucket
@@ -303,12 +569,45 @@ class BucketRoute(Route):
         bucket = secure_bucket(scope, f"{construct_id}Bucket", bucket_props=self.bucket_props)
         return BoundRoute(route=self, bucket=bucket, made=[bucket])
 
+    def lambda_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IDestination:
+        assert bound.bucket is not None
+        _acknowledge_failure_records(options.function.role, bound.bucket)
+        return S3FailureDestination(bound.bucket)
+
+    def stream_failure_destination(
+        self, scope: Construct, bound: BoundRoute, options: DestinationOptions
+    ) -> lambda_.IEventSourceDlq:
+        assert bound.bucket is not None
+        _acknowledge_failure_records(options.function.role, bound.bucket)
+        return S3StreamFailureDestination(bound.bucket)
+
+    def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
+        assert bound.bucket is not None
+        if bound.bucket.encryption_key is not None:  # the SDK task's statement names the objects only
+            bound.bucket.encryption_key.grant_encrypt(options.role)
+        _acknowledge_failure_records(options.role, bound.bucket)
+        return sfn_tasks.CallAwsService(
+            scope,
+            options.state_name,
+            service="s3",
+            action="putObject",
+            iam_resources=[bound.bucket.arn_for_objects("*")],
+            parameters={
+                "Bucket": bound.bucket.bucket_name,
+                "Key": sfn.JsonPath.format("failures/{}.json", sfn.JsonPath.string_at("$$.Execution.Name")),
+                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(options.record_path)),
+                "ContentType": "application/json",
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
 
 class StreamRoute(Route):
     """A Kinesis data stream: an EventBridge rule target only (status notifications, event pipelines)."""
 
     kind = "Kinesis stream"
-    capabilities = frozenset({Capability.RULE_TARGET})
 
     def __init__(self, stream: kinesis.IStream, *, partition_key_path: str | None = None) -> None:
         self.stream = stream
@@ -317,13 +616,18 @@ class StreamRoute(Route):
     def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         return BoundRoute(route=self, stream=self.stream)
 
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        assert bound.stream is not None
+        return targets.KinesisStream(
+            bound.stream, message=options.message, partition_key_path=self.partition_key_path, **options.policy
+        )
+
 
 class StateMachineRoute(Route):
     """Another state machine, started with the event (``FunctionWorkflow.state_machine`` or any): an EventBridge
     rule target only."""
 
     kind = "state machine"
-    capabilities = frozenset({Capability.RULE_TARGET})
 
     def __init__(self, state_machine: sfn.IStateMachine) -> None:
         self.state_machine = state_machine
@@ -331,66 +635,20 @@ class StateMachineRoute(Route):
     def _bind(self, scope: Construct, construct_id: str) -> BoundRoute:
         return BoundRoute(route=self, state_machine=self.state_machine)
 
+    def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        assert bound.state_machine is not None
+        return targets.SfnStateMachine(bound.state_machine, input=options.message, **options.policy)
+
 
 # ---------------------------------------------------------------------------------------------------------------
-# Engine adapters
+# Least-privilege S3 destinations and the topic key policy EventBridge needs
 
 
-def _nag_resource_ref(scope: Construct, arn: str) -> str | None:
-    """How cdk-nag spells an ARN in a finding id: ``<LogicalId.Arn>`` for a GetAtt, the literal otherwise."""
-    resolved = Stack.of(scope).resolve(arn)
-    if isinstance(resolved, dict) and "Fn::GetAtt" in resolved:
-        logical_id, attribute = resolved["Fn::GetAtt"]
-        return f"<{logical_id}.{attribute}>"
-    if isinstance(resolved, str) and not Token.is_unresolved(resolved):
-        return resolved
-    return None
-
-
-def acknowledge_destination_grants(function: lambda_.IFunction, bound: BoundRoute) -> None:
-    """Acknowledge, on the function's role, the wildcards that the destination grants of ``bound`` carry."""
-    if bound.function is None and bound.bucket is None and bound.topic is None:
-        return  # queues and buses: aws-cdk-lib's grants carry no wildcard
-    acknowledge_route_grants(function.role, bound)
-
-
-def acknowledge_invoke_grant(role: iam.IRole | None, function: lambda_.IFunction) -> None:
-    """aws-cdk-lib grants lambda:InvokeFunction on ``arn`` and ``arn:*`` (its versions and aliases)."""
-    if not isinstance(role, iam.Role):
-        return  # an imported role: its policies are not in this template
-    ref = _nag_resource_ref(role, function.function_arn)
-    if ref is not None:
-        acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::{ref}:*]",
-            "Invoking a function is granted on its versions and aliases too (ARN:*); the grant is scoped to that "
-            "one function.",
-        )
-
-
-def acknowledge_route_grants(role: iam.IRole | None, bound: BoundRoute) -> None:
-    """Acknowledge, on ``role``, the wildcards that reaching ``bound`` needs; each names the exact finding
-    (resource or action) and why it is as narrow as AWS allows."""
-    if not isinstance(role, iam.Role):
-        return  # an imported role: its policies are not in this template
-    if bound.function is not None:
-        acknowledge_invoke_grant(role, bound.function)
-    if bound.bucket is not None:
-        ref = _nag_resource_ref(role, bound.bucket.bucket_arn)
-        if ref is not None:
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::{ref}/*]",
-                "Each failure record is written as a new object with a generated key: s3:PutObject on the "
-                "objects of that one bucket.",
-            )
-    if bound.topic is not None and bound.topic.master_key is not None:
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-            "Publishing to the KMS-encrypted topic needs kms:GenerateDataKey and GenerateDataKeyWithoutPlaintext, "
-            "on the topic's key only.",
-        )
+def _acknowledge_failure_records(role: iam.IRole | None, bucket: s3.IBucket) -> None:
+    """What writing failure records grants: the bucket's objects, and its key if it has one."""
+    nag.failure_records_grant(role, bucket)
+    if bucket.encryption_key is not None:
+        nag.key_grant(role, nag.ENCRYPT_KEY_ACTIONS)
 
 
 def _grant_write_failure_records(bucket: s3.IBucket, grantee: iam.IGrantable) -> None:
@@ -434,35 +692,6 @@ class S3StreamFailureDestination:
         return lambda_.DlqDestinationConfig(destination=self.bucket.bucket_arn)
 
 
-def lambda_destination(bound: BoundRoute) -> lambda_.IDestination:
-    """The Lambda (asynchronous invocation) destination for a bound route; grants are added when it is bound."""
-    if bound.function is not None:
-        return destinations.LambdaDestination(bound.function)
-    if bound.queue is not None:
-        return destinations.SqsDestination(bound.queue)
-    if bound.topic is not None:
-        return destinations.SnsDestination(bound.topic)
-    if bound.event_bus is not None:
-        return destinations.EventBridgeDestination(bound.event_bus)
-    if bound.bucket is not None:
-        return S3FailureDestination(bound.bucket)
-    raise AssertionError(f"unbound route {bound.route!r}")
-
-
-def stream_failure_destination(bound: BoundRoute) -> lambda_.IEventSourceDlq:
-    """The on-failure destination of a Kinesis or DynamoDB stream event source: SQS, SNS or S3 only."""
-    if bound.queue is not None:
-        return event_sources.SqsDlq(bound.queue)
-    if bound.topic is not None:
-        return event_sources.SnsDlq(bound.topic)
-    if bound.bucket is not None:
-        return S3StreamFailureDestination(bound.bucket)
-    raise ValueError(
-        f"a stream event source can send failures to an SQS queue, an SNS topic or an S3 bucket, "
-        f"not to a {bound.route.kind}"
-    )
-
-
 def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
     """EventBridge publishes to a KMS-encrypted topic only if the key policy lets it (from this account only)."""
     key = topic.master_key
@@ -486,158 +715,91 @@ def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# EventBridge rules: a route as a rule target, always with a DLQ and a retry policy
+
 MAX_TARGET_RETRY_ATTEMPTS = 185
 MIN_TARGET_EVENT_AGE_SECONDS = 60
 MAX_TARGET_EVENT_AGE_SECONDS = 24 * 3600
 
 
 def check_rule_target(
-    route: Route,
-    side: RouteSide,
-    problems: Problems,
-    *,
-    where: str,
-    message: events.RuleTargetInput | None = None,
-    retry_attempts: int | None = None,
-    max_event_age: Duration | None = None,
+    route: Route, side: RouteSide, options: RuleTargetOptions, problems: Problems, *, where: str
 ) -> None:
     """Check ``route`` as an EventBridge rule target: it must be one, its retry policy within EventBridge's
-    limits, and a bus target takes no transform or retry policy."""
+    limits, and the options its target takes."""
     route.require(side, Capability.RULE_TARGET, problems, where=where)
-    if (
-        retry_attempts is not None
-        and not is_unresolved(retry_attempts)
-        and not 0 <= retry_attempts <= MAX_TARGET_RETRY_ATTEMPTS
-    ):
-        problems.add(f"retry_attempts must be between 0 and 185 for an EventBridge target, got {retry_attempts}")
-    age = duration_seconds(max_event_age) if max_event_age is not None else None
+    attempts = options.retry_attempts
+    if attempts is not None and not is_unresolved(attempts) and not 0 <= attempts <= MAX_TARGET_RETRY_ATTEMPTS:
+        problems.add(f"retry_attempts must be between 0 and 185 for an EventBridge target, got {attempts}")
+    age = duration_seconds(options.max_event_age) if options.max_event_age is not None else None
     if age is not None and not MIN_TARGET_EVENT_AGE_SECONDS <= age <= MAX_TARGET_EVENT_AGE_SECONDS:
         problems.add(
             f"max_event_age must be between 60 seconds and 24 hours for an EventBridge target, "
             f"got {describe_duration(age)}"
         )
-    if isinstance(route, EventBusRoute) and (message or retry_attempts is not None or max_event_age is not None):
-        problems.add(
-            f"{where}: an event bus target takes no message, retry_attempts or max_event_age: it forwards events "
-            "unchanged and EventBridge retries it itself; drop them"
-        )
+    route.check_rule_target_options(options, problems, where=where)
 
 
-def rule_target(
-    scope: Construct,
-    construct_id: str,
-    bound: BoundRoute,
-    *,
-    message: events.RuleTargetInput | None = None,
-    dead_letter_queue: sqs.IQueue | None = None,
-    retry_attempts: int | None = None,
-    max_event_age: Duration | None = None,
+def render_rule_target(
+    scope: Construct, construct_id: str, bound: BoundRoute, options: RuleTargetOptions
 ) -> tuple[events.IRuleTarget, sqs.IQueue]:
     """An EventBridge rule target for a bound route, always with a DLQ and a retry policy.
 
-    :default dead_letter_queue: a new SSE-SQS encrypted, TLS-only queue ``{construct_id}DeadLetterQueue``.
-    :default retry_attempts: 8. :default max_event_age: 4 hours.
+    :default options.dead_letter_queue: a new SSE-SQS encrypted, TLS-only queue ``{construct_id}DeadLetterQueue``.
+    :default options.retry_attempts: 8. :default options.max_event_age: 4 hours.
     Returns the target and its DLQ.
     """
+    dead_letter_queue = options.dead_letter_queue
     if dead_letter_queue is None:
         dead_letter_queue, _ = secure_queue(
             scope, f"{construct_id}DeadLetterQueue", dead_letter_for=f"the EventBridge rule target {construct_id}"
         )
-    policy: dict[str, Any] = {
-        "dead_letter_queue": dead_letter_queue,
-        "retry_attempts": DEFAULT_TARGET_RETRY_ATTEMPTS if retry_attempts is None else retry_attempts,
-        "max_event_age": DEFAULT_TARGET_MAX_EVENT_AGE if max_event_age is None else max_event_age,
-    }
-    target: events.IRuleTarget
-    if bound.function is not None:
-        target = targets.LambdaFunction(bound.function, event=message, **policy)
-    elif bound.queue is not None:
-        target = targets.SqsQueue(bound.queue, message=message, **policy)
-    elif bound.topic is not None:
-        _let_eventbridge_use_topic_key(scope, bound.topic)
-        target = targets.SnsTopic(bound.topic, message=message, **policy)
-    elif bound.event_bus is not None:
-        if message is not None:
-            raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
-        target = targets.EventBus(bound.event_bus, dead_letter_queue=dead_letter_queue)
-    elif bound.stream is not None:
-        partition_key_path = bound.route.partition_key_path if isinstance(bound.route, StreamRoute) else None
-        target = targets.KinesisStream(bound.stream, message=message, partition_key_path=partition_key_path, **policy)
-    elif bound.state_machine is not None:
-        target = targets.SfnStateMachine(bound.state_machine, input=message, **policy)
-    else:
-        raise ValueError(f"an EventBridge rule cannot target a {bound.route.kind}")
-    return target, dead_letter_queue
+    resolved = replace(
+        options,
+        dead_letter_queue=dead_letter_queue,
+        retry_attempts=DEFAULT_TARGET_RETRY_ATTEMPTS if options.retry_attempts is None else options.retry_attempts,
+        max_event_age=DEFAULT_TARGET_MAX_EVENT_AGE if options.max_event_age is None else options.max_event_age,
+    )
+    return bound.route.rule_target(scope, bound, resolved), dead_letter_queue
 
 
 def bind_rule_target(
-    scope: Construct,
-    construct_id: str,
-    route: Route,
-    *,
-    message: events.RuleTargetInput | None = None,
-    dead_letter_queue: sqs.IQueue | None = None,
-    retry_attempts: int | None = None,
-    max_event_age: Duration | None = None,
+    scope: Construct, construct_id: str, route: Route, options: RuleTargetOptions
 ) -> tuple[BoundRoute, events.IRuleTarget, sqs.IQueue]:
-    """Bind ``route`` under ``construct_id`` and make it a rule target (see ``rule_target``)."""
+    """Bind ``route`` under ``construct_id`` and make it a rule target (see ``render_rule_target``)."""
     bound = route.bind(scope, construct_id)
-    target, dlq = rule_target(
-        scope,
-        construct_id,
-        bound,
-        message=message,
-        dead_letter_queue=dead_letter_queue,
-        retry_attempts=retry_attempts,
-        max_event_age=max_event_age,
-    )
+    target, dlq = render_rule_target(scope, construct_id, bound, options)
     return bound, target, dlq
 
 
-WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"
-"""The ``source`` of the records a workflow puts on an event bus (``lambda`` is Lambda Destinations' own)."""
+@dataclass(frozen=True)
+class RoutedRule:
+    """What ``rule_to_route`` made: the bound route, the rule and its target's DLQ."""
+
+    bound: BoundRoute
+    rule: events.Rule
+    dead_letter_queue: sqs.IQueue
 
 
-def workflow_task(
-    scope: Construct, state_name: str, bound: BoundRoute, record_path: str, *, detail_type: str
-) -> sfn.TaskStateBase:
-    """A Step Functions task state that delivers the record at ``record_path`` to a bound route by a direct
-    service integration (no helper function): SQS SendMessage, SNS Publish, EventBridge PutEvents, Lambda Invoke
-    (asynchronous), or S3 PutObject. The task's own result is discarded: the state goes on unchanged."""
-    record = sfn.TaskInput.from_json_path_at(record_path)
-    discard = sfn.JsonPath.DISCARD
-    if bound.queue is not None:
-        return sfn_tasks.SqsSendMessage(scope, state_name, queue=bound.queue, message_body=record, result_path=discard)
-    if bound.topic is not None:
-        return sfn_tasks.SnsPublish(scope, state_name, topic=bound.topic, message=record, result_path=discard)
-    if bound.event_bus is not None:
-        entry = sfn_tasks.EventBridgePutEventsEntry(
-            event_bus=bound.event_bus, source=WORKFLOW_EVENT_SOURCE, detail_type=detail_type, detail=record
-        )
-        return sfn_tasks.EventBridgePutEvents(scope, state_name, entries=[entry], result_path=discard)
-    if bound.function is not None:
-        return sfn_tasks.LambdaInvoke(
-            scope,
-            state_name,
-            lambda_function=bound.function,
-            payload=record,
-            invocation_type=sfn_tasks.LambdaInvocationType.EVENT,
-            retry_on_service_exceptions=True,
-            result_path=discard,
-        )
-    if bound.bucket is not None:
-        return sfn_tasks.CallAwsService(
-            scope,
-            state_name,
-            service="s3",
-            action="putObject",
-            iam_resources=[bound.bucket.arn_for_objects("*")],
-            parameters={
-                "Bucket": bound.bucket.bucket_name,
-                "Key": sfn.JsonPath.format("failures/{}.json", sfn.JsonPath.string_at("$$.Execution.Name")),
-                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(record_path)),
-                "ContentType": "application/json",
-            },
-            result_path=discard,
-        )
-    raise AssertionError(f"unbound route {bound.route!r}")
+def rule_to_route(
+    scope: Construct,
+    route: Route,
+    target: RuleTargetOptions,
+    *,
+    where: str,
+    side: RouteSide,
+    rule: events.RuleProps,
+    problems: Problems,
+) -> RoutedRule:
+    """An EventBridge rule ``Rule`` in ``scope`` whose one target, ``Target``, is ``route``.
+
+    Checks ``route`` as a rule target (``where`` names the prop in messages) and raises it with the caller's
+    ``problems`` at once; then binds the route, gives the target a DLQ and a retry policy (``render_rule_target``)
+    and makes the rule from ``rule``'s props.
+    """
+    check_rule_target(route, side, target, problems, where=where)
+    problems.raise_if_any(scope)
+    bound, rule_target, dlq = bind_rule_target(scope, "Target", route, target)
+    made = events.Rule(scope, "Rule", **{**struct_values(rule), "targets": [rule_target]})
+    return RoutedRule(bound=bound, rule=made, dead_letter_queue=dlq)

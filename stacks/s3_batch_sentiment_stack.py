@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_lib.defaults import acknowledge, secure_bucket
+from constructs_lib import allow_unscoped_actions
+from constructs_lib.defaults import secure_bucket
 from constructs_lib.workloads.s3_batch.s3_batch_lambda_job import BatchManifest, S3BatchLambdaJob
 from stacks._code import example_code
 
@@ -77,25 +77,11 @@ class S3BatchSentimentStack(Stack):
             description="Sentiment of the documents with Amazon Comprehend",
         )
         self.job.grant_write_tags(self.job.function)
-        self.job.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["comprehend:DetectSentiment"], resources=["*"])
-        )
-        role = self.job.function.role
-        assert isinstance(role, iam.Role), "S3BatchLambdaJob makes the function's role"
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "comprehend:DetectSentiment has no resource-level permissions; xray:PutTraceSegments and "
-            "PutTelemetryRecords (the function's tracing) neither",
-        )
-        acknowledge(
-            role,
-            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(_cfn(self.documents))}.Arn>/*]",
-            "reads and tags any document the job lists in this one bucket: the keys are the job's input",
+        allow_unscoped_actions(
+            self.job.function,
+            actions=["comprehend:DetectSentiment"],
+            reason="comprehend:DetectSentiment has no resource-level permissions (its Service Authorization "
+            "Reference entry lists no resource type). This policy holds that action only.",
         )
         CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket_name)
         CfnOutput(self, "ReportBucketName", value=self.job.report_bucket.bucket_name)
-
-
-def _cfn(bucket: Any) -> Any:
-    return bucket.node.default_child

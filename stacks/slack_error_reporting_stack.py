@@ -20,7 +20,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib.defaults import acknowledge, secure_function
+from constructs_lib import acknowledge_unrotated_secret
+from constructs_lib.defaults import secure_function
 from constructs_lib.engines.destined_function import DestinedFunction
 from constructs_lib.engines.function_workflow import FunctionWorkflow
 from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
@@ -88,10 +89,9 @@ class SlackErrorReportingStack(Stack):
             generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=32),
             removal_policy=RemovalPolicy.RETAIN,
         )
-        acknowledge(
+        acknowledge_unrotated_secret(
             secret,
-            "AwsSolutions-SMG4",
-            "A Slack incoming-webhook URL is issued by Slack and cannot be rotated by a Lambda function; replace it "
-            "in Slack and in this secret together when it must change.",
+            reason="A Slack incoming-webhook URL is issued by Slack and cannot be rotated by a Lambda function; "
+            "replace it in Slack and in this secret together when it must change.",
         )
         return secret

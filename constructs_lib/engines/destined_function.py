@@ -29,22 +29,19 @@ from constructs_lib._internal.validation import (
     is_unresolved,
 )
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
-from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, Step
+from constructs_lib.engines.steps import RetryRule, Step
 from constructs_lib.events.patterns import destination_event_pattern
 from constructs_lib.records import Condition
 from constructs_lib.routes import (
     BoundRoute,
     Capability,
-    EventBusRoute,
-    FunctionRoute,
+    DestinationOptions,
     QueueRoute,
     Route,
     RouteSide,
-    acknowledge_destination_grants,
+    RuleTargetOptions,
     check_rule_target,
-    lambda_destination,
-    rule_target,
-    stream_failure_destination,
+    render_rule_target,
 )
 
 MIN_EVENT_AGE_SECONDS = 60
@@ -186,17 +183,11 @@ class DestinedFunction(Construct):
                 "rate, max delay or jitter. Use FunctionWorkflow (Step Functions) with the same retries=, or set "
                 "retry_attempts= here"
             )
-        kinds = {
-            Choice: "a choice on the function's output",
-            Parallel: "parallel branches",
-            ForEach: "a map over items",
-            Invoke: "several functions in sequence",
-        }
         for step in steps or ():
-            what = next((text for kind, text in kinds.items() if isinstance(step, kind)), "a workflow step")
             problems.add(
-                f"steps: Lambda Destinations run one function and pass its result on; {what} ({step.name!r}) "
-                "needs an orchestrator. Use FunctionWorkflow (Step Functions) with the same steps= and routes"
+                f"steps: Lambda Destinations run one function and pass its result on; {step.needs} "
+                f"({step.name!r}) needs an orchestrator. Use FunctionWorkflow (Step Functions) with the same steps= "
+                "and routes"
             )
 
     def _validate(  # noqa: PLR0917 - private, mirrors the constructor's props
@@ -243,24 +234,29 @@ class DestinedFunction(Construct):
                     f"max_event_age must be between 60 seconds and 6 hours, got {describe_duration(seconds)}; "
                     "use Duration.seconds(60) .. Duration.hours(6)"
                 )
-        if on_success is not None:
-            on_success.require(RouteSide.SUCCESS, Capability.DESTINATION, problems, where="on_success")
-        on_failure.require(RouteSide.FAILURE, Capability.DESTINATION, problems, where="on_failure")
+        for side, route in ((RouteSide.SUCCESS, on_success), (RouteSide.FAILURE, on_failure)):
+            if route is None:
+                continue
+            route.require(side, Capability.DESTINATION, problems, where=side.value)
+            if route.record_message() is not None:  # reached through the default bus and a rule
+                route.check(Capability.RULE_TARGET, problems, where=side.value)
 
     # ------------------------------------------------------------------------------------------------ wiring
 
     def _destination(self, bound: BoundRoute | None, side: RouteSide) -> lambda_.IDestination | None:
         if bound is None:
             return None
-        route = bound.route
-        if isinstance(route, FunctionRoute) and route.response_only:
-            return self._response_only_destination(route, side)
-        acknowledge_destination_grants(self.function, bound)
-        return lambda_destination(bound)
+        message = bound.route.record_message()
+        if message is not None:
+            return self._through_default_bus(bound, side, message)
+        return bound.route.lambda_destination(self, bound, DestinationOptions(function=self.function))
 
-    def _response_only_destination(self, route: FunctionRoute, side: RouteSide) -> lambda_.IDestination:
-        """Only ``responsePayload`` reaches the target: through the default bus and a rule that matches this
-        function's records for every version and alias (aws-cdk-lib's own rule matches ``$LATEST`` only)."""
+    def _through_default_bus(
+        self, bound: BoundRoute, side: RouteSide, message: events.RuleTargetInput
+    ) -> lambda_.IDestination:
+        """A route that takes part of the record (``record_message``) gets it through the default bus and a rule
+        that matches this function's records for every version and alias (aws-cdk-lib's own rule, for a
+        response-only ``LambdaDestination``, matches ``$LATEST`` only)."""
         name = "OnSuccess" if side is RouteSide.SUCCESS else "OnFailure"
         conditions = (
             [Condition.SUCCESS]
@@ -268,12 +264,7 @@ class DestinedFunction(Construct):
             else [Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED]
         )
         default_bus = events.EventBus.from_event_bus_name(self, f"{name}DefaultBus", "default")
-        target, dlq = rule_target(
-            self,
-            f"{name}ResponseOnly",
-            BoundRoute(route=route, function=route.function),
-            message=events.RuleTargetInput.from_event_path("$.detail.responsePayload"),
-        )
+        target, dlq = render_rule_target(self, f"{name}ResponseOnly", bound, RuleTargetOptions(message=message))
         rule = events.Rule(
             self,
             f"{name}ResponseOnlyRule",
@@ -324,30 +315,27 @@ class DestinedFunction(Construct):
             )
         bound = self.success_route if wants_success else self.failure_route
         side = "on_success" if wants_success else "on_failure"
-        if bound is None or not isinstance(bound.route, EventBusRoute):
+        if bound is None or bound.event_bus is None:
             got = repr(bound.route) if bound is not None else "none"
             problems.add(
                 f"add_result_rule({rule_id!r}) matches records on an event bus: set {side}=EventBusRoute(...) on "
                 f"this DestinedFunction (got {side}={got})"
             )
+        if message is None:
+            message = route.record_message()
+        options = RuleTargetOptions(message=message, retry_attempts=retry_attempts, max_event_age=max_event_age)
         check_rule_target(
             route,
             RouteSide.SUCCESS if wants_success else RouteSide.FAILURE,
+            options,
             problems,
             where=f"add_result_rule({rule_id!r})",
-            message=message,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
         )
-        if message is None and isinstance(route, FunctionRoute) and route.response_only:
-            message = events.RuleTargetInput.from_event_path("$.detail.responsePayload")
         problems.raise_if_any(self)
         assert bound is not None
         assert bound.event_bus is not None
         target_bound = route.bind(self, f"{rule_id}Target")
-        target, dlq = rule_target(
-            self, rule_id, target_bound, message=message, retry_attempts=retry_attempts, max_event_age=max_event_age
-        )
+        target, dlq = render_rule_target(self, rule_id, target_bound, options)
         rule = events.Rule(
             self,
             rule_id,
@@ -417,7 +405,6 @@ class DestinedFunction(Construct):
         self._stream_source_count += 1  # construct IDs follow the order of add_stream_source calls
         name = f"StreamSource{self._stream_source_count}"
         bound = failure.bind(self, f"{name}OnFailure")
-        acknowledge_destination_grants(self.function, bound)
         self.stream_failure_routes.append(bound)
         if self._alarm_options.enabled and bound.queue is not None:
             period = period_options(self._alarm_options.period)
@@ -437,7 +424,7 @@ class DestinedFunction(Construct):
             "max_record_age": opts.max_record_age,
             "report_batch_item_failures": opts.report_batch_item_failures,
             "parallelization_factor": opts.parallelization_factor,
-            "on_failure": stream_failure_destination(bound),
+            "on_failure": failure.stream_failure_destination(self, bound, DestinationOptions(function=self.function)),
         }
         stream_source: lambda_.IEventSource
         if is_table:

@@ -7,37 +7,25 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from aws_cdk import Duration, Names, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._internal.alarms import add_state_machine_alarms
 from constructs_lib._internal.metrics import StateMachineMetrics
+from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
 from constructs_lib._internal.validation import Problems, duration_seconds
-from constructs_lib.defaults import ASYNC_OPTIONS, LOG_RETENTION, acknowledge, secure_function, struct_values
-from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
-from constructs_lib.routes import (
-    BoundRoute,
-    Capability,
-    QueueRoute,
-    Route,
-    RouteSide,
-    acknowledge_invoke_grant,
-    acknowledge_route_grants,
-    workflow_task,
-)
+from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, WorkflowTaskOptions
 
 EXPRESS_MAX_SECONDS = 300
 RECORD_PATH = "$.record"
-ERROR_PATH = "$.error"
 
 
 class StartMode(StrEnum):
@@ -139,47 +127,35 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
 
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
-        self.functions: list[lambda_.IFunction] = []
+        self.role: iam.IRole = state_machine_role(self)
 
         failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
             sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
         )
-        body = self._chain(steps, catch=failure_chain)
+        renderer = StepRenderer(self, self.role)
+        body = renderer.chain(steps, catch=failure_chain)
+        self.functions: list[lambda_.IFunction] = renderer.functions
         succeed = sfn.Succeed(self, "Succeeded")
         if self.success_route is not None:
             delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
             body = body.next(delivery).next(sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload"))
         body = body.next(succeed)
 
-        self.log_group = logs.LogGroup(
+        made = logged_state_machine(
             self,
-            "LogGroup",
-            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(self, max_length=200)}",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        default_timeout = Duration.minutes(5) if express else Duration.hours(1)
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(body),
+            body,
+            role=self.role,
             state_machine_type=state_machine_type,
-            timeout=timeout or default_timeout,
-            tracing_enabled=tracing,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=log_level, include_execution_data=include_execution_data
-            ),
-            encryption_configuration=(
-                sfn.CustomerManagedEncryptionConfiguration(encryption_key) if encryption_key is not None else None
-            ),
+            timeout=timeout or (Duration.minutes(5) if express else Duration.hours(1)),
+            tracing=tracing,
+            log_level=log_level,
+            include_execution_data=include_execution_data,
+            encryption_key=encryption_key,
+            invokes=self.functions,
+            alarms=alarms or WorkflowAlarmOptions(),
+            noun="executions",
         )
-        self.role: iam.IRole = self.state_machine.role
-        self._acknowledge_wildcards()
-
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        alarm_options = alarms or WorkflowAlarmOptions()
-        if alarm_options.enabled:
-            self._create_alarms(alarm_options)
+        self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -226,7 +202,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             problems.add("steps is empty: give at least one step")
         names: list[str] = []
         for step in steps or ():
-            _check_step(step, problems, names)
+            step.check(problems, names)
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             problems.add(f"step names must be unique in a workflow (they are state names), repeated: {duplicates}")
@@ -244,54 +220,6 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         problems.raise_if_any(self)
 
     # ------------------------------------------------------------------------------------------------ states
-
-    def _chain(self, steps: Sequence[Step], catch: sfn.IChainable | None) -> sfn.Chain:
-        chain: sfn.Chain | None = None
-        for step in steps:
-            if isinstance(step, Choice):
-                choice = sfn.Choice(self, step.name)
-                for condition, branch in step.branches:
-                    choice.when(condition, self._chain(branch, catch))
-                if step.default:
-                    choice.otherwise(self._chain(step.default, catch))
-                started = chain.next(choice) if chain is not None else sfn.Chain.start(choice)
-                # no default: what follows the choice is its otherwise
-                after = choice.afterwards(include_otherwise=not step.default)
-                chain = sfn.Chain.custom(started.start_state, after.end_states, after)
-                continue
-            state = self._state(step, catch)
-            chain = chain.next(state) if chain is not None else sfn.Chain.start(state)
-        assert chain is not None
-        return chain
-
-    def _state(self, step: Step, catch: sfn.IChainable | None) -> sfn.TaskStateBase | sfn.Parallel | sfn.Map:
-        state: sfn.TaskStateBase | sfn.Parallel | sfn.Map
-        if isinstance(step, Invoke):
-            self.functions.append(step.function)
-            state = sfn_tasks.LambdaInvoke(
-                self,
-                step.name,
-                lambda_function=step.function,
-                payload_response_only=True,
-                retry_on_service_exceptions=True,
-                task_timeout=sfn.Timeout.duration(step.timeout) if step.timeout is not None else None,
-            )
-        elif isinstance(step, Parallel):
-            state = sfn.Parallel(self, step.name)
-            for branch in step.branches:
-                state.branch(self._chain(branch, None))
-        elif isinstance(step, ForEach):
-            state = sfn.Map(self, step.name, items_path=step.items_path, max_concurrency=step.max_concurrency or None)
-            state.item_processor(self._chain(step.steps, None))
-        elif isinstance(step, ServiceTask):
-            state = step.make(self, step.name)
-        else:
-            raise TypeError(f"unknown step {step!r}")
-        for rule in step.retries:
-            state.add_retry(**rule.props()._values)
-        if catch is not None:
-            state.add_catch(catch, errors=["States.ALL"], result_path=ERROR_PATH)
-        return state
 
     def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
         """Build the execution record into ``$.record``, then deliver it to the route."""
@@ -323,37 +251,14 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             result_path=RECORD_PATH,
         )
         detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
-        task = workflow_task(self, f"Deliver{side}", bound, RECORD_PATH, detail_type=detail_type)
-        return sfn.Chain.start(record).next(task)
-
-    def _acknowledge_wildcards(self) -> None:
-        role = self.state_machine.role
-        assert isinstance(role, iam.Role), "the state machine makes its own role"
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies...) and X-Ray "
-            "(xray:PutTraceSegments...) support no resource-level permissions.",
-        )
-        for function in self.functions:
-            acknowledge_invoke_grant(role, function)
-        for bound in (self.success_route, self.failure_route):
-            if bound is not None:
-                acknowledge_route_grants(role, bound)
-
-    # ------------------------------------------------------------------------------------------------ alarms
-
-    def _create_alarms(self, options: WorkflowAlarmOptions) -> None:
-        add_state_machine_alarms(
+        task = bound.route.workflow_task(
             self,
-            self.alarms,
-            self.state_machine,
-            noun="executions",
-            threshold=options.threshold,
-            evaluation_periods=options.evaluation_periods,
-            actions=options.actions,
-            period=options.period,
+            bound,
+            WorkflowTaskOptions(
+                state_name=f"Deliver{side}", record_path=RECORD_PATH, detail_type=detail_type, role=self.role
+            ),
         )
+        return sfn.Chain.start(record).next(task)
 
     # ------------------------------------------------------------------------------------------------ notifications
 
@@ -385,41 +290,6 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         if self.start_mode is StartMode.SYNC:
             return self.grant_start_sync_execution(grantee)
         return self.grant_start_execution(grantee)
-
-
-def _check_step(step: Step, problems: Problems, names: list[str]) -> None:
-    names.append(step.name)
-    where = f"step {step.name!r}"
-    for rule in step.retries:
-        rule.validate(problems, where)
-    if isinstance(step, Choice):
-        if not step.branches:
-            problems.add(f"{where}: a Choice needs at least one (condition, steps) branch")
-        for _, branch in step.branches:
-            for inner in branch:
-                _check_step(inner, problems, names)
-        for inner in step.default:
-            _check_step(inner, problems, names)
-    elif isinstance(step, Parallel):
-        if not step.branches:
-            problems.add(f"{where}: a Parallel needs at least one branch")
-        for branch in step.branches:
-            if not branch:
-                problems.add(f"{where}: a Parallel branch is empty")
-            for inner in branch:
-                _check_step(inner, problems, names)
-    elif isinstance(step, ForEach):
-        if not step.items_path or not step.items_path.startswith("$"):
-            problems.add(
-                f"{where}: ForEach needs items_path, a JSONPath to the array to map over (e.g. '$.items'), "
-                f"got {step.items_path!r}"
-            )
-        if step.max_concurrency < 0:
-            problems.add(f"{where}: max_concurrency must be 0 (no limit) or more, got {step.max_concurrency}")
-        if not step.steps:
-            problems.add(f"{where}: ForEach needs at least one step to run per item")
-        for inner in step.steps:
-            _check_step(inner, problems, names)
 
 
 __all__ = ["FunctionWorkflow", "StartMode", "WorkflowAlarmOptions"]

@@ -1,22 +1,32 @@
-"""The steps of a FunctionWorkflow: plain data, turned into states by the construct.
+"""The steps of a FunctionWorkflow: each step renders its own states and checks its own props.
 
 ``Invoke`` runs a function; ``Parallel`` runs branches side by side; ``ForEach`` maps over an array of the input;
-``Choice`` routes on fields of the previous step's output; ``ServiceTask`` is any service integration.
-Each takes ``RetryRule``s. These are what only an
-orchestrator does: Lambda Destinations cannot express them.
+``Choice`` routes on fields of the previous step's output; ``Deliver`` sends the state to a route; ``ServiceTask``
+is any service integration.
+Each takes ``RetryRule``s. These are what only an orchestrator does: Lambda Destinations cannot express them.
+
+A workflow renders its steps through a ``StepRenderer``: it asks each step for its part of the chain
+(``Step.render``) and never looks at a step's type, so a step class of your own works the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._internal.validation import Problems, duration_seconds
+from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
+
+ERROR_PATH = "$.error"
+"""Where a caught error goes in the state: ``{"Error": ..., "Cause": ...}``."""
 
 MAX_RETRY_ATTEMPTS = 99_999_999
 """Amazon States Language caps MaxAttempts at 99999999."""
@@ -65,11 +75,65 @@ class RetryRule:
         )
 
 
+class StepRenderer:
+    """Turns steps into a chain of states in ``scope`` (the workflow construct) for a state machine that runs as
+    ``role``, and keeps what the workflow needs to know about them: the functions its states invoke."""
+
+    def __init__(self, scope: Construct, role: iam.IRole) -> None:
+        self.scope = scope
+        self.role = role
+        """The state machine's role: grant it what a state needs beyond the task's own statements."""
+        self.functions: list[lambda_.IFunction] = []
+        """The functions the rendered states invoke, in order (the state machine's role may invoke each)."""
+
+    def chain(self, steps: Sequence[Step], catch: sfn.IChainable | None) -> sfn.Chain:
+        """The steps one after the other; every state they make sends an error it does not retry to ``catch``
+        (None: the error fails the branch it is in, as inside a Parallel or ForEach)."""
+        chain: sfn.Chain | None = None
+        for step in steps:
+            part = step.render(self, catch)
+            chain = chain.next(part) if chain is not None else sfn.Chain.start(part)
+        assert chain is not None, "a workflow's steps are checked to be non-empty first"
+        return chain
+
+    def finish(
+        self, step: Step, state: sfn.TaskStateBase | sfn.Parallel | sfn.Map, catch: sfn.IChainable | None
+    ) -> None:
+        """Give a state its step's retries, then the catch of the chain it is in."""
+        for rule in step.retries:
+            state.add_retry(**rule.props()._values)
+        if catch is not None:
+            state.add_catch(catch, errors=["States.ALL"], result_path=ERROR_PATH)
+
+
 class Step:
-    """A step of a workflow. ``name`` is the state's name, unique in the workflow."""
+    """A step of a workflow. ``name`` is the state's name, unique in the workflow.
+
+    A step renders its own states (``render``) and checks its own props (``check``); subclass it for a step the
+    library does not have.
+    """
 
     name: str
     retries: Sequence[RetryRule]
+    needs: ClassVar[str] = "a workflow step"
+    """What the step asks of an orchestrator, in words: why Lambda Destinations cannot run it."""
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        """The state (or chain of states) of this step, made in ``renderer.scope``; what follows is chained to
+        its end states. Errors go to ``catch`` (``renderer.finish`` adds retries and the catch to a state)."""
+        raise NotImplementedError(f"{type(self).__name__} does not render itself: implement Step.render")
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        """Add a problem for each prop Step Functions would refuse; record the names of its states in ``names``
+        (state names are unique in a workflow). Steps that hold steps check those too."""
+        names.append(self.name)
+        for rule in self.retries:
+            rule.validate(problems, self.where)
+
+    @property
+    def where(self) -> str:
+        """The step, as a problem names it."""
+        return f"step {self.name!r}"
 
 
 @dataclass(frozen=True)
@@ -80,6 +144,20 @@ class Invoke(Step):
     function: lambda_.IFunction
     retries: Sequence[RetryRule] = ()
     timeout: Duration | None = None
+    needs: ClassVar[str] = "several functions in sequence"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        renderer.functions.append(self.function)
+        state = sfn_tasks.LambdaInvoke(
+            renderer.scope,
+            self.name,
+            lambda_function=self.function,
+            payload_response_only=True,
+            retry_on_service_exceptions=True,
+            task_timeout=sfn.Timeout.duration(self.timeout) if self.timeout is not None else None,
+        )
+        renderer.finish(self, state, catch)
+        return state
 
 
 @dataclass(frozen=True)
@@ -89,6 +167,24 @@ class Parallel(Step):
     name: str
     branches: Sequence[Sequence[Step]]
     retries: Sequence[RetryRule] = ()
+    needs: ClassVar[str] = "parallel branches"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        state = sfn.Parallel(renderer.scope, self.name)
+        for branch in self.branches:
+            state.branch(renderer.chain(branch, None))
+        renderer.finish(self, state, catch)
+        return state
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        if not self.branches:
+            problems.add(f"{self.where}: a Parallel needs at least one branch")
+        for branch in self.branches:
+            if not branch:
+                problems.add(f"{self.where}: a Parallel branch is empty")
+            for inner in branch:
+                inner.check(problems, names)
 
 
 @dataclass(frozen=True)
@@ -101,6 +197,29 @@ class ForEach(Step):
     steps: Sequence[Step]
     max_concurrency: int = 0
     retries: Sequence[RetryRule] = ()
+    needs: ClassVar[str] = "a map over items"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        state = sfn.Map(
+            renderer.scope, self.name, items_path=self.items_path, max_concurrency=self.max_concurrency or None
+        )
+        state.item_processor(renderer.chain(self.steps, None))
+        renderer.finish(self, state, catch)
+        return state
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        if not self.items_path or not self.items_path.startswith("$"):
+            problems.add(
+                f"{self.where}: ForEach needs items_path, a JSONPath to the array to map over (e.g. '$.items'), "
+                f"got {self.items_path!r}"
+            )
+        if self.max_concurrency < 0:
+            problems.add(f"{self.where}: max_concurrency must be 0 (no limit) or more, got {self.max_concurrency}")
+        if not self.steps:
+            problems.add(f"{self.where}: ForEach needs at least one step to run per item")
+        for inner in self.steps:
+            inner.check(problems, names)
 
 
 @dataclass(frozen=True)
@@ -115,6 +234,63 @@ class Choice(Step):
     branches: Sequence[tuple[sfn.Condition, Sequence[Step]]]
     default: Sequence[Step] = ()
     retries: Sequence[RetryRule] = ()
+    needs: ClassVar[str] = "a choice on the function's output"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        choice = sfn.Choice(renderer.scope, self.name)
+        for condition, branch in self.branches:
+            choice.when(condition, renderer.chain(branch, catch))
+        if self.default:
+            choice.otherwise(renderer.chain(self.default, catch))
+        # What follows the choice follows every branch; with no default it is also the choice's otherwise.
+        after = choice.afterwards(include_otherwise=not self.default)
+        return sfn.Chain.custom(choice, after.end_states, after)
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        if not self.branches:
+            problems.add(f"{self.where}: a Choice needs at least one (condition, steps) branch")
+        for _, branch in self.branches:
+            for inner in branch:
+                inner.check(problems, names)
+        for inner in self.default:
+            inner.check(problems, names)
+
+
+@dataclass(frozen=True)
+class Deliver(Step):
+    """Send the state (or the JSON at ``path``) to a route, by the route's own service integration (SQS
+    SendMessage, SNS Publish, EventBridge PutEvents, Lambda Invoke); the state goes on unchanged.
+
+    The route is bound in the workflow under the step's name (once per stack, as every route), and the state
+    machine's role gets what reaching it needs, an encrypted topic's key included.
+
+    :param detail_type: what an event bus files the state under. :default: - the step's name.
+    """
+
+    name: str
+    route: Route
+    detail_type: str | None = None
+    path: str = "$"
+    retries: Sequence[RetryRule] = ()
+    needs: ClassVar[str] = "a delivery to a route between steps"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        bound = self.route.bind(renderer.scope, self.name)
+        options = WorkflowTaskOptions(
+            state_name=self.name, record_path=self.path, detail_type=self.detail_type or self.name, role=renderer.role
+        )
+        state = self.route.workflow_task(renderer.scope, bound, options)
+        renderer.finish(self, state, catch)
+        return state
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        self.route.require(RouteSide.SUCCESS, Capability.WORKFLOW, problems, where=self.where)
+        if not self.path.startswith("$"):
+            problems.add(
+                f"{self.where}: path must be a JSONPath into the state (e.g. '$' or '$.result'), got {self.path!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -130,5 +306,10 @@ class ServiceTask(Step):
     make: Callable[[Construct, str], sfn.TaskStateBase]
     retries: Sequence[RetryRule] = ()
 
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        state = self.make(renderer.scope, self.name)
+        renderer.finish(self, state, catch)
+        return state
 
-__all__ = ["Choice", "ForEach", "Invoke", "Parallel", "RetryRule", "ServiceTask", "Step"]
+
+__all__ = ["Choice", "Deliver", "ForEach", "Invoke", "Parallel", "RetryRule", "ServiceTask", "Step", "StepRenderer"]

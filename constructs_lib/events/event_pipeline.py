@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal.validation import Problems
-from constructs_lib.routes import Route, RouteSide, bind_rule_target, check_rule_target
+from constructs_lib.routes import Route, RouteSide, RuleTargetOptions, rule_to_route
 
 
 class EventPipeline(Construct):
@@ -55,36 +55,29 @@ class EventPipeline(Construct):
             problems.add("give either schedule= (a scheduled rule) or event_pattern= (an event rule), exactly one")
         if schedule is not None and event_bus is not None:
             problems.add("a scheduled rule runs on the default bus only: drop event_bus= or use event_pattern=")
-        check_rule_target(
+        routed = rule_to_route(
+            self,
             target,
-            RouteSide.SUCCESS,
-            problems,
+            RuleTargetOptions(
+                message=message,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
             where="target",
-            message=message,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
+            side=RouteSide.SUCCESS,
+            rule=events.RuleProps(
+                description=description,
+                enabled=enabled,
+                schedule=schedule,
+                event_pattern=event_pattern,
+                event_bus=event_bus,
+            ),
+            problems=problems,
         )
-        problems.raise_if_any(self)
-
-        self.target, rule_input, self.dead_letter_queue = bind_rule_target(
-            self,
-            "Target",
-            target,
-            message=message,
-            dead_letter_queue=dead_letter_queue,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
-        )
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            description=description,
-            enabled=enabled,
-            schedule=schedule,
-            event_pattern=event_pattern,
-            event_bus=event_bus,
-            targets=[rule_input],
-        )
+        self.target = routed.bound
+        self.rule = routed.rule
+        self.dead_letter_queue = routed.dead_letter_queue
 
 
 __all__ = ["EventPipeline"]

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from constructs_lib._internal.validation import Problems
 from constructs_lib.records import STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE, ExecutionStatus
-from constructs_lib.routes import Route, RouteSide, bind_rule_target, check_rule_target
+from constructs_lib.routes import Route, RouteSide, RuleTargetOptions, rule_to_route
 
 
 def execution_status_pattern(
@@ -77,33 +77,26 @@ class ExecutionStatusNotifications(Construct):
             )
         if not statuses:
             problems.add("statuses is empty: name at least one, e.g. [ExecutionStatus.FAILED]")
-        check_rule_target(
+        routed = rule_to_route(
+            self,
             route,
-            RouteSide.FAILURE,
-            problems,
+            RuleTargetOptions(
+                message=message,
+                dead_letter_queue=dead_letter_queue,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            ),
             where="route",
-            message=message,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
+            side=RouteSide.FAILURE,
+            rule=events.RuleProps(
+                description=f"{self.node.path}: {', '.join(s.value for s in statuses)} executions",
+                event_pattern=execution_status_pattern(state_machine=state_machine, statuses=statuses),
+            ),
+            problems=problems,
         )
-        problems.raise_if_any(self)
-
-        self.route, target, self.dead_letter_queue = bind_rule_target(
-            self,
-            "Target",
-            route,
-            message=message,
-            dead_letter_queue=dead_letter_queue,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
-        )
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            description=f"{self.node.path}: {', '.join(s.value for s in statuses)} executions",
-            event_pattern=execution_status_pattern(state_machine=state_machine, statuses=statuses),
-            targets=[target],
-        )
+        self.route = routed.bound
+        self.rule = routed.rule
+        self.dead_letter_queue = routed.dead_letter_queue
 
 
 __all__ = ["ExecutionStatusNotifications", "execution_status_pattern"]

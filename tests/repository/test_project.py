@@ -70,3 +70,51 @@ def test_every_runtime_folder_is_a_library_asset_or_an_example() -> None:
             runtime.resolve()
         }
         assert inside & library, runtime
+
+
+NAG_MODULE = REPO_ROOT / "constructs_lib" / "_internal" / "nag.py"
+
+
+def nag_id_spellings(paths: list[Path]) -> list[str]:
+    """Every string in the code of ``paths`` (docstrings and comments aside: prose may name a rule) outside the
+    cdk-nag module that spells a cdk-nag AwsSolutions finding id, as ``path:line: string``."""
+    spelled = []
+    for path in paths:
+        if path.resolve() == NAG_MODULE.resolve():
+            continue
+        shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name
+        tree = ast.parse(path.read_text(), filename=str(path))
+        prose = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in prose
+                and "AwsSolutions-" in node.value
+            ):
+                spelled.append(f"{shown}:{node.lineno}: {node.value}")
+    return sorted(spelled)
+
+
+def test_only_the_nag_module_spells_cdk_nag_ids() -> None:
+    """Acknowledgments go through constructs_lib/_internal/nag.py's named functions, in the library and the
+    example stacks alike: one place says what is acknowledged and why."""
+    files = python_files("constructs_lib") + python_files("stacks") + [REPO_ROOT / "app.py"]
+    assert NAG_MODULE in files
+    assert not nag_id_spellings(files), "spell cdk-nag ids in constructs_lib/_internal/nag.py only:\n" + "\n".join(
+        nag_id_spellings(files)
+    )
+
+
+def test_the_nag_id_check_finds_a_spelled_id_in_code_not_in_prose(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        '"""Acknowledges AwsSolutions-IAM5."""\n'
+        "# AwsSolutions-L1 in a comment\n"
+        'acknowledge(role, "AwsSolutions-IAM5[Resource::*]", "why")\n'
+        'rule = f"AwsSolutions-IAM5[Resource::{ref}]"\n'
+    )
+    assert nag_id_spellings([planted, NAG_MODULE]) == [
+        "planted.py:3: AwsSolutions-IAM5[Resource::*]",
+        "planted.py:4: AwsSolutions-IAM5[Resource::",
+    ]

@@ -31,12 +31,23 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
+from constructs_lib._internal import nag
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.validation import Problems, is_unresolved
-from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, secure_queue, struct_values
+from constructs_lib.defaults import secure_bucket, secure_function, secure_queue, struct_values
 from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmOptions
-from constructs_lib.engines.steps import Choice, Invoke, RetryRule, ServiceTask
-from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, TopicRoute, workflow_task
+from constructs_lib.engines.steps import Choice, Deliver, Invoke, RetryRule, ServiceTask, Step
+from constructs_lib.routes import (
+    BoundRoute,
+    Capability,
+    QueueRoute,
+    Route,
+    RouteSide,
+    RuleTargetOptions,
+    StateMachineRoute,
+    TopicRoute,
+    bind_rule_target,
+)
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -239,11 +250,10 @@ class DefectDetectionPipeline(Construct):
         )
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(self.inspect_function)
-        image_finding = f"AwsSolutions-IAM5[Resource::{_nag_spelling(self, images)}]"
-        assert isinstance(self.inspect_function.role, iam.Role), "secure_function makes the role"
-        acknowledge(
+        nag.objects_grant(
             self.inspect_function.role,
-            image_finding,
+            self.bucket,
+            f"{key_prefix or ''}*",
             "reads any new image of this one bucket (under the key prefix): the keys are not known in advance",
         )
         self.inspect_function.add_to_role_policy(
@@ -252,12 +262,7 @@ class DefectDetectionPipeline(Construct):
 
         self.alert_route: BoundRoute = alert_route.bind(self, "Alerts")
         self.review_route: BoundRoute = review_route.bind(self, "Review")
-        defective_steps: list[ServiceTask] = [
-            ServiceTask(
-                "AlertDefect",
-                lambda scope, name: workflow_task(scope, name, self.alert_route, "$", detail_type="Defect Detected"),
-            )
-        ]
+        defective_steps: list[Step] = [Deliver("AlertDefect", alert_route, detail_type="Defect Detected")]
         if quarantine:
             defective_steps.append(ServiceTask("Quarantine", self._quarantine_task))
         self.workflow = FunctionWorkflow(
@@ -285,14 +290,7 @@ class DefectDetectionPipeline(Construct):
                         (sfn.Condition.string_equals("$.decision", "DEFECTIVE"), defective_steps),
                         (
                             sfn.Condition.string_equals("$.decision", "REVIEW"),
-                            [
-                                ServiceTask(
-                                    "SendToReview",
-                                    lambda scope, name: workflow_task(
-                                        scope, name, self.review_route, "$", detail_type="Defect Review Needed"
-                                    ),
-                                )
-                            ],
+                            [Deliver("SendToReview", review_route, detail_type="Defect Review Needed")],
                         ),
                     ],
                 ),
@@ -304,10 +302,10 @@ class DefectDetectionPipeline(Construct):
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route
         if quarantine:
-            assert isinstance(self.workflow.role, iam.Role), "the state machine makes its own role"
-            acknowledge(
+            nag.objects_grant(
                 self.workflow.role,
-                f"AwsSolutions-IAM5[Resource::{_nag_spelling(self, self.bucket.arn_for_objects('*'))}]",
+                self.bucket,
+                "*",
                 "tags any defective image of this one bucket as quarantined: the keys are not known in advance",
             )
 
@@ -357,22 +355,19 @@ class DefectDetectionPipeline(Construct):
             role.add_to_policy(
                 iam.PolicyStatement(actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], resources=[repository])
             )
-            role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-            reason = (
-                "ecr:GetAuthorizationToken has no resource-level permissions; the image is read from its one repository"
+            nag.allow_unscoped_actions(
+                role,
+                actions=["ecr:GetAuthorizationToken"],
+                reason="ecr:GetAuthorizationToken has no resource-level permissions; the image is read from its one "
+                "repository. This policy holds that action only.",
             )
         else:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken"],
-                    resources=["*"],
-                )
+            nag.allow_unscoped_actions(
+                role,
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:GetAuthorizationToken"],
+                reason="ecr:GetAuthorizationToken has no resource-level permissions; the image URI is not an ECR URI "
+                "known at synth, so its repository ARN is not known here. This policy holds those actions only.",
             )
-            reason = (
-                "ecr:GetAuthorizationToken has no resource-level permissions; the image URI is not an ECR URI known at "
-                "synth, so its repository ARN is not known here"
-            )
-        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", reason)
         model = sagemaker.CfnModel(
             self,
             "Model",
@@ -439,8 +434,6 @@ class DefectDetectionPipeline(Construct):
     # ------------------------------------------------------------------------------------------------ ingestion
 
     def _eventbridge_ingestion(self, key_prefix: str | None) -> None:
-        from constructs_lib.routes import StateMachineRoute, bind_rule_target
-
         detail: dict[str, object] = {"bucket": {"name": [self.bucket.bucket_name]}}
         if key_prefix:
             detail["object"] = {"key": [{"prefix": key_prefix}]}
@@ -454,13 +447,15 @@ class DefectDetectionPipeline(Construct):
             self,
             "StartWorkflow",
             StateMachineRoute(self.state_machine),
-            message=events.RuleTargetInput.from_object(
-                {
-                    "bucket": events.EventField.from_path("$.detail.bucket.name"),
-                    "key": events.EventField.from_path("$.detail.object.key"),
-                    "versionId": events.EventField.from_path("$.detail.object.version-id"),
-                    "size": events.EventField.from_path("$.detail.object.size"),
-                }
+            RuleTargetOptions(
+                message=events.RuleTargetInput.from_object(
+                    {
+                        "bucket": events.EventField.from_path("$.detail.bucket.name"),
+                        "key": events.EventField.from_path("$.detail.object.key"),
+                        "versionId": events.EventField.from_path("$.detail.object.version-id"),
+                        "size": events.EventField.from_path("$.detail.object.size"),
+                    }
+                )
             ),
         )
         self.rule.add_target(target)
@@ -495,9 +490,8 @@ class DefectDetectionPipeline(Construct):
     def _acknowledge_notifications_handler(self) -> None:
         handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER)
         if isinstance(handler, Construct):
-            acknowledge(
+            nag.cdk_deploy_time_function(
                 handler,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
                 "aws-cdk-lib's own bucket-notifications handler (a deploy-time custom resource) uses this managed "
                 "policy; it only writes its logs",
             )
@@ -521,24 +515,6 @@ def _validate_classes(
 
 _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 """The construct id aws-cdk-lib gives its singleton bucket-notifications handler."""
-
-
-def _nag_spelling(scope: Construct, value: str) -> str:
-    """How cdk-nag spells a resource in a finding id: ``<Logical.Arn>`` for a GetAtt, ``<AWS::Partition>`` for a
-    Ref, literals as they are, joined."""
-
-    def spell(part: Any) -> str:
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            logical_id, attribute = part["Fn::GetAtt"]
-            return f"<{logical_id}.{attribute}>"
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return str(separator).join(spell(p) for p in parts)
-        return str(part)
-
-    return spell(Stack.of(scope).resolve(value))
 
 
 def _lower(name: str) -> str:

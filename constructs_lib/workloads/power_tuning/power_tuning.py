@@ -16,23 +16,21 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib._internal import nag
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.metrics import StateMachineMetrics
+from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
 from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
-from constructs_lib.defaults import LOG_RETENTION, acknowledge, secure_function
+from constructs_lib.defaults import secure_function
 from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
-from constructs_lib.routes import acknowledge_invoke_grant
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MIN_MEMORY = 128
@@ -158,31 +156,21 @@ class PowerTuning(StateMachineMetrics, Construct):
         if allow_architecture_changes:
             self._allow_architecture_changes()
 
-        self.log_group = logs.LogGroup(
+        made = logged_state_machine(
             self,
-            "LogGroup",
-            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(self, max_length=200)}",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            self._definition(),
+            role=state_machine_role(self),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=timeout or Duration.hours(2),
-            tracing_enabled=tracing,
-            logs=sfn.LogOptions(
-                destination=self.log_group, level=log_level, include_execution_data=include_execution_data
-            ),
+            tracing=tracing,
+            log_level=log_level,
+            include_execution_data=include_execution_data,
+            invokes=[self.initializer_function, self.executor_function, self.finalizer_function],
+            alarms=alarms or WorkflowAlarmOptions(),
+            noun="power tunings",
         )
+        self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
         self.role: iam.IRole = self.state_machine.role
-        self._acknowledge_state_machine_role()
-
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        alarm_options = alarms or WorkflowAlarmOptions()
-        if alarm_options.enabled:
-            self._create_alarms(alarm_options)
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -270,23 +258,16 @@ class PowerTuning(StateMachineMetrics, Construct):
             (self.executor_function, [*functions, *versions], "invokes the versions and aliases of"),
             (self.finalizer_function, [*functions, *versions], "deletes the versions and aliases it made of"),
         ):
-            role = function.role
-            assert isinstance(role, iam.Role), "secure_function makes the role"
-            for arn in arns:
-                spelled = _nag_spelling(self, arn)
-                if "*" not in spelled:
-                    continue
-                if self._function_name_prefix is not None:
-                    reason = (
-                        f"the tuner {why} the functions named {self._function_name_prefix}* only: "
-                        "function_name_prefix is the user's choice, and versions and aliases are made per run"
-                    )
-                else:
-                    reason = (
-                        f"the tuner {why} this one function it may tune; they are made per run, so the grant "
-                        "names ARN:*"
-                    )
-                acknowledge(role, f"AwsSolutions-IAM5[Resource::{spelled}]", reason)
+            if self._function_name_prefix is not None:
+                reason = (
+                    f"the tuner {why} the functions named {self._function_name_prefix}* only: "
+                    "function_name_prefix is the user's choice, and versions and aliases are made per run"
+                )
+            else:
+                reason = (
+                    f"the tuner {why} this one function it may tune; they are made per run, so the grant names ARN:*"
+                )
+            nag.resources(function.role, arns, reason)
 
     def _grant_payload_objects(self, bucket: s3.IBucket | None, keys: Sequence[str]) -> None:
         """The Executor may read the named objects (and decrypt them with the bucket's KMS key); the Initializer and
@@ -314,17 +295,12 @@ class PowerTuning(StateMachineMetrics, Construct):
         readable = Stack.of(self).to_json_string([f"{bucket.bucket_name}/{key}" for key in keys])
         for function in (self.initializer_function, self.executor_function):
             function.add_environment("PAYLOAD_OBJECTS", readable)
-        role = self.executor_function.role
-        assert isinstance(role, iam.Role), "secure_function makes the role"
-        for arn in objects:
-            spelled = _nag_spelling(self, arn)
-            if "*" in spelled:
-                acknowledge(
-                    role,
-                    f"AwsSolutions-IAM5[Resource::{spelled}]",
-                    "the tuner reads the S3 payloads the user named with payload_keys (s3:GetObject only); the "
-                    "pattern is that choice",
-                )
+        nag.resources(
+            self.executor_function.role,
+            objects,
+            "the tuner reads the S3 payloads the user named with payload_keys (s3:GetObject only); the pattern is "
+            "that choice",
+        )
 
     def _allow_architecture_changes(self) -> None:
         """GetFunction (the code's location) and UpdateFunctionCode (the same code, another architecture) on the
@@ -417,32 +393,6 @@ class PowerTuning(StateMachineMetrics, Construct):
             result_path=result_path,
         )
 
-    def _acknowledge_state_machine_role(self) -> None:
-        role = self.state_machine.role
-        assert isinstance(role, iam.Role), "the state machine makes its own role"
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies...) and X-Ray "
-            "(xray:PutTraceSegments...) support no resource-level permissions.",
-        )
-        for function in (self.initializer_function, self.executor_function, self.finalizer_function):
-            acknowledge_invoke_grant(role, function)
-
-    # ------------------------------------------------------------------------------------------------ alarms
-
-    def _create_alarms(self, options: WorkflowAlarmOptions) -> None:
-        add_state_machine_alarms(
-            self,
-            self.alarms,
-            self.state_machine,
-            noun="power tunings",
-            threshold=options.threshold,
-            evaluation_periods=options.evaluation_periods,
-            actions=options.actions,
-            period=options.period,
-        )
-
     # ------------------------------------------------------------------------------------------------ grants
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -452,27 +402,6 @@ class PowerTuning(StateMachineMetrics, Construct):
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
         """Describe and list executions (to read a tuning's output)."""
         return self.state_machine.grant_read(grantee)
-
-
-def _nag_spelling(scope: Construct, value: str) -> str:
-    """How cdk-nag spells a resource in a finding id: ``<Logical.Arn>`` for a GetAtt, ``<AWS::Partition>`` for a
-    Ref, literals as they are, joined."""
-    resolved = Stack.of(scope).resolve(value)
-
-    def spell(part: Any) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            logical_id, attribute = part["Fn::GetAtt"]
-            return f"<{logical_id}.{attribute}>"
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return str(separator).join(spell(p) for p in parts)
-        return str(part)
-
-    return spell(resolved)
 
 
 __all__ = ["PowerTuning", "reference_transitions", "transitions"]

@@ -31,10 +31,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from constructs_lib._internal import nag
 from constructs_lib._internal.assets import LAYER_RUNTIMES, runtime_code
 from constructs_lib._internal.validation import Problems, is_unresolved
-from constructs_lib.defaults import acknowledge, secure_bucket, secure_function, struct_values
-from constructs_lib.routes import _nag_resource_ref
+from constructs_lib.defaults import secure_bucket, secure_function, struct_values
 from constructs_lib.workloads.s3_batch.formats import (
     CSV_MANIFEST_FORMAT,
     GENERATED_MANIFEST_FORMAT,
@@ -382,13 +382,12 @@ class S3BatchLambdaJob(Construct):
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         if bucket.encryption_key is not None:
             bucket.encryption_key.grant_decrypt(role)
-        ref = _nag_resource_ref(self, bucket.bucket_arn)
-        if isinstance(role, iam.Role) and ref is not None:
-            acknowledge(
-                role,
-                f"AwsSolutions-IAM5[Resource::{ref}/*]",
-                "reads any object the job's manifest lists in this one bucket: the keys are the job's input",
-            )
+        nag.objects_grant(
+            role,
+            bucket,
+            "*",
+            "reads any object the job's manifest lists in this one bucket: the keys are the job's input",
+        )
 
     # ------------------------------------------------------------------------------------------------ manifest
 
@@ -570,31 +569,20 @@ class S3BatchLambdaJob(Construct):
             ],
         )
         create.node.add_dependency(self.role)
-        acknowledge(
-            create,
-            "AwsSolutions-IAM5[Resource::*]",
-            "s3:CreateJob has no resource-level permissions (IAM's service authorization reference); iam:PassRole is "
-            "scoped to the job role",
-        )
+        nag.create_job(create)
         return create.get_response_field("JobId")
 
     # ------------------------------------------------------------------------------------------------ cdk-nag
 
     def _acknowledge_role(self, pattern: str, reason: str, bucket: s3.IBucket | None = None) -> None:
-        ref = _nag_resource_ref(self, (bucket or self.report_bucket).bucket_arn)
-        if ref is not None:
-            acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{ref}/{pattern}]", reason)
+        nag.objects_grant(self.role, bucket or self.report_bucket, pattern, reason)
 
     def _acknowledge_custom_resource_function(self) -> None:
         """Once per stack: every AwsCustomResource of a stack shares aws-cdk-lib's one function."""
         function = Stack.of(self).node.try_find_child(_CUSTOM_RESOURCE_FUNCTION)
-        finding = (
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]"
-        )
-        if isinstance(function, Construct) and not _acknowledged(function, finding):
-            acknowledge(
+        if isinstance(function, Construct):
+            nag.cdk_deploy_time_function(
                 function,
-                finding,
                 "aws-cdk-lib's AwsCustomResource function (deploy time only) uses this managed policy for its logs",
             )
 
@@ -606,7 +594,7 @@ class S3BatchLambdaJob(Construct):
 
         ``job.grant_write_tags(job.function)`` lets the per-object function tag what it processes.
         """
-        return iam.Grant.add_to_principal(
+        grant = iam.Grant.add_to_principal(
             grantee=grantee,
             actions=[
                 "s3:GetObjectTagging",
@@ -616,15 +604,15 @@ class S3BatchLambdaJob(Construct):
             ],
             resource_arns=[bucket.arn_for_objects("*") for bucket in self.manifest.buckets_read],
         )
-
-
-def _acknowledged(construct: Construct, finding: str) -> bool:
-    """Whether ``construct`` already carries a cdk-nag acknowledgment of ``finding``."""
-    ack_id = f"AwsSolutions::{finding}"
-    return any(
-        entry.type == "aws:cdk:acknowledged-rules" and isinstance(entry.data, Mapping) and ack_id in entry.data
-        for entry in construct.node.metadata
-    )
+        role = grantee.grant_principal if isinstance(grantee.grant_principal, iam.Role) else None
+        for bucket in self.manifest.buckets_read:
+            nag.objects_grant(
+                role,
+                bucket,
+                "*",
+                "reads and tags any object the job's manifest lists in this one bucket: the keys are the job's input",
+            )
+        return grant
 
 
 def _parent(key: str) -> str:

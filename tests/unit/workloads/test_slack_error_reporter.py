@@ -18,8 +18,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
+from constructs_lib import acknowledge_unrotated_secret
 from constructs_lib._internal.validation import ConstructPropsError
-from constructs_lib.defaults import acknowledge, secure_function, secure_key
+from constructs_lib.defaults import secure_function, secure_key
 from constructs_lib.engines.destined_function import DestinedFunction
 from constructs_lib.engines.function_workflow import FunctionWorkflow
 from constructs_lib.records import ExecutionStatus
@@ -173,7 +174,7 @@ def test_only_the_wrapped_function_may_read_the_webhook_and_only_read_it(stack: 
 def test_a_secret_with_its_own_key_is_decrypted_through_secrets_manager_only(stack: cdk.Stack) -> None:
     key = secure_key(stack, "WebhookKey", "Encrypts the Slack webhook secret")
     secret = secretsmanager.Secret(stack, "Webhook", encryption_key=key)
-    acknowledge(secret, "AwsSolutions-SMG4", "A Slack webhook URL is issued by Slack: it cannot be rotated here")
+    acknowledge_unrotated_secret(secret, reason="A Slack webhook URL is issued by Slack: it cannot be rotated here")
     function = python_function(stack)
     SlackErrorReporter(stack, "Slack", webhook=SlackWebhook.from_secret(secret), functions=[function])
 
@@ -194,7 +195,7 @@ def test_a_secret_with_its_own_key_is_decrypted_through_secrets_manager_only(sta
 def test_grant_read_webhook_returns_one_grant_for_the_secret_and_its_key(stack: cdk.Stack) -> None:
     key = secure_key(stack, "WebhookKey", "Encrypts the Slack webhook secret")
     secret = secretsmanager.Secret(stack, "Webhook", encryption_key=key)
-    acknowledge(secret, "AwsSolutions-SMG4", "A Slack webhook URL is issued by Slack: it cannot be rotated here")
+    acknowledge_unrotated_secret(secret, reason="A Slack webhook URL is issued by Slack: it cannot be rotated here")
     made = SlackErrorReporter(stack, "Slack", webhook=SlackWebhook.from_secret(secret))
     reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
 

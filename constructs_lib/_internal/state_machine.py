@@ -1,0 +1,111 @@
+"""The state machine under every workflow the library makes: its role, its log group, tracing, alarms, and its
+role's cdk-nag findings acknowledged. ``FunctionWorkflow`` and ``PowerTuning`` differ only in their definition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from aws_cdk import Duration, Names, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from constructs_lib._internal import nag
+from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib.defaults import LOG_RETENTION
+
+
+class StateMachineAlarmOptions(Protocol):
+    """The alarm settings of a workflow (``WorkflowAlarmOptions``)."""
+
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def period(self) -> Duration | None: ...
+    @property
+    def evaluation_periods(self) -> int: ...
+    @property
+    def actions(self) -> Sequence[cloudwatch.IAlarmAction]: ...
+
+
+@dataclass(frozen=True)
+class LoggedStateMachine:
+    """What ``logged_state_machine`` made."""
+
+    log_group: logs.LogGroup
+    state_machine: sfn.StateMachine
+    alarms: dict[str, cloudwatch.Alarm]
+
+
+def state_machine_role(scope: Construct) -> nag.Role:
+    """``StateMachineRole``, made before the definition so that its states can grant it what they need (a task's
+    own statements come from aws-cdk-lib when the state machine is made). Log delivery and X-Ray take ``*``
+    only: they go into policies of their own (``nag.Role``)."""
+    return nag.Role(scope, "StateMachineRole", assumed_by=iam.ServicePrincipal("states.amazonaws.com"))
+
+
+def logged_state_machine(
+    scope: Construct,
+    definition: sfn.IChainable,
+    *,
+    role: iam.IRole,
+    state_machine_type: sfn.StateMachineType,
+    timeout: Duration,
+    tracing: bool,
+    log_level: sfn.LogLevel,
+    include_execution_data: bool,
+    encryption_key: kms.IKey | None = None,
+    invokes: Sequence[lambda_.IFunction],
+    alarms: StateMachineAlarmOptions,
+    noun: str,
+) -> LoggedStateMachine:
+    """``StateMachine`` in ``scope`` running ``definition`` as ``role`` (``state_machine_role``), logging to its own
+    ``LogGroup`` (a vended-logs name, one month, retained), with the Failed / TimedOut / Aborted / Throttled alarms
+    (``noun``: "executions").
+
+    :param invokes: the functions the definition invokes: the role's grant on their versions and aliases is
+        acknowledged.
+    """
+    log_group = logs.LogGroup(
+        scope,
+        "LogGroup",
+        log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(scope, max_length=200)}",
+        retention=LOG_RETENTION,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    state_machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        role=role,
+        state_machine_type=state_machine_type,
+        timeout=timeout,
+        tracing_enabled=tracing,
+        logs=sfn.LogOptions(destination=log_group, level=log_level, include_execution_data=include_execution_data),
+        encryption_configuration=(
+            sfn.CustomerManagedEncryptionConfiguration(encryption_key) if encryption_key is not None else None
+        ),
+    )
+    for function in invokes:
+        nag.invoke_grant(state_machine.role, function)
+    made: dict[str, cloudwatch.Alarm] = {}
+    if alarms.enabled:
+        add_state_machine_alarms(
+            scope,
+            made,
+            state_machine,
+            noun=noun,
+            threshold=alarms.threshold,
+            evaluation_periods=alarms.evaluation_periods,
+            actions=alarms.actions,
+            period=alarms.period,
+        )
+    return LoggedStateMachine(log_group=log_group, state_machine=state_machine, alarms=made)
