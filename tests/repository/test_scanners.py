@@ -7,7 +7,7 @@
   counter-example, so that the check can fail).
 - IAM: no identity policy grants an action on every resource unless AWS allows nothing narrower
   (constructs_lib.testing.iam; its own tests, on hand-made templates, are in tests/unit/testing/test_iam.py).
-- cdk-nag: no acknowledgment without a finding to suppress, and the README's "cdk-nag acknowledgments" table lists
+- cdk-nag: no acknowledgment without a finding to suppress, and the Security page's "cdk-nag acknowledgments" table lists
   every acknowledged (rule, reason) of the example app with its count, and nothing else.
 """
 
@@ -719,7 +719,7 @@ def readme_rows(markdown: str) -> list[ReadmeRow]:
     In a Rule cell ``<...>`` stands for one CloudFormation token (``<PipelineImagesAB336CA9.Arn>``); in a Reason
     cell, for any text (the name a construct puts in its reason)."""
     start = markdown.find(f"\n{README_SECTION}\n")
-    assert start >= 0, f"README.md has no {README_SECTION!r} section"
+    assert start >= 0, f"no {README_SECTION!r} section"
     end = markdown.find("\n## ", start + 1)
     section = markdown[start : end if end >= 0 else len(markdown)]
     rows: list[ReadmeRow] = []
@@ -767,9 +767,9 @@ def readme_differences(rows: list[ReadmeRow], findings: list[Acknowledged]) -> l
 def test_readme_lists_every_acknowledgment_of_the_example_app(cli_cloud_assembly: Path) -> None:
     findings = acknowledged_findings(cli_cloud_assembly)
     assert findings
-    rows = readme_rows((REPO_ROOT / "README.md").read_text())
+    rows = readme_rows((REPO_ROOT / "docs" / "security.md").read_text())
     problems = readme_differences(rows, findings)
-    assert not problems, f"README.md {README_SECTION!r} is out of date:\n" + "\n".join(problems)
+    assert not problems, f"docs/security.md {README_SECTION!r} is out of date:\n" + "\n".join(problems)
 
 
 def test_readme_check_finds_a_missing_a_stale_and_a_miscounted_row() -> None:
