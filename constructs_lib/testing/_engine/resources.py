@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.testing._engine import asl
-from constructs_lib.testing._engine.intrinsics import Physical, Resolver, TemplateError, references, text_of
+from constructs_lib.testing._engine.intrinsics import (
+    AnyAttributes,
+    Physical,
+    Resolver,
+    TemplateError,
+    references,
+    text_of,
+)
 from constructs_lib.testing._engine.lambda_runtime import LocalFunction
 from constructs_lib.testing._engine.template import SynthesizedStack
 
@@ -28,20 +35,6 @@ _LOGICAL_ID_HASH = re.compile(r"^(?P<stem>.+?)[0-9A-F]{8}$")
 _EMPTY_ZIP: bytes | None = None
 _VALIDATED_DEFINITIONS: set[str] = set()
 """Definitions asl-validator already accepted in this process (stand-up of the same stack again is fast)."""
-
-
-class _AnyAttribute(dict[str, str]):
-    """Attributes of a resource the kit does not make: any attribute resolves to a stable placeholder."""
-
-    def __init__(self, ref: str, known: Mapping[str, str]) -> None:
-        super().__init__(known)
-        self._ref = ref
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __missing__(self, key: str) -> str:
-        return f"{self._ref}.{key}"
 
 
 @dataclass(frozen=True)
@@ -315,7 +308,8 @@ class _Builder:
         ref = arn if resource_type in ("AWS::IAM::ManagedPolicy", "AWS::SecretsManager::Secret") else name
         if resource_type == "AWS::KMS::Key":
             ref = arn.rsplit("/", 1)[-1]
-        return Physical(ref=ref, attributes=_AnyAttribute(ref, {"Arn": arn}))
+        # A resource the kit does not make: any attribute resolves, to a stable placeholder.
+        return Physical(ref=ref, attributes=AnyAttributes({"Arn": arn}, lambda attribute: f"{ref}.{attribute}"))
 
     # -- aws-cdk-lib's AwsCustomResource: the SDK call it would make at deploy time --------------------------
     def _aws_sdk_call(self, logical_id: str, props: dict[str, Any]) -> Physical:
