@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing._engine.resources import StackResources
+from constructs_lib.testing.results import parse_json
 from constructs_lib.workloads.s3_batch.formats import (
     CSV_MANIFEST_FORMAT,
     INVENTORY_MANIFEST_FORMAT,
@@ -104,6 +105,23 @@ class BatchJobRefused(ValueError):
 
 
 Invoke = Callable[[LocalFunction, Any], Invocation]
+
+
+def stack_jobs(resources: StackResources) -> dict[str, dict[str, Any]]:
+    """Every job the stack defines, by construct path: created ones, then CreateJob inputs in its outputs."""
+    jobs = {resources.short_name(lid): spec for lid, spec in resources.batch_jobs.items()}
+    created_roles = {str(spec.get("RoleArn")) for spec in jobs.values()}
+    stack = resources.stack
+    for output_id, output in stack.template.get("Outputs", {}).items():
+        value = resources.resolve(output.get("Value"))
+        spec = parse_json(value) if isinstance(value, str) and value.startswith("{") else None
+        if not isinstance(spec, dict) or "Operation" not in spec or "RoleArn" not in spec:
+            continue
+        if str(spec["RoleArn"]) in created_roles:
+            continue  # the input of a job the stack also creates (its CreateJob custom resource)
+        spec.setdefault("JobId", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack.stack_name}/{output_id}")))
+        jobs[resources.short_name(output_id)] = spec
+    return jobs
 
 
 def create_job_problems(job: Mapping[str, Any]) -> list[str]:
@@ -520,4 +538,5 @@ __all__ = [
     "BatchTaskResult",
     "RolePolicy",
     "read_completion_report",
+    "stack_jobs",
 ]

@@ -17,47 +17,12 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing.results import parse_json
 
-
-class KitHooks(Protocol):
-    """What the hooks call back into (the kit)."""
-
-    def on_lambda_invoke(
-        self,
-        function_name: str,
-        body: Any,
-        invocation_type: str,
-        log_tail: bool,
-        *,
-        version: str = "$LATEST",
-        memory_mb: int | None = None,
-    ) -> Any: ...
-
-    def on_sns_to_lambda(
-        self,
-        subscription: Any,
-        message: str,
-        message_id: str,
-        subject: str | None,
-        message_attributes: dict[str, Any] | None,
-    ) -> None: ...
-
-    def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None: ...
-
-    def on_s3_to_lambda(self, event: Any, function_arn: str) -> None: ...
-
-    def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any: ...
-
-    def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None: ...
-
-    def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None: ...
-
-    def stands_in_for(self, service: str) -> bool: ...
-
-    def on_service_call(self, service: str, operation: str, body: Any) -> Any: ...
+if TYPE_CHECKING:
+    from constructs_lib.testing._engine.runner import KitEngine
 
 
 @dataclass
@@ -81,7 +46,7 @@ class ServiceAnswerError:
 _INHERITED = object()
 """Marks a patched attribute that the class only inherited: undo deletes it again."""
 
-_NOT_OURS = object()
+NOT_OURS = object()
 """Returned by a kit callback when the resource is not one of the stack's: moto's own behaviour applies."""
 
 
@@ -109,8 +74,8 @@ _retry_env = threading.local()
 _sending = threading.local()
 
 
-def install(kit: KitHooks) -> Callable[[], None]:
-    """Install every hook for ``kit``; returns the function that removes them."""
+def install(engine: KitEngine) -> Callable[[], None]:
+    """Install every hook, calling back into ``engine``; returns the function that removes them."""
     from moto.awslambda.models import LambdaFunction
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend, Rule
@@ -137,7 +102,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
         headers = {str(key).lower(): value for key, value in dict(request_headers or {}).items()}
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         # ``self`` is moto's object of the invoked qualifier: $LATEST, or the version an alias points at.
-        answer = kit.on_lambda_invoke(
+        answer = engine.on_lambda_invoke(
             self.function_name,
             body,
             invocation_type,
@@ -145,7 +110,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
             version=str(getattr(self, "version", "$LATEST")),
             memory_mb=getattr(self, "memory_size", None),
         )
-        if answer is _NOT_OURS:
+        if answer is NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)
         assert isinstance(answer, InvokeAnswer)
         if answer.function_error:
@@ -189,7 +154,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
             return
         if kwargs.get("message_structure") == "json":
             message = self._parse_message_structure(message, self.protocol)
-        kit.on_sns_to_lambda(self, message, message_id, subject, message_attributes)
+        engine.on_sns_to_lambda(self, message, message_id, subject, message_attributes)
 
     patches.replace(Subscription, "publish", subscription_publish)
 
@@ -203,13 +168,13 @@ def install(kit: KitHooks) -> Callable[[], None]:
         event = {key: value for key, value in original_event.items() if key != "ingestion-time"}
         if isinstance(event.get("time"), (int, float)):
             event["time"] = datetime.datetime.fromtimestamp(event["time"], datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        kit.on_rule_match(self, event)
+        engine.on_rule_match(self, event)
 
     patches.replace(Rule, "send_to_targets", send_to_targets)
 
     # -- S3 -> Lambda notifications: asynchronous, as on AWS -----------------------------------------------------
     def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-        kit.on_s3_to_lambda(event_body, fn_arn)
+        engine.on_s3_to_lambda(event_body, fn_arn)
 
     patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
 
@@ -230,10 +195,10 @@ def install(kit: KitHooks) -> Callable[[], None]:
     def invoke_endpoint(self: Any) -> Any:
         endpoint_name = self.path.split("/")[2]
         raw = self.raw_body if isinstance(self.raw_body, bytes) else str(self.raw_body or "").encode()
-        answer = kit.on_sagemaker_invoke(
+        answer = engine.on_sagemaker_invoke(
             endpoint_name, raw, self.headers.get("Content-Type", "application/octet-stream"), self.headers.get("Accept")
         )
-        if answer is _NOT_OURS:
+        if answer is NOT_OURS:
             return original_invoke_endpoint(self)
         return answer
 
@@ -259,7 +224,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
     # -- Compressed time: Wait states and Retry intervals are recorded, not slept -------------------------------
     def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
         execution_arn, state = _where(env)
-        kit.on_virtual_wait(execution_arn, state, float(wait_seconds), "Wait")
+        engine.on_virtual_wait(execution_arn, state, float(wait_seconds), "Wait")
 
     patches.replace(WaitFunction, "_wait_interval", wait_interval)
     original_retrier_body = retrier_decl.RetrierDecl._eval_body
@@ -277,7 +242,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
         @staticmethod
         def sleep(seconds: float) -> None:
             execution_arn, state = _where(getattr(_retry_env, "env", None))
-            kit.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
+            engine.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
 
     patches.replace(retrier_decl, "time", _VirtualTime)
 
@@ -392,7 +357,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             name, payload, attributes = extract(bound)
-            kit.on_delivery(kind, name, payload, attributes)
+            engine.on_delivery(kind, name, payload, attributes)
             return result
 
         patches.replace(owner, method, wrapper)
@@ -434,7 +399,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
     def put_events(self: Any, events: list[dict[str, Any]]) -> Any:
         for entry in events:
             bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
-            kit.on_delivery(
+            engine.on_delivery(
                 "events",
                 bus,
                 parse_json(entry.get("Detail", "{}")),
@@ -453,10 +418,10 @@ def install(kit: KitHooks) -> Callable[[], None]:
     original_call_action = BaseResponse.call_action
 
     def call_action(self: Any) -> Any:
-        if not kit.stands_in_for(self.boto3_service_name):
+        if not engine.stands_in_for(self.boto3_service_name):
             return original_call_action(self)
-        answer = kit.on_service_call(self.boto3_service_name, self._get_action(), self.body)
-        if answer is _NOT_OURS:
+        answer = engine.on_service_call(self.boto3_service_name, self._get_action(), self.body)
+        if answer is NOT_OURS:
             return original_call_action(self)
         if isinstance(answer, ServiceAnswerError):
             if _xml_protocol(self):
@@ -486,9 +451,6 @@ def _where(env: Any) -> tuple[str, str]:
         return str(data["Execution"]["Id"]), str(data["State"]["Name"])
     except (AttributeError, KeyError, TypeError):
         return "", ""
-
-
-NOT_OURS = _NOT_OURS
 
 
 def _xml_protocol(response: Any) -> bool:
