@@ -21,6 +21,7 @@ from constructs_lib.testing.results import AsyncInvocation
 if TYPE_CHECKING:
     from constructs_lib.testing._engine.runner import KitEngine
 
+_DESTINATION = "destination"
 RETRY_DELAYS = (60.0, 120.0)
 """Lambda waits one minute before the second attempt of an asynchronous invocation and two before the third."""
 
@@ -99,7 +100,7 @@ class AsyncInvoker:
             if config.on_failure:
                 delivered.extend(self._deliver_record(config.on_failure, record, local, success=False))
             if local.dead_letter_arn:
-                delivered.extend(self._dead_letter(local.dead_letter_arn, item.event, last, request_id))
+                delivered.extend(self._dead_letter(local, item.event, last, request_id))
         result = AsyncInvocation(
             function=local.logical_id,
             event=item.event,
@@ -115,18 +116,26 @@ class AsyncInvoker:
         item.done.append(result)
 
     def _deliver_record(self, arn: str, record: Mapping[str, Any], local: LocalFunction, *, success: bool) -> list[str]:
-        """Send the execution record to a destination; a failed delivery is a warning (Lambda drops the record)."""
+        """Send the execution record to a destination, with the function's role (as Lambda does); a failed delivery
+        is a warning (Lambda drops the record)."""
         engine = self._engine
         service = arn.split(":")[2]
         body = json.dumps(record)
+        role = local.role_arn
         try:
             if service == "sqs":
-                engine.client("sqs").send_message(QueueUrl=engine.queue_url(arn), MessageBody=body)
+                engine.call(
+                    role, "sqs", "send_message", via=_DESTINATION, QueueUrl=engine.queue_url(arn), MessageBody=body
+                )
             elif service == "sns":
-                engine.client("sns").publish(TopicArn=arn, Message=body)
+                engine.call(role, "sns", "publish", via=_DESTINATION, TopicArn=arn, Message=body)
             elif service == "events":
                 result = "Success" if success else "Failure"
-                engine.client("events").put_events(
+                engine.call(
+                    role,
+                    "events",
+                    "put_events",
+                    via=_DESTINATION,
                     Entries=[
                         {
                             "Source": "lambda",
@@ -135,17 +144,19 @@ class AsyncInvoker:
                             "EventBusName": arn,
                             "Resources": [f"{local.arn}:$LATEST"],
                         }
-                    ]
+                    ],
                 )
             elif service == "lambda":
                 target = engine.resources.function_by_physical_name(arn)
                 if target is None:
                     raise KitError(f"{arn} is not a function of this stack")
+                engine.authorize(role, "lambda:InvokeFunction", arn, via=_DESTINATION)
                 self.enqueue(target, dict(record), "destination")
             elif service == "s3":
                 today = dt.datetime.now(dt.UTC)
                 key = f"aws/lambda/async/{local.name}/{today:%Y/%m/%d}/{today:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
-                engine.client("s3").put_object(Bucket=arn.rsplit(":", maxsplit=1)[-1], Key=key, Body=body.encode())
+                bucket = arn.rsplit(":", maxsplit=1)[-1]
+                engine.call(role, "s3", "put_object", via=_DESTINATION, Bucket=bucket, Key=key, Body=body.encode())
             else:
                 raise KitError(f"the kit does not deliver to {service} destinations")
         except Exception as error:
@@ -153,19 +164,40 @@ class AsyncInvoker:
             return []
         return [engine.resources.resource_by_physical(arn) or arn]
 
-    def _dead_letter(self, arn: str, event: Any, last: Invocation, request_id: str) -> list[str]:
-        """Send the event to the function's dead-letter queue or topic, with Lambda's error attributes."""
+    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation, request_id: str) -> list[str]:
+        """Send the event to the function's dead-letter queue or topic, with Lambda's error attributes and the
+        function's role; a failed send is a warning (Lambda counts it in ``DeadLetterErrors``)."""
         engine = self._engine
+        arn = str(local.dead_letter_arn)
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": request_id},
             "ErrorCode": {"DataType": "Number", "StringValue": "200"},
             "ErrorMessage": {"DataType": "String", "StringValue": str(last.error_message or last.error_type)[:1024]},
         }
         body = json.dumps(event)
-        if arn.split(":")[2] == "sqs":
-            engine.client("sqs").send_message(
-                QueueUrl=engine.queue_url(arn), MessageBody=body, MessageAttributes=attributes
-            )
-        else:
-            engine.client("sns").publish(TopicArn=arn, Message=body, MessageAttributes=attributes)
+        try:
+            if arn.split(":")[2] == "sqs":
+                url = engine.queue_url(arn)
+                engine.call(
+                    local.role_arn,
+                    "sqs",
+                    "send_message",
+                    via="dead-letter",
+                    QueueUrl=url,
+                    MessageBody=body,
+                    MessageAttributes=attributes,
+                )
+            else:
+                engine.call(
+                    local.role_arn,
+                    "sns",
+                    "publish",
+                    via="dead-letter",
+                    TopicArn=arn,
+                    Message=body,
+                    MessageAttributes=attributes,
+                )
+        except Exception as error:
+            engine.warnings.append(f"dead-letter delivery to {arn} failed: {error}")
+            return []
         return [engine.resources.resource_by_physical(arn) or arn]

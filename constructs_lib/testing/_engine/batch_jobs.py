@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from constructs_lib.testing._engine.authorizer import AccessDenied
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing._engine.resources import StackResources
 from constructs_lib.testing.results import parse_json
@@ -336,7 +337,11 @@ class BatchJobRunner:
         while attempts < self.max_attempts:
             attempts += 1
             invocation_id = base64.b64encode(uuid.uuid4().bytes).decode()
-            invocation = self.invoke(local, self._event(row, task_id, invocation_id))
+            try:
+                invocation = self.invoke(local, self._event(row, task_id, invocation_id))
+            except AccessDenied as denied:  # the job role may not invoke the function: the task fails
+                code, message = "PermanentFailure", f"Invoking the function failed: AccessDenied ({denied})"
+                break
             code, message = self._result_of(invocation, task_id, invocation_id)
             if code != "TemporaryFailure":
                 break

@@ -3,7 +3,8 @@
 moto stands the services up; the kit adds what moto does not do: real handler code for Lambda invocations,
 asynchronous invocation with retries and destinations, EventBridge targets beyond SQS, SNS to Lambda as an
 asynchronous invoke with the real event shape, SageMaker endpoints as test stand-ins, compressed time in
-Wait states and Retry intervals, and a record of what every resource received.
+Wait states and Retry intervals, a record of what every resource received, and the authorizer asked before each
+call made for a principal (every botocore call, SNS and S3 deliveries moto makes itself).
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(LambdaResponse, "_get_param", get_param)
 
-    # -- SNS -> Lambda: an asynchronous invoke with the real SNS event ------------------------------------------
+    # -- SNS -> Lambda: an asynchronous invoke with the real SNS event; SNS -> SQS authorized first --------------
     original_subscription_publish = Subscription.publish
 
     def subscription_publish(
@@ -146,11 +147,16 @@ def install(engine: KitEngine) -> Callable[[], None]:
         message_attributes: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.protocol != "lambda":
+        if self.protocol not in ("lambda", "sqs"):
             original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
             return
         matcher = self._filter_policy_matcher
         if matcher is not None and not matcher.matches(message_attributes, message):
+            return
+        if not engine.on_sns_subscription(self):
+            return
+        if self.protocol == "sqs":
+            original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
             return
         if kwargs.get("message_structure") == "json":
             message = self._parse_message_structure(message, self.protocol)
@@ -172,11 +178,25 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(Rule, "send_to_targets", send_to_targets)
 
-    # -- S3 -> Lambda notifications: asynchronous, as on AWS -----------------------------------------------------
+    # -- S3 -> Lambda notifications: asynchronous, as on AWS; to queues and topics authorized first -------------
     def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
         engine.on_s3_to_lambda(event_body, fn_arn)
 
     patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
+    original_send_sqs = s3_notifications._send_sqs_message
+    original_send_sns = s3_notifications._send_sns_message
+
+    def send_sqs_message(account_id: str, event_body: Any, queue_name: str, region_name: str) -> None:
+        queue_arn = f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}"
+        if engine.on_s3_notification("sqs:SendMessage", queue_arn, event_body):
+            original_send_sqs(account_id, event_body, queue_name, region_name)
+
+    def send_sns_message(account_id: str, event_body: Any, topic_arn: str, region_name: str) -> None:
+        if engine.on_s3_notification("sns:Publish", topic_arn, event_body):
+            original_send_sns(account_id, event_body, topic_arn, region_name)
+
+    patches.replace(s3_notifications, "_send_sqs_message", send_sqs_message)
+    patches.replace(s3_notifications, "_send_sns_message", send_sns_message)
 
     # moto tags every new object (with no tags) and sends an "Object Tags Added" event for it; S3 does not.
     original_tagging = S3Backend.put_object_tagging
@@ -344,6 +364,41 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(Queue, "attributes", property(attributes))
     patches.replace(SQSBackend, "send_message", send_message)
+
+    # -- Authorization: every botocore call (the kit's, a handler's, a state machine task's) ----------------------
+    # At the client, where the operation and its parameters are plain (moto's request path would need each
+    # protocol decoded), and for every client, made before the kit started or after.
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    from constructs_lib.testing._engine.authorizer import AccessDenied
+
+    original_make_api_call = BaseClient._make_api_call
+
+    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        model = self.meta.service_model
+        try:
+            engine.on_api_call(model.service_name, operation_name, api_params, region=self.meta.region_name)
+        except AccessDenied as denied:
+            query = model.protocol in ("query", "rest-xml", "ec2") or model.metadata.get("awsQueryCompatible")
+            error = {"Code": "AccessDenied" if query else "AccessDeniedException", "Message": str(denied)}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, operation_name) from None
+        return original_make_api_call(self, operation_name, api_params)
+
+    patches.replace(BaseClient, "_make_api_call", make_api_call)
+
+    # A task's calls run with the state machine's role (or the task's Credentials): moto works it out here, in the
+    # thread it starts for the task attempt, just before the task's calls.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+
+    original_state_credentials = StateTask._eval_state_credentials
+
+    def eval_state_credentials(self: Any, env: Any) -> Any:
+        credentials = original_state_credentials(self, env)
+        engine.on_task_role(str(credentials.role_arn))
+        return credentials
+
+    patches.replace(StateTask, "_eval_state_credentials", eval_state_credentials)
 
     # -- What each resource received -----------------------------------------------------------------------------
     def recording(

@@ -32,6 +32,7 @@ from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
 _LOGICAL_ID_HASH = re.compile(r"^(?P<stem>.+?)[0-9A-F]{8}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
 _EMPTY_ZIP: bytes | None = None
 _VALIDATED_DEFINITIONS: set[str] = set()
 """Definitions asl-validator already accepted in this process (stand-up of the same stack again is fast)."""
@@ -547,6 +548,7 @@ class _Builder:
             memory_mb=request["MemorySize"],
             region=self.region,
             dead_letter_arn=props.get("DeadLetterConfig", {}).get("TargetArn"),
+            role_arn=text_of(props.get("Role", "")),
         )
         return Physical(ref=name, attributes={"Arn": arn})
 
@@ -635,8 +637,13 @@ class _Builder:
             asl.validate_definition(json.loads(text), name=f"state machine {logical_id}")
             _VALIDATED_DEFINITIONS.add(text)
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
+        # The template's role, which moto gives each task as the role it runs with (moto checks only its shape).
+        role = text_of(props.get("RoleArn", ""))
         arn = self.client("stepfunctions").create_state_machine(
-            name=name, definition=text, roleArn=self.role_arn(), type=props.get("StateMachineType", "STANDARD")
+            name=name,
+            definition=text,
+            roleArn=role if _ROLE_ARN.match(role) else self.role_arn(),
+            type=props.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
         self.resources.state_machines[logical_id] = arn
         self.resources.express.discard(logical_id)

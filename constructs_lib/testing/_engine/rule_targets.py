@@ -16,6 +16,7 @@ from constructs_lib.testing.results import parse_json
 if TYPE_CHECKING:
     from constructs_lib.testing._engine.runner import KitEngine
 
+_EVENTS = "events.amazonaws.com"
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]|\['([^']*)'\]")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 
@@ -30,7 +31,7 @@ class RuleTargets:
         """Deliver ``event`` to every target of ``rule`` (moto's rule object)."""
         for target in list(rule.targets):
             try:
-                self._deliver(str(target["Arn"]), target_input(target, event, rule), event, target)
+                self._deliver(rule, target, target_input(target, event, rule), event)
             except Exception as error:
                 self._failed(rule, target, event, error)
 
@@ -41,27 +42,47 @@ class RuleTargets:
         stack = self._engine.stack
         self.deliver(found, scheduled_event(found.arn, account=stack.account, region=stack.region))
 
-    def _deliver(self, arn: str, payload: Any, event: Mapping[str, Any], target: Mapping[str, Any]) -> None:
+    def _deliver(self, rule: Any, target: Mapping[str, Any], payload: Any, event: Mapping[str, Any]) -> None:
         engine = self._engine
+        arn = str(target["Arn"])
         service = arn.split(":")[2]
+        # EventBridge delivers with the target's role where it has one (state machines, buses), and as itself to
+        # queues, topics, functions and log groups (their resource policies must let the rule in).
+        principal = str(target.get("RoleArn") or _EVENTS)
+
+        def call(service: str, operation: str, **params: Any) -> Any:
+            return engine.call(principal, service, operation, source_arn=rule.arn, via="rule-target", **params)
+
+        def authorize(action: str) -> None:
+            engine.authorize(principal, action, arn, source_arn=rule.arn, via="rule-target")
+
         if service == "sqs":
             request: dict[str, Any] = {"QueueUrl": engine.queue_url(arn), "MessageBody": json_text(payload)}
             group = target.get("SqsParameters", {}).get("MessageGroupId")
             if group:
                 request["MessageGroupId"] = group
                 request["MessageDeduplicationId"] = str(event.get("id", uuid.uuid4()))
-            engine.client("sqs").send_message(**request)
+            call("sqs", "send_message", **request)
         elif service == "sns":
-            engine.client("sns").publish(TopicArn=arn, Message=json_text(payload))
+            call("sns", "publish", TopicArn=arn, Message=json_text(payload))
         elif service == "lambda":
             local = engine.resources.function_by_physical_name(arn)
             if local is None:
                 raise KitError(f"{arn} is not a function of this stack")
+            authorize("lambda:InvokeFunction")
             engine.async_invokes.enqueue(local, payload, "events")
         elif service == "states":
-            engine.start_execution(arn, json.dumps(payload))
+            call(
+                "stepfunctions",
+                "start_execution",
+                stateMachineArn=arn,
+                input=json.dumps(payload),
+                name=str(uuid.uuid4()),
+            )
         elif service == "events" and ":event-bus/" in arn:
-            engine.client("events").put_events(
+            call(
+                "events",
+                "put_events",
                 Entries=[
                     {
                         "Source": event["source"],
@@ -70,24 +91,30 @@ class RuleTargets:
                         "EventBusName": arn,
                         "Resources": list(event.get("resources", [])),
                     }
-                ]
+                ],
             )
         elif service == "logs":
-            return
+            authorize("logs:CreateLogStream")
+            authorize("logs:PutLogEvents")
         else:
             raise KitError(f"the kit does not deliver to {service} targets")
 
     def _failed(self, rule: Any, target: Mapping[str, Any], event: Mapping[str, Any], error: Exception) -> None:
-        warnings = self._engine.warnings
+        engine = self._engine
         dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
         message = f"rule {rule.name}: delivery to {target.get('Arn')} failed: {error}"
         if not dead_letter:
-            warnings.append(message + " (the target has no dead-letter queue: the event is lost)")
+            engine.warnings.append(message + " (the target has no dead-letter queue: the event is lost)")
             return
-        warnings.append(message + " (sent to the target's dead-letter queue)")
+        engine.warnings.append(message + " (sent to the target's dead-letter queue)")
         try:
-            self._engine.client("sqs").send_message(
-                QueueUrl=self._engine.queue_url(dead_letter),
+            engine.call(
+                _EVENTS,
+                "sqs",
+                "send_message",
+                source_arn=rule.arn,
+                via="rule-target-dead-letter",
+                QueueUrl=engine.queue_url(dead_letter),
                 MessageBody=json.dumps(event),
                 MessageAttributes={
                     "ERROR_CODE": {"DataType": "String", "StringValue": type(error).__name__},
@@ -97,7 +124,7 @@ class RuleTargets:
                 },
             )
         except Exception as dlq_error:
-            warnings.append(f"rule {rule.name}: its dead-letter queue {dead_letter} failed too: {dlq_error}")
+            engine.warnings.append(f"rule {rule.name}: its dead-letter queue {dead_letter} failed too: {dlq_error}")
 
 
 def target_input(target: Mapping[str, Any], event: Any, rule: Any = None) -> Any:

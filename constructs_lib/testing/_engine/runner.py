@@ -3,7 +3,8 @@ it is quiet again (executions ended, asynchronous invocations delivered, event s
 
 moto calls back into the engine's ``on_*`` methods (see ``moto_hooks``); each delivery concern has its own module:
 asynchronous invocation (``async_invoke``), SQS event sources (``event_sources``), EventBridge targets
-(``rule_targets``), executions (``executions``) and the test's stand-ins (``stand_ins``).
+(``rule_targets``), executions (``executions``) and the test's stand-ins (``stand_ins``). Every call made for a
+principal goes through ``KitEngine.authorize`` (see ``authorizer``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine import moto_hooks
+from constructs_lib.testing._engine.api_access import api_access
 from constructs_lib.testing._engine.async_invoke import AsyncInvoker
+from constructs_lib.testing._engine.authorizer import (
+    AccessDenied,
+    AccessRequest,
+    AllowAll,
+    Authorizer,
+    act_as,
+    acting,
+    acting_as,
+)
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner, stack_jobs
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
@@ -56,6 +67,8 @@ class KitEngine:
     ) -> None:
         self.stack = stack
         self.warnings: list[str] = []
+        self.authorizer: Authorizer = AllowAll()
+        """Asked before every call the kit makes for a principal (see ``authorize``)."""
         self.lock = threading.RLock()
         """Guards what handler threads and moto's execution threads share with the test's thread."""
         self.stand_ins = StandIns(self, endpoints, services)
@@ -209,7 +222,13 @@ class KitEngine:
         return events_backends[self.stack.account][self.stack.region]
 
     def queue_url(self, arn: str) -> str:
-        return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", maxsplit=1)[-1])["QueueUrl"])
+        """A queue's URL: a queue of the stack's from what the kit made (moto's ``GetQueueUrl`` takes about 10 ms)."""
+        logical_id = self.resources.resource_by_physical(arn)
+        if logical_id is not None and self.resources.types.get(logical_id) == "AWS::SQS::Queue":
+            return self.resources.physical[logical_id].ref
+        # The kit's own lookup, never the principal's (it may be asked inside a handler's thread).
+        with acting_as(None):
+            return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", maxsplit=1)[-1])["QueueUrl"])
 
     def queue_messages(self, queue_name: str) -> list[Any]:
         """The messages on a queue now (not received, so not consumed), bodies parsed as JSON where they are JSON."""
@@ -226,14 +245,42 @@ class KitEngine:
             known = ", ".join(sorted(stack_jobs(self.resources))) or "none"
             raise KitError(f"{len(jobs)} S3 Batch Operations jobs match {job!r}; the stack has: {known}")
         (spec,) = jobs.values()
-        runner = BatchJobRunner(
-            self.resources,
-            spec,
-            s3=self.client("s3"),
-            invoke=lambda local, event: self.run(local, event, "s3-batch"),
-            max_attempts=max_attempts,
-        )
-        return runner.run()
+        # S3 Batch Operations reads the manifest, invokes the function and writes the report with the job's role.
+        role = str(spec.get("RoleArn", ""))
+        function_arn = str(spec.get("Operation", {}).get("LambdaInvoke", {}).get("FunctionArn", ""))
+
+        def invoke(local: LocalFunction, event: Any) -> Invocation:
+            self.authorize(role, "lambda:InvokeFunction", function_arn, via="s3-batch")
+            return self.run(local, event, "s3-batch")
+
+        runner = BatchJobRunner(self.resources, spec, s3=self.client("s3"), invoke=invoke, max_attempts=max_attempts)
+        with acting_as(role, via="s3-batch"):
+            return runner.run()
+
+    # -- authorization -------------------------------------------------------------------------------------------
+    def authorize(self, principal: str, action: str, resource: str, *, source_arn: str | None = None, via: str) -> None:
+        """Put one call made for ``principal`` to the authorizer: every such call of the kit comes through here.
+
+        Raises ``AccessDenied`` when the authorizer refuses it.
+        """
+        self.authorizer.authorize(AccessRequest(principal, action, resource, source_arn=source_arn, via=via))
+
+    def permits(self, principal: str, action: str, resource: str, *, source_arn: str | None = None, via: str) -> bool:
+        """``authorize`` for a delivery that fails silently on AWS: a refusal is a warning, and ``False``."""
+        try:
+            self.authorize(principal, action, resource, source_arn=source_arn, via=via)
+        except AccessDenied as denied:
+            self.warnings.append(f"{via}: {denied}")
+            return False
+        return True
+
+    def call(
+        self, principal: str, service: str, operation: str, /, *, source_arn: str | None = None, via: str, **params: Any
+    ) -> Any:
+        """Make an API call for ``principal`` (``operation``: the client's method, ``send_message``): the API-call
+        hook authorizes it (``on_api_call``); a refusal raises botocore's ``ClientError`` (``AccessDenied``)."""
+        with acting_as(principal, source_arn=source_arn, via=via):
+            return getattr(self.client(service), operation)(**params)
 
     # -- what was delivered --------------------------------------------------------------------------------------
     def record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
@@ -249,6 +296,33 @@ class KitEngine:
             return list(self._deliveries)
 
     # -- moto's callbacks (through moto_hooks) -------------------------------------------------------------------
+    def on_api_call(self, service: str, operation: str, params: Mapping[str, Any], *, region: str) -> None:
+        """Any botocore client's call, in the caller's thread: authorized for the principal in scope, if any."""
+        current = acting()
+        if current is None:
+            return  # the test's or the kit's own call
+        for action, resource in api_access(service, operation, params, region=region, account=self.stack.account):
+            self.authorize(current.principal, action, resource, source_arn=current.source_arn, via=current.via)
+
+    def on_task_role(self, role_arn: str) -> None:
+        """A state machine task is about to run in this thread (one per task attempt) with ``role_arn``."""
+        act_as(role_arn, via="state-machine-task")
+
+    def on_sns_subscription(self, subscription: Any) -> bool:
+        """Whether SNS may deliver to a queue or function subscription (it does so as ``sns.amazonaws.com``)."""
+        action = "lambda:InvokeFunction" if subscription.protocol == "lambda" else "sqs:SendMessage"
+        return self.permits(
+            "sns.amazonaws.com",
+            action,
+            str(subscription.endpoint),
+            source_arn=subscription.topic.arn,
+            via="sns-subscription",
+        )
+
+    def on_s3_notification(self, action: str, resource: str, event: Any) -> bool:
+        """Whether S3 may send a bucket notification to a queue, topic or function (as ``s3.amazonaws.com``)."""
+        return self.permits("s3.amazonaws.com", action, resource, source_arn=_bucket_arn(event), via="s3-notification")
+
     def on_lambda_invoke(
         self,
         function_name: str,
@@ -311,7 +385,8 @@ class KitEngine:
         if local is None:
             self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
             return
-        self.async_invokes.enqueue(local, event, "s3")
+        if self.on_s3_notification("lambda:InvokeFunction", function_arn, event):
+            self.async_invokes.enqueue(local, event, "s3")
 
     def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any:
         return self.stand_ins.invoke_endpoint(endpoint_name, body, content_type, accept)
@@ -327,3 +402,14 @@ class KitEngine:
 
     def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None:
         self.executions.record_wait(execution_arn, state, seconds, kind)
+
+
+def _bucket_arn(event: Any) -> str | None:
+    """The bucket of an S3 notification: its event records', or a test event's ``Bucket``."""
+    if not isinstance(event, dict):
+        return None
+    records = event.get("Records") or [{}]
+    arn = records[0].get("s3", {}).get("bucket", {}).get("arn")
+    if arn is None and "Bucket" in event:
+        arn = f"arn:aws:s3:::{event['Bucket']}"
+    return None if arn is None else str(arn)
