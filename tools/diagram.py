@@ -7,12 +7,13 @@ after its logical ID without the hash) and ``README.md`` (an index that embeds e
 the cloud assembly, and removes the files it wrote before that no stack makes any more. ``make diagrams`` runs it
 on a fresh ``cdk synth``.
 
-Standard library only, like :mod:`constructs_lib.workloads.power_tuning.chart`: no graphviz binary, nothing fetched. The
-layout is a small layered (Sugiyama-style) one: cycles broken by a depth-first search, longest-path layers, an
-extra rank between layers for edge labels (so a label never sits on a box), barycentre ordering, coordinates
-straightened with an order-preserving least-squares pass. The output is deterministic: the same template gives the
-same bytes (no asset hashes, no timestamps, no set iteration order, fixed number formatting). Text widths come
-from the DejaVu Sans metrics (the SVGs ask for DejaVu Sans or Verdana, which has nearly the same widths).
+Standard library only, like :mod:`constructs_lib.workloads.power_tuning.chart` (the test kit's intrinsic resolver,
+which it uses, is too): no graphviz binary, nothing fetched. The layout is a small layered (Sugiyama-style) one:
+cycles broken by a depth-first search, longest-path layers, an extra rank between layers for edge labels (so a label
+never sits on a box), barycentre ordering, coordinates straightened with an order-preserving least-squares pass. The
+output is deterministic: the same template gives the same bytes (no asset hashes, no timestamps, no set iteration
+order, fixed number formatting). Text widths come from the DejaVu Sans metrics (the SVGs ask for DejaVu Sans or
+Verdana, which has nearly the same widths).
 
 Tokens are resolved to readable placeholders: ``{"Ref": "Queue4A7E3860"}`` shows as ``Queue``, a state
 machine's ``Fn::Join`` definition is joined with the logical IDs in place of the ARNs.
@@ -30,6 +31,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from constructs_lib.testing._engine.intrinsics import Placeholders
+from constructs_lib.testing._engine.intrinsics import state_machine_definitions as intrinsics_definitions
 
 __all__ = [
     "MARKER",
@@ -152,111 +156,21 @@ def _text_block(lines: Sequence[_Line], centre_x: float, top: float) -> list[str
 
 _REF = re.compile(r"<<([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?>>")
 _CDK_HASH = re.compile(r"(?<=[A-Za-z0-9])[0-9A-F]{8}$")
-_PSEUDO = {
-    "AWS::Partition": "aws",
-    "AWS::Region": "region",
-    "AWS::AccountId": "account",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "stack",
-    "AWS::StackId": "stack",
-    "AWS::NoValue": "",
-}
-_ARN_SHAPES = {
-    "AWS::Lambda::Function": "arn:aws:lambda:region:account:function:{}",
-    "AWS::SQS::Queue": "arn:aws:sqs:region:account:{}",
-    "AWS::SNS::Topic": "arn:aws:sns:region:account:{}",
-    "AWS::Events::EventBus": "arn:aws:events:region:account:event-bus/{}",
-    "AWS::Events::Rule": "arn:aws:events:region:account:rule/{}",
-    "AWS::S3::Bucket": "arn:aws:s3:::{}",
-    "AWS::StepFunctions::StateMachine": "arn:aws:states:region:account:stateMachine:{}",
-    "AWS::StepFunctions::Activity": "arn:aws:states:region:account:activity:{}",
-    "AWS::DynamoDB::Table": "arn:aws:dynamodb:region:account:table/{}",
-    "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:region:account:secret:{}",
-    "AWS::SageMaker::Endpoint": "arn:aws:sagemaker:region:account:endpoint/{}",
-    "AWS::Kinesis::Stream": "arn:aws:kinesis:region:account:stream/{}",
-}
+_PLACEHOLDERS = Placeholders(
+    account="account",
+    region="region",
+    name=lambda logical_id: f"<<{logical_id}>>",
+    attribute=lambda logical_id, attribute: f"<<{logical_id}.{attribute}>>",
+    unknown=lambda function, argument: f"<<import:{argument}>>" if function == "Fn::ImportValue" else "<<?>>",
+)
+"""Placeholders that keep the logical IDs (``<<LogicalId>>``) in the shape the service gives (an ARN, a queue URL, a
+name), so that a state machine task's resource still reads as a Lambda ARN, an SQS URL and so on."""
 
 
 def short_id(logical_id: str) -> str:
     """A logical ID without the hash the CDK appends: ``OrdersQueue4A7E3860`` -> ``OrdersQueue``."""
     stripped = _CDK_HASH.sub("", logical_id)
     return stripped or logical_id
-
-
-def _marker(logical_id: str, attribute: str | None = None) -> str:
-    return f"<<{logical_id}.{attribute}>>" if attribute else f"<<{logical_id}>>"
-
-
-def resolve(value: Any, resources: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one case per intrinsic
-    """``value`` with its intrinsics replaced by placeholders that keep the logical IDs (``<<LogicalId>>``).
-
-    ``Ref`` and ``Fn::GetAtt ... Arn`` give the shape the service would (an ARN, a queue URL, a name) around the
-    marker, so that a state machine task's resource still reads as a Lambda ARN, an SQS URL and so on.
-    """
-    if isinstance(value, list):
-        return [resolve(item, resources) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        ((key, argument),) = value.items()
-        if key == "Ref":
-            return _resolve_ref(str(argument), resources)
-        if key == "Fn::GetAtt":
-            logical_id, attribute = argument if isinstance(argument, list) else str(argument).split(".", 1)
-            return _resolve_get_att(str(logical_id), str(attribute), resources)
-        if key == "Fn::Join":
-            separator, parts = argument
-            resolved = resolve(parts, resources)
-            return str(separator).join(str(part) for part in resolved) if isinstance(resolved, list) else "<<?>>"
-        if key == "Fn::Sub":
-            return _resolve_sub(argument, resources)
-        if key == "Fn::Select":
-            index, items = argument
-            chosen = resolve(items, resources)
-            return chosen[int(index)] if isinstance(chosen, list) and int(index) < len(chosen) else "<<?>>"
-        if key == "Fn::ImportValue":
-            return f"<<import:{resolve(argument, resources)}>>"
-        if key.startswith("Fn::"):
-            return "<<?>>"
-    return {key: resolve(item, resources) for key, item in value.items()}
-
-
-def _resolve_ref(name: str, resources: Mapping[str, Any]) -> str:
-    if name in _PSEUDO:
-        return _PSEUDO[name]
-    resource_type = str(resources.get(name, {}).get("Type", ""))
-    if resource_type == "AWS::SQS::Queue":
-        return f"https://sqs.region.amazonaws.com/account/{_marker(name)}"
-    if resource_type in ("AWS::SNS::Topic", "AWS::StepFunctions::StateMachine", "AWS::StepFunctions::Activity"):
-        return _ARN_SHAPES[resource_type].format(_marker(name))
-    return _marker(name)
-
-
-def _resolve_get_att(logical_id: str, attribute: str, resources: Mapping[str, Any]) -> str:
-    resource_type = str(resources.get(logical_id, {}).get("Type", ""))
-    if attribute == "Arn" and resource_type in _ARN_SHAPES:
-        return _ARN_SHAPES[resource_type].format(_marker(logical_id))
-    if attribute == "QueueUrl":
-        return f"https://sqs.region.amazonaws.com/account/{_marker(logical_id)}"
-    return _marker(logical_id, attribute)
-
-
-def _resolve_sub(argument: Any, resources: Mapping[str, Any]) -> str:
-    text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-    resolved_variables = {key: str(resolve(item, resources)) for key, item in variables.items()}
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name in resolved_variables:
-            return resolved_variables[name]
-        if "." in name:
-            logical_id, attribute = name.split(".", 1)
-            return _resolve_get_att(logical_id, attribute, resources)
-        return _resolve_ref(name, resources)
-
-    return re.sub(r"\$\{([^}]+)\}", replace, str(text))
 
 
 def references(value: Any) -> list[str]:
@@ -284,24 +198,9 @@ def state_machine_definitions(template: Mapping[str, Any]) -> dict[str, dict[str
     """Every state machine's definition in a template, tokens replaced by placeholders that keep the logical IDs.
 
     Unlike :func:`constructs_lib.testing.state_machine_definitions` (placeholder values asl-validator accepts,
-    lower-cased), the names stay readable, and this module needs no test-kit dependency.
+    lower-cased), the names stay readable.
     """
-    resources: Mapping[str, Any] = template.get("Resources", {})
-    definitions: dict[str, dict[str, Any]] = {}
-    for logical_id, resource in resources.items():
-        if resource.get("Type") != "AWS::StepFunctions::StateMachine":
-            continue
-        properties = resource.get("Properties", {})
-        raw = properties.get("DefinitionString", properties.get("Definition"))
-        resolved = resolve(raw, resources)
-        if isinstance(resolved, str):
-            substitutions = resolve(properties.get("DefinitionSubstitutions", {}), resources)
-            for key, item in substitutions.items():
-                resolved = resolved.replace("${" + key + "}", str(item))
-            resolved = json.loads(resolved)
-        if isinstance(resolved, dict):
-            definitions[logical_id] = resolved
-    return definitions
+    return intrinsics_definitions(template, _PLACEHOLDERS)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1235,8 +1134,8 @@ class _Architecture:
     """The nodes and edges of a stack's architecture, read from its template."""
 
     def __init__(self, template: Mapping[str, Any]) -> None:
-        raw: Mapping[str, Any] = template.get("Resources", {})
-        self.resources = {key: resolve(value, raw) for key, value in raw.items()}
+        resolver = _PLACEHOLDERS.resolver(template)
+        self.resources = {key: resolver.resolve(value) for key, value in template.get("Resources", {}).items()}
         self.nodes: dict[str, _Node] = {}
         self.edges: list[_Edge] = []
         hidden = self._plumbing()

@@ -8,7 +8,7 @@
 - IAM: no identity policy grants an action on every resource unless AWS allows nothing narrower
   (constructs_lib.testing.iam; its own tests, on hand-made templates, are in tests/unit/testing/test_iam.py).
 - cdk-nag: no acknowledgment without a finding to suppress, and the Security page's "cdk-nag acknowledgments" table
-  every acknowledged (rule, reason) of the example app with its count, and nothing else.
+  lists every acknowledged (rule, reason) of the example app with its count, and nothing else.
 """
 
 from __future__ import annotations

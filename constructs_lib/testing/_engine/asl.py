@@ -14,78 +14,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PLACEHOLDER_ACCOUNT = "123456789012"
-PLACEHOLDER_REGION = "us-east-1"
+from constructs_lib.testing._engine import intrinsics
 
-_ARN_SERVICES = {
-    "AWS::Lambda::Function": ("lambda", "function:{}"),
-    "AWS::SQS::Queue": ("sqs", "{}"),
-    "AWS::SNS::Topic": ("sns", "{}"),
-    "AWS::Events::EventBus": ("events", "event-bus/{}"),
-    "AWS::S3::Bucket": ("s3", "{}"),
-    "AWS::StepFunctions::StateMachine": ("states", "stateMachine:{}"),
-    "AWS::DynamoDB::Table": ("dynamodb", "table/{}"),
-}
+PLACEHOLDERS = intrinsics.Placeholders(
+    account="123456789012",
+    region="us-east-1",
+    name=str.lower,
+    attribute=lambda logical_id, attribute: f"{logical_id}-{attribute}".lower(),
+    unknown=lambda function, argument: "unknown",
+)
+"""Placeholder values asl-validator accepts: names are the logical ids in lower case (``function:workerfunction``)."""
 
 
 class AslValidationError(AssertionError):
     """A state machine definition is not valid Amazon States Language."""
 
 
-def _arn(resource_type: str, logical_id: str) -> str:
-    service, resource = _ARN_SERVICES.get(resource_type, ("unknown", "{}"))
-    region = "" if service == "s3" else PLACEHOLDER_REGION
-    account = "" if service == "s3" else PLACEHOLDER_ACCOUNT
-    return f"arn:aws:{service}:{region}:{account}:{resource.format(logical_id.lower())}"
-
-
-def _resolve(value: Any, resources: Mapping[str, Any]) -> Any:  # noqa: PLR0911 - one case per token kind
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return [_resolve(v, resources) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(str(_resolve(p, resources)) for p in parts)
-    if "Ref" in value:
-        name = value["Ref"]
-        pseudo = {
-            "AWS::Partition": "aws",
-            "AWS::Region": PLACEHOLDER_REGION,
-            "AWS::AccountId": PLACEHOLDER_ACCOUNT,
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        if name in pseudo:
-            return pseudo[name]
-        resource_type = resources.get(name, {}).get("Type", "")
-        if resource_type == "AWS::SQS::Queue":
-            return f"https://sqs.{PLACEHOLDER_REGION}.amazonaws.com/{PLACEHOLDER_ACCOUNT}/{name.lower()}"
-        if resource_type in ("AWS::SNS::Topic", "AWS::StepFunctions::StateMachine"):
-            return _arn(resource_type, name)
-        return name.lower()
-    if "Fn::GetAtt" in value:
-        logical_id, attribute = value["Fn::GetAtt"]
-        resource_type = resources.get(logical_id, {}).get("Type", "")
-        if attribute == "Arn":
-            return _arn(resource_type, logical_id)
-        return f"{logical_id.lower()}-{attribute.lower()}"
-    return {k: _resolve(v, resources) for k, v in value.items()}
-
-
 def state_machine_definitions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Every state machine's definition in a CloudFormation template, tokens resolved to placeholders."""
-    resources: Mapping[str, Any] = template.get("Resources", {})
-    definitions: dict[str, dict[str, Any]] = {}
-    for logical_id, resource in resources.items():
-        if resource.get("Type") != "AWS::StepFunctions::StateMachine":
-            continue
-        properties = resource.get("Properties", {})
-        raw = properties.get("DefinitionString") or properties.get("Definition")
-        text = _resolve(raw, resources)
-        definitions[logical_id] = json.loads(text) if isinstance(text, str) else text
-    return definitions
+    return intrinsics.state_machine_definitions(template, PLACEHOLDERS)
 
 
 def _validator() -> list[str]:

@@ -29,8 +29,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from constructs_lib.testing._engine.authorizer import AccessDenied
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing._engine.resources import StackResources
+from constructs_lib.testing.results import parse_json
 from constructs_lib.workloads.s3_batch.formats import (
     CSV_MANIFEST_FORMAT,
     INVENTORY_MANIFEST_FORMAT,
@@ -104,6 +106,23 @@ class BatchJobRefused(ValueError):
 
 
 Invoke = Callable[[LocalFunction, Any], Invocation]
+
+
+def stack_jobs(resources: StackResources) -> dict[str, dict[str, Any]]:
+    """Every job the stack defines, by construct path: created ones, then CreateJob inputs in its outputs."""
+    jobs = {resources.short_name(lid): spec for lid, spec in resources.batch_jobs.items()}
+    created_roles = {str(spec.get("RoleArn")) for spec in jobs.values()}
+    stack = resources.stack
+    for output_id, output in stack.template.get("Outputs", {}).items():
+        value = resources.resolve(output.get("Value"))
+        spec = parse_json(value) if isinstance(value, str) and value.startswith("{") else None
+        if not isinstance(spec, dict) or "Operation" not in spec or "RoleArn" not in spec:
+            continue
+        if str(spec["RoleArn"]) in created_roles:
+            continue  # the input of a job the stack also creates (its CreateJob custom resource)
+        spec.setdefault("JobId", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack.stack_name}/{output_id}")))
+        jobs[resources.short_name(output_id)] = spec
+    return jobs
 
 
 def create_job_problems(job: Mapping[str, Any]) -> list[str]:
@@ -318,7 +337,11 @@ class BatchJobRunner:
         while attempts < self.max_attempts:
             attempts += 1
             invocation_id = base64.b64encode(uuid.uuid4().bytes).decode()
-            invocation = self.invoke(local, self._event(row, task_id, invocation_id))
+            try:
+                invocation = self.invoke(local, self._event(row, task_id, invocation_id))
+            except AccessDenied as denied:  # the job role may not invoke the function: the task fails
+                code, message = "PermanentFailure", f"Invoking the function failed: AccessDenied ({denied})"
+                break
             code, message = self._result_of(invocation, task_id, invocation_id)
             if code != "TemporaryFailure":
                 break
@@ -520,4 +543,5 @@ __all__ = [
     "BatchTaskResult",
     "RolePolicy",
     "read_completion_report",
+    "stack_jobs",
 ]

@@ -2,7 +2,8 @@
 
 Each function gets its own copy of its handler module (loaded from its asset folder and layers, with the
 function's environment, so module-level reads of ``os.environ`` see that function's values), a Lambda-like
-context, its timeout enforced, and the runtime's error shape (``errorType`` is the exception's class name).
+context, its timeout enforced, the runtime's error shape (``errorType`` is the exception's class name), and its
+execution role for the API calls it makes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from constructs_lib.testing._engine.authorizer import acting_as
 
 _IMPORT_LOCK = threading.RLock()
 
@@ -156,6 +159,8 @@ class LocalFunction:
     memory_mb: int = 128
     region: str = "us-east-1"
     dead_letter_arn: str | None = None
+    role_arn: str = ""
+    """The execution role: the handler's own API calls are made with it."""
     invocations: list[Invocation] = field(default_factory=list)
     stragglers: list[threading.Thread] = field(default_factory=list)
     """Handler threads still running after their invocation timed out."""
@@ -211,9 +216,10 @@ class LocalFunction:
         def target() -> None:
             environ.push_layer(layer)
             try:
-                box["done"] = self._run_in_thread(
-                    event, request_id, deadline, source, version, memory_mb or self.memory_mb
-                )
+                with acting_as(self.role_arn or None, via="handler"):
+                    box["done"] = self._run_in_thread(
+                        event, request_id, deadline, source, version, memory_mb or self.memory_mb
+                    )
             finally:
                 environ.pop_layer()
 

@@ -3,7 +3,8 @@
 moto stands the services up; the kit adds what moto does not do: real handler code for Lambda invocations,
 asynchronous invocation with retries and destinations, EventBridge targets beyond SQS, SNS to Lambda as an
 asynchronous invoke with the real event shape, SageMaker endpoints as test stand-ins, compressed time in
-Wait states and Retry intervals, and a record of what every resource received.
+Wait states and Retry intervals, a record of what every resource received, and the authorizer asked before each
+call made for a principal (every botocore call, SNS and S3 deliveries moto makes itself).
 """
 
 from __future__ import annotations
@@ -17,47 +18,12 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing.results import parse_json
 
-
-class KitHooks(Protocol):
-    """What the hooks call back into (the kit)."""
-
-    def on_lambda_invoke(
-        self,
-        function_name: str,
-        body: Any,
-        invocation_type: str,
-        log_tail: bool,
-        *,
-        version: str = "$LATEST",
-        memory_mb: int | None = None,
-    ) -> Any: ...
-
-    def on_sns_to_lambda(
-        self,
-        subscription: Any,
-        message: str,
-        message_id: str,
-        subject: str | None,
-        message_attributes: dict[str, Any] | None,
-    ) -> None: ...
-
-    def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None: ...
-
-    def on_s3_to_lambda(self, event: Any, function_arn: str) -> None: ...
-
-    def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any: ...
-
-    def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None: ...
-
-    def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None: ...
-
-    def stands_in_for(self, service: str) -> bool: ...
-
-    def on_service_call(self, service: str, operation: str, body: Any) -> Any: ...
+if TYPE_CHECKING:
+    from constructs_lib.testing._engine.runner import KitEngine
 
 
 @dataclass
@@ -81,7 +47,7 @@ class ServiceAnswerError:
 _INHERITED = object()
 """Marks a patched attribute that the class only inherited: undo deletes it again."""
 
-_NOT_OURS = object()
+NOT_OURS = object()
 """Returned by a kit callback when the resource is not one of the stack's: moto's own behaviour applies."""
 
 
@@ -109,8 +75,8 @@ _retry_env = threading.local()
 _sending = threading.local()
 
 
-def install(kit: KitHooks) -> Callable[[], None]:
-    """Install every hook for ``kit``; returns the function that removes them."""
+def install(engine: KitEngine) -> Callable[[], None]:
+    """Install every hook, calling back into ``engine``; returns the function that removes them."""
     from moto.awslambda.models import LambdaFunction
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend, Rule
@@ -137,7 +103,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
         headers = {str(key).lower(): value for key, value in dict(request_headers or {}).items()}
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         # ``self`` is moto's object of the invoked qualifier: $LATEST, or the version an alias points at.
-        answer = kit.on_lambda_invoke(
+        answer = engine.on_lambda_invoke(
             self.function_name,
             body,
             invocation_type,
@@ -145,7 +111,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
             version=str(getattr(self, "version", "$LATEST")),
             memory_mb=getattr(self, "memory_size", None),
         )
-        if answer is _NOT_OURS:
+        if answer is NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)
         assert isinstance(answer, InvokeAnswer)
         if answer.function_error:
@@ -170,7 +136,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
 
     patches.replace(LambdaResponse, "_get_param", get_param)
 
-    # -- SNS -> Lambda: an asynchronous invoke with the real SNS event ------------------------------------------
+    # -- SNS -> Lambda: an asynchronous invoke with the real SNS event; SNS -> SQS authorized first --------------
     original_subscription_publish = Subscription.publish
 
     def subscription_publish(
@@ -181,15 +147,20 @@ def install(kit: KitHooks) -> Callable[[], None]:
         message_attributes: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self.protocol != "lambda":
+        if self.protocol not in ("lambda", "sqs"):
             original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
             return
         matcher = self._filter_policy_matcher
         if matcher is not None and not matcher.matches(message_attributes, message):
             return
+        if not engine.on_sns_subscription(self):
+            return
+        if self.protocol == "sqs":
+            original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
+            return
         if kwargs.get("message_structure") == "json":
             message = self._parse_message_structure(message, self.protocol)
-        kit.on_sns_to_lambda(self, message, message_id, subject, message_attributes)
+        engine.on_sns_to_lambda(self, message, message_id, subject, message_attributes)
 
     patches.replace(Subscription, "publish", subscription_publish)
 
@@ -203,15 +174,29 @@ def install(kit: KitHooks) -> Callable[[], None]:
         event = {key: value for key, value in original_event.items() if key != "ingestion-time"}
         if isinstance(event.get("time"), (int, float)):
             event["time"] = datetime.datetime.fromtimestamp(event["time"], datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        kit.on_rule_match(self, event)
+        engine.on_rule_match(self, event)
 
     patches.replace(Rule, "send_to_targets", send_to_targets)
 
-    # -- S3 -> Lambda notifications: asynchronous, as on AWS -----------------------------------------------------
+    # -- S3 -> Lambda notifications: asynchronous, as on AWS; to queues and topics authorized first -------------
     def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-        kit.on_s3_to_lambda(event_body, fn_arn)
+        engine.on_s3_to_lambda(event_body, fn_arn)
 
     patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
+    original_send_sqs = s3_notifications._send_sqs_message
+    original_send_sns = s3_notifications._send_sns_message
+
+    def send_sqs_message(account_id: str, event_body: Any, queue_name: str, region_name: str) -> None:
+        queue_arn = f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}"
+        if engine.on_s3_notification("sqs:SendMessage", queue_arn, event_body):
+            original_send_sqs(account_id, event_body, queue_name, region_name)
+
+    def send_sns_message(account_id: str, event_body: Any, topic_arn: str, region_name: str) -> None:
+        if engine.on_s3_notification("sns:Publish", topic_arn, event_body):
+            original_send_sns(account_id, event_body, topic_arn, region_name)
+
+    patches.replace(s3_notifications, "_send_sqs_message", send_sqs_message)
+    patches.replace(s3_notifications, "_send_sns_message", send_sns_message)
 
     # moto tags every new object (with no tags) and sends an "Object Tags Added" event for it; S3 does not.
     original_tagging = S3Backend.put_object_tagging
@@ -230,10 +215,10 @@ def install(kit: KitHooks) -> Callable[[], None]:
     def invoke_endpoint(self: Any) -> Any:
         endpoint_name = self.path.split("/")[2]
         raw = self.raw_body if isinstance(self.raw_body, bytes) else str(self.raw_body or "").encode()
-        answer = kit.on_sagemaker_invoke(
+        answer = engine.on_sagemaker_invoke(
             endpoint_name, raw, self.headers.get("Content-Type", "application/octet-stream"), self.headers.get("Accept")
         )
-        if answer is _NOT_OURS:
+        if answer is NOT_OURS:
             return original_invoke_endpoint(self)
         return answer
 
@@ -259,7 +244,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
     # -- Compressed time: Wait states and Retry intervals are recorded, not slept -------------------------------
     def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
         execution_arn, state = _where(env)
-        kit.on_virtual_wait(execution_arn, state, float(wait_seconds), "Wait")
+        engine.on_virtual_wait(execution_arn, state, float(wait_seconds), "Wait")
 
     patches.replace(WaitFunction, "_wait_interval", wait_interval)
     original_retrier_body = retrier_decl.RetrierDecl._eval_body
@@ -277,7 +262,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
         @staticmethod
         def sleep(seconds: float) -> None:
             execution_arn, state = _where(getattr(_retry_env, "env", None))
-            kit.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
+            engine.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
 
     patches.replace(retrier_decl, "time", _VirtualTime)
 
@@ -380,6 +365,41 @@ def install(kit: KitHooks) -> Callable[[], None]:
     patches.replace(Queue, "attributes", property(attributes))
     patches.replace(SQSBackend, "send_message", send_message)
 
+    # -- Authorization: every botocore call (the kit's, a handler's, a state machine task's) ----------------------
+    # At the client, where the operation and its parameters are plain (moto's request path would need each
+    # protocol decoded), and for every client, made before the kit started or after.
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError
+
+    from constructs_lib.testing._engine.authorizer import AccessDenied
+
+    original_make_api_call = BaseClient._make_api_call
+
+    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        model = self.meta.service_model
+        try:
+            engine.on_api_call(model.service_name, operation_name, api_params, region=self.meta.region_name)
+        except AccessDenied as denied:
+            query = model.protocol in ("query", "rest-xml", "ec2") or model.metadata.get("awsQueryCompatible")
+            error = {"Code": "AccessDenied" if query else "AccessDeniedException", "Message": str(denied)}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, operation_name) from None
+        return original_make_api_call(self, operation_name, api_params)
+
+    patches.replace(BaseClient, "_make_api_call", make_api_call)
+
+    # A task's calls run with the state machine's role (or the task's Credentials): moto works it out here, in the
+    # thread it starts for the task attempt, just before the task's calls.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+
+    original_state_credentials = StateTask._eval_state_credentials
+
+    def eval_state_credentials(self: Any, env: Any) -> Any:
+        credentials = original_state_credentials(self, env)
+        engine.on_task_role(str(credentials.role_arn))
+        return credentials
+
+    patches.replace(StateTask, "_eval_state_credentials", eval_state_credentials)
+
     # -- What each resource received -----------------------------------------------------------------------------
     def recording(
         owner: Any, method: str, kind: str, extract: Callable[[inspect.BoundArguments], tuple[str, Any, dict[str, Any]]]
@@ -392,7 +412,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             name, payload, attributes = extract(bound)
-            kit.on_delivery(kind, name, payload, attributes)
+            engine.on_delivery(kind, name, payload, attributes)
             return result
 
         patches.replace(owner, method, wrapper)
@@ -434,7 +454,7 @@ def install(kit: KitHooks) -> Callable[[], None]:
     def put_events(self: Any, events: list[dict[str, Any]]) -> Any:
         for entry in events:
             bus = str(entry.get("EventBusName") or "default").rsplit("/", 1)[-1]
-            kit.on_delivery(
+            engine.on_delivery(
                 "events",
                 bus,
                 parse_json(entry.get("Detail", "{}")),
@@ -453,10 +473,10 @@ def install(kit: KitHooks) -> Callable[[], None]:
     original_call_action = BaseResponse.call_action
 
     def call_action(self: Any) -> Any:
-        if not kit.stands_in_for(self.boto3_service_name):
+        if not engine.stands_in_for(self.boto3_service_name):
             return original_call_action(self)
-        answer = kit.on_service_call(self.boto3_service_name, self._get_action(), self.body)
-        if answer is _NOT_OURS:
+        answer = engine.on_service_call(self.boto3_service_name, self._get_action(), self.body)
+        if answer is NOT_OURS:
             return original_call_action(self)
         if isinstance(answer, ServiceAnswerError):
             if _xml_protocol(self):
@@ -486,9 +506,6 @@ def _where(env: Any) -> tuple[str, str]:
         return str(data["Execution"]["Id"]), str(data["State"]["Name"])
     except (AttributeError, KeyError, TypeError):
         return "", ""
-
-
-NOT_OURS = _NOT_OURS
 
 
 def _xml_protocol(response: Any) -> bool:

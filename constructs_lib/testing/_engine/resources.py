@@ -19,29 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.testing._engine import asl
-from constructs_lib.testing._engine.intrinsics import Physical, Resolver, TemplateError, references, text_of
+from constructs_lib.testing._engine.intrinsics import (
+    AnyAttributes,
+    Physical,
+    Resolver,
+    TemplateError,
+    references,
+    text_of,
+)
 from constructs_lib.testing._engine.lambda_runtime import LocalFunction
 from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
 _LOGICAL_ID_HASH = re.compile(r"^(?P<stem>.+?)[0-9A-F]{8}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
 _EMPTY_ZIP: bytes | None = None
 _VALIDATED_DEFINITIONS: set[str] = set()
 """Definitions asl-validator already accepted in this process (stand-up of the same stack again is fast)."""
-
-
-class _AnyAttribute(dict[str, str]):
-    """Attributes of a resource the kit does not make: any attribute resolves to a stable placeholder."""
-
-    def __init__(self, ref: str, known: Mapping[str, str]) -> None:
-        super().__init__(known)
-        self._ref = ref
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __missing__(self, key: str) -> str:
-        return f"{self._ref}.{key}"
 
 
 @dataclass(frozen=True)
@@ -315,7 +309,8 @@ class _Builder:
         ref = arn if resource_type in ("AWS::IAM::ManagedPolicy", "AWS::SecretsManager::Secret") else name
         if resource_type == "AWS::KMS::Key":
             ref = arn.rsplit("/", 1)[-1]
-        return Physical(ref=ref, attributes=_AnyAttribute(ref, {"Arn": arn}))
+        # A resource the kit does not make: any attribute resolves, to a stable placeholder.
+        return Physical(ref=ref, attributes=AnyAttributes({"Arn": arn}, lambda attribute: f"{ref}.{attribute}"))
 
     # -- aws-cdk-lib's AwsCustomResource: the SDK call it would make at deploy time --------------------------
     def _aws_sdk_call(self, logical_id: str, props: dict[str, Any]) -> Physical:
@@ -553,6 +548,7 @@ class _Builder:
             memory_mb=request["MemorySize"],
             region=self.region,
             dead_letter_arn=props.get("DeadLetterConfig", {}).get("TargetArn"),
+            role_arn=text_of(props.get("Role", "")),
         )
         return Physical(ref=name, attributes={"Arn": arn})
 
@@ -641,8 +637,13 @@ class _Builder:
             asl.validate_definition(json.loads(text), name=f"state machine {logical_id}")
             _VALIDATED_DEFINITIONS.add(text)
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
+        # The template's role, which moto gives each task as the role it runs with (moto checks only its shape).
+        role = text_of(props.get("RoleArn", ""))
         arn = self.client("stepfunctions").create_state_machine(
-            name=name, definition=text, roleArn=self.role_arn(), type=props.get("StateMachineType", "STANDARD")
+            name=name,
+            definition=text,
+            roleArn=role if _ROLE_ARN.match(role) else self.role_arn(),
+            type=props.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
         self.resources.state_machines[logical_id] = arn
         self.resources.express.discard(logical_id)

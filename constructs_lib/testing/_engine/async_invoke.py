@@ -1,0 +1,203 @@
+"""Asynchronous invocation, as Lambda does it: an internal queue, up to two retries (one minute, then two, of virtual
+time), the maximum event age, then the execution record to the on-success or on-failure destination and the event
+to the function's dead-letter queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib.testing._engine.event_shapes import execution_record
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
+from constructs_lib.testing._engine.resources import InvokeConfig
+from constructs_lib.testing.errors import KitError
+from constructs_lib.testing.results import AsyncInvocation
+
+if TYPE_CHECKING:
+    from constructs_lib.testing._engine.runner import KitEngine
+
+_DESTINATION = "destination"
+RETRY_DELAYS = (60.0, 120.0)
+"""Lambda waits one minute before the second attempt of an asynchronous invocation and two before the third."""
+
+
+@dataclass
+class AsyncEvent:
+    """An event in a function's asynchronous queue; ``done`` gets its ``AsyncInvocation`` once it ran."""
+
+    function: LocalFunction
+    event: Any
+    source: str
+    done: list[AsyncInvocation] = field(default_factory=list)
+
+
+class AsyncInvoker:
+    """The asynchronous invocations of the stack's functions: queued by any thread, run by ``drain``."""
+
+    def __init__(self, engine: KitEngine) -> None:
+        self._engine = engine
+        self._pending: deque[AsyncEvent] = deque()
+        self._results: list[AsyncInvocation] = []
+
+    def enqueue(self, local: LocalFunction, event: Any, source: str) -> AsyncEvent:
+        """Queue an asynchronous invocation (any thread may); ``drain`` runs it."""
+        item = AsyncEvent(local, event, source)
+        with self._engine.lock:
+            self._pending.append(item)
+        return item
+
+    def results(self) -> list[AsyncInvocation]:
+        """Every asynchronous invocation followed to its end, in order."""
+        with self._engine.lock:
+            return list(self._results)
+
+    def drain(self) -> bool:
+        """Run every queued invocation (and those they queue); whether there was any."""
+        progressed = False
+        while True:
+            with self._engine.lock:
+                if not self._pending:
+                    return progressed
+                item = self._pending.popleft()
+            progressed = True
+            self._process(item)
+
+    def _process(self, item: AsyncEvent) -> None:
+        local = item.function
+        config = self._engine.resources.invoke_configs.get(local.logical_id, InvokeConfig())
+        request_id = str(uuid.uuid4())
+        attempts: list[Invocation] = []
+        delays: list[float] = []
+        age = 0.0
+        condition = "RetriesExhausted"
+        for attempt in range(config.max_retries + 1):
+            if attempt:
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
+                age += delay
+                delays.append(delay)
+                if age > config.max_event_age_seconds:
+                    condition = "EventAgeExceeded"
+                    break
+            invocation = self._engine.run(local, item.event, f"async:{item.source}", request_id)
+            attempts.append(invocation)
+            if invocation.succeeded:
+                condition = "Success"
+                break
+        last = attempts[-1]
+        record = execution_record(
+            local, item.event, condition=condition, count=len(attempts), last=last, request_id=request_id
+        )
+        delivered: list[str] = []
+        if condition == "Success":
+            if config.on_success:
+                delivered.extend(self._deliver_record(config.on_success, record, local, success=True))
+        else:
+            if config.on_failure:
+                delivered.extend(self._deliver_record(config.on_failure, record, local, success=False))
+            if local.dead_letter_arn:
+                delivered.extend(self._dead_letter(local, item.event, last, request_id))
+        result = AsyncInvocation(
+            function=local.logical_id,
+            event=item.event,
+            source=item.source,
+            attempts=tuple(attempts),
+            condition=condition,
+            record=record,
+            delivered_to=tuple(delivered),
+            retry_delays=tuple(delays),
+        )
+        with self._engine.lock:
+            self._results.append(result)
+        item.done.append(result)
+
+    def _deliver_record(self, arn: str, record: Mapping[str, Any], local: LocalFunction, *, success: bool) -> list[str]:
+        """Send the execution record to a destination, with the function's role (as Lambda does); a failed delivery
+        is a warning (Lambda drops the record)."""
+        engine = self._engine
+        service = arn.split(":")[2]
+        body = json.dumps(record)
+        role = local.role_arn
+        try:
+            if service == "sqs":
+                engine.call(
+                    role, "sqs", "send_message", via=_DESTINATION, QueueUrl=engine.queue_url(arn), MessageBody=body
+                )
+            elif service == "sns":
+                engine.call(role, "sns", "publish", via=_DESTINATION, TopicArn=arn, Message=body)
+            elif service == "events":
+                result = "Success" if success else "Failure"
+                engine.call(
+                    role,
+                    "events",
+                    "put_events",
+                    via=_DESTINATION,
+                    Entries=[
+                        {
+                            "Source": "lambda",
+                            "DetailType": f"Lambda Function Invocation Result - {result}",
+                            "Detail": body,
+                            "EventBusName": arn,
+                            "Resources": [f"{local.arn}:$LATEST"],
+                        }
+                    ],
+                )
+            elif service == "lambda":
+                target = engine.resources.function_by_physical_name(arn)
+                if target is None:
+                    raise KitError(f"{arn} is not a function of this stack")
+                engine.authorize(role, "lambda:InvokeFunction", arn, via=_DESTINATION)
+                self.enqueue(target, dict(record), "destination")
+            elif service == "s3":
+                today = dt.datetime.now(dt.UTC)
+                key = f"aws/lambda/async/{local.name}/{today:%Y/%m/%d}/{today:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+                bucket = arn.rsplit(":", maxsplit=1)[-1]
+                engine.call(role, "s3", "put_object", via=_DESTINATION, Bucket=bucket, Key=key, Body=body.encode())
+            else:
+                raise KitError(f"the kit does not deliver to {service} destinations")
+        except Exception as error:
+            engine.warnings.append(f"destination delivery to {arn} failed: {error}")
+            return []
+        return [engine.resources.resource_by_physical(arn) or arn]
+
+    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation, request_id: str) -> list[str]:
+        """Send the event to the function's dead-letter queue or topic, with Lambda's error attributes and the
+        function's role; a failed send is a warning (Lambda counts it in ``DeadLetterErrors``)."""
+        engine = self._engine
+        arn = str(local.dead_letter_arn)
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": str(last.error_message or last.error_type)[:1024]},
+        }
+        body = json.dumps(event)
+        try:
+            if arn.split(":")[2] == "sqs":
+                url = engine.queue_url(arn)
+                engine.call(
+                    local.role_arn,
+                    "sqs",
+                    "send_message",
+                    via="dead-letter",
+                    QueueUrl=url,
+                    MessageBody=body,
+                    MessageAttributes=attributes,
+                )
+            else:
+                engine.call(
+                    local.role_arn,
+                    "sns",
+                    "publish",
+                    via="dead-letter",
+                    TopicArn=arn,
+                    Message=body,
+                    MessageAttributes=attributes,
+                )
+        except Exception as error:
+            engine.warnings.append(f"dead-letter delivery to {arn} failed: {error}")
+            return []
+        return [engine.resources.resource_by_physical(arn) or arn]

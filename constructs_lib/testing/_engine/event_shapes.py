@@ -1,0 +1,156 @@
+"""The documented shapes of what AWS sends and writes: the SNS, S3 and SQS events a function gets, a scheduled event,
+the Lambda Destinations execution record and the Step Functions execution status-change event."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
+
+
+def sns_event(
+    message: str,
+    message_id: str,
+    *,
+    subscription_arn: str,
+    topic_arn: str,
+    subject: str | None,
+    message_attributes: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The event SNS invokes a subscribed function with."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription_arn,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": topic_arn,
+                    "Subject": subject,
+                    "Message": message,
+                    "Timestamp": now_iso(),
+                    "SignatureVersion": "1",
+                    "Signature": "LOCAL",
+                    "SigningCertUrl": "",
+                    "UnsubscribeUrl": "",
+                    "MessageAttributes": {
+                        key: {"Type": value.get("Type"), "Value": value.get("Value")}
+                        for key, value in (message_attributes or {}).items()
+                    },
+                },
+            }
+        ]
+    }
+
+
+def complete_s3_records(event: Any, account: str) -> None:
+    """Add the fields of S3 event records that moto leaves out."""
+    for record in event.get("Records", []) if isinstance(event, dict) else []:
+        record.setdefault("userIdentity", {"principalId": f"AWS:{account}"})
+        record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+        record.setdefault("responseElements", {"x-amz-request-id": "LOCAL", "x-amz-id-2": "LOCAL"})
+        s3 = record.get("s3", {})
+        s3.get("bucket", {}).setdefault("ownerIdentity", {"principalId": account})
+        s3.get("object", {}).setdefault("sequencer", f"{time.time_ns():X}")
+
+
+def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """A message, as an SQS event source mapping gives it to a function (from a ``ReceiveMessage`` answer)."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {
+            key: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": base64.b64encode(value["BinaryValue"]).decode() if "BinaryValue" in value else None,
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value.get("DataType"),
+            }
+            for key, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def scheduled_event(rule_arn: str, *, account: str, region: str) -> dict[str, Any]:
+    """The event a schedule rule sends its targets."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": now_iso(milliseconds=False),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+def execution_record(
+    local: LocalFunction, event: Any, *, condition: str, count: int, last: Invocation, request_id: str
+) -> dict[str, Any]:
+    """The record Lambda sends a destination after an asynchronous invocation."""
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if not last.succeeded:
+        response_context["functionError"] = "Unhandled"
+    return {
+        "version": "1.0",
+        "timestamp": now_iso(),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{local.arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": count,
+        },
+        "requestPayload": event,
+        "responseContext": response_context,
+        "responsePayload": last.payload,
+    }
+
+
+def execution_status_detail(described: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """The detail of a ``Step Functions Execution Status Change`` event, from a ``DescribeExecution`` answer."""
+    ended = status != "RUNNING"
+
+    def millis(value: Any) -> int | None:
+        return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else None
+
+    return {
+        "executionArn": described["executionArn"],
+        "stateMachineArn": described["stateMachineArn"],
+        "name": described["name"],
+        "status": status,
+        "startDate": millis(described.get("startDate")),
+        "stopDate": millis(described.get("stopDate")) if ended else None,
+        "input": described.get("input"),
+        "output": described.get("output") if ended else None,
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": True} if ended else None,
+        "error": described.get("error") if ended else None,
+        "cause": described.get("cause") if ended else None,
+    }
+
+
+def json_text(value: Any) -> str:
+    """A message body: a string as it is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def now_iso(*, milliseconds: bool = True) -> str:
+    now = dt.datetime.now(dt.UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S") + (f".{now.microsecond // 1000:03d}Z" if milliseconds else "Z")

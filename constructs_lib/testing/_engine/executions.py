@@ -1,0 +1,126 @@
+"""State machine executions: waiting for them to end, their status-change events on the default bus (Standard
+workflows only, as Step Functions sends them), the waits they did not sleep, and their results."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib.testing._engine.event_shapes import execution_status_detail
+from constructs_lib.testing.errors import KitError
+from constructs_lib.testing.results import ExecutionResult, VirtualWait, parse_json
+
+if TYPE_CHECKING:
+    from constructs_lib.testing._engine.runner import KitEngine
+
+_POLL_SECONDS = 0.002
+
+
+class Executions:
+    """The executions of the stack's state machines, read from moto's own objects (the API lists are O(n))."""
+
+    def __init__(self, engine: KitEngine, timeout: float) -> None:
+        self._engine = engine
+        self._timeout = timeout
+        self._waits: dict[str, list[VirtualWait]] = {}
+        self._seen: set[str] = set()
+        self._finished: set[str] = set()
+
+    def record_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None:
+        with self._engine.lock:
+            self._waits.setdefault(execution_arn, []).append(VirtualWait(state=state, seconds=seconds, kind=kind))
+
+    def await_all(self) -> bool:
+        """Wait until no execution runs, sending each one's status changes; whether any started or ended."""
+        deadline = time.monotonic() + self._timeout
+        progressed = False
+        express = {self._engine.resources.state_machines[lid] for lid in self._engine.resources.express}
+        while True:
+            running = []
+            for execution in self._now():
+                key = str(execution.execution_arn)
+                if key in self._finished:
+                    continue
+                status = str(getattr(execution.status, "value", execution.status))
+                # Step Functions sends status change events for Standard workflows only.
+                standard = execution.state_machine_arn not in express
+                if key not in self._seen:
+                    self._seen.add(key)
+                    if standard:
+                        self._status_event(execution, "RUNNING")
+                    progressed = True
+                if status == "RUNNING":
+                    running.append(key)
+                    continue
+                self._finished.add(key)
+                if standard:
+                    self._status_event(execution, status)
+                progressed = True
+            if not running:
+                return progressed
+            if time.monotonic() > deadline:
+                raise KitError(
+                    f"executions still running after {self._timeout:.0f} s: {', '.join(running)}. "
+                    "A task that waits for a task token or an activity never ends locally; raise "
+                    "execution_timeout if a handler is just slow"
+                )
+            time.sleep(_POLL_SECONDS)
+
+    def result(self, execution_arn: str) -> ExecutionResult:
+        """An execution by ARN (read from moto's own objects: the API would serialise the whole history)."""
+        found = next((e for e in self._now() if e.execution_arn == execution_arn), None)
+        if found is None:
+            raise KeyError(f"no execution {execution_arn} of this stack's state machines")
+        described = json.loads(json.dumps(found.to_describe_output(), default=str))
+        history = json.loads(json.dumps(found.to_history_output().get("events", []), default=str))
+        machine_arn = described["stateMachineArn"]
+        machines = self._engine.resources.state_machines
+        logical = next((lid for lid, arn in machines.items() if arn == machine_arn), machine_arn)
+        with self._engine.lock:
+            waits = tuple(self._waits.get(execution_arn, ()))
+        return ExecutionResult(
+            state_machine=logical,
+            execution_arn=execution_arn,
+            status=described["status"],
+            input=parse_json(described.get("input")),
+            output=parse_json(described.get("output")),
+            error=described.get("error"),
+            cause=described.get("cause"),
+            history=tuple(history),
+            waits=waits,
+        )
+
+    def results(self, state_machine_arn: str | None = None) -> list[ExecutionResult]:
+        """Every execution so far, or those of one state machine, oldest first."""
+        found = [e for e in self._now() if state_machine_arn is None or e.state_machine_arn == state_machine_arn]
+        found.sort(key=lambda execution: execution.start_date)
+        return [self.result(execution.execution_arn) for execution in found]
+
+    def _now(self) -> list[Any]:
+        """moto's execution objects of this stack's state machines."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        stack = self._engine.stack
+        backend = stepfunctions_parser_backends[stack.account][stack.region]
+        ours = set(self._engine.resources.state_machines.values())
+        return [
+            execution
+            for machine in list(backend.state_machines)
+            if machine.arn in ours
+            for execution in list(machine.executions)
+        ]
+
+    def _status_event(self, execution: Any, status: str) -> None:
+        """The ``Step Functions Execution Status Change`` event, on the default bus, as Step Functions sends it."""
+        described = execution.to_describe_output()
+        self._engine.events_backend().put_events(
+            [
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Detail": json.dumps(execution_status_detail(described, status)),
+                    "Resources": [described["executionArn"]],
+                }
+            ]
+        )

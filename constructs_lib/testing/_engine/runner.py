@@ -1,0 +1,415 @@
+"""The machinery behind ``LocalKit``: moto started with the kit's hooks, the stack stood up, and the stack run until
+it is quiet again (executions ended, asynchronous invocations delivered, event sources drained).
+
+moto calls back into the engine's ``on_*`` methods (see ``moto_hooks``); each delivery concern has its own module:
+asynchronous invocation (``async_invoke``), SQS event sources (``event_sources``), EventBridge targets
+(``rule_targets``), executions (``executions``) and the test's stand-ins (``stand_ins``). Every call made for a
+principal goes through ``KitEngine.authorize`` (see ``authorizer``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib.testing._engine import moto_hooks
+from constructs_lib.testing._engine.api_access import api_access
+from constructs_lib.testing._engine.async_invoke import AsyncInvoker
+from constructs_lib.testing._engine.authorizer import (
+    AccessDenied,
+    AccessRequest,
+    AllowAll,
+    Authorizer,
+    act_as,
+    acting,
+    acting_as,
+)
+from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner, stack_jobs
+from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
+from constructs_lib.testing._engine.event_sources import SqsPoller
+from constructs_lib.testing._engine.executions import Executions
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
+from constructs_lib.testing._engine.resources import StackResources, stand_up
+from constructs_lib.testing._engine.rule_targets import RuleTargets
+from constructs_lib.testing._engine.stand_ins import StandIns
+from constructs_lib.testing._engine.template import SynthesizedStack
+from constructs_lib.testing.errors import KitError
+from constructs_lib.testing.results import Delivery, parse_json
+
+if TYPE_CHECKING:
+    from constructs_lib.testing.kit import EndpointHandler, ServiceHandler
+
+_ACTIVE: KitEngine | None = None
+_ACTIVE_LOCK = threading.Lock()
+
+
+class KitEngine:
+    """One synthesized stack on moto, with everything AWS would do between the calls a test makes."""
+
+    def __init__(
+        self,
+        stack: SynthesizedStack,
+        *,
+        endpoints: Mapping[str, EndpointHandler],
+        services: Mapping[str, ServiceHandler],
+        parameters: Mapping[str, str] | None,
+        imports: Mapping[str, str] | None,
+        validate_asl: bool,
+        execution_timeout: float,
+        max_receives: int,
+        max_rounds: int,
+    ) -> None:
+        self.stack = stack
+        self.warnings: list[str] = []
+        self.authorizer: Authorizer = AllowAll()
+        """Asked before every call the kit makes for a principal (see ``authorize``)."""
+        self.lock = threading.RLock()
+        """Guards what handler threads and moto's execution threads share with the test's thread."""
+        self.stand_ins = StandIns(self, endpoints, services)
+        self.async_invokes = AsyncInvoker(self)
+        self.event_sources = SqsPoller(self, max_receives)
+        self.targets = RuleTargets(self)
+        self.executions = Executions(self, execution_timeout)
+        self._parameters = parameters
+        self._imports = imports
+        self._validate_asl = validate_asl
+        self._max_rounds = max_rounds
+        self._deliveries: list[Delivery] = []
+        self._clients: dict[str, Any] = {}
+        self._session: Any = None
+        self._saved_path: list[str] | None = None
+        self._saved_dont_write_bytecode: bool | None = None
+        self._undo: Callable[[], None] | None = None
+        self._mock: Any = None
+        self._environ: LayeredEnviron | None = None
+        self._resources: StackResources | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start moto, install the hooks and stand the stack up."""
+        global _ACTIVE  # noqa: PLW0603 - one engine owns moto's hooks at a time
+        with _ACTIVE_LOCK:
+            if _ACTIVE is not None:
+                raise KitError("another LocalKit is running in this process; run one at a time (`with` blocks)")
+            _ACTIVE = self
+        try:
+            from moto import mock_aws
+
+            # Handler code is imported from the asset folders, which may be a cdk.out/ that `cdk deploy` ships:
+            # no __pycache__ may be left there.
+            self._saved_dont_write_bytecode = sys.dont_write_bytecode
+            sys.dont_write_bytecode = True
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            self._mock.start()
+            self._environ = LayeredEnviron(os.environ)
+            os.environ = self._environ  # type: ignore[assignment]  # noqa: B003 - a layered view, not a new environment
+            self._undo = moto_hooks.install(self)
+            self._resources = stand_up(
+                self.stack,
+                clients=self.client,
+                parameters=self._parameters,
+                imports=self._imports,
+                validate_asl=self._validate_asl,
+            )
+            self.warnings.extend(self._resources.warnings)
+            # Imports a handler makes while it runs find its asset folders (the load itself puts its own first).
+            self._saved_path = list(sys.path)
+            for function in self._resources.functions.values():
+                sys.path.extend(str(path) for path in function.code_dirs if str(path) not in sys.path)
+            self.stand_ins.name_endpoints()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Wait for timed-out handlers, undo the hooks, give ``os.environ`` back and stop moto."""
+        global _ACTIVE  # noqa: PLW0603
+        if self._resources is not None:
+            for function in self._resources.functions.values():
+                for thread in function.stragglers:
+                    thread.join(timeout=max(1.0, function.timeout_seconds))
+                    if thread.is_alive():
+                        self.warnings.append(f"{function.logical_id}: a timed-out handler still runs after the kit")
+            for folder in self._resources.temporary_dirs:
+                shutil.rmtree(folder, ignore_errors=True)
+        if self._saved_dont_write_bytecode is not None:
+            sys.dont_write_bytecode = self._saved_dont_write_bytecode
+            self._saved_dont_write_bytecode = None
+        if self._saved_path is not None:
+            sys.path[:] = self._saved_path
+            self._saved_path = None
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
+        if self._environ is not None:
+            os.environ = self._environ.base  # type: ignore[assignment]  # noqa: B003 - the original object back
+            self._environ = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._clients.clear()
+        self._session = None
+        with _ACTIVE_LOCK:
+            if _ACTIVE is self:
+                _ACTIVE = None
+
+    @property
+    def resources(self) -> StackResources:
+        if self._resources is None:
+            raise KitError("the kit is not running: use `with LocalKit.from_stack(stack) as kit:`")
+        return self._resources
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for moto, in the stack's region (made once, under a lock: any thread may ask)."""
+        with self.lock:
+            if service not in self._clients:
+                import boto3
+
+                if self._session is None:
+                    self._session = boto3.session.Session(region_name=self.stack.region)
+                self._clients[service] = self._session.client(service, region_name=self.stack.region)
+            return self._clients[service]
+
+    # -- running -------------------------------------------------------------------------------------------------
+    def run(
+        self,
+        local: LocalFunction,
+        event: Any,
+        source: str,
+        request_id: str | None = None,
+        *,
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
+    ) -> Invocation:
+        """Run a function's handler once (recorded as a delivery to the function)."""
+        assert self._environ is not None
+        self.record("lambda", local.arn, event, {"source": source})
+        return local.run(
+            event, environ=self._environ, source=source, request_id=request_id, version=version, memory_mb=memory_mb
+        )
+
+    def settle(self) -> None:
+        """Run until the stack is quiet: executions ended, asynchronous events delivered, queues drained."""
+        for _ in range(self._max_rounds):
+            progressed = self.executions.await_all()
+            progressed = self.async_invokes.drain() or progressed
+            progressed = self.event_sources.poll_all() or progressed
+            if not progressed:
+                return
+        raise KitError(f"the stack did not go quiet after {self._max_rounds} rounds: does something trigger itself?")
+
+    def start_execution(self, state_machine_arn: str, input_text: str, name: str | None = None) -> str:
+        """Start an execution; returns its ARN."""
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, input=input_text, name=name or str(uuid.uuid4())
+        )
+        return str(started["executionArn"])
+
+    def put_events(self, entries: list[dict[str, Any]]) -> None:
+        """Put events on buses as their source would: through moto's backend, which takes AWS sources
+        (``aws.s3``, ``aws.states``) that the API refuses from a caller."""
+        self.events_backend().put_events(entries)
+
+    def events_backend(self) -> Any:
+        from moto.events.models import events_backends
+
+        return events_backends[self.stack.account][self.stack.region]
+
+    def queue_url(self, arn: str) -> str:
+        """A queue's URL: a queue of the stack's from what the kit made (moto's ``GetQueueUrl`` takes about 10 ms)."""
+        logical_id = self.resources.resource_by_physical(arn)
+        if logical_id is not None and self.resources.types.get(logical_id) == "AWS::SQS::Queue":
+            return self.resources.physical[logical_id].ref
+        # The kit's own lookup, never the principal's (it may be asked inside a handler's thread).
+        with acting_as(None):
+            return str(self.client("sqs").get_queue_url(QueueName=arn.rsplit(":", maxsplit=1)[-1])["QueueUrl"])
+
+    def queue_messages(self, queue_name: str) -> list[Any]:
+        """The messages on a queue now (not received, so not consumed), bodies parsed as JSON where they are JSON."""
+        from moto.sqs.models import sqs_backends
+
+        found = sqs_backends[self.stack.account][self.stack.region].get_queue(queue_name)
+        return [parse_json(message.body) for message in list(found._messages)]
+
+    def run_batch_job(self, job: str | None, *, max_attempts: int) -> BatchJobReport:
+        jobs = stack_jobs(self.resources)
+        if job is not None:
+            jobs = {name: spec for name, spec in jobs.items() if job in name}
+        if len(jobs) != 1:
+            known = ", ".join(sorted(stack_jobs(self.resources))) or "none"
+            raise KitError(f"{len(jobs)} S3 Batch Operations jobs match {job!r}; the stack has: {known}")
+        (spec,) = jobs.values()
+        # S3 Batch Operations reads the manifest, invokes the function and writes the report with the job's role.
+        role = str(spec.get("RoleArn", ""))
+        function_arn = str(spec.get("Operation", {}).get("LambdaInvoke", {}).get("FunctionArn", ""))
+
+        def invoke(local: LocalFunction, event: Any) -> Invocation:
+            self.authorize(role, "lambda:InvokeFunction", function_arn, via="s3-batch")
+            return self.run(local, event, "s3-batch")
+
+        runner = BatchJobRunner(self.resources, spec, s3=self.client("s3"), invoke=invoke, max_attempts=max_attempts)
+        with acting_as(role, via="s3-batch"):
+            return runner.run()
+
+    # -- authorization -------------------------------------------------------------------------------------------
+    def authorize(self, principal: str, action: str, resource: str, *, source_arn: str | None = None, via: str) -> None:
+        """Put one call made for ``principal`` to the authorizer: every such call of the kit comes through here.
+
+        Raises ``AccessDenied`` when the authorizer refuses it.
+        """
+        self.authorizer.authorize(AccessRequest(principal, action, resource, source_arn=source_arn, via=via))
+
+    def permits(self, principal: str, action: str, resource: str, *, source_arn: str | None = None, via: str) -> bool:
+        """``authorize`` for a delivery that fails silently on AWS: a refusal is a warning, and ``False``."""
+        try:
+            self.authorize(principal, action, resource, source_arn=source_arn, via=via)
+        except AccessDenied as denied:
+            self.warnings.append(f"{via}: {denied}")
+            return False
+        return True
+
+    def call(
+        self, principal: str, service: str, operation: str, /, *, source_arn: str | None = None, via: str, **params: Any
+    ) -> Any:
+        """Make an API call for ``principal`` (``operation``: the client's method, ``send_message``): the API-call
+        hook authorizes it (``on_api_call``); a refusal raises botocore's ``ClientError`` (``AccessDenied``)."""
+        with acting_as(principal, source_arn=source_arn, via=via):
+            return getattr(self.client(service), operation)(**params)
+
+    # -- what was delivered --------------------------------------------------------------------------------------
+    def record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
+        """Record that the resource ``name`` (a ref, ARN or name) received ``payload``."""
+        if self._resources is None:
+            return  # the stand-up's own calls (AwsCustomResource SDK calls) are not deliveries
+        resource = name if name == "default" else self._resources.resource_by_physical(name) or name
+        with self.lock:
+            self._deliveries.append(Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes))
+
+    def deliveries(self) -> list[Delivery]:
+        with self.lock:
+            return list(self._deliveries)
+
+    # -- moto's callbacks (through moto_hooks) -------------------------------------------------------------------
+    def on_api_call(self, service: str, operation: str, params: Mapping[str, Any], *, region: str) -> None:
+        """Any botocore client's call, in the caller's thread: authorized for the principal in scope, if any."""
+        current = acting()
+        if current is None:
+            return  # the test's or the kit's own call
+        for action, resource in api_access(service, operation, params, region=region, account=self.stack.account):
+            self.authorize(current.principal, action, resource, source_arn=current.source_arn, via=current.via)
+
+    def on_task_role(self, role_arn: str) -> None:
+        """A state machine task is about to run in this thread (one per task attempt) with ``role_arn``."""
+        act_as(role_arn, via="state-machine-task")
+
+    def on_sns_subscription(self, subscription: Any) -> bool:
+        """Whether SNS may deliver to a queue or function subscription (it does so as ``sns.amazonaws.com``)."""
+        action = "lambda:InvokeFunction" if subscription.protocol == "lambda" else "sqs:SendMessage"
+        return self.permits(
+            "sns.amazonaws.com",
+            action,
+            str(subscription.endpoint),
+            source_arn=subscription.topic.arn,
+            via="sns-subscription",
+        )
+
+    def on_s3_notification(self, action: str, resource: str, event: Any) -> bool:
+        """Whether S3 may send a bucket notification to a queue, topic or function (as ``s3.amazonaws.com``)."""
+        return self.permits("s3.amazonaws.com", action, resource, source_arn=_bucket_arn(event), via="s3-notification")
+
+    def on_lambda_invoke(
+        self,
+        function_name: str,
+        body: Any,
+        invocation_type: str,
+        log_tail: bool,
+        *,
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
+    ) -> Any:
+        """A Lambda ``Invoke`` of ``function_name``; ``version`` and ``memory_mb`` are those of the invoked qualifier
+        (moto's object of that version)."""
+        local = self.resources.function_by_physical_name(function_name)
+        if local is None:
+            return moto_hooks.NOT_OURS
+        event = {} if body is None or body in ("", b"") else parse_json(body)
+        if invocation_type == "Event":
+            self.async_invokes.enqueue(local, event, "invoke")
+            return moto_hooks.InvokeAnswer(payload=b"")
+        if invocation_type == "DryRun":
+            return moto_hooks.InvokeAnswer(payload=b"")
+        memory = memory_mb or local.memory_mb
+        invocation = self.run(local, event, "invoke", version=version, memory_mb=memory)
+        return moto_hooks.InvokeAnswer(
+            payload=json.dumps(invocation.payload).encode(),
+            function_error=None if invocation.succeeded else "Unhandled",
+            log_result=invocation.log_tail(memory) if log_tail else None,
+        )
+
+    def on_sns_to_lambda(
+        self,
+        subscription: Any,
+        message: str,
+        message_id: str,
+        subject: str | None,
+        message_attributes: dict[str, Any] | None,
+    ) -> None:
+        """SNS invokes a subscribed function asynchronously with the SNS event."""
+        local = self.resources.function_by_physical_name(str(subscription.endpoint))
+        if local is None:
+            self.warnings.append(f"SNS delivery to {subscription.endpoint}: not a function of this stack")
+            return
+        event = sns_event(
+            message,
+            message_id,
+            subscription_arn=subscription.arn,
+            topic_arn=subscription.topic.arn,
+            subject=subject,
+            message_attributes=message_attributes,
+        )
+        self.async_invokes.enqueue(local, event, "sns")
+
+    def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
+        self.targets.deliver(rule, event)
+
+    def on_s3_to_lambda(self, event: Any, function_arn: str) -> None:
+        """S3 invokes a function asynchronously with the event of a bucket notification."""
+        complete_s3_records(event, self.stack.account)
+        local = self.resources.function_by_physical_name(function_arn)
+        if local is None:
+            self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
+            return
+        if self.on_s3_notification("lambda:InvokeFunction", function_arn, event):
+            self.async_invokes.enqueue(local, event, "s3")
+
+    def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any:
+        return self.stand_ins.invoke_endpoint(endpoint_name, body, content_type, accept)
+
+    def stands_in_for(self, service: str) -> bool:
+        return self.stand_ins.stands_in_for(service)
+
+    def on_service_call(self, service: str, operation: str, body: Any) -> Any:
+        return self.stand_ins.call(service, operation, body)
+
+    def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None:
+        self.record(kind, name, payload, attributes)
+
+    def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None:
+        self.executions.record_wait(execution_arn, state, seconds, kind)
+
+
+def _bucket_arn(event: Any) -> str | None:
+    """The bucket of an S3 notification: its event records', or a test event's ``Bucket``."""
+    if not isinstance(event, dict):
+        return None
+    records = event.get("Records") or [{}]
+    arn = records[0].get("s3", {}).get("bucket", {}).get("arn")
+    if arn is None and "Bucket" in event:
+        arn = f"arn:aws:s3:::{event['Bucket']}"
+    return None if arn is None else str(arn)
