@@ -139,7 +139,7 @@ def test_the_kits_deliveries_are_put_to_the_authorizer_for_the_principal_aws_use
         arn = kit.arn
         rule_arn, topic_arn, bucket_arn = arn("Orders"), kit.ref("News"), arn("Uploads")
         worker_role, consumer_role = arn("Worker/FunctionServiceRole"), arn("Consumer/ServiceRole")
-        machine_role = arn("Flow/StateMachine/Role")
+        machine_role = arn("Flow/StateMachineRole")
         names = {name: arn(name) for name in ("Worker/OnFailureQueue", "Audit", "Echo", "Readers", "Inbox")}
 
     assert recorder.seen("destination") == {(worker_role, "sqs:SendMessage", names["Worker/OnFailureQueue"], None)}
