@@ -144,7 +144,8 @@ class AccessDenial:
     kms:GenerateDataKey on key FailureAlertsKey (topic FailureAlerts is encrypted with it): ...``."""
     via: str
     """What made the call: ``handler``, ``state-machine-task``, ``destination``, ``dead-letter``, ``event-source``,
-    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``s3-notification`` or ``s3-batch``."""
+    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``sns-subscription-dead-letter``,
+    ``s3-notification`` or ``s3-batch``."""
     enforced: bool
     """Whether the call failed as on AWS (``iam="enforce"``) or went on (``iam="warn"``)."""
 

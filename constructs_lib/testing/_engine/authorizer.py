@@ -37,7 +37,8 @@ class AccessRequest:
     """For a service principal, the account that owns ``source_arn`` (``aws:SourceAccount``)."""
     via: str = ""
     """What made the call: ``handler``, ``state-machine-task``, ``destination``, ``dead-letter``, ``event-source``,
-    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``s3-notification`` or ``s3-batch``."""
+    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``sns-subscription-dead-letter``,
+    ``s3-notification`` or ``s3-batch``."""
 
 
 class AccessDenied(Exception):

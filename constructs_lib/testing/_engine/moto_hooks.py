@@ -10,6 +10,7 @@ call made for a principal (every botocore call, SNS and S3 deliveries moto makes
 from __future__ import annotations
 
 import base64
+import contextvars
 import datetime
 import functools
 import inspect
@@ -155,6 +156,8 @@ def install(engine: KitEngine) -> Callable[[], None]:
         if matcher is not None and not matcher.matches(message_attributes, message):
             return
         if not engine.on_sns_subscription(self):
+            envelope = self.get_post_data(message, message_id, subject, message_attributes=message_attributes)
+            engine.on_sns_refused(self, envelope)
             return
         if self.protocol == "sqs":
             original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
@@ -431,6 +434,21 @@ def install(engine: KitEngine) -> Callable[[], None]:
         patches.replace(
             service_class, "_from_error", _renamed_refusal(service_class._from_error, refused, refused_by_key)
         )
+
+    # Every thread of a Lambda sandbox calls with the function's role: a handler's ThreadPoolExecutor runs each job
+    # in the submitter's context, where the principal in scope is kept (new threads otherwise start with none).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from constructs_lib.testing._engine.authorizer import acting
+
+    original_submit = ThreadPoolExecutor.submit
+
+    def submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if acting() is None:
+            return original_submit(self, fn, *args, **kwargs)
+        return original_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    patches.replace(ThreadPoolExecutor, "submit", submit)
 
     # A task's calls run with the state machine's role (or the task's Credentials): moto works it out here, in the
     # thread it starts for the task attempt, just before the task's calls.

@@ -359,6 +359,29 @@ class KitEngine:
             via="sns-subscription",
         )
 
+    def on_sns_refused(self, subscription: Any, envelope: Mapping[str, Any]) -> None:
+        """A delivery the endpoint's policy refused: a client error, which SNS sends to the subscription's
+        dead-letter queue (its redrive policy) when it has one, else drops."""
+        redrive = parse_json(subscription.attributes.get("RedrivePolicy") or "{}")
+        dead_letter = redrive.get("deadLetterTargetArn") if isinstance(redrive, dict) else None
+        if not dead_letter:
+            self.warn_once(
+                f"SNS delivery to {subscription.endpoint} refused: the subscription has no dead-letter queue"
+            )
+            return
+        try:
+            self.call(
+                "sns.amazonaws.com",
+                "sqs",
+                "send_message",
+                source_arn=subscription.topic.arn,
+                via="sns-subscription-dead-letter",
+                QueueUrl=self.queue_url(str(dead_letter)),
+                MessageBody=json.dumps(envelope),
+            )
+        except Exception as error:
+            self.warnings.append(f"SNS delivery to {subscription.endpoint}: its dead-letter queue failed too: {error}")
+
     def on_s3_notification(self, action: str, resource: str, event: Any) -> bool:
         """Whether S3 may send a bucket notification to a queue, topic or function (as ``s3.amazonaws.com``)."""
         return self.permits("s3.amazonaws.com", action, resource, source_arn=_bucket_arn(event), via="s3-notification")
