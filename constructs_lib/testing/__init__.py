@@ -29,15 +29,17 @@ from constructs_lib.testing.iam import (
 from constructs_lib.testing.kit import (
     EndpointError,
     EndpointHandler,
+    IamMode,
     KitError,
     LocalKit,
     ServiceError,
     ServiceHandler,
 )
-from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait
+from constructs_lib.testing.results import AccessDenial, AsyncInvocation, Delivery, ExecutionResult, VirtualWait
 
 __all__ = [
     "ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS",
+    "AccessDenial",
     "AslValidationError",
     "AsyncInvocation",
     "BatchJobRefused",
@@ -47,6 +49,7 @@ __all__ = [
     "EndpointError",
     "EndpointHandler",
     "ExecutionResult",
+    "IamMode",
     "IdentityPolicy",
     "Invocation",
     "KitError",

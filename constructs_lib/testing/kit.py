@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport
+from constructs_lib.testing._engine.enforcement import IamMode, checked_mode
 from constructs_lib.testing._engine.event_shapes import json_text
 from constructs_lib.testing._engine.intrinsics import Physical
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
@@ -29,12 +30,12 @@ from constructs_lib.testing._engine.resources import StackResources
 from constructs_lib.testing._engine.runner import KitEngine
 from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.errors import EndpointError, KitError, ServiceError
-from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult
+from constructs_lib.testing.results import AccessDenial, AsyncInvocation, Delivery, ExecutionResult
 
 if TYPE_CHECKING:
     from aws_cdk import Stack
 
-__all__ = ["EndpointError", "EndpointHandler", "KitError", "LocalKit", "ServiceError", "ServiceHandler"]
+__all__ = ["EndpointError", "EndpointHandler", "IamMode", "KitError", "LocalKit", "ServiceError", "ServiceHandler"]
 
 EndpointHandler = Callable[[bytes, str], Any]
 """A SageMaker endpoint stand-in: gets the request body and content type, returns the response body
@@ -63,6 +64,7 @@ class LocalKit:
         execution_timeout: float = 60.0,
         max_receives: int = 10,
         max_rounds: int = 10_000,
+        iam: IamMode = "enforce",
     ) -> None:
         """
         :param stack: the synthesized stack (see ``from_stack`` and ``from_cloud_assembly``).
@@ -76,6 +78,9 @@ class LocalKit:
         :param max_receives: receives of one SQS message by an event source before the kit stops polling it,
             when its queue has no redrive policy.
         :param max_rounds: rounds of delivery before the kit decides the stack never goes quiet (a loop).
+        :param iam: how the kit treats a call that the template's IAM and KMS policies do not allow: ``"enforce"``
+            fails it as AWS does (the service's error, a failed task, a dropped delivery), ``"warn"`` lets it through
+            and adds a warning, ``"off"`` checks nothing. Either way ``denials`` lists what was refused.
         """
         self._engine = KitEngine(
             stack,
@@ -87,17 +92,20 @@ class LocalKit:
             execution_timeout=execution_timeout,
             max_receives=max_receives,
             max_rounds=max_rounds,
+            iam=checked_mode(iam),
         )
 
     # -- construction --------------------------------------------------------------------------------------------
     @classmethod
     def from_stack(cls, stack: Stack, **options: Any) -> LocalKit:
-        """A kit for a ``Stack`` object: its app is synthesized (once) and the result read back."""
+        """A kit for a ``Stack`` object: its app is synthesized (once) and the result read back. ``options`` are
+        those of ``LocalKit`` (``iam="enforce" | "warn" | "off"``, ``endpoints``, ``services``...)."""
         return cls(SynthesizedStack.from_stack(stack), **options)
 
     @classmethod
     def from_cloud_assembly(cls, directory: str | Path, stack_name: str, **options: Any) -> LocalKit:
-        """A kit for a stack in a cloud assembly folder, such as ``cdk.out/`` after ``cdk synth``."""
+        """A kit for a stack in a cloud assembly folder, such as ``cdk.out/`` after ``cdk synth``; ``options`` are those
+        of ``LocalKit``."""
         return cls(SynthesizedStack.from_cloud_assembly(directory, stack_name), **options)
 
     def __enter__(self) -> LocalKit:
@@ -125,6 +133,13 @@ class LocalKit:
         """What the kit could not do as AWS would, or what AWS would do that a test may not expect (an event
         lost for want of a dead-letter queue, a schedule that does not fire by itself), in order."""
         return self._engine.warnings
+
+    @property
+    def denials(self) -> list[AccessDenial]:
+        """Every call the template's IAM and KMS policies did not allow, in order: who, what action on which
+        resource, and what was missing (with ``iam="enforce"`` each of these calls failed as it fails on AWS)."""
+        with self._engine.lock:
+            return list(self._engine.denials)
 
     @property
     def resources(self) -> StackResources:

@@ -114,10 +114,48 @@ class AsyncInvocation:
     delivered_to: tuple[str, ...]
     """Logical ids (or ARNs, outside the stack) of the destinations and dead-letter queue that got it."""
     retry_delays: tuple[float, ...] = ()
+    failed_deliveries: tuple[str, ...] = ()
+    """Logical ids (or ARNs) of the destinations and dead-letter queue that did not get it: a refused or failed
+    delivery, which Lambda drops and counts in ``DestinationDeliveryFailures`` or ``DeadLetterErrors``."""
 
     @property
     def succeeded(self) -> bool:
         return self.condition == "Success"
+
+
+@dataclass(frozen=True)
+class AccessDenial:
+    """A call the stack's policies do not allow, as the kit found it (``LocalKit.denials``)."""
+
+    principal: str
+    """Who made the call, as messages name it: ``role OrdersStateMachineRole`` or ``service principal
+    events.amazonaws.com``."""
+    principal_arn: str
+    """The role's ARN, or the service principal's name."""
+    action: str
+    """The IAM action of the call: ``sns:Publish``."""
+    resource: str
+    """The ARN of the resource acted on."""
+    missing: tuple[str, ...]
+    """What no policy allowed: the action itself, or the KMS actions on the key that encrypts the resource
+    (``kms:GenerateDataKey``, ``kms:Decrypt``)."""
+    message: str
+    """Principal, action, resource and what was missing, in words: ``role OrdersStateMachineRole may not
+    kms:GenerateDataKey on key FailureAlertsKey (topic FailureAlerts is encrypted with it): ...``."""
+    via: str
+    """What made the call: ``handler``, ``state-machine-task``, ``destination``, ``dead-letter``, ``event-source``,
+    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``sns-subscription-dead-letter``,
+    ``s3-notification`` or ``s3-batch``."""
+    enforced: bool
+    """Whether the call failed as on AWS (``iam="enforce"``) or went on (``iam="warn"``)."""
+
+    @property
+    def kms(self) -> bool:
+        """Whether the call was refused for the KMS key of the resource, not for the action itself."""
+        return not self.action.lower().startswith("kms:") and all(m.lower().startswith("kms:") for m in self.missing)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def parse_json(value: Any) -> Any:

@@ -152,6 +152,9 @@ def test_the_kits_deliveries_are_put_to_the_authorizer_for_the_principal_aws_use
         ("sns.amazonaws.com", "lambda:InvokeFunction", names["Echo"], topic_arn),
     }
     assert ("s3.amazonaws.com", "lambda:InvokeFunction", names["Echo"], bucket_arn) in recorder.seen("s3-notification")
+    # aws:SourceAccount with aws:SourceArn, for every service principal: the bucket's ARN names no account.
+    on_behalf = [r for r in recorder.requests if r.source_arn is not None]
+    assert {r.source_account for r in on_behalf} == {"123456789012"}
     polled = {action for principal, action, resource, _ in recorder.seen("event-source") if resource == names["Inbox"]}
     assert polled == {"sqs:ReceiveMessage", "sqs:DeleteMessage"}
     assert {principal for principal, *_ in recorder.seen("event-source")} == {consumer_role}

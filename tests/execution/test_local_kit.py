@@ -15,6 +15,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
@@ -292,7 +293,7 @@ def test_s3_notifications_invoke_functions_asynchronously_with_the_s3_event(kit_
 
 
 def test_sagemaker_endpoints_are_test_stand_ins_for_handlers_and_workflows(kit_stack: cdk.Stack) -> None:
-    inline(
+    caller = inline(
         kit_stack,
         "Caller",
         "import boto3, base64\n"
@@ -305,13 +306,17 @@ def test_sagemaker_endpoints_are_test_stand_ins_for_handlers_and_workflows(kit_s
         "        return {'error': error.response['Error']['Code']}\n"
         "    return {'scores': answer['Body'].read().decode()}\n",
     )
+    endpoint_arn = kit_stack.format_arn(service="sagemaker", resource="endpoint", resource_name="pcb")
+    caller.add_to_role_policy(iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[endpoint_arn]))
     call = tasks.CallAwsService(
         kit_stack,
         "Classify",
         service="sagemakerruntime",
         action="invokeEndpoint",
         parameters={"EndpointName": "pcb", "ContentType": "application/json", "Body.$": "$.payload"},
-        iam_resources=["*"],
+        # The IAM prefix is sagemaker, not the SDK's service name: CDK would grant sagemakerruntime:invokeEndpoint.
+        iam_action="sagemaker:InvokeEndpoint",
+        iam_resources=[endpoint_arn],
         result_selector={"body.$": "$.Body"},
     )
     sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(call))

@@ -11,6 +11,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_lib.defaults import secure_bucket
@@ -46,6 +47,12 @@ def sentiment_function() -> lambda_.FunctionProps:
     return lambda_.FunctionProps(
         runtime=lambda_.Runtime.PYTHON_3_14, handler="sentiment.analyse", code=example_code("s3_batch_sentiment")
     )
+
+
+def may_detect_sentiment(job: S3BatchLambdaJob) -> S3BatchLambdaJob:
+    """The grant the sentiment function needs (the example stack gives it too): the kit enforces IAM."""
+    job.function.add_to_role_policy(iam.PolicyStatement(actions=["comprehend:DetectSentiment"], resources=["*"]))
+    return job
 
 
 def mixed_keys(count: int) -> list[str]:
@@ -132,12 +139,14 @@ def test_the_event_has_the_exact_schema_and_url_encoded_keys(plain_app: cdk.App)
 def test_schema_1_sends_the_bucket_arn_and_no_user_arguments(plain_app: cdk.App) -> None:
     stack = cdk.Stack(plain_app, "V1", env=ENV)
     source = secure_bucket(stack, "Docs")
-    S3BatchLambdaJob(
-        stack,
-        "Job",
-        manifest=BatchManifest.from_keys(source, ["x.txt"]),
-        invocation_schema=InvocationSchema.V1,
-        function_props=sentiment_function(),
+    may_detect_sentiment(
+        S3BatchLambdaJob(
+            stack,
+            "Job",
+            manifest=BatchManifest.from_keys(source, ["x.txt"]),
+            invocation_schema=InvocationSchema.V1,
+            function_props=sentiment_function(),
+        )
     )
     with LocalKit.from_stack(stack, services={"comprehend:DetectSentiment": Comprehend()}) as kit:
         kit.put_object("Docs", "x.txt", "ok")
@@ -183,13 +192,15 @@ def csv_job_stack(app: cdk.App, *, etag: str, with_version_ids: bool = False) ->
     stack = cdk.Stack(app, "FromCsv", env=ENV)
     manifests = secure_bucket(stack, "Manifests")
     source = secure_bucket(stack, "Docs")
-    S3BatchLambdaJob(
-        stack,
-        "Job",
-        manifest=BatchManifest.from_csv(
-            manifests, "manifest.csv", source_buckets=[source], with_version_ids=with_version_ids, etag=etag
-        ),
-        function_props=sentiment_function(),
+    may_detect_sentiment(
+        S3BatchLambdaJob(
+            stack,
+            "Job",
+            manifest=BatchManifest.from_csv(
+                manifests, "manifest.csv", source_buckets=[source], with_version_ids=with_version_ids, etag=etag
+            ),
+            function_props=sentiment_function(),
+        )
     )
     return stack
 
@@ -250,13 +261,15 @@ def inventory_stack(app: cdk.App, etag: str) -> cdk.Stack:
     stack = cdk.Stack(app, "FromInventory", env=ENV)
     inventory = secure_bucket(stack, "Inventory")
     source = secure_bucket(stack, "Docs")
-    S3BatchLambdaJob(
-        stack,
-        "Job",
-        manifest=BatchManifest.from_inventory(
-            inventory, "docs/daily/2026-11-22T01-00Z/manifest.json", source_buckets=[source], etag=etag
-        ),
-        function_props=sentiment_function(),
+    may_detect_sentiment(
+        S3BatchLambdaJob(
+            stack,
+            "Job",
+            manifest=BatchManifest.from_inventory(
+                inventory, "docs/daily/2026-11-22T01-00Z/manifest.json", source_buckets=[source], etag=etag
+            ),
+            function_props=sentiment_function(),
+        )
     )
     return stack
 

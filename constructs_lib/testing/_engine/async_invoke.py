@@ -93,14 +93,15 @@ class AsyncInvoker:
             local, item.event, condition=condition, count=len(attempts), last=last, request_id=request_id
         )
         delivered: list[str] = []
+        failed: list[str] = []
         if condition == "Success":
             if config.on_success:
-                delivered.extend(self._deliver_record(config.on_success, record, local, success=True))
+                self._deliver_record(config.on_success, record, local, success=True).sort_into(delivered, failed)
         else:
             if config.on_failure:
-                delivered.extend(self._deliver_record(config.on_failure, record, local, success=False))
+                self._deliver_record(config.on_failure, record, local, success=False).sort_into(delivered, failed)
             if local.dead_letter_arn:
-                delivered.extend(self._dead_letter(local, item.event, last, request_id))
+                self._dead_letter(local, item.event, last, request_id).sort_into(delivered, failed)
         result = AsyncInvocation(
             function=local.logical_id,
             event=item.event,
@@ -110,14 +111,16 @@ class AsyncInvoker:
             record=record,
             delivered_to=tuple(delivered),
             retry_delays=tuple(delays),
+            failed_deliveries=tuple(failed),
         )
         with self._engine.lock:
             self._results.append(result)
         item.done.append(result)
 
-    def _deliver_record(self, arn: str, record: Mapping[str, Any], local: LocalFunction, *, success: bool) -> list[str]:
+    def _deliver_record(self, arn: str, record: Mapping[str, Any], local: LocalFunction, *, success: bool) -> _Sent:
         """Send the execution record to a destination, with the function's role (as Lambda does); a failed delivery
-        is a warning (Lambda drops the record)."""
+        (a refused one too) is a warning and a delivery failure (Lambda drops the record and counts it in the
+        ``DestinationDeliveryFailures`` metric)."""
         engine = self._engine
         service = arn.split(":")[2]
         body = json.dumps(record)
@@ -160,13 +163,17 @@ class AsyncInvoker:
             else:
                 raise KitError(f"the kit does not deliver to {service} destinations")
         except Exception as error:
-            engine.warnings.append(f"destination delivery to {arn} failed: {error}")
-            return []
-        return [engine.resources.resource_by_physical(arn) or arn]
+            engine.warnings.append(f"destination delivery to {arn} failed (the record is dropped): {error}")
+            return _Sent(self._name(arn), ok=False)
+        return _Sent(self._name(arn), ok=True)
 
-    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation, request_id: str) -> list[str]:
+    def _name(self, arn: str) -> str:
+        return self._engine.resources.resource_by_physical(arn) or arn
+
+    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation, request_id: str) -> _Sent:
         """Send the event to the function's dead-letter queue or topic, with Lambda's error attributes and the
-        function's role; a failed send is a warning (Lambda counts it in ``DeadLetterErrors``)."""
+        function's role; a failed send is a warning and a delivery failure (Lambda counts it in
+        ``DeadLetterErrors``)."""
         engine = self._engine
         arn = str(local.dead_letter_arn)
         attributes = {
@@ -198,6 +205,17 @@ class AsyncInvoker:
                     MessageAttributes=attributes,
                 )
         except Exception as error:
-            engine.warnings.append(f"dead-letter delivery to {arn} failed: {error}")
-            return []
-        return [engine.resources.resource_by_physical(arn) or arn]
+            engine.warnings.append(f"dead-letter delivery to {arn} failed (the event is dropped): {error}")
+            return _Sent(self._name(arn), ok=False)
+        return _Sent(self._name(arn), ok=True)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """Where a record or event went (a logical id, or an ARN outside the stack), and whether it arrived."""
+
+    name: str
+    ok: bool
+
+    def sort_into(self, delivered: list[str], failed: list[str]) -> None:
+        (delivered if self.ok else failed).append(self.name)

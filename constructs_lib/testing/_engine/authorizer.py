@@ -33,19 +33,42 @@ class AccessRequest:
     """The ARN of the resource acted on, or ``*`` for an action on no resource."""
     source_arn: str | None = None
     """For a service principal, the resource it acts for (``aws:SourceArn``): the rule, topic or bucket."""
+    source_account: str | None = None
+    """For a service principal, the account that owns ``source_arn`` (``aws:SourceAccount``)."""
     via: str = ""
     """What made the call: ``handler``, ``state-machine-task``, ``destination``, ``dead-letter``, ``event-source``,
-    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``s3-notification`` or ``s3-batch``."""
+    ``rule-target``, ``rule-target-dead-letter``, ``sns-subscription``, ``sns-subscription-dead-letter``,
+    ``s3-notification`` or ``s3-batch``."""
 
 
 class AccessDenied(Exception):
     """An authorizer's refusal; the message says what was missing."""
 
-    def __init__(self, request: AccessRequest, reason: str) -> None:
+    def __init__(
+        self,
+        request: AccessRequest,
+        reason: str,
+        *,
+        message: str | None = None,
+        missing: tuple[str, ...] = (),
+        kms: bool = False,
+    ) -> None:
+        """
+        :param reason: why, in words.
+        :param message: the whole message. :default: - ``<principal> is not authorized to perform <action> on
+            <resource>: <reason>``
+        :param missing: the actions no policy allowed. :default: - the request's action
+        :param kms: whether what was missing is the KMS actions on the key that encrypts the resource (services
+            answer those with their own error codes).
+        """
         super().__init__(
-            f"{request.principal} is not authorized to perform {request.action} on {request.resource}: {reason}"
+            message
+            or f"{request.principal} is not authorized to perform {request.action} on {request.resource}: {reason}"
         )
         self.request = request
+        self.reason = reason
+        self.missing = missing or (request.action,)
+        self.kms = kms
 
 
 class Authorizer(Protocol):

@@ -449,7 +449,8 @@ class PolicyStore:
             resource_policies = [_Policy(f"resource policy of {resource_arn}", unknown=reason)]
         else:
             resource_policies = []
-            warnings.append(f"{resource_arn} is not declared in the template: only identity policies are evaluated")
+            if resource_arn != "*":  # an action on no resource (comprehend:DetectSentiment) has no resource policy
+                warnings.append(f"{resource_arn} is not declared in the template: only identity policies are evaluated")
         verdict = (_KmsVerdict if kms else _Verdict)(
             request,
             identity=identity,

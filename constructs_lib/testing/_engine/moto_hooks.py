@@ -10,12 +10,14 @@ call made for a principal (every botocore call, SNS and S3 deliveries moto makes
 from __future__ import annotations
 
 import base64
+import contextvars
 import datetime
 import functools
 import inspect
 import json
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -154,6 +156,8 @@ def install(engine: KitEngine) -> Callable[[], None]:
         if matcher is not None and not matcher.matches(message_attributes, message):
             return
         if not engine.on_sns_subscription(self):
+            envelope = self.get_post_data(message, message_id, subject, message_attributes=message_attributes)
+            engine.on_sns_refused(self, envelope)
             return
         if self.protocol == "sqs":
             original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
@@ -380,12 +384,71 @@ def install(engine: KitEngine) -> Callable[[], None]:
         try:
             engine.on_api_call(model.service_name, operation_name, api_params, region=self.meta.region_name)
         except AccessDenied as denied:
-            query = model.protocol in ("query", "rest-xml", "ec2") or model.metadata.get("awsQueryCompatible")
-            error = {"Code": "AccessDenied" if query else "AccessDeniedException", "Message": str(denied)}
-            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, operation_name) from None
+            code, status = refusal_code(model.service_name, str(model.protocol), kms=denied.kms)
+            response = {
+                "Error": {"Code": code, "Message": str(denied)},
+                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
+            }
+            # The class botocore raises for that code (SNS's AuthorizationErrorException...), else ClientError.
+            error: ClientError = self.exceptions.from_code(code)(response, operation_name)
+            error.kit_denial = denied  # read by the task hooks below
+            raise error from None
         return original_make_api_call(self, operation_name, api_params)
 
     patches.replace(BaseClient, "_make_api_call", make_api_call)
+
+    # Step Functions names an optimized integration's error after the service SDK's exception class: the error
+    # code's own class where the SDK has one (moto's names), else the service's base exception
+    # ("Lambda.AWSLambdaException" for a refused lambda:InvokeFunction). moto names these by the error code, or, for
+    # SQS, as a client-side failure (SQS.SdkClientException).
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+        state_task_service_events,
+        state_task_service_lambda,
+        state_task_service_sfn,
+        state_task_service_sqs,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+
+    refused_task_errors: list[tuple[Any, str, str]] = [
+        (state_task_service_lambda.StateTaskServiceLambda, "Lambda.AWSLambdaException", "Lambda.AWSLambdaException"),
+        (StateTaskLambda, "Lambda.AWSLambdaException", "Lambda.AWSLambdaException"),
+        (state_task_service_sqs.StateTaskServiceSqs, "SQS.AmazonSQSException", "SQS.KmsAccessDeniedException"),
+        (
+            state_task_service_dynamodb.StateTaskServiceDynamoDB,
+            "DynamoDB.AmazonDynamoDBException",
+            "DynamoDB.AmazonDynamoDBException",
+        ),
+        (
+            state_task_service_sfn.StateTaskServiceSfn,
+            "StepFunctions.AWSStepFunctionsException",
+            "StepFunctions.AWSStepFunctionsException",
+        ),
+        (
+            state_task_service_events.StateTaskServiceEvents,
+            "EventBridge.AmazonEventBridgeException",
+            "EventBridge.AmazonEventBridgeException",
+        ),
+    ]
+    for service_class, refused, refused_by_key in refused_task_errors:
+        patches.replace(
+            service_class, "_from_error", _renamed_refusal(service_class._from_error, refused, refused_by_key)
+        )
+
+    # Every thread of a Lambda sandbox calls with the function's role: a handler's ThreadPoolExecutor runs each job
+    # in the submitter's context, where the principal in scope is kept (new threads otherwise start with none).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from constructs_lib.testing._engine.authorizer import acting
+
+    original_submit = ThreadPoolExecutor.submit
+
+    def submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        if acting() is None:
+            return original_submit(self, fn, *args, **kwargs)
+        return original_submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
+
+    patches.replace(ThreadPoolExecutor, "submit", submit)
 
     # A task's calls run with the state machine's role (or the task's Credentials): moto works it out here, in the
     # thread it starts for the task attempt, just before the task's calls.
@@ -498,6 +561,47 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(BaseResponse, "call_action", call_action)
     return patches.undo
+
+
+# The error each service answers a refusal with, for the action itself and for the KMS key of an encrypted resource
+# (the services' API references: SNS AuthorizationError / KMSAccessDenied, SQS AccessDenied /
+# KMS.AccessDeniedException, S3 AccessDenied for both, Lambda's 403 AccessDeniedException).
+_REFUSALS: dict[str, tuple[tuple[str, int], tuple[str, int]]] = {
+    "sns": (("AuthorizationError", 403), ("KMSAccessDenied", 400)),
+    "sqs": (("AccessDenied", 403), ("KMS.AccessDeniedException", 400)),
+    "s3": (("AccessDenied", 403), ("AccessDenied", 403)),
+    "lambda": (("AccessDeniedException", 403), ("AccessDeniedException", 403)),
+}
+
+
+def refusal_code(service: str, protocol: str, *, kms: bool) -> tuple[str, int]:
+    """The error code and HTTP status a service answers an authorization refusal with: its own where it has one,
+    else the protocol's (``AccessDenied`` for query and REST-XML services, ``AccessDeniedException`` for JSON)."""
+    if service in _REFUSALS:
+        return _REFUSALS[service][1 if kms else 0]
+    if protocol in ("query", "rest-xml", "ec2"):
+        return "AccessDenied", 403
+    return "AccessDeniedException", 400
+
+
+def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key: str) -> Callable[..., Any]:
+    """``_from_error`` of an optimized integration, with the kit's refusals named as Step Functions names them."""
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        failure = original(self, env=env, ex=ex)
+        denied = getattr(ex, "kit_denial", None)
+        if denied is None:
+            return failure
+        name = refused_by_key if denied.kms else refused
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+
+        failure.error_name = CustomErrorName(name)
+        for details in (failure.event_details or {}).values():
+            if isinstance(details, dict) and "error" in details:
+                details["error"] = name
+        return failure
+
+    return from_error
 
 
 def _where(env: Any) -> tuple[str, str]:

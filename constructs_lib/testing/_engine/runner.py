@@ -30,7 +30,9 @@ from constructs_lib.testing._engine.authorizer import (
     acting,
     acting_as,
 )
+from constructs_lib.testing._engine.authz import PolicyStore
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner, stack_jobs
+from constructs_lib.testing._engine.enforcement import IamMode, PolicyAuthorizer
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
 from constructs_lib.testing._engine.executions import Executions
@@ -40,7 +42,7 @@ from constructs_lib.testing._engine.rule_targets import RuleTargets
 from constructs_lib.testing._engine.stand_ins import StandIns
 from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.errors import KitError
-from constructs_lib.testing.results import Delivery, parse_json
+from constructs_lib.testing.results import AccessDenial, Delivery, parse_json
 
 if TYPE_CHECKING:
     from constructs_lib.testing.kit import EndpointHandler, ServiceHandler
@@ -64,11 +66,18 @@ class KitEngine:
         execution_timeout: float,
         max_receives: int,
         max_rounds: int,
+        iam: IamMode = "enforce",
     ) -> None:
         self.stack = stack
         self.warnings: list[str] = []
+        self._warned: set[str] = set()
+        self.iam: IamMode = iam
         self.authorizer: Authorizer = AllowAll()
-        """Asked before every call the kit makes for a principal (see ``authorize``)."""
+        """Asked before every call the kit makes for a principal (see ``authorize``). Unless something else was put
+        here before ``start``, it becomes the template's policies (``iam="enforce"`` or ``"warn"``) once the stack
+        stands."""
+        self._default_authorizer = self.authorizer
+        self.denials: list[AccessDenial] = []
         self.lock = threading.RLock()
         """Guards what handler threads and moto's execution threads share with the test's thread."""
         self.stand_ins = StandIns(self, endpoints, services)
@@ -118,6 +127,15 @@ class KitEngine:
                 validate_asl=self._validate_asl,
             )
             self.warnings.extend(self._resources.warnings)
+            if self.iam != "off" and self.authorizer is self._default_authorizer:
+                # Built from the template with the kit's own resolver: every ARN in a policy is the ARN of what the
+                # kit made, so requests and policies name the same resources.
+                store = PolicyStore.from_template(
+                    self.stack.template, self._resources.resolve, account=self.stack.account, region=self.stack.region
+                )
+                self.authorizer = PolicyAuthorizer(
+                    store, enforce=self.iam == "enforce", on_denial=self._denied, on_warning=self.warn_once
+                )
             # Imports a handler makes while it runs find its asset folders (the load itself puts its own first).
             self._saved_path = list(sys.path)
             for function in self._resources.functions.values():
@@ -261,18 +279,40 @@ class KitEngine:
     def authorize(self, principal: str, action: str, resource: str, *, source_arn: str | None = None, via: str) -> None:
         """Put one call made for ``principal`` to the authorizer: every such call of the kit comes through here.
 
-        Raises ``AccessDenied`` when the authorizer refuses it.
+        ``source_arn``: the resource a service principal acts for; its account is the ``aws:SourceAccount`` (the
+        stack's account for an S3 bucket, whose ARN names none). Raises ``AccessDenied`` when the authorizer
+        refuses it.
         """
-        self.authorizer.authorize(AccessRequest(principal, action, resource, source_arn=source_arn, via=via))
+        source_account = None
+        if source_arn is not None:
+            fields = source_arn.split(":")
+            source_account = fields[4] if len(fields) > 5 and fields[4] else self.stack.account
+        request = AccessRequest(
+            principal, action, resource, source_arn=source_arn, source_account=source_account, via=via
+        )
+        self.authorizer.authorize(request)
 
     def permits(self, principal: str, action: str, resource: str, *, source_arn: str | None = None, via: str) -> bool:
         """``authorize`` for a delivery that fails silently on AWS: a refusal is a warning, and ``False``."""
         try:
             self.authorize(principal, action, resource, source_arn=source_arn, via=via)
         except AccessDenied as denied:
-            self.warnings.append(f"{via}: {denied}")
+            self.warn_once(f"{via}: {denied} (not delivered)")
             return False
         return True
+
+    def warn_once(self, text: str) -> None:
+        """Add a warning, unless the same one was given before."""
+        with self.lock:
+            if text not in self._warned:
+                self._warned.add(text)
+                self.warnings.append(text)
+
+    def _denied(self, denial: AccessDenial) -> None:
+        with self.lock:
+            self.denials.append(denial)
+        if not denial.enforced:
+            self.warn_once(f"access denied ({denial.via}), let through by iam='warn': {denial.message}")
 
     def call(
         self, principal: str, service: str, operation: str, /, *, source_arn: str | None = None, via: str, **params: Any
@@ -318,6 +358,29 @@ class KitEngine:
             source_arn=subscription.topic.arn,
             via="sns-subscription",
         )
+
+    def on_sns_refused(self, subscription: Any, envelope: Mapping[str, Any]) -> None:
+        """A delivery the endpoint's policy refused: a client error, which SNS sends to the subscription's
+        dead-letter queue (its redrive policy) when it has one, else drops."""
+        redrive = parse_json(subscription.attributes.get("RedrivePolicy") or "{}")
+        dead_letter = redrive.get("deadLetterTargetArn") if isinstance(redrive, dict) else None
+        if not dead_letter:
+            self.warn_once(
+                f"SNS delivery to {subscription.endpoint} refused: the subscription has no dead-letter queue"
+            )
+            return
+        try:
+            self.call(
+                "sns.amazonaws.com",
+                "sqs",
+                "send_message",
+                source_arn=subscription.topic.arn,
+                via="sns-subscription-dead-letter",
+                QueueUrl=self.queue_url(str(dead_letter)),
+                MessageBody=json.dumps(envelope),
+            )
+        except Exception as error:
+            self.warnings.append(f"SNS delivery to {subscription.endpoint}: its dead-letter queue failed too: {error}")
 
     def on_s3_notification(self, action: str, resource: str, event: Any) -> bool:
         """Whether S3 may send a bucket notification to a queue, topic or function (as ``s3.amazonaws.com``)."""

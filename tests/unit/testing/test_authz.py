@@ -569,6 +569,22 @@ def test_a_key_the_template_does_not_declare_is_undetermined() -> None:
     assert {item.where for item in decision.undetermined} == {f"key policy of {outside}"}
 
 
+def test_a_resource_outside_the_template_is_warned_about_and_an_action_on_no_resource_is_not() -> None:
+    """Actions with no resource-level permissions are granted on "*" and have no resource policy to read; a resource
+    from outside the template may have one the evaluator cannot see.
+    https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"""
+    stack = stand_up(
+        {"Caller": role(), "CallerPolicy": identity_policy("Caller", allow(["comprehend:*", "sagemaker:*"], "*"))}
+    )
+    endpoint = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/outside"
+    no_resource = stack.store.authorize(stack.role("Caller"), "comprehend:DetectSentiment", "*")
+    outside = stack.store.authorize(stack.role("Caller"), "sagemaker:InvokeEndpoint", endpoint)
+    assert no_resource.allowed
+    assert no_resource.warnings == ()
+    assert outside.allowed
+    assert outside.warnings == (f"{endpoint} is not declared in the template: only identity policies are evaluated",)
+
+
 def test_an_event_bus_policy_allows_the_role_it_names() -> None:
     """An event bus's resource-based policy can allow a principal to put events on it.
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html"""
