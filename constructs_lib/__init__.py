@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         ExecutionStatusNotifications,
         execution_status_pattern,
     )
-    from constructs_lib.events.patterns import destination_event_pattern
+    from constructs_lib.events.patterns import destination_event_pattern, result_event_pattern
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
@@ -86,6 +86,7 @@ _LAZY: dict[str, str] = {
     "DestinedFunction": "constructs_lib.engines.destined_function",
     "StreamFailureOptions": "constructs_lib.engines.destined_function",
     "destination_event_pattern": "constructs_lib.events.patterns",
+    "result_event_pattern": "constructs_lib.events.patterns",
     "EventPipeline": "constructs_lib.events.event_pipeline",
     "StateMachineRoute": "constructs_lib.routes",
     "StreamRoute": "constructs_lib.routes",
@@ -193,6 +194,7 @@ __all__ = [
     "parse_execution_record",
     "parse_record",
     "parse_stream_failure_record",
+    "result_event_pattern",
 ]
 
 
