@@ -39,7 +39,20 @@ if TYPE_CHECKING:
     from constructs_lib.defaults import handler_code
     from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction, StreamFailureOptions
     from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
-    from constructs_lib.engines.steps import Choice, Deliver, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+    from constructs_lib.engines.steps import (
+        Choice,
+        Deliver,
+        Fail,
+        ForEach,
+        Invoke,
+        Parallel,
+        Pass,
+        RetryRule,
+        ServiceTask,
+        Step,
+        Succeed,
+        Wait,
+    )
     from constructs_lib.events.event_pipeline import EventPipeline
     from constructs_lib.events.execution_status_notifications import (
         ExecutionStatusNotifications,
@@ -103,6 +116,10 @@ _LAZY: dict[str, str] = {
     "RetryRule": "constructs_lib.engines.steps",
     "Step": "constructs_lib.engines.steps",
     "ServiceTask": "constructs_lib.engines.steps",
+    "Fail": "constructs_lib.engines.steps",
+    "Pass": "constructs_lib.engines.steps",
+    "Succeed": "constructs_lib.engines.steps",
+    "Wait": "constructs_lib.engines.steps",
     "DefectDetectionPipeline": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
     "DefectEndpoint": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
     "Ingestion": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
@@ -149,6 +166,7 @@ __all__ = [
     "ExecutionStatus",
     "ExecutionStatusChange",
     "ExecutionStatusNotifications",
+    "Fail",
     "ForEach",
     "FunctionRoute",
     "FunctionWorkflow",
@@ -158,6 +176,7 @@ __all__ = [
     "KinesisBatchInfo",
     "LayerBuildError",
     "Parallel",
+    "Pass",
     "PowerTuning",
     "PythonDependencyLayer",
     "QueueRoute",
@@ -183,7 +202,9 @@ __all__ = [
     "StreamFailureRecord",
     "StreamRequestContext",
     "StreamRoute",
+    "Succeed",
     "TopicRoute",
+    "Wait",
     "WorkflowAlarmOptions",
     "WorkflowTaskOptions",
     "acknowledge_unrotated_secret",

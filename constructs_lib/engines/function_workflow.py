@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -93,6 +94,9 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         encryption_key: kms.IKey | None = None,
         alarms: WorkflowAlarmOptions | None = None,
         max_event_age: Duration | None = None,
+        state_machine_name: str | None = None,
+        role: iam.IRole | None = None,
+        log_group: logs.ILogGroup | None = None,
     ) -> None:
         """
         :param function: an existing function, alias or version to run (a one-step workflow).
@@ -106,7 +110,9 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         :param retry_attempts: as on ``DestinedFunction``, so switching engines is a one-line change: retry any error
             of the one-step function this many times, 60 s then 120 s apart (what Lambda does for asynchronous
             invocations). :default: - no retry beyond the Lambda service-exception retry and ``retries``.
-        :param steps: the workflow: ``Invoke``, ``Parallel``, ``ForEach``, ``Choice`` steps, in order.
+        :param steps: the workflow: ``Invoke``, ``Choice``, ``Parallel``, ``ForEach``, ``Pass``, ``Wait``,
+            ``Succeed``, ``Fail``, ``Deliver`` and ``ServiceTask`` steps, in order; each step's output is the next
+            one's input (see ``Invoke.result_path`` to keep fields).
         :param on_success: where the last step's output goes. :default: - nowhere.
         :param on_failure: where a failed execution's record goes (S3 allowed). :default: - a new encrypted SQS
             queue with its own DLQ, so no failure is lost.
@@ -121,6 +127,14 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         :param max_event_age: not supported by Step Functions (accepted so that switching from ``DestinedFunction``
             is a one-line change): an execution starts when it is asked for, there is no queue for an event to age
             in; giving one fails at synth and says why (bound a run with ``timeout``).
+        :param state_machine_name: the state machine's name (1 to 80 letters, digits, ``-`` and ``_``).
+            :default: - a name CloudFormation generates.
+        :param role: the role the state machine runs as. aws-cdk-lib adds to it what the states need (invoking
+            the functions, reaching the routes, X-Ray and log delivery, which take ``*``); give an imported role
+            with ``mutable=False`` to manage its policies yourself. :default: - a new role that holds those grants
+            only, the ``*`` ones in policies of their own that carry cdk-nag's acknowledgment.
+        :param log_group: where the state machine logs. :default: - a new log group under
+            ``/aws/vendedlogs/states/``, one month retention, retained on delete.
         """
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
@@ -141,19 +155,16 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
 
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
-        self.role: iam.IRole = state_machine_role(self)
+        self.role: iam.IRole = role if role is not None else state_machine_role(self)
 
         failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
             sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
         )
-        renderer = StepRenderer(self, self.role)
+        self._success_end: sfn.Chain | None = None
+        renderer = StepRenderer(self, self.role, succeed=self._successful_end)
         body = renderer.chain(steps, catch=failure_chain)
         self.functions: list[lambda_.IFunction] = renderer.functions
-        succeed = sfn.Succeed(self, "Succeeded")
-        if self.success_route is not None:
-            delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
-            body = body.next(delivery).next(sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload"))
-        body = body.next(succeed)
+        body = body.next(self._successful_end())
 
         made = logged_state_machine(
             self,
@@ -168,6 +179,8 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             invokes=self.functions,
             alarms=alarms or WorkflowAlarmOptions(),
             noun="executions",
+            state_machine_name=state_machine_name,
+            log_group=log_group,
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
         self.rules: list[events.Rule] = []
@@ -249,6 +262,20 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         problems.raise_if_any(self)
 
     # ------------------------------------------------------------------------------------------------ states
+
+    def _successful_end(self) -> sfn.Chain:
+        """Where the workflow ends well, after its last step or at a ``Succeed`` step: the success record delivered
+        to the on-success route (if any) and the output returned, then a Succeed state. Made once, when first
+        asked for."""
+        if self._success_end is None:
+            succeed = sfn.Succeed(self, "Succeeded")
+            if self.success_route is None:
+                self._success_end = sfn.Chain.start(succeed)
+            else:
+                delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
+                output = sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload")
+                self._success_end = delivery.next(output).next(succeed)
+        return self._success_end
 
     def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
         """Build the execution record into ``$.record``, then deliver it to the route."""

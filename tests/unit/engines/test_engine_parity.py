@@ -188,11 +188,11 @@ def test_workflow_add_result_rule_needs_an_event_bus_route(stack: cdk.Stack) -> 
         workflow.add_result_rule("R", route=QueueRoute())
 
 
-# ------------------------------------------------------------------------------------------------ refused with the reason
+# ------------------------------------------------------------------------------------------------ refused, with why
 
 
 def test_workflow_refuses_max_event_age_with_the_reason(stack: cdk.Stack) -> None:
-    with pytest.raises(ConstructPropsError, match="there is no maximum event age. Bound a run with timeout="):
+    with pytest.raises(ConstructPropsError, match=r"there is no maximum event age\. Bound a run with timeout="):
         engine(stack, FunctionWorkflow, max_event_age=cdk.Duration.hours(1))
 
 
@@ -201,5 +201,5 @@ def test_workflow_refuses_stream_sources_with_the_reason(stack: cdk.Stack) -> No
 
     workflow = engine(stack, FunctionWorkflow)
     queue = sqs.Queue.from_queue_arn(stack, "Incoming", "arn:aws:sqs:us-east-1:123456789012:incoming")
-    with pytest.raises(ConstructPropsError, match="never a state machine. Keep a DestinedFunction on the source"):
+    with pytest.raises(ConstructPropsError, match=r"never a state machine\. Keep a DestinedFunction on the source"):
         workflow.add_stream_source(queue)
