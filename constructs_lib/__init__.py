@@ -34,9 +34,21 @@ __version__ = "0.1.0"
 """The package version."""
 
 if TYPE_CHECKING:
-    from constructs_lib._internal.nag import acknowledge_unrotated_secret, allow_unscoped_actions
+    from constructs_lib._internal.nag import (
+        acknowledge_unrotated_secret,
+        acknowledge_wildcard_resources,
+        allow_unscoped_actions,
+    )
     from constructs_lib._internal.validation import ConstructPropsError
-    from constructs_lib.defaults import handler_code
+    from constructs_lib.defaults import (
+        handler_code,
+        secure_bucket,
+        secure_event_bus,
+        secure_function,
+        secure_key,
+        secure_queue,
+        secure_topic,
+    )
     from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction, StreamFailureOptions
     from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
     from constructs_lib.engines.steps import (
@@ -95,6 +107,13 @@ _LAZY: dict[str, str] = {
     "acknowledge_unrotated_secret": "constructs_lib._internal.nag",
     "allow_unscoped_actions": "constructs_lib._internal.nag",
     "handler_code": "constructs_lib.defaults",
+    "secure_bucket": "constructs_lib.defaults",
+    "secure_event_bus": "constructs_lib.defaults",
+    "secure_function": "constructs_lib.defaults",
+    "secure_key": "constructs_lib.defaults",
+    "secure_queue": "constructs_lib.defaults",
+    "secure_topic": "constructs_lib.defaults",
+    "acknowledge_wildcard_resources": "constructs_lib._internal.nag",
     "AsyncAlarmOptions": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
     "StreamFailureOptions": "constructs_lib.engines.destined_function",
@@ -208,6 +227,7 @@ __all__ = [
     "WorkflowAlarmOptions",
     "WorkflowTaskOptions",
     "acknowledge_unrotated_secret",
+    "acknowledge_wildcard_resources",
     "allow_unscoped_actions",
     "destination_event_pattern",
     "execution_status_pattern",
@@ -216,6 +236,12 @@ __all__ = [
     "parse_record",
     "parse_stream_failure_record",
     "result_event_pattern",
+    "secure_bucket",
+    "secure_event_bus",
+    "secure_function",
+    "secure_key",
+    "secure_queue",
+    "secure_topic",
 ]
 
 

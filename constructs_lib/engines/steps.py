@@ -304,6 +304,12 @@ class Choice(Step):
         super().check(problems, names)
         if not self.branches:
             problems.add(f"{self.where}: a Choice needs at least one (condition, steps) branch")
+        if self.retries:
+            # A Choice state has no Retry field: rules given here would be dropped without a word.
+            problems.add(
+                f"{self.where}: a Choice runs nothing to retry (a Choice state takes no Retry); give the retries to "
+                "the steps of its branches"
+            )
         for _, branch in self.branches:
             for inner in branch:
                 inner.check(problems, names)
