@@ -24,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal import nag
+from constructs_lib._internal.feature_flags import warn_if_off
 
 DLQ_MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION = Duration.days(14)
@@ -154,6 +155,7 @@ def secure_bucket(scope: Construct, construct_id: str, *, bucket_props: s3.Bucke
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        warn_if_off(defaults["server_access_logs_bucket"], "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy")
     merged = {
         **defaults,
         **user,
