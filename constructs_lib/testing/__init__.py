@@ -2,8 +2,9 @@
 
 ``LocalKit`` stands a synthesized stack up on moto, in process, and runs it with the real handler code;
 ``validate_definition`` and ``state_machine_definitions`` check state machines with asl-validator;
-``wildcard_resource_problems`` finds identity policies that grant actions on every resource (``Resource: "*"``)
-beyond ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS``.
+``template_snapshot`` and ``cloud_assembly_snapshot`` turn templates into snapshots stable across machines and CDK
+releases; ``wildcard_resource_problems`` finds identity policies that grant actions on every resource
+(``Resource: "*"``) beyond ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS``.
 Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and ``npm install asl-validator``).
 """
 
@@ -35,6 +36,7 @@ from constructs_lib.testing.kit import (
     ServiceHandler,
 )
 from constructs_lib.testing.results import AsyncInvocation, Delivery, ExecutionResult, VirtualWait
+from constructs_lib.testing.snapshot import cloud_assembly_snapshot, template_snapshot
 
 __all__ = [
     "ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS",
@@ -60,9 +62,11 @@ __all__ = [
     "TemplateError",
     "VirtualWait",
     "WildcardProblem",
+    "cloud_assembly_snapshot",
     "identity_policies",
     "read_completion_report",
     "state_machine_definitions",
+    "template_snapshot",
     "validate_definition",
     "wildcard_resource_problems",
 ]
