@@ -5,7 +5,8 @@
 ``template_snapshot`` and ``cloud_assembly_snapshot`` turn templates into snapshots stable across machines and CDK
 releases; ``wildcard_resource_problems`` finds identity policies that grant actions on every resource
 (``Resource: "*"``) beyond ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS``.
-Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and ``npm install asl-validator``).
+Install with the ``testing`` extra (moto and boto3), and ``npm install --save-dev asl-validator@4.0.0`` in the project
+(or name its executable in ``$ASL_VALIDATOR``).
 """
 
 from __future__ import annotations
