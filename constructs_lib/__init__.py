@@ -34,18 +34,43 @@ __version__ = "0.1.0"
 """The package version."""
 
 if TYPE_CHECKING:
-    from constructs_lib._internal.nag import acknowledge_unrotated_secret, allow_unscoped_actions
+    from constructs_lib._internal.nag import (
+        acknowledge_unrotated_secret,
+        acknowledge_wildcard_resources,
+        allow_unscoped_actions,
+    )
     from constructs_lib._internal.validation import ConstructPropsError
-    from constructs_lib.defaults import handler_code
+    from constructs_lib.defaults import (
+        handler_code,
+        secure_bucket,
+        secure_event_bus,
+        secure_function,
+        secure_key,
+        secure_queue,
+        secure_topic,
+    )
     from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction, StreamFailureOptions
     from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
-    from constructs_lib.engines.steps import Choice, Deliver, ForEach, Invoke, Parallel, RetryRule, ServiceTask, Step
+    from constructs_lib.engines.steps import (
+        Choice,
+        Deliver,
+        Fail,
+        ForEach,
+        Invoke,
+        Parallel,
+        Pass,
+        RetryRule,
+        ServiceTask,
+        Step,
+        Succeed,
+        Wait,
+    )
     from constructs_lib.events.event_pipeline import EventPipeline
     from constructs_lib.events.execution_status_notifications import (
         ExecutionStatusNotifications,
         execution_status_pattern,
     )
-    from constructs_lib.events.patterns import destination_event_pattern
+    from constructs_lib.events.patterns import destination_event_pattern, result_event_pattern
     from constructs_lib.routes import (
         BoundRoute,
         BucketRoute,
@@ -82,10 +107,18 @@ _LAZY: dict[str, str] = {
     "acknowledge_unrotated_secret": "constructs_lib._internal.nag",
     "allow_unscoped_actions": "constructs_lib._internal.nag",
     "handler_code": "constructs_lib.defaults",
+    "secure_bucket": "constructs_lib.defaults",
+    "secure_event_bus": "constructs_lib.defaults",
+    "secure_function": "constructs_lib.defaults",
+    "secure_key": "constructs_lib.defaults",
+    "secure_queue": "constructs_lib.defaults",
+    "secure_topic": "constructs_lib.defaults",
+    "acknowledge_wildcard_resources": "constructs_lib._internal.nag",
     "AsyncAlarmOptions": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
     "StreamFailureOptions": "constructs_lib.engines.destined_function",
     "destination_event_pattern": "constructs_lib.events.patterns",
+    "result_event_pattern": "constructs_lib.events.patterns",
     "EventPipeline": "constructs_lib.events.event_pipeline",
     "StateMachineRoute": "constructs_lib.routes",
     "StreamRoute": "constructs_lib.routes",
@@ -102,6 +135,10 @@ _LAZY: dict[str, str] = {
     "RetryRule": "constructs_lib.engines.steps",
     "Step": "constructs_lib.engines.steps",
     "ServiceTask": "constructs_lib.engines.steps",
+    "Fail": "constructs_lib.engines.steps",
+    "Pass": "constructs_lib.engines.steps",
+    "Succeed": "constructs_lib.engines.steps",
+    "Wait": "constructs_lib.engines.steps",
     "DefectDetectionPipeline": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
     "DefectEndpoint": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
     "Ingestion": "constructs_lib.workloads.defect_detection.defect_detection_pipeline",
@@ -148,6 +185,7 @@ __all__ = [
     "ExecutionStatus",
     "ExecutionStatusChange",
     "ExecutionStatusNotifications",
+    "Fail",
     "ForEach",
     "FunctionRoute",
     "FunctionWorkflow",
@@ -157,6 +195,7 @@ __all__ = [
     "KinesisBatchInfo",
     "LayerBuildError",
     "Parallel",
+    "Pass",
     "PowerTuning",
     "PythonDependencyLayer",
     "QueueRoute",
@@ -182,10 +221,13 @@ __all__ = [
     "StreamFailureRecord",
     "StreamRequestContext",
     "StreamRoute",
+    "Succeed",
     "TopicRoute",
+    "Wait",
     "WorkflowAlarmOptions",
     "WorkflowTaskOptions",
     "acknowledge_unrotated_secret",
+    "acknowledge_wildcard_resources",
     "allow_unscoped_actions",
     "destination_event_pattern",
     "execution_status_pattern",
@@ -193,6 +235,13 @@ __all__ = [
     "parse_execution_record",
     "parse_record",
     "parse_stream_failure_record",
+    "result_event_pattern",
+    "secure_bucket",
+    "secure_event_bus",
+    "secure_function",
+    "secure_key",
+    "secure_queue",
+    "secure_topic",
 ]
 
 

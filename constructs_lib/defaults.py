@@ -1,4 +1,7 @@
-"""Secure defaults, in one place: every queue, topic, bus, bucket, key and function this library makes.
+"""Secure defaults, in one place: every queue, topic, bus, bucket, key and function this library makes, and the
+factories that make yours the same way (``secure_function``, ``secure_queue``, ``secure_topic``, ``secure_bucket``,
+``secure_key``, ``secure_event_bus``, all exported by ``constructs_lib``). What they make passes cdk-nag's
+AwsSolutions checks with the library's own acknowledgments only.
 
 Merge order everywhere (as AWS Solutions Constructs do): our defaults < the user's props < what the construct
 needs to work.
@@ -21,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal import nag
+from constructs_lib._internal.feature_flags import warn_if_off
 
 DLQ_MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION = Duration.days(14)
@@ -54,12 +58,15 @@ def secure_queue(
     queue_props: sqs.QueueProps | None = None,
     dead_letter_for: str | None = None,
 ) -> tuple[sqs.Queue, sqs.Queue | None]:
-    """An SQS queue encrypted at rest (SSE-SQS) with TLS enforced and its own DLQ.
+    """An SQS queue encrypted at rest (SSE-SQS) with TLS enforced, 7 days retention, and its own DLQ
+    (maxReceiveCount 3, 14 days retention).
 
+    :param queue_props: your props, merged over the defaults (TLS stays enforced). :default: - the defaults alone.
     :param dead_letter_for: set when this queue *is* a dead-letter queue (of an EventBridge target, an SNS
-        subscription...): it then gets no DLQ of its own, and cdk-nag's SQS3 (which only recognises SQS redrive
-        DLQs) is acknowledged with that reason.
-    Returns the queue and the DLQ it made (None if the user's props bring their own or it is a DLQ itself).
+        subscription...), naming what it serves: it then gets no DLQ of its own and keeps messages 14 days, and
+        cdk-nag's SQS3 (which only recognises SQS redrive DLQs) is acknowledged with that reason.
+        :default: - a queue with a DLQ of its own.
+    Returns the queue and the DLQ it made (None if your props bring their own or it is a DLQ itself).
     """
     user = struct_values(queue_props)
     dead_letter_queue: sqs.Queue | None = None
@@ -86,7 +93,7 @@ def secure_queue(
 
 
 def secure_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
-    """A customer managed KMS key with yearly rotation."""
+    """A customer managed KMS key with yearly rotation, retained on delete; ``description`` says what it encrypts."""
     return kms.Key(
         scope,
         construct_id,
@@ -97,7 +104,11 @@ def secure_key(scope: Construct, construct_id: str, description: str) -> kms.Key
 
 
 def secure_topic(scope: Construct, construct_id: str, *, topic_props: sns.TopicProps | None = None) -> sns.Topic:
-    """An SNS topic encrypted with a customer managed key (rotated) and TLS enforced."""
+    """An SNS topic encrypted with a customer managed key (rotated, made as ``{construct_id}Key``) and TLS enforced.
+
+    :param topic_props: your props, merged over the defaults (``master_key`` replaces the key we make; TLS stays
+        enforced). :default: - the defaults alone.
+    """
     user = struct_values(topic_props)
     defaults: dict[str, Any] = {}
     if "master_key" not in user:
@@ -109,7 +120,10 @@ def secure_topic(scope: Construct, construct_id: str, *, topic_props: sns.TopicP
 def secure_event_bus(
     scope: Construct, construct_id: str, *, event_bus_props: events.EventBusProps | None = None
 ) -> events.EventBus:
-    """A custom EventBridge bus. EventBridge encrypts at rest and accepts only HTTPS, always."""
+    """A custom EventBridge bus with your props. EventBridge encrypts at rest and accepts only HTTPS, always.
+
+    :param event_bus_props: :default: - a bus with a generated name.
+    """
     user = struct_values(event_bus_props)
     return events.EventBus(scope, construct_id, **user)
 
@@ -117,9 +131,12 @@ def secure_event_bus(
 def secure_bucket(scope: Construct, construct_id: str, *, bucket_props: s3.BucketProps | None = None) -> s3.Bucket:
     """An S3 bucket: encrypted, TLS only, public access blocked, versioned, with server access logs.
 
-    The access-log bucket it makes is encrypted, TLS only, public access blocked and versioned too; it has no access
-    log of its own (that would recurse): cdk-nag's S1 knows a bucket that receives another bucket's logs, checkov's
-    CKV_AWS_18 does not and reports it.
+    The access-log bucket it makes (``{construct_id}AccessLogs``) is encrypted, TLS only, public access blocked and
+    versioned too; it has no access log of its own (that would recurse): cdk-nag's S1 knows a bucket that receives
+    another bucket's logs, checkov's CKV_AWS_18 does not and reports it. Both are retained on delete.
+
+    :param bucket_props: your props, merged over the defaults (TLS only and public access blocked stay).
+        :default: - the defaults alone.
     """
     user = struct_values(bucket_props)
     defaults: dict[str, Any] = {
@@ -138,6 +155,7 @@ def secure_bucket(scope: Construct, construct_id: str, *, bucket_props: s3.Bucke
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        warn_if_off(defaults["server_access_logs_bucket"], "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy")
     merged = {
         **defaults,
         **user,
@@ -154,11 +172,17 @@ ASYNC_OPTIONS = ("on_success", "on_failure", "retry_attempts", "max_event_age")
 def secure_function(
     scope: Construct, construct_id: str, *, function_props: lambda_.FunctionProps
 ) -> tuple[lambda_.Function, logs.LogGroup | None]:
-    """A Lambda function with X-Ray tracing, its own log group (retention set), and a least-privilege role.
+    """A Lambda function with X-Ray tracing, its own log group (one month, retained), and a least-privilege role:
+    what ``DestinedFunction`` and ``FunctionWorkflow`` make from ``function_props``, for the functions of your
+    own steps.
 
-    The role we make can write to that log group only (no AWS managed policy); what X-Ray (and a VPC) need on
-    every resource sits in policies of their own. Returns the function and the log group we made (None when the
-    user's props bring their own).
+    The role we make (``{construct_id}ServiceRole``) can write to that log group only (no AWS managed policy); what
+    X-Ray (and a VPC) need on every resource sits in policies of their own, which carry cdk-nag's acknowledgment;
+    what you grant the role later stays in its default policy, where cdk-nag judges it.
+
+    :param function_props: your props, merged over the defaults: ``tracing``, ``log_group`` and ``role`` replace
+        ours. Returns the function and the log group we made (None when your props bring their own):
+        ``charge, _ = secure_function(self, "Charge", function_props=lambda_.FunctionProps(...))``.
     """
     user = struct_values(function_props)
     defaults: dict[str, Any] = {"tracing": lambda_.Tracing.ACTIVE}

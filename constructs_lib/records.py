@@ -51,6 +51,9 @@ from typing import Any, ClassVar, Self
 DETAIL_TYPE_SUCCESS = "Lambda Function Invocation Result - Success"
 DETAIL_TYPE_FAILURE = "Lambda Function Invocation Result - Failure"
 EVENT_SOURCE = "lambda"
+"""The ``source`` of the records Lambda Destinations put on an event bus."""
+WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"
+"""The ``source`` of the records a ``FunctionWorkflow`` puts on an event bus (same detail types, same record)."""
 
 
 class Condition(StrEnum):

@@ -34,11 +34,10 @@ from constructs import Construct
 from constructs_lib._internal import nag
 from constructs_lib._internal.validation import Problems, describe_duration, duration_seconds, is_unresolved
 from constructs_lib.defaults import secure_bucket, secure_event_bus, secure_queue, secure_topic, struct_values
+from constructs_lib.records import WORKFLOW_EVENT_SOURCE
 
 DEFAULT_TARGET_RETRY_ATTEMPTS = 8
 DEFAULT_TARGET_MAX_EVENT_AGE = Duration.hours(4)
-WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"
-"""The ``source`` of the records a workflow puts on an event bus (``lambda`` is Lambda Destinations' own)."""
 
 
 class Capability(StrEnum):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from tools.cdk_cli import CDK, cli_env  # the environment `make synth` gives the
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
-ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -73,12 +70,6 @@ def new_app(outdir: Path) -> cdk.App:
 
 def load_event(name: str) -> Any:
     return json.loads((EVENTS_DIR / name).read_text())
-
-
-def normalised(template: Mapping[str, Any]) -> dict[str, Any]:
-    """The template with asset hashes replaced, stable across machines."""
-    result: dict[str, Any] = json.loads(ASSET_HASH.sub("<asset-hash>", json.dumps(template, sort_keys=True)))
-    return result
 
 
 def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFunction:

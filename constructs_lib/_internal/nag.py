@@ -119,6 +119,9 @@ def resources(role: iam.IRole | None, arns: Sequence[str], reason: str) -> None:
             _acknowledge(own, f"IAM5[Resource::{spelled}]", reason)
 
 
+_acknowledge_resources = resources  # for the public helper, whose keyword argument is named ``resources``
+
+
 def invoke_grant(role: iam.IRole | None, function: lambda_.IFunction) -> None:
     """aws-cdk-lib grants ``lambda:InvokeFunction`` on a function's ARN and on ``ARN:*`` (versions and aliases)."""
     resources(
@@ -344,3 +347,24 @@ def acknowledge_unrotated_secret(secret: secretsmanager.Secret, *, reason: str) 
     """Acknowledge cdk-nag's ``SMG4`` (no automatic rotation) on ``secret``: for a value that a Lambda function
     cannot rotate, such as a token another service issues. ``reason`` says how it is replaced instead."""
     _acknowledge(secret, "SMG4", reason)
+
+
+def acknowledge_wildcard_resources(grantee: iam.IGrantable, *, resources: Sequence[str], reason: str) -> None:
+    """Acknowledge, on ``grantee``'s role, cdk-nag's ``IAM5[Resource::...]`` finding of each of ``resources`` that
+    has a wildcard (``bucket.arn_for_objects("incoming/*")``, ``f"{function.function_arn}:*"``): one finding per
+    resource, spelled as cdk-nag spells it (``<Bucket.Arn>/incoming/*``), so nothing else of the role is hidden.
+    ``reason`` says why nothing narrower exists (the keys are not known in advance, say).
+
+    ``"*"`` itself is refused: that finding covers every statement on every resource of the role; grant such actions
+    with ``allow_unscoped_actions``, in a policy of their own. The grantee's role must be made in this app (an
+    ``iam.Role``): an imported role's policies are not in this template.
+    """
+    role = grantee.grant_principal
+    if not isinstance(role, iam.Role):
+        raise TypeError(
+            f"acknowledge_wildcard_resources needs a role made in this app, got {type(role).__name__}: an imported "
+            "role's policies are not in this template"
+        )
+    if not resources:
+        raise ValueError("acknowledge_wildcard_resources: name at least one resource ARN")
+    _acknowledge_resources(role, resources, reason)

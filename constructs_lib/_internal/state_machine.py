@@ -40,7 +40,7 @@ class StateMachineAlarmOptions(Protocol):
 class LoggedStateMachine:
     """What ``logged_state_machine`` made."""
 
-    log_group: logs.LogGroup
+    log_group: logs.ILogGroup
     state_machine: sfn.StateMachine
     alarms: dict[str, cloudwatch.Alarm]
 
@@ -66,6 +66,8 @@ def logged_state_machine(
     invokes: Sequence[lambda_.IFunction],
     alarms: StateMachineAlarmOptions,
     noun: str,
+    state_machine_name: str | None = None,
+    log_group: logs.ILogGroup | None = None,
 ) -> LoggedStateMachine:
     """``StateMachine`` in ``scope`` running ``definition`` as ``role`` (``state_machine_role``), logging to its own
     ``LogGroup`` (a vended-logs name, one month, retained), with the Failed / TimedOut / Aborted / Throttled alarms
@@ -73,17 +75,21 @@ def logged_state_machine(
 
     :param invokes: the functions the definition invokes: the role's grant on their versions and aliases is
         acknowledged.
+    :param state_machine_name: :default: - a name CloudFormation generates.
+    :param log_group: the user's log group. :default: - a new one (see above).
     """
-    log_group = logs.LogGroup(
-        scope,
-        "LogGroup",
-        log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(scope, max_length=200)}",
-        retention=LOG_RETENTION,
-        removal_policy=RemovalPolicy.RETAIN,
-    )
+    if log_group is None:
+        log_group = logs.LogGroup(
+            scope,
+            "LogGroup",
+            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(scope, max_length=200)}",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
     state_machine = sfn.StateMachine(
         scope,
         "StateMachine",
+        state_machine_name=state_machine_name,
         definition_body=sfn.DefinitionBody.from_chainable(definition),
         role=role,
         state_machine_type=state_machine_type,

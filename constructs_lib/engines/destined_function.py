@@ -21,6 +21,7 @@ from constructs import Construct
 
 from constructs_lib._internal.alarms import add_alarm, period_options
 from constructs_lib._internal.metrics import metric_options
+from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
 from constructs_lib._internal.validation import (
     ConstructPropsError,
     Problems,
@@ -30,7 +31,7 @@ from constructs_lib._internal.validation import (
 )
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
 from constructs_lib.engines.steps import RetryRule, Step
-from constructs_lib.events.patterns import destination_event_pattern
+from constructs_lib.events.patterns import destination_event_pattern, result_event_pattern
 from constructs_lib.records import Condition
 from constructs_lib.routes import (
     BoundRoute,
@@ -40,7 +41,6 @@ from constructs_lib.routes import (
     Route,
     RouteSide,
     RuleTargetOptions,
-    check_rule_target,
     render_rule_target,
 )
 
@@ -292,62 +292,40 @@ class DestinedFunction(Construct):
         """Route records that match to ``route`` with an EventBridge rule on this function's event bus route.
 
         The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
-        retry policy (8 attempts, 4 hours unless given).
+        retry policy (8 attempts, 4 hours unless given). ``FunctionWorkflow.add_result_rule`` takes the same
+        arguments, so switching engines does not change the rule.
 
         :param conditions: which records. :default: - Success, or both failure conditions when ``error_types`` is set.
-        :param response: fields of ``responsePayload`` to match (see ``destination_event_pattern``).
+        :param response: fields of ``responsePayload`` to match (see ``result_event_pattern``).
         :param message: what the target receives. :default: - the whole event (``detail`` is the record); only
             ``responsePayload`` for a ``FunctionRoute(..., response_only=True)``.
         """
-        problems = Problems()
-        if conditions is None:
-            conditions = (
-                [Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED] if error_types else [Condition.SUCCESS]
-            )
-        elif not conditions:
-            problems.add(f"add_result_rule({rule_id!r}): conditions is empty; leave it out or name at least one")
-        wants_success = Condition.SUCCESS in conditions
-        wants_failure = bool(error_types) or any(c.is_failure for c in conditions)
-        if wants_success and wants_failure:
-            problems.add(
-                f"add_result_rule({rule_id!r}): success and failure records go to different routes; "
-                "add one rule per side"
-            )
-        bound = self.success_route if wants_success else self.failure_route
-        side = "on_success" if wants_success else "on_failure"
-        if bound is None or bound.event_bus is None:
-            got = repr(bound.route) if bound is not None else "none"
-            problems.add(
-                f"add_result_rule({rule_id!r}) matches records on an event bus: set {side}=EventBusRoute(...) on "
-                f"this DestinedFunction (got {side}={got})"
-            )
-        if message is None:
-            message = route.record_message()
-        options = RuleTargetOptions(message=message, retry_attempts=retry_attempts, max_event_age=max_event_age)
-        check_rule_target(
-            route,
-            RouteSide.SUCCESS if wants_success else RouteSide.FAILURE,
-            options,
-            problems,
-            where=f"add_result_rule({rule_id!r})",
-        )
-        problems.raise_if_any(self)
-        assert bound is not None
-        assert bound.event_bus is not None
-        target_bound = route.bind(self, f"{rule_id}Target")
-        target, dlq = render_rule_target(self, rule_id, target_bound, options)
-        rule = events.Rule(
+        rule, dlq = add_result_rule(
             self,
             rule_id,
-            event_bus=bound.event_bus,
-            event_pattern=destination_event_pattern(
-                function=self.function, conditions=conditions, error_types=error_types, response=response
-            ),
-            targets=[target],
+            ResultRuleRequest(route, conditions, error_types, response, message, retry_attempts, max_event_age),
+            success_route=self.success_route,
+            failure_route=self.failure_route,
+            pattern=self.result_event_pattern,
+            sent=tuple(Condition),
         )
         self.rules.append(rule)
         self.rule_dead_letter_queues.append(dlq)
         return rule
+
+    def result_event_pattern(
+        self,
+        *,
+        conditions: Sequence[Condition] | None = None,
+        error_types: Sequence[str] | None = None,
+        response: Mapping[str, Any] | None = None,
+    ) -> events.EventPattern:
+        """The event pattern of this function's records on an event bus (source ``lambda``, whichever version or
+        alias ran), for a rule of your own; ``FunctionWorkflow.result_event_pattern`` is the same call for a
+        workflow's records. Arguments as ``result_event_pattern``'s."""
+        return result_event_pattern(
+            function=self.function, conditions=conditions, error_types=error_types, response=response
+        )
 
     def add_stream_source(
         self,

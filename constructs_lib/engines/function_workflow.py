@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from constructs_lib._internal.metrics import StateMachineMetrics
+from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
 from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
 from constructs_lib._internal.validation import Problems, duration_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.engines.destined_function import StreamFailureOptions
 from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
+from constructs_lib.events.patterns import result_event_pattern
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
 from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, RouteSide, WorkflowTaskOptions
 
 EXPRESS_MAX_SECONDS = 300
+WORKFLOW_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED)
+"""The conditions of the records a workflow sends."""
 RECORD_PATH = "$.record"
 
 
@@ -83,6 +93,10 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         tracing: bool = True,
         encryption_key: kms.IKey | None = None,
         alarms: WorkflowAlarmOptions | None = None,
+        max_event_age: Duration | None = None,
+        state_machine_name: str | None = None,
+        role: iam.IRole | None = None,
+        log_group: logs.ILogGroup | None = None,
     ) -> None:
         """
         :param function: an existing function, alias or version to run (a one-step workflow).
@@ -96,7 +110,9 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         :param retry_attempts: as on ``DestinedFunction``, so switching engines is a one-line change: retry any error
             of the one-step function this many times, 60 s then 120 s apart (what Lambda does for asynchronous
             invocations). :default: - no retry beyond the Lambda service-exception retry and ``retries``.
-        :param steps: the workflow: ``Invoke``, ``Parallel``, ``ForEach``, ``Choice`` steps, in order.
+        :param steps: the workflow: ``Invoke``, ``Choice``, ``Parallel``, ``ForEach``, ``Pass``, ``Wait``,
+            ``Succeed``, ``Fail``, ``Deliver`` and ``ServiceTask`` steps, in order; each step's output is the next
+            one's input (see ``Invoke.result_path`` to keep fields).
         :param on_success: where the last step's output goes. :default: - nowhere.
         :param on_failure: where a failed execution's record goes (S3 allowed). :default: - a new encrypted SQS
             queue with its own DLQ, so no failure is lost.
@@ -108,6 +124,17 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         :param tracing: X-Ray tracing. :default: true.
         :param encryption_key: a customer managed key for the state machine's data. :default: - an AWS owned key.
         :param alarms: :default: - all four alarms on, threshold 1.
+        :param max_event_age: not supported by Step Functions (accepted so that switching from ``DestinedFunction``
+            is a one-line change): an execution starts when it is asked for, there is no queue for an event to age
+            in; giving one fails at synth and says why (bound a run with ``timeout``).
+        :param state_machine_name: the state machine's name (1 to 80 letters, digits, ``-`` and ``_``).
+            :default: - a name CloudFormation generates.
+        :param role: the role the state machine runs as. aws-cdk-lib adds to it what the states need (invoking
+            the functions, reaching the routes, X-Ray and log delivery, which take ``*``); give an imported role
+            with ``mutable=False`` to manage its policies yourself. :default: - a new role that holds those grants
+            only, the ``*`` ones in policies of their own that carry cdk-nag's acknowledgment.
+        :param log_group: where the state machine logs. :default: - a new log group under
+            ``/aws/vendedlogs/states/``, one month retention, retained on delete.
         """
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
@@ -117,6 +144,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         if retry_attempts is not None:
             retries = [*retries, RetryRule(interval=Duration.seconds(60), max_attempts=retry_attempts, backoff_rate=2)]
         self._validate(function, function_props, retries, steps, on_success, on_failure, express, start, timeout)
+        self._refuse_destinations_only(max_event_age)
         if function is None and function_props is not None:
             function, _ = secure_function(self, "Function", function_props=function_props)
         self.function: lambda_.IFunction | None = function
@@ -127,19 +155,16 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
 
         self.failure_route: BoundRoute = on_failure.bind(self, "OnFailure")
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
-        self.role: iam.IRole = state_machine_role(self)
+        self.role: iam.IRole = role if role is not None else state_machine_role(self)
 
         failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
             sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
         )
-        renderer = StepRenderer(self, self.role)
+        self._success_end: sfn.Chain | None = None
+        renderer = StepRenderer(self, self.role, succeed=self._successful_end)
         body = renderer.chain(steps, catch=failure_chain)
         self.functions: list[lambda_.IFunction] = renderer.functions
-        succeed = sfn.Succeed(self, "Succeeded")
-        if self.success_route is not None:
-            delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
-            body = body.next(delivery).next(sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload"))
-        body = body.next(succeed)
+        body = body.next(self._successful_end())
 
         made = logged_state_machine(
             self,
@@ -154,8 +179,14 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             invokes=self.functions,
             alarms=alarms or WorkflowAlarmOptions(),
             noun="executions",
+            state_machine_name=state_machine_name,
+            log_group=log_group,
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
+        self.rules: list[events.Rule] = []
+        """The rules ``add_result_rule`` made, in order."""
+        self.rule_dead_letter_queues: list[sqs.IQueue] = []
+        """The dead-letter queues of those rules' targets."""
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -219,7 +250,32 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         on_failure.require(RouteSide.FAILURE, Capability.WORKFLOW, problems, where="on_failure")
         problems.raise_if_any(self)
 
+    def _refuse_destinations_only(self, max_event_age: Duration | None) -> None:
+        """What only Lambda's asynchronous invocation has fails here, with the reason and what to use instead."""
+        problems = Problems()
+        if max_event_age is not None:
+            problems.add(
+                "max_event_age: Step Functions starts an execution when it is asked to; there is no event queue "
+                "for an event to age in, so there is no maximum event age. Bound a run with timeout= instead, or "
+                "keep DestinedFunction"
+            )
+        problems.raise_if_any(self)
+
     # ------------------------------------------------------------------------------------------------ states
+
+    def _successful_end(self) -> sfn.Chain:
+        """Where the workflow ends well, after its last step or at a ``Succeed`` step: the success record delivered
+        to the on-success route (if any) and the output returned, then a Succeed state. Made once, when first
+        asked for."""
+        if self._success_end is None:
+            succeed = sfn.Succeed(self, "Succeeded")
+            if self.success_route is None:
+                self._success_end = sfn.Chain.start(succeed)
+            else:
+                delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
+                output = sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload")
+                self._success_end = delivery.next(output).next(succeed)
+        return self._success_end
 
     def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
         """Build the execution record into ``$.record``, then deliver it to the route."""
@@ -269,6 +325,89 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         return ExecutionStatusNotifications(
             self, notification_id, state_machine=self.state_machine, statuses=statuses, route=route, **kwargs
         )
+
+    # ------------------------------------------------------------------------------------------------ result rules
+
+    def add_result_rule(
+        self,
+        rule_id: str,
+        *,
+        route: Route,
+        conditions: Sequence[Condition] | None = None,
+        error_types: Sequence[str] | None = None,
+        response: Mapping[str, Any] | None = None,
+        message: events.RuleTargetInput | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: Duration | None = None,
+    ) -> events.Rule:
+        """Route records that match to ``route`` with an EventBridge rule on this workflow's event bus route: the
+        same call, with the same meaning, as ``DestinedFunction.add_result_rule``, so switching engines does not
+        change the rule.
+
+        The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
+        retry policy (8 attempts, 4 hours unless given). A workflow sends ``Success`` and ``RetriesExhausted``
+        records (never ``EventAgeExceeded``: an execution starts at once); a rule that asks only for conditions it
+        never sends is refused.
+
+        :param conditions: which records. :default: - Success, or the failure conditions when ``error_types`` is
+            set.
+        :param error_types: only failures whose ``responsePayload.errorType`` is one of these (the error name the
+            failed step raised). :default: - any.
+        :param response: fields of ``responsePayload`` (the last step's output) to match (see
+            ``result_event_pattern``). :default: - any.
+        :param message: what the target receives. :default: - the whole event (``detail`` is the record); only
+            ``responsePayload`` for a ``FunctionRoute(..., response_only=True)``.
+        :param retry_attempts: the target's retry attempts, 0..185. :default: 8.
+        :param max_event_age: how long EventBridge retries the target, 60 s..24 h. :default: 4 hours.
+        """
+        rule, dlq = add_result_rule(
+            self,
+            rule_id,
+            ResultRuleRequest(route, conditions, error_types, response, message, retry_attempts, max_event_age),
+            success_route=self.success_route,
+            failure_route=self.failure_route,
+            pattern=self.result_event_pattern,
+            sent=WORKFLOW_CONDITIONS,
+        )
+        self.rules.append(rule)
+        self.rule_dead_letter_queues.append(dlq)
+        return rule
+
+    def result_event_pattern(
+        self,
+        *,
+        conditions: Sequence[Condition] | None = None,
+        error_types: Sequence[str] | None = None,
+        response: Mapping[str, Any] | None = None,
+    ) -> events.EventPattern:
+        """The event pattern of this workflow's records on an event bus (source ``constructs-lib.workflow``, the
+        state machine's ARN as ``requestContext.functionArn``), for a rule of your own; the same call as
+        ``DestinedFunction.result_event_pattern``. Arguments as ``result_event_pattern``'s."""
+        return result_event_pattern(
+            state_machine=self.state_machine, conditions=conditions, error_types=error_types, response=response
+        )
+
+    def add_stream_source(
+        self,
+        source: kinesis.IStream | dynamodb.ITable | sqs.IQueue,
+        *,
+        on_failure: Route | None = None,
+        options: StreamFailureOptions | None = None,
+    ) -> lambda_.IEventSource:
+        """Not supported: accepted so that switching from ``DestinedFunction`` fails at synth with the reason.
+
+        Lambda event source mappings (Kinesis, DynamoDB Streams, SQS) invoke functions, never state machines.
+        Keep a ``DestinedFunction`` on the source and start this workflow from its handler, or use EventBridge
+        Pipes (``aws_pipes``) with this state machine as the target.
+        """
+        problems = Problems()
+        problems.add(
+            "add_stream_source: a Lambda event source mapping (Kinesis, DynamoDB Streams, SQS) invokes a function, "
+            "never a state machine. Keep a DestinedFunction on the source and start this workflow from its "
+            "handler, or use EventBridge Pipes with the state machine as the target"
+        )
+        problems.raise_if_any(self)
+        raise AssertionError("unreachable: the problem above is raised")
 
     # ------------------------------------------------------------------------------------------------ grants
 

@@ -11,18 +11,18 @@ A workflow renders its steps through a ``StepRenderer``: it asks each step for i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._internal.validation import Problems, duration_seconds
+from constructs_lib._internal.validation import ConstructPropsError, Problems, duration_seconds
 from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
 
 ERROR_PATH = "$.error"
@@ -79,18 +79,32 @@ class StepRenderer:
     """Turns steps into a chain of states in ``scope`` (the workflow construct) for a state machine that runs as
     ``role``, and keeps what the workflow needs to know about them: the functions its states invoke."""
 
-    def __init__(self, scope: Construct, role: iam.IRole) -> None:
+    def __init__(self, scope: Construct, role: iam.IRole, succeed: Callable[[], sfn.IChainable] | None = None) -> None:
+        """
+        :param succeed: where a ``Succeed`` step outside a Parallel or ForEach goes: the workflow's successful end
+            (its on-success delivery, then a Succeed state), made when first asked for. :default: - a Succeed state.
+        """
         self.scope = scope
         self.role = role
         """The state machine's role: grant it what a state needs beyond the task's own statements."""
         self.functions: list[lambda_.IFunction] = []
         """The functions the rendered states invoke, in order (the state machine's role may invoke each)."""
+        self.succeed = succeed
 
     def chain(self, steps: Sequence[Step], catch: sfn.IChainable | None) -> sfn.Chain:
         """The steps one after the other; every state they make sends an error it does not retry to ``catch``
         (None: the error fails the branch it is in, as inside a Parallel or ForEach)."""
         chain: sfn.Chain | None = None
         for step in steps:
+            if chain is not None and not chain.end_states:
+                # Chaining onto a chain with no end states drops the step from the graph without a word.
+                raise ConstructPropsError(
+                    self.scope.node.path,
+                    [
+                        f"step {step.name!r} is never reached: every path of the steps before it ends the "
+                        "workflow or the branch (Succeed, Fail); remove it or put it in a Choice branch"
+                    ],
+                )
             part = step.render(self, catch)
             chain = chain.next(part) if chain is not None else sfn.Chain.start(part)
         assert chain is not None, "a workflow's steps are checked to be non-empty first"
@@ -144,10 +158,22 @@ class Invoke(Step):
     function: lambda_.IFunction
     retries: Sequence[RetryRule] = ()
     timeout: Duration | None = None
+    result_path: str | None = None
+    """Where the function's result goes in the state: ``$`` replaces the state, ``$.charge`` sets that field of
+    it and keeps the rest, ``sfn.JsonPath.DISCARD`` keeps the state as it was. :default: - ``$``."""
+    result_selector: Mapping[str, Any] | None = None
+    """A new result built from the function's result before it goes to ``result_path``
+    (``{"id": sfn.JsonPath.string_at("$.chargeId")}``). :default: - the result as the function returned it."""
+    payload: sfn.TaskInput | Mapping[str, Any] | None = None
+    """The event the function receives: a mapping whose values may be ``sfn.JsonPath`` reads of the state
+    (``{"orderId": sfn.JsonPath.string_at("$.orderId")}``), or any ``sfn.TaskInput``. :default: - the whole state."""
     needs: ClassVar[str] = "several functions in sequence"
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         renderer.functions.append(self.function)
+        payload = self.payload
+        if payload is not None and not isinstance(payload, sfn.TaskInput):
+            payload = sfn.TaskInput.from_object(dict(payload))
         state = sfn_tasks.LambdaInvoke(
             renderer.scope,
             self.name,
@@ -155,9 +181,16 @@ class Invoke(Step):
             payload_response_only=True,
             retry_on_service_exceptions=True,
             task_timeout=sfn.Timeout.duration(self.timeout) if self.timeout is not None else None,
+            payload=payload,
+            result_path=self.result_path,
+            result_selector=self.result_selector,
         )
         renderer.finish(self, state, catch)
         return state
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        check_result_path(problems, self.where, self.result_path)
 
 
 @dataclass(frozen=True)
@@ -167,10 +200,16 @@ class Parallel(Step):
     name: str
     branches: Sequence[Sequence[Step]]
     retries: Sequence[RetryRule] = ()
+    result_path: str | None = None
+    """Where the list of the branches' outputs goes in the state (as ``Invoke.result_path``). :default: - ``$``."""
+    result_selector: Mapping[str, Any] | None = None
+    """A new result built from that list (``{"charge": sfn.JsonPath.object_at("$[1]")}``). :default: - the list."""
     needs: ClassVar[str] = "parallel branches"
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
-        state = sfn.Parallel(renderer.scope, self.name)
+        state = sfn.Parallel(
+            renderer.scope, self.name, result_path=self.result_path, result_selector=self.result_selector
+        )
         for branch in self.branches:
             state.branch(renderer.chain(branch, None))
         renderer.finish(self, state, catch)
@@ -178,6 +217,7 @@ class Parallel(Step):
 
     def check(self, problems: Problems, names: list[str]) -> None:
         super().check(problems, names)
+        check_result_path(problems, self.where, self.result_path)
         if not self.branches:
             problems.add(f"{self.where}: a Parallel needs at least one branch")
         for branch in self.branches:
@@ -197,11 +237,24 @@ class ForEach(Step):
     steps: Sequence[Step]
     max_concurrency: int = 0
     retries: Sequence[RetryRule] = ()
+    item_selector: Mapping[str, Any] | None = None
+    """What each run of ``steps`` receives, built from the item (``sfn.JsonPath.object_at("$$.Map.Item.Value")``)
+    and the state around it (``sfn.JsonPath.string_at("$.orderId")``). :default: - the item alone."""
+    result_path: str | None = None
+    """Where the list of results goes in the state (as ``Invoke.result_path``). :default: - ``$``."""
+    result_selector: Mapping[str, Any] | None = None
+    """A new result built from that list. :default: - the list."""
     needs: ClassVar[str] = "a map over items"
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         state = sfn.Map(
-            renderer.scope, self.name, items_path=self.items_path, max_concurrency=self.max_concurrency or None
+            renderer.scope,
+            self.name,
+            items_path=self.items_path,
+            max_concurrency=self.max_concurrency or None,
+            item_selector=self.item_selector,
+            result_path=self.result_path,
+            result_selector=self.result_selector,
         )
         state.item_processor(renderer.chain(self.steps, None))
         renderer.finish(self, state, catch)
@@ -214,6 +267,7 @@ class ForEach(Step):
                 f"{self.where}: ForEach needs items_path, a JSONPath to the array to map over (e.g. '$.items'), "
                 f"got {self.items_path!r}"
             )
+        check_result_path(problems, self.where, self.result_path)
         if self.max_concurrency < 0:
             problems.add(f"{self.where}: max_concurrency must be 0 (no limit) or more, got {self.max_concurrency}")
         if not self.steps:
@@ -250,6 +304,12 @@ class Choice(Step):
         super().check(problems, names)
         if not self.branches:
             problems.add(f"{self.where}: a Choice needs at least one (condition, steps) branch")
+        if self.retries:
+            # A Choice state has no Retry field: rules given here would be dropped without a word.
+            problems.add(
+                f"{self.where}: a Choice runs nothing to retry (a Choice state takes no Retry); give the retries to "
+                "the steps of its branches"
+            )
         for _, branch in self.branches:
             for inner in branch:
                 inner.check(problems, names)
@@ -312,4 +372,153 @@ class ServiceTask(Step):
         return state
 
 
-__all__ = ["Choice", "Deliver", "ForEach", "Invoke", "Parallel", "RetryRule", "ServiceTask", "Step", "StepRenderer"]
+def check_result_path(problems: Problems, where: str, result_path: str | None) -> None:
+    """A ``result_path`` is a JSONPath into the state (``$``, ``$.field``) or ``sfn.JsonPath.DISCARD``."""
+    if result_path is None or Token.is_unresolved(result_path):  # sfn.JsonPath.DISCARD is a token
+        return
+    if not result_path.startswith("$") or result_path.startswith("$$"):
+        problems.add(
+            f"{where}: result_path must be a JSONPath into the state ('$' replaces it, '$.field' sets one field) "
+            f"or sfn.JsonPath.DISCARD (keeps the state as it was), got {result_path!r}"
+        )
+
+
+def _result(value: Any) -> sfn.Result:
+    """A fixed JSON value as a Pass state's result."""
+    if isinstance(value, Mapping):
+        return sfn.Result.from_object(dict(value))
+    if isinstance(value, list | tuple):
+        return sfn.Result.from_array(list(value))
+    if isinstance(value, bool):
+        return sfn.Result.from_boolean(value)
+    if isinstance(value, int | float):
+        return sfn.Result.from_number(value)
+    return sfn.Result.from_string(str(value))
+
+
+@dataclass(frozen=True)
+class Pass(Step):
+    """Shape the state with no function in between (a Pass state): put a fixed ``result`` into it, or build a new
+    state from it with ``parameters``; ``result_path`` says where either goes.
+
+    ``Pass("Defaults", result={"priority": "normal"}, result_path="$.options")`` adds a field and keeps the rest.
+    """
+
+    name: str
+    result: Any = None
+    """A fixed JSON value (a mapping, list, string, number or boolean). :default: - none: the state itself."""
+    parameters: Mapping[str, Any] | None = None
+    """A new value built from the state: values may be ``sfn.JsonPath`` reads
+    (``{"orderId": sfn.JsonPath.string_at("$.order.id")}``). Give ``result`` or ``parameters``, not both.
+    :default: - none: the state itself."""
+    result_path: str | None = None
+    """Where the value goes in the state (as ``Invoke.result_path``). :default: - ``$``: it replaces the state."""
+    retries: Sequence[RetryRule] = field(default=(), init=False)
+    needs: ClassVar[str] = "a state shaped between steps"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        return sfn.Pass(
+            renderer.scope,
+            self.name,
+            result=_result(self.result) if self.result is not None else None,
+            parameters=self.parameters,
+            result_path=self.result_path,
+        )
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        check_result_path(problems, self.where, self.result_path)
+        if self.result is not None and self.parameters is not None:
+            problems.add(f"{self.where}: give result= (a fixed value) or parameters= (built from the state), not both")
+
+
+@dataclass(frozen=True)
+class Wait(Step):
+    """Wait, then go on with the state unchanged (a Wait state): ``Duration.minutes(5)``, or any ``sfn.WaitTime``
+    (``sfn.WaitTime.timestamp_path("$.shipAt")`` waits until a time the state names). A Standard workflow may wait
+    up to a year; an Express workflow runs 5 minutes at most."""
+
+    name: str
+    time: Duration | sfn.WaitTime
+    retries: Sequence[RetryRule] = field(default=(), init=False)
+    needs: ClassVar[str] = "a wait between steps"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        time = self.time if isinstance(self.time, sfn.WaitTime) else sfn.WaitTime.duration(self.time)
+        return sfn.Wait(renderer.scope, self.name, time=time)
+
+
+@dataclass(frozen=True)
+class Succeed(Step):
+    """End successfully here, skipping the steps after it.
+
+    In the workflow itself (or a Choice branch of it), the state goes to ``on_success`` as the workflow's output,
+    exactly as after the last step. Inside a Parallel branch or a ForEach, it ends that branch or that item's run
+    (a Succeed state), and the Parallel or ForEach goes on.
+    """
+
+    name: str
+    retries: Sequence[RetryRule] = field(default=(), init=False)
+    needs: ClassVar[str] = "an early end of the workflow"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        if catch is None or renderer.succeed is None:  # a branch of a Parallel or ForEach: end the branch
+            return sfn.Succeed(renderer.scope, self.name)
+        # A Pass named after the step shows where the execution ended early, then the workflow's successful end.
+        state = sfn.Pass(renderer.scope, self.name)
+        state.next(renderer.succeed())
+        return sfn.Chain.custom(state, [], state)
+
+
+@dataclass(frozen=True)
+class Fail(Step):
+    """Fail here with an error of your own, skipping the steps after it.
+
+    In the workflow itself (or a Choice branch of it), the failure goes to ``on_failure`` as any step's error does
+    (``responsePayload.errorType`` is ``error``, ``errorMessage`` is ``cause``) and the execution ends FAILED with
+    that error. Inside a Parallel branch or a ForEach, it fails the Parallel or ForEach with that error (a Fail
+    state), which then fails the workflow the same way unless a retry of the Parallel or ForEach names it.
+    """
+
+    name: str
+    error: str
+    """The error name, as a ``RetryRule`` or a consumer's ``error_types`` matches it (``"OrderDeclined"``)."""
+    cause: str = ""
+    """A human-readable explanation. :default: - empty."""
+    retries: Sequence[RetryRule] = field(default=(), init=False)
+    needs: ClassVar[str] = "a failure with an error of your own"
+
+    def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        if catch is None:  # a branch of a Parallel or ForEach: fail the branch, its state's catch takes it
+            return sfn.Fail(renderer.scope, self.name, error=self.error, cause=self.cause or None)
+        # Put the error where a caught error goes, then take the workflow's failure path (record, route, Fail).
+        state = sfn.Pass(
+            renderer.scope,
+            self.name,
+            result=sfn.Result.from_object({"Error": self.error, "Cause": self.cause}),
+            result_path=ERROR_PATH,
+        )
+        state.next(catch)
+        return sfn.Chain.custom(state, [], state)
+
+    def check(self, problems: Problems, names: list[str]) -> None:
+        super().check(problems, names)
+        if not self.error:
+            problems.add(f"{self.where}: a Fail needs an error name, e.g. 'OrderDeclined'")
+
+
+__all__ = [
+    "Choice",
+    "Deliver",
+    "Fail",
+    "ForEach",
+    "Invoke",
+    "Parallel",
+    "Pass",
+    "RetryRule",
+    "ServiceTask",
+    "Step",
+    "StepRenderer",
+    "Succeed",
+    "Wait",
+]

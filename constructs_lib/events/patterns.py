@@ -1,4 +1,10 @@
-"""EventBridge event patterns for Lambda Destinations execution records, so nobody writes that JSON by hand."""
+"""EventBridge event patterns for execution records, so nobody writes that JSON by hand.
+
+Both engines put the same record on an event bus, with the same detail types; they differ in ``source`` (``lambda``
+for Lambda Destinations, ``constructs-lib.workflow`` for a ``FunctionWorkflow``) and in the ARN the record carries
+as ``requestContext.functionArn`` (the function's, qualified with the version or alias that ran; the state
+machine's). ``result_event_pattern`` matches either; ``destination_event_pattern`` matches Lambda's only.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ from typing import Any
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
 
-from constructs_lib.records import EVENT_SOURCE, Condition
+from constructs_lib.records import EVENT_SOURCE, WORKFLOW_EVENT_SOURCE, Condition
 
 
 def unqualified_function_arn(function: lambda_.IFunction) -> str:
@@ -30,22 +37,15 @@ def _as_pattern_value(value: Any) -> Any:
     return value  # a Match or another token, used as is
 
 
-def destination_event_pattern(
-    *,
-    function: lambda_.IFunction | None = None,
-    conditions: Sequence[Condition] | None = None,
-    error_types: Sequence[str] | None = None,
-    response: Mapping[str, Any] | None = None,
+def _record_pattern(
+    sources: list[str],
+    producer_arn: Any,
+    conditions: Sequence[Condition] | None,
+    error_types: Sequence[str] | None,
+    response: Mapping[str, Any] | None,
 ) -> events.EventPattern:
-    """An event pattern matching execution records that Lambda Destinations put on an event bus.
-
-    :param function: only records of this function, whichever version or alias ran (prefix match on the ARN).
-    :param conditions: only these conditions; Success and failure conditions can be mixed.
-    :param error_types: only failures whose ``responsePayload.errorType`` is one of these (implies failure).
-    :param response: fields of ``responsePayload`` to match: scalars match exactly, lists match any, and
-        ``events.Match`` values are used as given. Nested mappings match nested fields.
-    :default: every execution record of every function.
-    """
+    """The pattern of records from ``sources`` whose ``requestContext.functionArn`` matches ``producer_arn`` (a
+    pattern value; None for any)."""
     conditions = list(conditions or [])
     if error_types and any(c is Condition.SUCCESS for c in conditions):
         raise ValueError(
@@ -60,8 +60,8 @@ def destination_event_pattern(
     request_context: dict[str, Any] = {}
     if conditions:
         request_context["condition"] = [c.value for c in conditions]
-    if function is not None:
-        request_context["functionArn"] = events.Match.prefix(f"{unqualified_function_arn(function)}:")
+    if producer_arn is not None:
+        request_context["functionArn"] = producer_arn
     detail: dict[str, Any] = {}
     if request_context:
         detail["requestContext"] = request_context
@@ -70,4 +70,76 @@ def destination_event_pattern(
         response_payload["errorType"] = list(error_types)
     if response_payload:
         detail["responsePayload"] = response_payload
-    return events.EventPattern(source=[EVENT_SOURCE], detail_type=detail_types, detail=detail or None)
+    return events.EventPattern(source=sources, detail_type=detail_types, detail=detail or None)
+
+
+def result_event_pattern(
+    *,
+    function: lambda_.IFunction | None = None,
+    state_machine: sfn.IStateMachine | None = None,
+    conditions: Sequence[Condition] | None = None,
+    error_types: Sequence[str] | None = None,
+    response: Mapping[str, Any] | None = None,
+) -> events.EventPattern:
+    """An event pattern matching the execution records that either engine puts on an event bus: Lambda
+    Destinations (``DestinedFunction``, source ``lambda``) and ``FunctionWorkflow`` (source
+    ``constructs-lib.workflow``). Both send the same record under the same detail types.
+
+    To match one producer's records whatever its engine, use its own ``result_event_pattern`` method
+    (``DestinedFunction.result_event_pattern``, ``FunctionWorkflow.result_event_pattern``): it calls this with
+    ``function=`` or ``state_machine=``, so switching engines does not change the consumer's code.
+
+    :param function: only Lambda Destinations records of this function, whichever version or alias ran (a prefix
+        match on the unqualified ARN). :default: - records of every function and every workflow.
+    :param state_machine: only the records of this workflow's state machine (its ARN is the records'
+        ``requestContext.functionArn``). Give ``function`` or ``state_machine``, not both. :default: - records of
+        every function and every workflow.
+    :param conditions: only these conditions; Success and failure conditions can be mixed. :default: - every
+        condition.
+    :param error_types: only failures whose ``responsePayload.errorType`` is one of these (implies failure).
+        :default: - any.
+    :param response: fields of ``responsePayload`` to match: scalars match exactly, lists match any, and
+        ``events.Match`` values are used as given. Nested mappings match nested fields. :default: - any.
+    """
+    if function is not None and state_machine is not None:
+        raise ValueError(
+            "give function= (Lambda Destinations records) or state_machine= (a FunctionWorkflow's records), not "
+            "both: a record has one producer. Leave both out to match the records of every producer"
+        )
+    if function is not None:
+        return _record_pattern(
+            [EVENT_SOURCE],
+            events.Match.prefix(f"{unqualified_function_arn(function)}:"),
+            conditions,
+            error_types,
+            response,
+        )
+    if state_machine is not None:
+        return _record_pattern(
+            [WORKFLOW_EVENT_SOURCE], [state_machine.state_machine_arn], conditions, error_types, response
+        )
+    return _record_pattern([EVENT_SOURCE, WORKFLOW_EVENT_SOURCE], None, conditions, error_types, response)
+
+
+def destination_event_pattern(
+    *,
+    function: lambda_.IFunction | None = None,
+    conditions: Sequence[Condition] | None = None,
+    error_types: Sequence[str] | None = None,
+    response: Mapping[str, Any] | None = None,
+) -> events.EventPattern:
+    """An event pattern matching the execution records that Lambda Destinations put on an event bus (source
+    ``lambda``) only; ``result_event_pattern`` matches a ``FunctionWorkflow``'s records too.
+
+    :param function: only records of this function, whichever version or alias ran (prefix match on the ARN).
+    :param conditions: only these conditions; Success and failure conditions can be mixed.
+    :param error_types: only failures whose ``responsePayload.errorType`` is one of these (implies failure).
+    :param response: fields of ``responsePayload`` to match: scalars match exactly, lists match any, and
+        ``events.Match`` values are used as given. Nested mappings match nested fields.
+    :default: every execution record of every function.
+    """
+    if function is not None:
+        return result_event_pattern(
+            function=function, conditions=conditions, error_types=error_types, response=response
+        )
+    return _record_pattern([EVENT_SOURCE], None, conditions, error_types, response)

@@ -2,9 +2,11 @@
 
 ``LocalKit`` stands a synthesized stack up on moto, in process, and runs it with the real handler code;
 ``validate_definition`` and ``state_machine_definitions`` check state machines with asl-validator;
-``wildcard_resource_problems`` finds identity policies that grant actions on every resource (``Resource: "*"``)
-beyond ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS``.
-Install with the ``testing`` extra: ``pip install constructs-lib[testing]`` (and ``npm install asl-validator``).
+``template_snapshot`` and ``cloud_assembly_snapshot`` turn templates into snapshots stable across machines and CDK
+releases; ``wildcard_resource_problems`` finds identity policies that grant actions on every resource
+(``Resource: "*"``) beyond ``ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS``.
+Install with the ``testing`` extra (moto and boto3), and ``npm install --save-dev asl-validator@4.0.0`` in the project
+(or name its executable in ``$ASL_VALIDATOR``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from constructs_lib.testing.kit import (
     ServiceHandler,
 )
 from constructs_lib.testing.results import AccessDenial, AsyncInvocation, Delivery, ExecutionResult, VirtualWait
+from constructs_lib.testing.snapshot import cloud_assembly_snapshot, template_snapshot
 
 __all__ = [
     "ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS",
@@ -63,9 +66,11 @@ __all__ = [
     "TemplateError",
     "VirtualWait",
     "WildcardProblem",
+    "cloud_assembly_snapshot",
     "identity_policies",
     "read_completion_report",
     "state_machine_definitions",
+    "template_snapshot",
     "validate_definition",
     "wildcard_resource_problems",
 ]

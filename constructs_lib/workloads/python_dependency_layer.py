@@ -35,7 +35,7 @@ from constructs import Construct
 
 from constructs_lib._internal.validation import Problems, is_unresolved
 
-DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_12
+DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
 LAYER_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 """Lambda's limit on the unzipped size of a function and all its layers together."""
 UNUSED_DOCKER_IMAGE = "unused-local-bundling-only"
@@ -136,7 +136,7 @@ class PythonDependencyLayer(Construct):
         :param code_dir: a folder whose content is copied into the layer's ``python/`` folder (so ``code_dir/mylib``
             is importable as ``mylib``). :default: - no code of your own (``requirements_file`` must be given)
         :param runtime: the Python runtime the layer is built for (its version selects the wheels) and declared
-            compatible with. :default: - Python 3.12
+            compatible with. :default: - Python 3.14, the runtime the examples use
         :param architecture: x86_64 or arm64; selects the wheels and is declared compatible.
             :default: - x86_64
         :param pip_args: extra arguments for ``pip install``, for example ``["--index-url", url]`` or

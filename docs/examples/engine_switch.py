@@ -1,32 +1,49 @@
-from aws_cdk import Stack
-from aws_cdk import aws_iam as iam
+import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from constructs_lib import DestinedFunction, EventBusRoute, FunctionWorkflow
+from constructs_lib import DestinedFunction, EventBusRoute, FunctionWorkflow, QueueRoute, parse_execution_record
+from constructs_lib.testing import LocalKit
+
+HANDLER = """
+def handler(event, context):
+    status = "ACCEPTED" if event["quantity"] <= 10 else "REVIEW"
+    return {"orderId": event["orderId"], "status": status}
+"""
 
 
-def orders_function(scope: Construct) -> lambda_.IFunction:
-    """An existing function, with its role: DestinedFunction grants that role the right to deliver results."""
-    role = iam.Role.from_role_arn(scope, "OrdersRole", "arn:aws:iam::123456789012:role/orders")
-    return lambda_.Function.from_function_attributes(
-        scope,
-        "OrdersFunction",
-        function_arn="arn:aws:lambda:eu-west-1:123456789012:function:orders",
-        role=role,
-        same_environment=True,
+def orders_props() -> lambda_.FunctionProps:
+    return lambda_.FunctionProps(
+        runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline(HANDLER)
     )
 
 
-class DestinationsStack(Stack):
+class DestinationsStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        fn = orders_function(self)
-        DestinedFunction(self, "Orders", function=fn, on_success=EventBusRoute(), retry_attempts=2)
+        orders = DestinedFunction(self, "Orders", function_props=orders_props(), on_success=EventBusRoute())
+        orders.add_result_rule("Review", route=QueueRoute(), response={"status": "REVIEW"})
 
 
-class WorkflowStack(Stack):
+class WorkflowStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        fn = orders_function(self)
-        FunctionWorkflow(self, "Orders", function=fn, on_success=EventBusRoute(), retry_attempts=2)
+        orders = FunctionWorkflow(self, "Orders", function_props=orders_props(), on_success=EventBusRoute())
+        orders.add_result_rule("Review", route=QueueRoute(), response={"status": "REVIEW"})
+
+
+def test_both_engines_route_the_order_that_needs_review() -> None:
+    order = {"orderId": "o-1", "quantity": 50}
+    # What changes for callers: an asynchronous invoke of the function, or StartExecution of the state machine.
+    with LocalKit.from_stack(DestinationsStack(cdk.App(), "Destinations")) as kit:
+        kit.invoke_async("Orders/Function", order)
+        from_destinations = kit.received("Orders/ReviewTargetQueue")
+    with LocalKit.from_stack(WorkflowStack(cdk.App(), "Workflow")) as kit:
+        kit.start_execution("Orders/StateMachine", order)
+        from_workflow = kit.received("Orders/ReviewTargetQueue")
+
+    # What does not: the rule, the queue and the record the consumer reads.
+    for events in (from_destinations, from_workflow):
+        (record,) = [parse_execution_record(event) for event in events]
+        assert record.request_payload == order
+        assert record.response_payload == {"orderId": "o-1", "status": "REVIEW"}

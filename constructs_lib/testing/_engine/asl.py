@@ -35,16 +35,34 @@ def state_machine_definitions(template: Mapping[str, Any]) -> dict[str, dict[str
     return intrinsics.state_machine_definitions(template, PLACEHOLDERS)
 
 
+ASL_VALIDATOR_VARIABLE = "ASL_VALIDATOR"
+"""An environment variable naming the asl-validator executable, for an install the search below does not find."""
+
+
 def _validator() -> list[str]:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "node_modules" / ".bin" / "asl-validator"
-        if candidate.exists():
+    """asl-validator's command: ``$ASL_VALIDATOR``; else ``node_modules/.bin/asl-validator`` in the current folder
+    or a parent of it (the user's project, where ``npm install`` put it); else beside the installed package (a
+    virtual environment inside the project); else on ``PATH`` (``npm install -g``)."""
+    named = os.environ.get(ASL_VALIDATOR_VARIABLE)
+    if named:
+        if not Path(named).is_file():
+            raise FileNotFoundError(f"{ASL_VALIDATOR_VARIABLE}={named} is not a file: name asl-validator's executable")
+        return [named]
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents, *Path(__file__).resolve().parents):
+        candidate = folder / "node_modules" / ".bin" / "asl-validator"
+        if candidate.is_file():
             return [str(candidate)]
     found = shutil.which("asl-validator")
     if found:
         return [found]
-    raise FileNotFoundError("asl-validator not found: `npm install asl-validator@4.0.0` (make test installs it)")
+    raise FileNotFoundError(
+        "asl-validator (npm) is not installed where the kit looks: it checks every state machine definition before "
+        "running it. Install it in your project, `npm install --save-dev asl-validator@4.0.0` (the kit finds "
+        "node_modules/.bin/asl-validator in the current folder or a parent of it), or globally with `npm install -g "
+        f"asl-validator@4.0.0`, or name the executable in ${ASL_VALIDATOR_VARIABLE}; or turn the check off with "
+        "LocalKit.from_stack(stack, validate_asl=False)"
+    )
 
 
 def validate_definition(definition: Mapping[str, Any], *, name: str = "state machine") -> None:

@@ -507,8 +507,9 @@ class _Builder:
         if "ZipFile" in code:
             inline = Path(_inline_dir(logical_id))
             self.resources.temporary_dirs.append(inline)
-            handler_module = str(props.get("Handler", "index.handler")).rsplit(".", 1)[0]
-            (inline / f"{handler_module.replace('.', '/')}.py").write_text(str(code["ZipFile"]))
+            # CloudFormation puts inline code in a file named index (index.py): the handler names it, or a module
+            # of a layer that imports it (a wrapper such as SlackErrorReporter's).
+            (inline / "index.py").write_text(str(code["ZipFile"]))
             code_dirs = (inline,)
         elif runtime.startswith("python"):
             try:

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import moto_hooks
+from constructs_lib.testing._engine import moto_hooks, quiet_logs
 from constructs_lib.testing._engine.api_access import api_access
 from constructs_lib.testing._engine.async_invoke import AsyncInvoker
 from constructs_lib.testing._engine.authorizer import (
@@ -118,7 +118,13 @@ class KitEngine:
             self._mock.start()
             self._environ = LayeredEnviron(os.environ)
             os.environ = self._environ  # type: ignore[assignment]  # noqa: B003 - a layered view, not a new environment
-            self._undo = moto_hooks.install(self)
+            undo_hooks, undo_logs = moto_hooks.install(self), quiet_logs.install()
+
+            def undo() -> None:
+                undo_logs()
+                undo_hooks()
+
+            self._undo = undo
             self._resources = stand_up(
                 self.stack,
                 clients=self.client,

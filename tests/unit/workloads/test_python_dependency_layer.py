@@ -167,8 +167,8 @@ def test_the_runtimes_python_version_selects_the_wheels(tmp_path: Path, wheelhou
     )
     assert (asset_dir(py311) / "python" / "cp311only" / "__init__.py").is_file()
 
-    with pytest.raises(LayerBuildError, match=r"for Python 3\.12 \(x86_64\)"):
-        make_layer(fresh_stack(tmp_path / "312"), tmp_path, wheelhouse, "cp311only==1.0.0\n", cache=False)
+    with pytest.raises(LayerBuildError, match=r"for Python 3\.14 \(x86_64\)"):  # the default runtime
+        make_layer(fresh_stack(tmp_path / "314"), tmp_path, wheelhouse, "cp311only==1.0.0\n", cache=False)
 
 
 def test_default_platforms_follow_the_runtimes_glibc() -> None:
@@ -270,9 +270,9 @@ def test_a_missing_package_is_a_clear_error_with_pips_reason(
         make_layer(stack, tmp_path, wheelhouse, "tinygreet==1.0.0\nnosuchpkg==2.0\n")
     message = str(raised.value)
     assert message.startswith("Test/Deps: pip could not install ")
-    assert "for Python 3.12 (x86_64)" in message
+    assert "for Python 3.14 (x86_64)" in message
     assert "ERROR: No matching distribution found for nosuchpkg==2.0" in message
-    assert "No wheel of that package (version) exists for CPython 3.12" in message
+    assert "No wheel of that package (version) exists for CPython 3.14" in message
     assert "--only-binary=:all:" in message
     assert "docker" not in message.lower()
 
