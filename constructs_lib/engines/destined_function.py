@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib._internal.alarms import add_alarm, period_options
+from constructs_lib._internal.alarms import add_alarm, claim_queue_alarms, period_options
 from constructs_lib._internal.metrics import metric_options
 from constructs_lib._internal.validation import (
     ConstructPropsError,
@@ -166,8 +166,10 @@ class DestinedFunction(Construct):
         )
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        """Every alarm of this construct by name, the alarms of the queues it made included."""
         if alarm_options.enabled:
             self._create_alarms(alarm_options)
+        self._claim_queue_alarms()
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -347,6 +349,7 @@ class DestinedFunction(Construct):
         )
         self.rules.append(rule)
         self.rule_dead_letter_queues.append(dlq)
+        self._claim_queue_alarms()
         return rule
 
     def add_stream_source(
@@ -432,6 +435,7 @@ class DestinedFunction(Construct):
         else:
             stream_source = event_sources.KinesisEventSource(source, **common)  # type: ignore[arg-type]
         self.function.add_event_source(stream_source)
+        self._claim_queue_alarms()
         return stream_source
 
     # ------------------------------------------------------------------------------------------------ alarms
@@ -481,6 +485,12 @@ class DestinedFunction(Construct):
             )
         for name, metric, threshold, why in specs:
             self._add_alarm(options, path, name, metric, threshold, why)
+
+    def _claim_queue_alarms(self) -> None:
+        """The alarms of the queues made so far (failure queues, their DLQs, rule targets' DLQs) get this
+        construct's alarm actions, or are removed when its alarms are off."""
+        options = self._alarm_options
+        claim_queue_alarms(self, self.alarms, enabled=options.enabled, actions=options.actions)
 
     def _add_alarm(  # noqa: PLR0917 - private
         self, options: AsyncAlarmOptions, path: str, name: str, metric: cloudwatch.IMetric, threshold: float, why: str

@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from constructs_lib._internal.metrics import StateMachineMetrics
-from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
+from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role, workflow_queue_alarms
 from constructs_lib._internal.validation import Problems, duration_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
 from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer
@@ -156,6 +156,9 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             noun="executions",
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
+        workflow_queue_alarms(
+            self, self.alarms, failure_queue=self.failure_route.queue, options=alarms or WorkflowAlarmOptions()
+        )
 
     # ------------------------------------------------------------------------------------------------ validation
 
