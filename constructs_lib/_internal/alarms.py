@@ -25,6 +25,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct, IConstruct
 
+from constructs_lib._internal.validation import Problems, is_unresolved, whole_seconds
+
 QUEUE_MESSAGES_ALARM = "MessagesVisibleAlarm"
 """The id of a dead-letter queue's alarm on waiting messages (a child of the queue)."""
 QUEUE_AGE_ALARM = "OldestMessageAgeAlarm"
@@ -50,6 +52,34 @@ class AlarmOptions:
     actions: Sequence[cloudwatch.IAlarmAction] = ()
     """Actions on ALARM for every alarm, e.g. ``cloudwatch_actions.SnsAction(topic)``. :default: - none here (an
     ``AlarmActions`` Aspect on the app or stack gives every alarm without an action its actions)."""
+
+    def check_values(self, problems: Problems, where: str) -> None:
+        """Add a problem for a setting CloudWatch refuses (called with the construct's props)."""
+        check_alarm_settings(self, problems, where)
+
+
+HIGH_RESOLUTION_PERIODS = (10, 30)
+"""The periods under a minute that CloudWatch alarms take (on high-resolution metrics); otherwise a multiple of 60 s."""
+
+
+def check_alarm_settings(options: object, problems: Problems, where: str) -> None:
+    """What CloudWatch refuses in any alarm options: evaluation periods below 1, a period that is neither 10 s, 30 s
+    nor a multiple of a minute, a negative threshold."""
+    periods = getattr(options, "evaluation_periods", None)
+    if isinstance(periods, int) and periods < 1:
+        problems.add(f"{where}.evaluation_periods must be 1 or more (periods that must breach), got {periods}")
+    period = getattr(options, "period", None)
+    if isinstance(period, Duration):
+        seconds = whole_seconds(period, problems, f"{where}.period")
+        if seconds is not None and seconds not in HIGH_RESOLUTION_PERIODS and (seconds < 60 or seconds % 60):
+            problems.add(
+                f"{where}.period must be 10 s, 30 s or a multiple of 60 s (CloudWatch's alarm periods), got "
+                f"{seconds:g} s"
+            )
+    for name in sorted(vars(options)) if hasattr(options, "__dict__") else ():
+        value = getattr(options, name)
+        if name.endswith("threshold") and isinstance(value, int | float) and not is_unresolved(value) and value < 0:
+            problems.add(f"{where}.{name} must be 0 or more, got {value}")
 
 
 def period_options(period: Duration | None) -> dict[str, Any]:
@@ -299,6 +329,7 @@ __all__ = [
     "add_alarm",
     "add_queue_alarms",
     "add_state_machine_alarms",
+    "check_alarm_settings",
     "claim_queue_alarms",
     "period_options",
     "queue_alarms",

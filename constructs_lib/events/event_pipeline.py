@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal.alarms import AlarmOptions, claim_queue_alarms
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems
 from constructs_lib.routes import Route, RouteSide, RuleTargetOptions, rule_to_route
 
@@ -22,6 +23,7 @@ class EventPipeline(Construct):
     (``StateMachineRoute``), a queue, a topic, a stream or a bus, with input transformation, a DLQ and a retry
     policy."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,

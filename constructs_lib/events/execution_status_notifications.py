@@ -13,6 +13,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from constructs_lib._internal.alarms import AlarmOptions, claim_queue_alarms
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems
 from constructs_lib.records import STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE, ExecutionStatus
 from constructs_lib.routes import Route, RouteSide, RuleTargetOptions, rule_to_route
@@ -47,6 +48,7 @@ class ExecutionStatusNotifications(Construct):
     Express state machines emit no status change events: asking for one fails at synth.
     """
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,

@@ -35,6 +35,7 @@ from constructs import Construct
 from constructs_lib._internal import nag
 from constructs_lib._internal.alarms import claim_queue_alarms
 from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems, is_unresolved
 from constructs_lib.defaults import secure_bucket, secure_function, secure_queue, struct_values
 from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmOptions
@@ -128,6 +129,7 @@ class DefectEndpoint:
 class DefectDetectionPipeline(Construct):
     """Classify every image uploaded to a bucket with a SageMaker endpoint and act on the result."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,

@@ -313,7 +313,7 @@ def test_rejects_a_choice_with_no_branch(stack: cdk.Stack) -> None:
     ("rule", "expected"),
     [
         (RetryRule(backoff_rate=0.5), "backoff_rate must be at least 1.0"),
-        (RetryRule(max_attempts=-1), "max_attempts must be 0 or more, got -1"),
+        (RetryRule(max_attempts=-1), "max_attempts must be 0 to 99999999, got -1"),
         (RetryRule(errors=[]), "RetryRule.errors is empty"),
         (RetryRule(interval=cdk.Duration.seconds(10), max_delay=cdk.Duration.seconds(5)), "shorter than interval"),
     ],
