@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 """The package version."""
 
 if TYPE_CHECKING:
+    from constructs_lib._internal.alarms import AlarmActions, AlarmOptions
     from constructs_lib._internal.nag import (
         acknowledge_unrotated_secret,
         acknowledge_wildcard_resources,
@@ -103,6 +104,8 @@ if TYPE_CHECKING:
     from constructs_lib.workloads.slack.slack_notifier import SlackNotifier
 
 _LAZY: dict[str, str] = {
+    "AlarmActions": "constructs_lib._internal.alarms",
+    "AlarmOptions": "constructs_lib._internal.alarms",
     "ConstructPropsError": "constructs_lib._internal.validation",
     "acknowledge_unrotated_secret": "constructs_lib._internal.nag",
     "allow_unscoped_actions": "constructs_lib._internal.nag",
@@ -166,6 +169,8 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "AlarmActions",
+    "AlarmOptions",
     "AsyncAlarmOptions",
     "BatchManifest",
     "BoundRoute",

@@ -24,6 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from constructs_lib._internal import nag
+from constructs_lib._internal.alarms import add_queue_alarms
 from constructs_lib._internal.feature_flags import warn_if_off
 
 DLQ_MAX_RECEIVE_COUNT = 3
@@ -58,8 +59,10 @@ def secure_queue(
     queue_props: sqs.QueueProps | None = None,
     dead_letter_for: str | None = None,
 ) -> tuple[sqs.Queue, sqs.Queue | None]:
-    """An SQS queue encrypted at rest (SSE-SQS) with TLS enforced, 7 days retention, and its own DLQ
-    (maxReceiveCount 3, 14 days retention).
+    """An SQS queue encrypted at rest (SSE-SQS) with TLS enforced and its own DLQ, each with alarms: on the age of
+    the oldest message (at half the retention period: a message is deleted unread at the end of it), and for a
+    dead-letter queue on any message waiting. The construct that makes the queue gives the alarms its actions
+    (``claim_queue_alarms``); an ``AlarmActions`` Aspect gives them to any alarm left without one.
 
     :param queue_props: your props, merged over the defaults (TLS stays enforced). :default: - the defaults alone.
     :param dead_letter_for: set when this queue *is* a dead-letter queue (of an EventBridge target, an SNS
@@ -82,11 +85,18 @@ def secure_queue(
             enforce_ssl=True,
             retention_period=DLQ_RETENTION,
         )
+        add_queue_alarms(dead_letter_queue, retention_seconds=DLQ_RETENTION.to_seconds(), dead_letter=True)
         defaults["dead_letter_queue"] = sqs.DeadLetterQueue(
             max_receive_count=DLQ_MAX_RECEIVE_COUNT, queue=dead_letter_queue
         )
     merged = {**defaults, **user, "enforce_ssl": True}
     queue = sqs.Queue(scope, construct_id, **merged)
+    retention: Duration = merged["retention_period"]
+    add_queue_alarms(
+        queue,
+        retention_seconds=(QUEUE_RETENTION if retention.is_unresolved() else retention).to_seconds(),
+        dead_letter=dead_letter_for is not None,
+    )
     if dead_letter_for is not None:
         nag.dead_letter_queue(queue, dead_letter_for)
     return queue, dead_letter_queue

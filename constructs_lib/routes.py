@@ -32,7 +32,7 @@ from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._internal import nag
-from constructs_lib._internal.validation import Problems, describe_duration, duration_seconds, is_unresolved
+from constructs_lib._internal.validation import Problems, describe_duration, is_unresolved, whole_seconds
 from constructs_lib.defaults import secure_bucket, secure_event_bus, secure_queue, secure_topic, struct_values
 from constructs_lib.records import WORKFLOW_EVENT_SOURCE
 
@@ -731,7 +731,7 @@ def check_rule_target(
     attempts = options.retry_attempts
     if attempts is not None and not is_unresolved(attempts) and not 0 <= attempts <= MAX_TARGET_RETRY_ATTEMPTS:
         problems.add(f"retry_attempts must be between 0 and 185 for an EventBridge target, got {attempts}")
-    age = duration_seconds(options.max_event_age) if options.max_event_age is not None else None
+    age = whole_seconds(options.max_event_age, problems, "max_event_age") if options.max_event_age is not None else None
     if age is not None and not MIN_TARGET_EVENT_AGE_SECONDS <= age <= MAX_TARGET_EVENT_AGE_SECONDS:
         problems.add(
             f"max_event_age must be between 60 seconds and 24 hours for an EventBridge target, "

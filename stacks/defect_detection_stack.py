@@ -16,6 +16,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from constructs_lib import DefectDetectionPipeline, DefectEndpoint, Ingestion
+from stacks._alerts import alarm_topic, to_deployer
 
 DEFAULT_ENDPOINT_NAME = "pcb-defect-classifier"
 
@@ -24,6 +25,7 @@ class DefectDetectionStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         endpoint_name = self.node.try_get_context("defectEndpointName") or DEFAULT_ENDPOINT_NAME
+        self.alarm_topic = alarm_topic(self)
         self.pipeline = DefectDetectionPipeline(
             self,
             "Pipeline",
@@ -36,3 +38,5 @@ class DefectDetectionStack(Stack):
             key_prefix="incoming/",
             quarantine=True,
         )
+        assert self.pipeline.alert_route.topic is not None
+        to_deployer(self, self.pipeline.alert_route.topic, "DefectAlertsTopic", "Every defective board")

@@ -22,6 +22,7 @@ from constructs_lib import (
     QueueRoute,
 )
 from constructs_lib.defaults import secure_queue, secure_topic
+from stacks._alerts import alarm_topic
 from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -37,6 +38,7 @@ class DestinedLambdaStack(Stack):
                 runtime=RUNTIME, handler=handler, code=code, timeout=Duration.seconds(10), description=description
             )
 
+        self.alarm_topic = alarm_topic(self)
         self.orders_topic = secure_topic(self, "OrdersTopic")
 
         self.consumer = DestinedFunction(

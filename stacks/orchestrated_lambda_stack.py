@@ -27,6 +27,7 @@ from constructs_lib import (
     TopicRoute,
 )
 from constructs_lib.defaults import secure_function
+from stacks._alerts import alarm_topic, to_deployer
 from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -36,6 +37,7 @@ class OrchestratedLambdaStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         code = example_code("orchestrated_lambda")
+        self.alarm_topic = alarm_topic(self)
 
         def step_function(construct_id: str, handler: str) -> lambda_.IFunction:
             props = lambda_.FunctionProps(
@@ -79,3 +81,5 @@ class OrchestratedLambdaStack(Stack):
         self.alerts = self.workflow.notify_on(
             "FailureAlerts", statuses=[ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT], route=TopicRoute()
         )
+        assert self.alerts.route.topic is not None
+        to_deployer(self, self.alerts.route.topic, "FailureAlertsTopic", "Every failed or timed-out order execution")

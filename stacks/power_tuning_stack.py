@@ -17,6 +17,7 @@ from constructs import Construct
 
 from constructs_lib.defaults import secure_function
 from constructs_lib.workloads.power_tuning.power_tuning import PowerTuning
+from stacks._alerts import alarm_topic
 from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -26,6 +27,7 @@ class PowerTuningStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, work_ms: int = 300, **kwargs: Any) -> None:
         """:param work_ms: the sample's simulated work at 128 MB (it takes work_ms x sqrt(128 / memory))."""
         super().__init__(scope, construct_id, **kwargs)
+        self.alarm_topic = alarm_topic(self)
         self.sample, _ = secure_function(
             self,
             "Sample",

@@ -26,6 +26,7 @@ from constructs_lib.engines.destined_function import DestinedFunction
 from constructs_lib.engines.function_workflow import FunctionWorkflow
 from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
 from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
+from stacks._alerts import alarm_topic
 from stacks._code import example_code
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -36,6 +37,7 @@ class SlackErrorReportingStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         code = example_code("slack_example")
+        self.alarm_topic = alarm_topic(self)
 
         def function_props(handler: str, description: str) -> lambda_.FunctionProps:
             return lambda_.FunctionProps(

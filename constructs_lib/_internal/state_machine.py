@@ -13,11 +13,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from constructs_lib._internal import nag
-from constructs_lib._internal.alarms import add_state_machine_alarms
+from constructs_lib._internal.alarms import add_alarm, add_state_machine_alarms, claim_queue_alarms, period_options
 from constructs_lib.defaults import LOG_RETENTION
 
 
@@ -115,3 +116,29 @@ def logged_state_machine(
             period=alarms.period,
         )
     return LoggedStateMachine(log_group=log_group, state_machine=state_machine, alarms=made)
+
+
+def workflow_queue_alarms(
+    scope: Construct,
+    alarms: dict[str, cloudwatch.Alarm],
+    *,
+    failure_queue: sqs.IQueue | None,
+    options: StateMachineAlarmOptions,
+) -> None:
+    """A workflow's alarm on failure records waiting on its failure queue (``FailureQueueMessages``), then the alarms
+    of the queues it made (``claim_queue_alarms``): call once the workflow has made everything."""
+    if options.enabled and failure_queue is not None:
+        add_alarm(
+            scope,
+            alarms,
+            "FailureQueueMessages",
+            metric=failure_queue.metric_approximate_number_of_messages_visible(
+                statistic="Maximum", **period_options(options.period)
+            ),
+            threshold=1,
+            why="failure records are waiting in the failure queue",
+            path=scope.node.path,
+            evaluation_periods=options.evaluation_periods,
+            actions=options.actions,
+        )
+    claim_queue_alarms(scope, alarms, enabled=options.enabled, actions=options.actions)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, Token
 from constructs import Construct
 
@@ -31,6 +33,11 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self._items)
 
+    @property
+    def items(self) -> list[str]:
+        """The problems found so far, in order."""
+        return list(self._items)
+
     def raise_if_any(self, construct: Construct) -> None:
         """Raise ConstructPropsError for ``construct`` (its path names it) if any problem was found."""
         if self._items:
@@ -41,17 +48,57 @@ def is_unresolved(value: object) -> bool:
     """True for CDK tokens, whose value is only known at deploy time (never validated at synth)."""
     if isinstance(value, int) or value is None:  # Python ints are never tokens (number tokens are floats)
         return False
-    return Token.is_unresolved(value)
+    if not isinstance(value, str | float | list | dict) and not hasattr(value, "resolve"):
+        return False  # not something jsii can carry a token in (a Python object of the library, say)
+    return bool(Token.is_unresolved(value))
 
 
 def duration_seconds(value: Duration) -> float | None:
-    """The duration in seconds, or None when it is a token."""
+    """The duration in seconds (a fraction for ``Duration.millis(1500)``), or None when it is a token."""
     if value.is_unresolved():  # to_seconds() of a token returns its encoded number, not a duration
         return None
-    return float(value.to_seconds())
+    return float(value.to_seconds(integral=False))
+
+
+def whole_seconds(value: Duration, problems: Problems, where: str) -> float | None:
+    """The duration in seconds, for a setting AWS takes in whole seconds; None for a token, and None with a problem
+    for a fraction of a second (``Duration.millis(1500)``), which CloudFormation cannot take."""
+    seconds = duration_seconds(value)
+    if seconds is not None and seconds != int(seconds):
+        problems.add(
+            f"{where} must be a whole number of seconds, got {value.to_human_string()} ({seconds:g} s); "
+            f"use Duration.seconds({max(1, round(seconds))})"
+        )
+        return None
+    return seconds
+
+
+MIN_MEMORY_MB = 128
+MAX_MEMORY_MB = 10_240
+MAX_FUNCTION_TIMEOUT_SECONDS = 900
+
+
+def check_function_options(options: Any, where: str, problems: Problems) -> None:
+    """What Lambda refuses in a function's props, which only fails at deploy otherwise: memory outside 128..10240
+    MB, a timeout outside 1 s..15 minutes or not in whole seconds."""
+    values = getattr(options, "_values", {})
+    memory = values.get("memory_size")
+    if memory is not None and not is_unresolved(memory) and not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
+        problems.add(
+            f"{where}.memory_size must be {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB (Lambda's range), got {memory!r}"
+        )
+    timeout = values.get("timeout")
+    if isinstance(timeout, Duration):
+        seconds = whole_seconds(timeout, problems, f"{where}.timeout")
+        if seconds is not None and not 1 <= seconds <= MAX_FUNCTION_TIMEOUT_SECONDS:
+            problems.add(
+                f"{where}.timeout must be 1 second to 15 minutes (Lambda's range), got {describe_duration(seconds)}"
+            )
 
 
 def describe_duration(seconds: float) -> str:
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{int(seconds // 86400)} days"
     if seconds >= 3600 and seconds % 3600 == 0:
         return f"{int(seconds // 3600)} h"
     if seconds >= 60 and seconds % 60 == 0:

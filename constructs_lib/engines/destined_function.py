@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -19,8 +19,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib._internal.alarms import add_alarm, period_options
+from constructs_lib._internal.alarms import add_alarm, check_alarm_settings, claim_queue_alarms, period_options
 from constructs_lib._internal.metrics import metric_options
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
 from constructs_lib._internal.validation import (
     ConstructPropsError,
@@ -28,6 +29,7 @@ from constructs_lib._internal.validation import (
     describe_duration,
     duration_seconds,
     is_unresolved,
+    whole_seconds,
 )
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
 from constructs_lib.engines.steps import RetryRule, Step
@@ -73,6 +75,19 @@ class AsyncAlarmOptions:
     actions: Sequence[cloudwatch.IAlarmAction] = ()
     """Actions on ALARM for every alarm, e.g. ``cloudwatch_actions.SnsAction(topic)``."""
 
+    def check_values(self, problems: Problems, where: str) -> None:
+        """Add a problem for a setting CloudWatch refuses (called with the construct's props)."""
+        check_alarm_settings(self, problems, where)
+        age = self.event_age_threshold
+        if age is not None and age.is_unresolved():
+            try:
+                age.to_milliseconds()
+            except RuntimeError:  # jsii: a token duration converts only to the unit it was given in
+                problems.add(
+                    f"{where}.event_age_threshold is a token in another unit than milliseconds, the unit of "
+                    "AsyncEventAge, and CloudFormation cannot convert it: give Duration.millis(token)"
+                )
+
 
 @dataclass(frozen=True)
 class StreamFailureOptions:
@@ -91,12 +106,19 @@ class StreamFailureOptions:
     parallelization_factor: int | None = None
 
 
+def _in_another_stack(function: lambda_.IFunction, construct: Construct) -> bool:
+    """Whether a function made in this app sits in another stack than ``construct`` (an imported one is where it
+    is imported)."""
+    return Stack.of(function) is not Stack.of(construct)
+
+
 class DestinedFunction(Construct):
     """A Lambda function whose asynchronous results go to routes (Lambda Destinations).
 
     Give an existing function (``function=``) or props to make one (``function_props=``), never both.
     """
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -166,8 +188,10 @@ class DestinedFunction(Construct):
         )
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        """Every alarm of this construct by name, the alarms of the queues it made included."""
         if alarm_options.enabled:
             self._create_alarms(alarm_options)
+        self._claim_queue_alarms()
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -204,6 +228,20 @@ class DestinedFunction(Construct):
             problems.add("give either function= (an existing function) or function_props= (to make one), not both")
         if function is None and function_props is None:
             problems.add("give function= (an existing function) or function_props= (to make one)")
+        if function is not None and _in_another_stack(function, self):
+            problems.add(
+                f"function is in another stack ({Stack.of(function).node.path}): its asynchronous invocation "
+                "configuration and the grants to reach its routes belong to the function's stack, and making them "
+                "here makes the stacks depend on each other (a cycle). Make this DestinedFunction in the function's "
+                "stack, or give function_props= to make the function here"
+            )
+        if function is not None and function.node.try_find_child("EventInvokeConfig") is not None:
+            problems.add(
+                "function already has an asynchronous invocation configuration (another DestinedFunction, or "
+                "configure_async_invoke): Lambda takes one per function, version or alias. Route every result from "
+                "one DestinedFunction (add_result_rule for more targets), or give each DestinedFunction its own "
+                "alias (function.add_alias(...))"
+            )
         if function is not None and function.role is None:
             problems.add(
                 "the function has no execution role in this app (imported with from_function_arn?), so the "
@@ -228,7 +266,7 @@ class DestinedFunction(Construct):
                 "for more retries, or retries with a backoff rate, use Step Functions (FunctionWorkflow)"
             )
         if max_event_age is not None:
-            seconds = duration_seconds(max_event_age)
+            seconds = whole_seconds(max_event_age, problems, "max_event_age")
             if seconds is not None and not MIN_EVENT_AGE_SECONDS <= seconds <= MAX_EVENT_AGE_SECONDS:
                 problems.add(
                     f"max_event_age must be between 60 seconds and 6 hours, got {describe_duration(seconds)}; "
@@ -277,6 +315,7 @@ class DestinedFunction(Construct):
         self.rule_dead_letter_queues.append(dlq)
         return destinations.EventBridgeDestination(default_bus)
 
+    @checked_props
     def add_result_rule(
         self,
         rule_id: str,
@@ -311,6 +350,7 @@ class DestinedFunction(Construct):
         )
         self.rules.append(rule)
         self.rule_dead_letter_queues.append(dlq)
+        self._claim_queue_alarms()
         return rule
 
     def result_event_pattern(
@@ -327,6 +367,7 @@ class DestinedFunction(Construct):
             function=self.function, conditions=conditions, error_types=error_types, response=response
         )
 
+    @checked_props
     def add_stream_source(
         self,
         source: kinesis.IStream | dynamodb.ITable | sqs.IQueue,
@@ -367,7 +408,7 @@ class DestinedFunction(Construct):
                 "options.retry_attempts must be -1 (forever) or 0..10000 for a stream source, "
                 f"got {opts.retry_attempts}"
             )
-        record_age = duration_seconds(opts.max_record_age)
+        record_age = whole_seconds(opts.max_record_age, problems, "options.max_record_age")
         if record_age is not None and not MIN_RECORD_AGE_SECONDS <= record_age <= MAX_RECORD_AGE_SECONDS:
             problems.add(
                 f"options.max_record_age must be between 60 seconds and 7 days, got {describe_duration(record_age)}"
@@ -410,6 +451,7 @@ class DestinedFunction(Construct):
         else:
             stream_source = event_sources.KinesisEventSource(source, **common)  # type: ignore[arg-type]
         self.function.add_event_source(stream_source)
+        self._claim_queue_alarms()
         return stream_source
 
     # ------------------------------------------------------------------------------------------------ alarms
@@ -417,13 +459,16 @@ class DestinedFunction(Construct):
     def _create_alarms(self, options: AsyncAlarmOptions) -> None:
         path = self.node.path
         period = period_options(options.period)
+        age_ms: float
         if options.event_age_threshold is not None:
             threshold_seconds = duration_seconds(options.event_age_threshold)
-            if threshold_seconds is None:
-                raise ConstructPropsError(
-                    self.node.path, ["alarms.event_age_threshold must be a concrete duration, not a token"]
-                )
-            age_ms = threshold_seconds * 1000
+            # AsyncEventAge is in milliseconds: a token threshold given in milliseconds is the alarm's threshold
+            # as it is (AsyncAlarmOptions.check_values refuses a token in another unit).
+            age_ms = (
+                threshold_seconds * 1000
+                if threshold_seconds is not None
+                else options.event_age_threshold.to_milliseconds()
+            )
         else:  # half the maximum event age, computed without another round trip to jsii
             age_ms = (self._max_event_age_seconds or float(MAX_EVENT_AGE_SECONDS)) * 1000 / 2
         specs: list[tuple[str, cloudwatch.IMetric, float, str]] = [
@@ -459,6 +504,12 @@ class DestinedFunction(Construct):
             )
         for name, metric, threshold, why in specs:
             self._add_alarm(options, path, name, metric, threshold, why)
+
+    def _claim_queue_alarms(self) -> None:
+        """The alarms of the queues made so far (failure queues, their DLQs, rule targets' DLQs) get this
+        construct's alarm actions, or are removed when its alarms are off."""
+        options = self._alarm_options
+        claim_queue_alarms(self, self.alarms, enabled=options.enabled, actions=options.actions)
 
     def _add_alarm(  # noqa: PLR0917 - private
         self, options: AsyncAlarmOptions, path: str, name: str, metric: cloudwatch.IMetric, threshold: float, why: str

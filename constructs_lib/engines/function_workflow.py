@@ -20,13 +20,15 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from constructs_lib._internal.alarms import check_alarm_settings
 from constructs_lib._internal.metrics import StateMachineMetrics
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
-from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
-from constructs_lib._internal.validation import Problems, duration_seconds
+from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role, workflow_queue_alarms
+from constructs_lib._internal.validation import Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
 from constructs_lib.engines.destined_function import StreamFailureOptions
-from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer
+from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer, check_retriers
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.events.patterns import result_event_pattern
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
@@ -35,6 +37,7 @@ from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, Rou
 EXPRESS_MAX_SECONDS = 300
 WORKFLOW_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED)
 """The conditions of the records a workflow sends."""
+STANDARD_MAX_SECONDS = 365 * 24 * 3600
 RECORD_PATH = "$.record"
 
 
@@ -62,6 +65,10 @@ class WorkflowAlarmOptions:
     evaluation_periods: int = 1
     actions: Sequence[cloudwatch.IAlarmAction] = ()
 
+    def check_values(self, problems: Problems, where: str) -> None:
+        """Add a problem for a setting CloudWatch refuses (called with the construct's props)."""
+        check_alarm_settings(self, problems, where)
+
 
 class FunctionWorkflow(StateMachineMetrics, Construct):
     """A function (or several steps) in a Step Functions state machine whose results go to routes.
@@ -73,6 +80,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
     Give an existing function (``function=``), props to make one (``function_props=``) or ``steps=``: exactly one.
     """
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -142,7 +150,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         self.start_mode = start
         express = state_machine_type == sfn.StateMachineType.EXPRESS
         if retry_attempts is not None:
-            retries = [*retries, RetryRule(interval=Duration.seconds(60), max_attempts=retry_attempts, backoff_rate=2)]
+            retries = [*retries, RetryRule.from_retry_attempts(retry_attempts)]
         self._validate(function, function_props, retries, steps, on_success, on_failure, express, start, timeout)
         self._refuse_destinations_only(max_event_age)
         if function is None and function_props is not None:
@@ -187,6 +195,9 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         """The rules ``add_result_rule`` made, in order."""
         self.rule_dead_letter_queues: list[sqs.IQueue] = []
         """The dead-letter queues of those rules' targets."""
+        workflow_queue_alarms(
+            self, self.alarms, failure_queue=self.failure_route.queue, options=alarms or WorkflowAlarmOptions()
+        )
 
     # ------------------------------------------------------------------------------------------------ validation
 
@@ -229,6 +240,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             )
         for rule in retries:
             rule.validate(problems, "retries")
+        check_retriers(retries, problems, "retries")
         if steps is not None and not steps:
             problems.add("steps is empty: give at least one step")
         names: list[str] = []
@@ -242,9 +254,13 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
                 "start=StartMode.SYNC (StartSyncExecution) works with EXPRESS state machines only; "
                 "use state_machine_type=sfn.StateMachineType.EXPRESS or start=StartMode.ASYNC"
             )
-        seconds = duration_seconds(timeout) if timeout is not None else None
+        seconds = whole_seconds(timeout, problems, "timeout") if timeout is not None else None
         if express and seconds is not None and seconds > EXPRESS_MAX_SECONDS:
             problems.add(f"an EXPRESS workflow runs at most 5 minutes, timeout is {seconds:g} s")
+        if seconds is not None and not 1 <= seconds <= STANDARD_MAX_SECONDS:
+            problems.add(
+                f"timeout must be 1 second to 1 year (a Standard execution's longest), got {describe_duration(seconds)}"
+            )
         if on_success is not None:
             on_success.require(RouteSide.SUCCESS, Capability.WORKFLOW, problems, where="on_success")
         on_failure.require(RouteSide.FAILURE, Capability.WORKFLOW, problems, where="on_failure")

@@ -22,7 +22,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
-from constructs_lib._internal.validation import ConstructPropsError, Problems, duration_seconds
+from constructs_lib._internal.validation import (
+    ConstructPropsError,
+    Problems,
+    is_unresolved,
+    whole_seconds,
+)
 from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
 
 ERROR_PATH = "$.error"
@@ -49,20 +54,26 @@ class RetryRule:
     def validate(self, problems: Problems, where: str) -> None:
         if not self.errors:
             problems.add(f"{where}: RetryRule.errors is empty; name the errors to retry, e.g. ['States.ALL']")
-        if not 0 <= self.max_attempts <= MAX_RETRY_ATTEMPTS:
-            problems.add(f"{where}: RetryRule.max_attempts must be 0 or more, got {self.max_attempts}")
-        if self.backoff_rate < 1:
+        if not is_unresolved(self.max_attempts) and not 0 <= self.max_attempts <= MAX_RETRY_ATTEMPTS:
+            problems.add(f"{where}: RetryRule.max_attempts must be 0 to 99999999, got {self.max_attempts}")
+        if not is_unresolved(self.backoff_rate) and self.backoff_rate < 1:
             problems.add(
                 f"{where}: RetryRule.backoff_rate must be at least 1.0 (1.0 = a constant interval), "
                 f"got {self.backoff_rate}"
             )
-        interval = duration_seconds(self.interval)
+        interval = whole_seconds(self.interval, problems, f"{where}: RetryRule.interval")
         if interval is not None and interval < 1:
             problems.add(f"{where}: RetryRule.interval must be at least 1 second, got {interval:g} s")
-        if self.max_delay is not None and interval is not None:
-            delay = duration_seconds(self.max_delay)
-            if delay is not None and delay < interval:
+        if self.max_delay is not None:
+            delay = whole_seconds(self.max_delay, problems, f"{where}: RetryRule.max_delay")
+            if delay is not None and interval is not None and delay < interval:
                 problems.add(f"{where}: RetryRule.max_delay ({delay:g} s) is shorter than interval ({interval:g} s)")
+
+    @classmethod
+    def from_retry_attempts(cls, attempts: int) -> RetryRule:
+        """What ``retry_attempts=`` means on a workflow, as Lambda retries an asynchronous invocation: any error,
+        ``attempts`` times, 60 s then 120 s apart."""
+        return _RetryAttempts(interval=Duration.seconds(60), max_attempts=attempts, backoff_rate=2)
 
     def props(self) -> sfn.RetryProps:
         return sfn.RetryProps(
@@ -73,6 +84,35 @@ class RetryRule:
             max_delay=self.max_delay,
             jitter_strategy=sfn.JitterType.FULL if self.jitter else None,
         )
+
+
+@dataclass(frozen=True)
+class _RetryAttempts(RetryRule):
+    """The retrier ``retry_attempts=`` adds (so that a problem with it names that prop)."""
+
+
+def check_retriers(rules: Sequence[RetryRule], problems: Problems, where: str) -> None:
+    """Amazon States Language: ``States.ALL`` is alone in its retrier's errors, and in the last retrier (a retrier
+    after it is never reached)."""
+    for index, rule in enumerate(rules):
+        if "States.ALL" not in rule.errors:
+            continue
+        if len(rule.errors) > 1:
+            problems.add(f"{where}[{index}]: States.ALL must be alone in RetryRule.errors, got {list(rule.errors)}")
+        later = list(rules[index + 1 :])
+        if not later:
+            continue
+        if any(isinstance(r, _RetryAttempts) for r in later):
+            problems.add(
+                f"{where}[{index}] retries every error (States.ALL), and retry_attempts= adds a second States.ALL "
+                "retrier after it, never reached (States.ALL must be the last retrier): give retry_attempts= or a "
+                "RetryRule on States.ALL, not both, or name the errors of the RetryRule"
+            )
+        else:
+            problems.add(
+                f"{where}[{index}] retries every error (States.ALL), so the {len(later)} retrier(s) after it are "
+                "never reached: put the States.ALL RetryRule last"
+            )
 
 
 class StepRenderer:
@@ -143,6 +183,7 @@ class Step:
         names.append(self.name)
         for rule in self.retries:
             rule.validate(problems, self.where)
+        check_retriers(self.retries, problems, f"{self.where} retries")
 
     @property
     def where(self) -> str:

@@ -7,10 +7,13 @@ stream or a bus. The target always gets a DLQ and a retry policy.
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib._internal.alarms import AlarmOptions, claim_queue_alarms
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems
 from constructs_lib.routes import Route, RouteSide, RuleTargetOptions, rule_to_route
 
@@ -20,6 +23,7 @@ class EventPipeline(Construct):
     (``StateMachineRoute``), a queue, a topic, a stream or a bus, with input transformation, a DLQ and a retry
     policy."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -35,6 +39,7 @@ class EventPipeline(Construct):
         max_event_age: Duration | None = None,
         description: str | None = None,
         enabled: bool = True,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         """
         :param target: where matching events go.
@@ -48,6 +53,8 @@ class EventPipeline(Construct):
         :param max_event_age: 60 s..24 h. :default: 4 hours.
         :param description: the rule's description. :default: - none.
         :param enabled: whether the rule is enabled. :default: true.
+        :param alarms: the alarms of the queues it makes: the DLQ's waiting messages and oldest message's age.
+            :default: - on, with no action of their own (see ``AlarmActions``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()
@@ -78,6 +85,10 @@ class EventPipeline(Construct):
         self.target = routed.bound
         self.rule = routed.rule
         self.dead_letter_queue = routed.dead_letter_queue
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        """The alarms of the queues this construct made (its target's DLQ, a queue route's queue and DLQ)."""
+        options = alarms or AlarmOptions()
+        claim_queue_alarms(self, self.alarms, enabled=options.enabled, actions=options.actions)
 
 
 __all__ = ["EventPipeline"]

@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from constructs_lib._internal.alarms import AlarmOptions, claim_queue_alarms
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems
 from constructs_lib.records import STATUS_CHANGE_DETAIL_TYPE, STATUS_CHANGE_SOURCE, ExecutionStatus
 from constructs_lib.routes import Route, RouteSide, RuleTargetOptions, rule_to_route
@@ -45,6 +48,7 @@ class ExecutionStatusNotifications(Construct):
     Express state machines emit no status change events: asking for one fails at synth.
     """
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -57,6 +61,7 @@ class ExecutionStatusNotifications(Construct):
         dead_letter_queue: sqs.IQueue | None = None,
         retry_attempts: int | None = None,
         max_event_age: Duration | None = None,
+        alarms: AlarmOptions | None = None,
     ) -> None:
         """
         :param state_machine: a STANDARD state machine (``FunctionWorkflow.state_machine``, or any).
@@ -66,6 +71,8 @@ class ExecutionStatusNotifications(Construct):
         :param message: what the route receives. :default: - the whole event (``detail`` is the status change).
         :param dead_letter_queue: :default: - a new SSE-SQS, TLS-only queue.
         :param retry_attempts: :default: 8. :param max_event_age: :default: 4 hours.
+        :param alarms: the alarms of the queues it makes: the DLQ's waiting messages and oldest message's age.
+            :default: - on, with no action of their own (see ``AlarmActions``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()
@@ -97,6 +104,10 @@ class ExecutionStatusNotifications(Construct):
         self.route = routed.bound
         self.rule = routed.rule
         self.dead_letter_queue = routed.dead_letter_queue
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        """The alarms of the queues this construct made (its target's DLQ, a queue route's queue and DLQ)."""
+        options = alarms or AlarmOptions()
+        claim_queue_alarms(self, self.alarms, enabled=options.enabled, actions=options.actions)
 
 
 __all__ = ["ExecutionStatusNotifications", "execution_status_pattern"]

@@ -33,6 +33,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems, is_unresolved
 
 DEFAULT_RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -106,6 +107,7 @@ def default_cache_dir() -> Path:
 class PythonDependencyLayer(Construct):
     """A Lambda layer of Python packages (a requirements file) and/or Python code (a folder), built locally."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,

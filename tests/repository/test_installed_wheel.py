@@ -260,7 +260,8 @@ def test_readme_quick_start_runs_against_the_installed_wheel(installed: Installe
     assert queue["SqsManagedSseEnabled"] is True
     assert "RedrivePolicy" in queue
     assert len(of_type("AWS::SQS::Queue")) == 2  # the failure queue and its DLQ
-    assert len(of_type("AWS::CloudWatch::Alarm")) == 4
+    # the function's four, and on each queue the age of its oldest message, and messages waiting on the DLQ
+    assert len(of_type("AWS::CloudWatch::Alarm")) == 7
     (log_group_id,) = [key for key, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"]
     # The function's role may do what the README says, nothing else: logs, traces, the two destinations.
     grants = {

@@ -3,6 +3,7 @@ and the bootstrap version masked) and what each one promises."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -150,3 +151,89 @@ def test_failures_go_to_a_queue_and_failed_executions_to_a_topic(
             "Targets": [Match.object_like({"Arn": {"Ref": Match.string_like_regexp("FailureAlertsTargetTopic")}})],
         },
     )
+
+
+# ------------------------------------------------------------------------------------------ someone is told
+
+
+def _get_att_id(value: Any) -> str | None:
+    """The logical id of a ``Fn::GetAtt`` or ``Ref``."""
+    if isinstance(value, dict):
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+        if "Ref" in value:
+            return str(value["Ref"])
+    return None
+
+
+def dead_letter_queues(template: Mapping[str, Any]) -> set[str]:
+    """Every queue a redrive policy, a rule target or a subscription names as its dead-letter queue."""
+    found: set[str] = set()
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        redrive = props.get("RedrivePolicy") or {}
+        found.add(_get_att_id(redrive.get("deadLetterTargetArn")) or "")
+        for target in props.get("Targets", []) if resource["Type"] == "AWS::Events::Rule" else []:
+            found.add(_get_att_id(target.get("DeadLetterConfig", {}).get("Arn")) or "")
+    return found - {""}
+
+
+def queue_metrics(template: Mapping[str, Any]) -> dict[str, set[str]]:
+    """The SQS metrics each queue is alarmed on, by the queue's logical id."""
+    watched: dict[str, set[str]] = {}
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and props.get("Namespace") == "AWS/SQS":
+            queue = _get_att_id(props["Dimensions"][0]["Value"])
+            watched.setdefault(str(queue), set()).add(props["MetricName"])
+    return watched
+
+
+@pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)
+def test_every_alarm_of_the_example_app_has_an_action(templates: dict[str, Template], stack_name: str) -> None:
+    alarms = templates[stack_name].find_resources("AWS::CloudWatch::Alarm")
+    silent = [lid for lid, alarm in alarms.items() if not alarm["Properties"].get("AlarmActions")]
+    assert silent == []
+
+
+@pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)
+def test_every_queue_alarms_on_its_oldest_message_and_every_dlq_on_waiting_messages(
+    templates: dict[str, Template], stack_name: str
+) -> None:
+    template = templates[stack_name].to_json()
+    queues = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    watched = queue_metrics(template)
+    assert [q for q in queues if "ApproximateAgeOfOldestMessage" not in watched.get(q, set())] == []
+    dlqs = dead_letter_queues(template)
+    assert dlqs <= set(queues)
+    assert [q for q in dlqs if "ApproximateNumberOfMessagesVisible" not in watched.get(q, set())] == []
+
+
+def test_the_example_app_has_dead_letter_queues_to_watch(templates: dict[str, Template]) -> None:
+    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 12
+
+
+@pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)
+def test_no_topic_without_a_subscriber_or_an_output(templates: dict[str, Template], stack_name: str) -> None:
+    template = templates[stack_name].to_json()
+    topics = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+    subscribed = {
+        _get_att_id(r["Properties"]["TopicArn"])
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::SNS::Subscription"
+    }
+    output = {_get_att_id(o["Value"]) for o in template.get("Outputs", {}).values()}
+    assert [t for t in topics if t not in subscribed and t not in output] == []
+
+
+def test_alarm_topics_go_to_the_deployer_s_email_from_context() -> None:
+    from app import build_app
+    from tests.conftest import cdk_context
+
+    app = build_app(cdk.App(context={**cdk_context(), "alertEmail": "ops@example.com"}, analytics_reporting=False))
+    stack = next(c for c in app.node.children if isinstance(c, cdk.Stack) and c.stack_name == "OrchestratedLambda")
+    template = Template.from_stack(stack)
+    template.resource_properties_count_is(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}, 2
+    )
+    assert {"AlarmTopicArn", "FailureAlertsTopicArn"} <= set(template.to_json()["Outputs"])

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -32,7 +33,9 @@ from aws_cdk import aws_stepfunctions_tasks as sfn_tasks
 from constructs import Construct
 
 from constructs_lib._internal import nag
+from constructs_lib._internal.alarms import claim_queue_alarms
 from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems, is_unresolved
 from constructs_lib.defaults import secure_bucket, secure_function, secure_queue, struct_values
 from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmOptions
@@ -126,6 +129,7 @@ class DefectEndpoint:
 class DefectDetectionPipeline(Construct):
     """Classify every image uploaded to a bucket with a SageMaker endpoint and act on the result."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -147,6 +151,7 @@ class DefectDetectionPipeline(Construct):
         ingestion_queue: sqs.IQueue | None = None,
         ingestion_queue_props: sqs.QueueProps | None = None,
         timeout: Duration | None = None,
+        alarms: WorkflowAlarmOptions | None = None,
     ) -> None:
         """
         :param endpoint: ``DefectEndpoint.from_endpoint_name(name)`` or ``DefectEndpoint.from_model(...)``.
@@ -172,6 +177,9 @@ class DefectDetectionPipeline(Construct):
         :param ingestion_queue_props: props of the ingestion queue to make, merged over those defaults (give
             ``ingestion_queue`` or ``ingestion_queue_props``, not both). :default: - the defaults alone.
         :param timeout: the workflow's timeout. :default: 5 minutes.
+        :param alarms: the workflow's alarms (failed, timed-out, aborted and throttled executions, failure records
+            waiting) and those of every queue the pipeline makes (the review and ingestion queues, the DLQs), with
+            their actions. :default: - all on, threshold 1, with no action of their own (see ``AlarmActions``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()
@@ -260,6 +268,7 @@ class DefectDetectionPipeline(Construct):
             iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[self.endpoint_arn])
         )
 
+        alarm_options = alarms or WorkflowAlarmOptions()
         self.alert_route: BoundRoute = alert_route.bind(self, "Alerts")
         self.review_route: BoundRoute = review_route.bind(self, "Review")
         defective_steps: list[Step] = [Deliver("AlertDefect", alert_route, detail_type="Defect Detected")]
@@ -297,7 +306,7 @@ class DefectDetectionPipeline(Construct):
             ],
             on_failure=on_failure,
             timeout=timeout or Duration.minutes(5),
-            alarms=WorkflowAlarmOptions(),
+            alarms=alarm_options,
         )
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route
@@ -316,6 +325,9 @@ class DefectDetectionPipeline(Construct):
             self._eventbridge_ingestion(key_prefix)
         else:
             self._sqs_ingestion(key_prefix, ingestion_queue, ingestion_queue_props)
+        self.alarms: dict[str, cloudwatch.Alarm] = dict(self.workflow.alarms)
+        """The workflow's alarms and those of every queue the pipeline made."""
+        claim_queue_alarms(self, self.alarms, enabled=alarm_options.enabled, actions=alarm_options.actions)
 
     def _handler_function(self, construct_id: str, handler: str, **props: Any) -> lambda_.Function:
         """A function of the ``defect_detection`` asset, with the library's secure defaults."""

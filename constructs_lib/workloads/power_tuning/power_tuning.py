@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -27,10 +27,11 @@ from constructs import Construct
 from constructs_lib._internal import nag
 from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.metrics import StateMachineMetrics
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role
-from constructs_lib._internal.validation import Problems, duration_seconds, is_unresolved
+from constructs_lib._internal.validation import Problems, is_unresolved, whole_seconds
 from constructs_lib.defaults import secure_function
-from constructs_lib.engines.function_workflow import WorkflowAlarmOptions
+from constructs_lib.engines.function_workflow import STANDARD_MAX_SECONDS, WorkflowAlarmOptions
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MIN_MEMORY = 128
@@ -64,6 +65,7 @@ def reference_transitions(power_values: int, *, only_cold_starts: bool = False, 
 class PowerTuning(StateMachineMetrics, Construct):
     """Find the memory size that minimises a Lambda function's cost, its duration, or a balance of both."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -133,7 +135,10 @@ class PowerTuning(StateMachineMetrics, Construct):
             tracing=tracing_mode,
             environment={
                 "ALLOWED_FUNCTIONS": stack.to_json_string(self.allowed_arns),
-                "DEFAULT_POWER_VALUES": ",".join(str(v) for v in default_power_values),
+                # a number token as its string token, resolved at deploy (str() would write its encoding)
+                "DEFAULT_POWER_VALUES": ",".join(
+                    Token.as_string(v) if is_unresolved(v) else str(v) for v in default_power_values
+                ),
             },
         )
         self.executor_function = self._function(
@@ -207,17 +212,19 @@ class PowerTuning(StateMachineMetrics, Construct):
                 f"wildcard), got {prefix!r}"
             )
         values = list(power_values)
-        bad = [v for v in values if not MIN_MEMORY <= v <= MAX_MEMORY]
+        bad = [v for v in values if not is_unresolved(v) and not MIN_MEMORY <= v <= MAX_MEMORY]
         if not values:
             problems.add("default_power_values is empty: give at least one memory size")
         if bad:
             problems.add(f"default_power_values: memory sizes are {MIN_MEMORY} to {MAX_MEMORY} MB, got {bad}")
         if len(set(values)) != len(values):
             problems.add(f"default_power_values has duplicates: {values}")
-        seconds = duration_seconds(executor_timeout) if executor_timeout is not None else None
+        seconds = whole_seconds(executor_timeout, problems, "executor_timeout") if executor_timeout else None
         if seconds is not None and not 1 <= seconds <= LAMBDA_MAX_SECONDS:
             problems.add(f"executor_timeout is a Lambda timeout: 1 s to 15 minutes, got {seconds:g} s")
-        total = duration_seconds(timeout) if timeout is not None else None
+        total = whole_seconds(timeout, problems, "timeout") if timeout is not None else None
+        if total is not None and not 1 <= total <= STANDARD_MAX_SECONDS:
+            problems.add(f"timeout must be 1 second to 1 year (a Standard execution's longest), got {total:g} s")
         if total is not None and seconds is not None and total < seconds:
             problems.add(f"timeout ({total:g} s) is shorter than executor_timeout ({seconds:g} s)")
         problems.raise_if_any(self)

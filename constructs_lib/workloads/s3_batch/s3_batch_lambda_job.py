@@ -33,6 +33,7 @@ from constructs import Construct
 
 from constructs_lib._internal import nag
 from constructs_lib._internal.assets import LAYER_RUNTIMES, runtime_code
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems, is_unresolved
 from constructs_lib.defaults import secure_bucket, secure_function, struct_values
 from constructs_lib.workloads.s3_batch.formats import (
@@ -184,6 +185,7 @@ class BatchManifest:
 class S3BatchLambdaJob(Construct):
     """A function run by S3 Batch Operations over existing objects, with its job role, manifest and report."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -259,7 +261,7 @@ class S3BatchLambdaJob(Construct):
             problems.add(
                 f"report_prefix must be 1-512 characters without a leading or trailing '/', got {report_prefix!r}"
             )
-        if not 0 <= priority <= MAX_PRIORITY:
+        if not is_unresolved(priority) and not 0 <= priority <= MAX_PRIORITY:
             problems.add(f"priority must be between 0 and {MAX_PRIORITY}, got {priority}")
         if description is not None and not 1 <= len(description) <= 256:
             problems.add(f"description must be 1-256 characters, got {len(description)}")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +23,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib._internal.assets import LAYER_RUNTIMES, runtime_code
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems, is_unresolved
 
 LAYER_ASSET = "reporter_layer"
@@ -109,6 +110,7 @@ class SlackWebhook:
 class SlackErrorReporter(Construct):
     """A Lambda layer that reports functions' errors to Slack, and the wiring that adds it to functions."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,
@@ -150,6 +152,12 @@ class SlackErrorReporter(Construct):
         interval_ms = _millis(self.min_interval)
         if interval_ms is not None and not 0 <= interval_ms <= MAX_MIN_INTERVAL_MS:
             problems.add(f"min_interval must be between 0 and 60 s, got {interval_ms:g} ms")
+        for name, value in (("timeout", self.timeout), ("min_interval", self.min_interval)):
+            if _seconds_text(value) is None:
+                problems.add(
+                    f"{name} is a token in another unit than seconds: the layer reads it in seconds from an "
+                    f"environment variable, and CloudFormation cannot convert it; give Duration.seconds(token)"
+                )
         problems.raise_if_any(self)
 
         self.webhook: SlackWebhook = webhook
@@ -171,6 +179,7 @@ class SlackErrorReporter(Construct):
 
     # ------------------------------------------------------------------------------------------------ functions
 
+    @checked_props
     def wrap(self, function: lambda_.IFunction) -> None:
         """Report the function's uncaught errors to Slack with no code change.
 
@@ -201,6 +210,7 @@ class SlackErrorReporter(Construct):
         resource.handler = WRAPPER_HANDLER
         self.wrapped_functions.append(made)
 
+    @checked_props
     def attach(self, function: lambda_.IFunction) -> None:
         """The layer, its settings and read access to the webhook, with the handler unchanged: for functions that
         use ``@report_errors`` or ``report(error, context=context)`` explicitly."""
@@ -293,8 +303,8 @@ class SlackErrorReporter(Construct):
     def _environment(self) -> dict[str, str]:
         webhook = self.webhook
         environment: dict[str, str] = {
-            TIMEOUT_ENV: _seconds_text(self.timeout),
-            MIN_INTERVAL_ENV: _seconds_text(self.min_interval),
+            TIMEOUT_ENV: _seconds_text(self.timeout) or "",
+            MIN_INTERVAL_ENV: _seconds_text(self.min_interval) or "",
         }
         if webhook.secret is not None:
             environment[SECRET_ENV] = webhook.secret.secret_full_arn or webhook.secret.secret_arn
@@ -312,8 +322,15 @@ def _millis(value: Duration) -> float | None:
     return float(value.to_milliseconds())
 
 
-def _seconds_text(value: Duration) -> str:
-    return f"{value.to_milliseconds() / 1000:g}"
+def _seconds_text(value: Duration) -> str | None:
+    """The duration in seconds as an environment variable holds it; for a token made with ``Duration.seconds``,
+    the token itself (resolved at deploy); None for a token in another unit, which cannot be converted."""
+    if not value.is_unresolved():
+        return f"{value.to_milliseconds() / 1000:g}"
+    try:
+        return Token.as_string(value.to_seconds())
+    except RuntimeError:  # jsii: a token duration converts only to the unit it was given in
+        return None
 
 
 __all__ = ["SlackErrorReporter", "SlackWebhook", "looks_like_webhook_url"]

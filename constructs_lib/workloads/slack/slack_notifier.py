@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from constructs_lib._internal.assets import runtime_code
+from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems
 from constructs_lib.defaults import ASYNC_OPTIONS, struct_values
 from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction
@@ -38,6 +39,7 @@ class SlackNotifier(Construct):
     """A function that posts Lambda Destinations failure records and Step Functions FAILED / TIMED_OUT / ABORTED
     execution status changes to Slack. Point routes at ``route``."""
 
+    @checked_props
     def __init__(
         self,
         scope: Construct,

@@ -423,9 +423,13 @@ def test_alarms_are_on_by_default(stack: cdk.Stack) -> None:
         "AsyncEventsDropped",
         "DestinationDeliveryFailures",
         "FailureQueueMessages",
+        # the failure queue it made, and that queue's DLQ
+        "OnFailureQueueDeadLetterQueueMessagesVisible",
+        "OnFailureQueueDeadLetterQueueOldestMessageAge",
+        "OnFailureQueueOldestMessageAge",
     ]
     template = Template.from_stack(stack)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 4)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 7)
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {"MetricName": "AsyncEventAge", "Threshold": 1_800_000, "Statistic": "Maximum"},  # half of 1 h, in ms
@@ -468,6 +472,49 @@ def test_alarms_are_tunable(stack: cdk.Stack) -> None:
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     construct = destined(stack, alarms=AsyncAlarmOptions(enabled=False))
     assert construct.alarms == {}
+    Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
+
+
+def test_every_queue_it_makes_alarms_on_its_oldest_message_and_every_dlq_on_any_message(stack: cdk.Stack) -> None:
+    construct = destined(stack, on_success=EventBusRoute())
+    construct.add_result_rule("Accepted", route=QueueRoute(), response={"status": "ACCEPTED"})
+    template = Template.from_stack(stack).to_json()["Resources"]
+    queues = [lid for lid, r in template.items() if r["Type"] == "AWS::SQS::Queue"]
+    assert len(queues) == 5  # the failure queue and its DLQ, the rule target's DLQ, the rule's queue and its DLQ
+    watched: dict[str, set[str]] = {}
+    for resource in template.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and resource["Properties"].get("Namespace") == "AWS/SQS":
+            queue = resource["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+            watched.setdefault(queue, set()).add(resource["Properties"]["MetricName"])
+    dead_letter_queues = {lid for lid in queues if "DeadLetterQueue" in lid or "AcceptedDeadLetter" in lid}
+    for queue in queues:
+        assert "ApproximateAgeOfOldestMessage" in watched[queue], queue
+    for queue in dead_letter_queues:
+        assert "ApproximateNumberOfMessagesVisible" in watched[queue], queue
+    # half the retention period: 7 days for a queue, 14 days for a DLQ
+    ages = {
+        r["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: r["Properties"]["Threshold"]
+        for r in template.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["MetricName"] == "ApproximateAgeOfOldestMessage"
+    }
+    assert sorted(set(ages.values())) == [302_400, 604_800]
+
+
+def test_queue_alarms_get_the_construct_s_actions_later_queues_too(stack: cdk.Stack) -> None:
+    topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:us-east-1:123456789012:ops")
+    construct = destined(
+        stack, on_success=EventBusRoute(), alarms=AsyncAlarmOptions(actions=[cloudwatch_actions.SnsAction(topic)])
+    )
+    construct.add_result_rule("Accepted", route=FunctionRoute(user_function(stack, "Consumer")))
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 9
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == ["arn:aws:sns:us-east-1:123456789012:ops"]
+
+
+def test_queue_alarms_are_removed_with_the_construct_s_alarms(stack: cdk.Stack) -> None:
+    construct = destined(stack, on_success=EventBusRoute(), alarms=AsyncAlarmOptions(enabled=False))
+    construct.add_result_rule("Accepted", route=FunctionRoute(user_function(stack, "Consumer")))
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
 
 
@@ -609,7 +656,7 @@ def test_rejects_stream_options_out_of_range(stack: cdk.Stack) -> None:
             stream, options=StreamFailureOptions(retry_attempts=-2, max_record_age=cdk.Duration.days(8))
         )
     assert "retry_attempts must be -1 (forever) or 0..10000" in problems_of(error)
-    assert "max_record_age must be between 60 seconds and 7 days, got 192 h" in problems_of(error)
+    assert "max_record_age must be between 60 seconds and 7 days, got 8 days" in problems_of(error)
 
 
 def test_rejects_a_table_without_a_stream(stack: cdk.Stack) -> None:

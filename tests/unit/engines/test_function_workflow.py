@@ -225,7 +225,7 @@ def test_standard_grants_start_execution_and_refuses_sync(stack: cdk.Stack) -> N
 
 def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
     workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
-    assert sorted(workflow.alarms) == [
+    assert sorted(name for name in workflow.alarms if name.startswith("Execution")) == [
         "ExecutionThrottled",
         "ExecutionsAborted",
         "ExecutionsFailed",
@@ -234,7 +234,33 @@ def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
     alarms = Template.from_stack(stack).find_resources(
         "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/States"}}
     )
-    assert sorted(a["Properties"]["MetricName"] for a in alarms.values()) == sorted(workflow.alarms)
+    assert sorted(a["Properties"]["MetricName"] for a in alarms.values()) == sorted(
+        name for name in workflow.alarms if name.startswith("Execution")
+    )
+
+
+def test_alarms_on_failure_records_waiting_and_on_every_queue_it_makes(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
+    assert {
+        "FailureQueueMessages",
+        "OnFailureQueueOldestMessageAge",
+        "OnFailureQueueDeadLetterQueueMessagesVisible",
+        "OnFailureQueueDeadLetterQueueOldestMessageAge",
+    } <= set(workflow.alarms)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [
+                {
+                    "Name": "QueueName",
+                    "Value": {"Fn::GetAtt": [Match.string_like_regexp("FlowOnFailureQueue"), "QueueName"]},
+                }
+            ],
+            "Statistic": "Maximum",
+            "Threshold": 1,
+        },
+    )
 
 
 def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
@@ -243,6 +269,7 @@ def test_alarms_can_be_turned_off(stack: cdk.Stack) -> None:
     )
     assert workflow.alarms == {}
     assert workflow.metric_failed().metric_name == "ExecutionsFailed"
+    assert not [a for a in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm") if "Flow" in a]
 
 
 @pytest.mark.parametrize(
@@ -286,7 +313,7 @@ def test_rejects_a_choice_with_no_branch(stack: cdk.Stack) -> None:
     ("rule", "expected"),
     [
         (RetryRule(backoff_rate=0.5), "backoff_rate must be at least 1.0"),
-        (RetryRule(max_attempts=-1), "max_attempts must be 0 or more, got -1"),
+        (RetryRule(max_attempts=-1), "max_attempts must be 0 to 99999999, got -1"),
         (RetryRule(errors=[]), "RetryRule.errors is empty"),
         (RetryRule(interval=cdk.Duration.seconds(10), max_delay=cdk.Duration.seconds(5)), "shorter than interval"),
     ],

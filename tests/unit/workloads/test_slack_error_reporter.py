@@ -402,14 +402,25 @@ def rejected(stack: cdk.Stack, build: Any) -> str:
 
 def test_rejects_a_webhook_url_given_as_a_string(stack: cdk.Stack) -> None:
     message = rejected(stack, lambda: SlackErrorReporter(stack, "Slack", webhook=WEBHOOK_URL))  # type: ignore[arg-type]
-    assert "webhook is a URL string: the webhook URL is a credential and is never given to the construct" in message
+    assert "webhook: expected a SlackWebhook, got a URL (https://hooks.slack.com/...)" in message
+    assert "a URL given here would be written into the template: keep it in Secrets Manager" in message
+    assert WEBHOOK_URL not in message
+
+
+def test_rejects_a_webhook_url_given_to_from_secret(stack: cdk.Stack) -> None:
+    webhook = SlackWebhook.from_secret(WEBHOOK_URL)  # type: ignore[arg-type]
+    message = rejected(stack, lambda: reporter(stack, webhook=webhook))
+    assert (
+        "webhook.secret: expected a secretsmanager.ISecret or None, got a URL (https://hooks.slack.com/...)" in message
+    )
     assert WEBHOOK_URL not in message
 
 
 def test_rejects_a_webhook_that_is_not_a_slack_webhook(stack: cdk.Stack) -> None:
     secret = imported_secret(stack)
     message = rejected(stack, lambda: SlackErrorReporter(stack, "Slack", webhook=secret))  # type: ignore[arg-type]
-    assert "webhook must be SlackWebhook.from_secret(secret) or SlackWebhook.from_parameter(name), got" in message
+    assert "webhook: expected a SlackWebhook, got an imported secretsmanager.ISecret" in message
+    assert "(make one with SlackWebhook.from_parameter(...), SlackWebhook.from_secret(...))" in message
 
 
 def test_rejects_a_url_as_the_parameter_name(stack: cdk.Stack) -> None:
@@ -527,7 +538,7 @@ def test_rejects_asynchronous_invocation_options_in_the_notifier_function_props(
 
 def test_rejects_a_notifier_without_a_reporter(stack: cdk.Stack) -> None:
     message = rejected(stack, lambda: SlackNotifier(stack, "Notifier", reporter=None))  # type: ignore[arg-type]
-    assert "reporter must be a SlackErrorReporter, got NoneType" in message
+    assert "reporter: expected a SlackErrorReporter, got None; this prop is required" in message
 
 
 # ------------------------------------------------------------------------------------------------ the example stack
