@@ -8,6 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
@@ -28,6 +29,12 @@ from constructs_lib import (
 )
 from constructs_lib.testing import state_machine_definitions, validate_definition
 from tests.conftest import echo_function
+
+ECHO_PROPS = lambda_.FunctionProps(
+    runtime=lambda_.Runtime.PYTHON_3_14,
+    handler="index.handler",
+    code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+)
 
 
 def states_of(stack: cdk.Stack) -> dict[str, Any]:
@@ -256,7 +263,8 @@ def test_rejects_a_step_after_the_workflow_ended(stack: cdk.Stack) -> None:
 )
 def test_destinations_refuse_the_new_steps_naming_function_workflow(stack: cdk.Stack, step: Any, needs: str) -> None:
     with pytest.raises(ConstructPropsError) as error:
-        DestinedFunction(stack, "Fn", function=echo_function(stack, "Echo"), steps=[step])
+        # A function of its own: echo_function's already has the asynchronous configuration of a DestinedFunction.
+        DestinedFunction(stack, "Fn", function_props=ECHO_PROPS, steps=[step])
     (problem,) = error.value.problems
     assert needs in problem
     assert "Use FunctionWorkflow" in problem
