@@ -237,7 +237,7 @@ def test_a_destination_the_function_may_not_send_to_drops_the_record_as_a_delive
         kit.publish("OrdersTopic", {"orderId": "o-3", "sku": "sku-1", "quantity": 0})
         (outcome,) = kit.async_invocations("Worker/Function")
         failures = kit.messages("Worker/OnFailureQueue")
-        queue = kit.logical_id("Worker/OnFailureQueue")
+        queue, queue_arn = kit.logical_id("Worker/OnFailureQueue"), kit.arn("Worker/OnFailureQueue")
         denial = denial_of(kit, "sqs:SendMessage")
         warnings = kit.warnings
 
@@ -249,13 +249,7 @@ def test_a_destination_the_function_may_not_send_to_drops_the_record_as_a_delive
         "role WorkerFunctionServiceRole may not sqs:SendMessage on queue WorkerOnFailureQueue"
     )
     assert (denial.via, denial.missing) == ("destination", ("sqs:SendMessage",))
-    assert any(w.startswith(f"destination delivery to {kit_arn(stack, queue)} failed") for w in warnings)
-
-
-def kit_arn(stack: SynthesizedStack, logical_id: str) -> str:
-    """A queue's ARN as the kit names it (its name is the kit's stable stand-in for CloudFormation's)."""
-    with LocalKit(stack, iam="off") as kit:
-        return kit.arn(logical_id)
+    assert any(w.startswith(f"destination delivery to {queue_arn} failed") for w in warnings)
 
 
 def test_a_rule_target_without_its_lambda_permission_sends_the_event_to_the_targets_dead_letter_queue(
