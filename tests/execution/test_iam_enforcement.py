@@ -446,6 +446,8 @@ def caller_stack(plain_app: cdk.App) -> cdk.Stack:
         runtime=lambda_.Runtime.PYTHON_3_14,
         handler="index.handler",
         code=lambda_.Code.from_inline(CALLER),
+        # Lambda's default 3 s would count a cold boto3 client on a loaded machine as a timeout.
+        timeout=cdk.Duration.seconds(30),
         environment={"TOPIC_ARN": topic.topic_arn, "QUEUE_URL": queue.queue_url},
     )
     topic.grant_publish(caller)
