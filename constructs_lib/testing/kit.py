@@ -11,6 +11,9 @@ asynchronous invocations retried and delivered, event source mappings drained.
 
 Resources are named as a test knows them: a construct path inside the stack (``Worker/Function``), its last part
 when that is unique, or a logical id.
+
+Every call made inside a run is authorized from the template's IAM and KMS policies for the principal that makes it
+on AWS; a refused call fails as it fails on AWS and is listed in ``denials`` (``iam="warn"`` or ``"off"`` to relax).
 """
 
 from __future__ import annotations

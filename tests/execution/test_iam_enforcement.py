@@ -21,6 +21,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
@@ -159,6 +160,26 @@ def test_a_workflow_without_the_topic_key_grant_cannot_alert_and_its_failure_is_
     )
 
 
+def test_an_sdk_task_the_role_may_not_make_fails_with_the_sdks_exception_name(
+    example_stacks: dict[str, cdk.Stack],
+) -> None:
+    stack = edited(
+        example_stacks["DefectDetection"], without_action("PipelineWorkflowStateMachineRole", "s3:PutObjectTagging")
+    )
+    with defect_kit(stack) as kit:
+        kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
+        (run,) = kit.executions("Pipeline/Workflow/StateMachine")
+        denial = denial_of(kit, "s3:PutObjectTagging")
+
+    # aws-sdk:s3:putObjectTagging: S3 answers AccessDenied, which the SDK Step Functions uses raises as S3Exception.
+    assert run.task_errors("Quarantine") == ["S3.S3Exception"]
+    assert run.status == "FAILED"
+    assert denial.message.startswith(
+        "role PipelineWorkflowStateMachineRole may not s3:PutObjectTagging on bucket PipelineImages "
+        "(incoming/line-4/board-17.png): "
+    )
+
+
 def test_the_same_workflow_with_the_librarys_grants_alerts_and_quarantines(
     example_stacks: dict[str, cdk.Stack],
 ) -> None:
@@ -216,7 +237,7 @@ def test_a_destination_the_function_may_not_send_to_drops_the_record_as_a_delive
         kit.publish("OrdersTopic", {"orderId": "o-3", "sku": "sku-1", "quantity": 0})
         (outcome,) = kit.async_invocations("Worker/Function")
         failures = kit.messages("Worker/OnFailureQueue")
-        queue = kit.logical_id("Worker/OnFailureQueue")
+        queue, queue_arn = kit.logical_id("Worker/OnFailureQueue"), kit.arn("Worker/OnFailureQueue")
         denial = denial_of(kit, "sqs:SendMessage")
         warnings = kit.warnings
 
@@ -228,13 +249,7 @@ def test_a_destination_the_function_may_not_send_to_drops_the_record_as_a_delive
         "role WorkerFunctionServiceRole may not sqs:SendMessage on queue WorkerOnFailureQueue"
     )
     assert (denial.via, denial.missing) == ("destination", ("sqs:SendMessage",))
-    assert any(w.startswith(f"destination delivery to {kit_arn(stack, queue)} failed") for w in warnings)
-
-
-def kit_arn(stack: SynthesizedStack, logical_id: str) -> str:
-    """A queue's ARN as the kit names it (its name is the kit's stable stand-in for CloudFormation's)."""
-    with LocalKit(stack, iam="off") as kit:
-        return kit.arn(logical_id)
+    assert any(w.startswith(f"destination delivery to {queue_arn} failed") for w in warnings)
 
 
 def test_a_rule_target_without_its_lambda_permission_sends_the_event_to_the_targets_dead_letter_queue(
@@ -431,6 +446,8 @@ def caller_stack(plain_app: cdk.App) -> cdk.Stack:
         runtime=lambda_.Runtime.PYTHON_3_14,
         handler="index.handler",
         code=lambda_.Code.from_inline(CALLER),
+        # Lambda's default 3 s would count a cold boto3 client on a loaded machine as a timeout.
+        timeout=cdk.Duration.seconds(30),
         environment={"TOPIC_ARN": topic.topic_arn, "QUEUE_URL": queue.queue_url},
     )
     topic.grant_publish(caller)
@@ -488,3 +505,34 @@ def test_a_statement_the_evaluator_cannot_decide_is_allowed_with_a_warning_namin
     (warning,) = [w for w in warnings if "OnlyTheOrdersTeam" in w]
     assert "(Deny) is undetermined" in warning
     assert "the condition key aws:PrincipalTag/team is not known to the evaluator" in warning
+
+
+# -- an event source on an encrypted queue --------------------------------------------------------------------------
+def test_an_event_source_whose_role_may_not_decrypt_the_queue_never_runs_the_function(plain_app: cdk.App) -> None:
+    stack = cdk.Stack(plain_app, "Consumer")
+    key = kms.Key(stack, "Key")
+    inbox = sqs.Queue(stack, "Inbox", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key)
+    consumer = lambda_.Function(
+        stack,
+        "Consume",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return len(event['Records'])\n"),
+    )
+    consumer.add_event_source(event_sources.SqsEventSource(inbox))
+    with LocalKit(edited(stack, without_action("ConsumeServiceRole", "kms:Decrypt"))) as kit:
+        kit.send_message("Inbox", {"orderId": "o-1"})
+        refused = kit.invocations("Consume")
+        waiting = kit.messages("Inbox")
+        denial = denial_of(kit, "kms:Decrypt")
+        warnings = kit.warnings
+    with LocalKit.from_stack(stack) as kit:
+        kit.send_message("Inbox", {"orderId": "o-1"})
+        allowed = kit.invocations("Consume")
+
+    assert refused == []
+    assert waiting == [{"orderId": "o-1"}]
+    assert denial.message.startswith("role ConsumeServiceRole may not kms:Decrypt on key Key (queue Inbox is encrypted")
+    assert (denial.action, denial.via) == ("sqs:ReceiveMessage", "event-source")
+    assert any("polling failed" in w and "KMS.AccessDeniedException" in w for w in warnings)
+    assert [invocation.result for invocation in allowed] == [1]

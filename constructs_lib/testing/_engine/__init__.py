@@ -5,6 +5,7 @@
 - ``moto_hooks``: where the kit joins moto and botocore (each hook calls back into the engine).
 - ``authorizer``: the authorization seam (``AccessRequest``, ``Authorizer``, the principal in scope).
 - ``authz``: IAM and KMS policy evaluation from the synthesized template (``PolicyStore``).
+- ``enforcement``: the authorizer from the template's policies (``PolicyAuthorizer``) and the ``iam=`` modes.
 - ``api_access``: the IAM actions and resource ARNs of an API call.
 - ``async_invoke``, ``event_sources``, ``rule_targets``, ``executions``: one delivery concern each.
 - ``stand_ins``: a test's stand-ins for SageMaker endpoints and API operations.

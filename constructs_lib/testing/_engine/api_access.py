@@ -41,6 +41,9 @@ _ACTIONS = {
 }
 """Operations whose IAM action has another name (from the Service Authorization Reference)."""
 
+_NOT_AUTHORIZED = frozenset({"sts:GetCallerIdentity"})
+"""Calls no policy can refuse: "No permissions are required to perform this operation" (the STS API Reference)."""
+
 
 def api_access(
     service: str, operation: str, params: Mapping[str, Any], *, region: str, account: str
@@ -48,6 +51,8 @@ def api_access(
     """The ``(action, resource ARN)`` pairs a call of ``operation`` on ``service`` (botocore's name) needs."""
     prefix = _IAM_PREFIXES.get(service, service)
     action = _ACTIONS.get(f"{prefix}:{operation}", f"{prefix}:{operation}")
+    if action in _NOT_AUTHORIZED:
+        return []
     if prefix == "s3" and operation == "CopyObject":
         return [("s3:GetObject", _copy_source(params.get("CopySource"))), ("s3:PutObject", _s3_arn(params))]
     reader = _RESOURCES.get(prefix)

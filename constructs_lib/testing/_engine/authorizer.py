@@ -2,7 +2,8 @@
 
 Every call the kit makes on a principal's behalf is put to the engine's authorizer first, as an ``AccessRequest``:
 the principal (a role ARN, or a service principal such as ``events.amazonaws.com``), the IAM action and the
-resource's ARN. The default authorizer allows everything. A call reaches the authorizer in one of two ways:
+resource's ARN. The engine's authorizer decides from the template's policies (``enforcement.PolicyAuthorizer``), or
+allows everything (``AllowAll``, ``iam="off"``). A call reaches the authorizer in one of two ways:
 
 - an AWS API call made through botocore while a principal is in scope (``acting_as``): the kit's deliveries by a
   role or a service, a handler's own calls (its thread runs as its function's role), a state machine task's calls

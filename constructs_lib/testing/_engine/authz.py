@@ -76,7 +76,8 @@ What is not evaluated: cross-account access, Organizations SCPs and RCPs, sessio
 in a ``Principal``, IAM users and groups, KMS grants, ACLs, VPC endpoint policies, date and IP address operators,
 condition keys other than the ones above (a statement that uses one is undetermined), S3 multipart uploads (their
 ``kms:Decrypt`` on ``UploadPart``), a resource's policies when the resource is not declared in the template (a
-warning; for a service principal the request is undetermined), the AWS managed policies not in the table.
+warning; for a service principal the request is undetermined), a ``kms:Decrypt`` / ``kms:ReEncryptFrom`` that names
+no key (the ciphertext carries it: undetermined), the AWS managed policies not in the table.
 
 A warning, never a guess: a statement the evaluator cannot decide (an unknown condition key or operator, a policy
 variable with no value, a session principal, a policy it could not resolve, an unknown managed policy, the key
@@ -160,6 +161,7 @@ _REF_IS_ARN = frozenset(
     }
 )
 
+_KEY_IN_CIPHERTEXT = frozenset({"kms:decrypt", "kms:reencryptfrom"})
 _GENERATE = "kms:GenerateDataKey"
 _DECRYPT = "kms:Decrypt"
 # The DynamoDB actions that read or write items: each needs the table key, which DynamoDB decrypts with the caller's
@@ -432,7 +434,9 @@ class PolicyStore:
         """May ``principal`` do ``action`` on ``resource_arn``? One request, no KMS side effects."""
         request = self._request(principal, action, resource_arn, context)
         resource = self._resource_for(resource_arn)
-        kms = action.lower().startswith("kms:") and _service_of(resource_arn) == "kms"
+        # Decrypt and ReEncrypt name no key when the ciphertext carries it: the key, and its policy, are not known.
+        keyless = resource_arn == "*" and action.lower() in _KEY_IN_CIPHERTEXT
+        kms = action.lower().startswith("kms:") and (_service_of(resource_arn) == "kms" or keyless)
         warnings: list[str] = []
         if principal.account and principal.account != self.account:
             warnings.append(f"{principal} is in account {principal.account}: evaluated with the same-account rules")
@@ -441,6 +445,9 @@ class PolicyStore:
         if resource is not None:
             resource_policies = resource.policies
             warnings.extend(resource.warnings)
+        elif keyless:
+            reason = "the call names no key (the ciphertext does): the key and its key policy are not known"
+            resource_policies = [_Policy("key policy of the ciphertext's key", unknown=reason)]
         elif kms:
             reason = f"the key {resource_arn} is not declared in the template: its key policy is not known"
             resource_policies = [_Policy(f"key policy of {resource_arn}", unknown=reason)]

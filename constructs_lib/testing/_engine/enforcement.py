@@ -19,6 +19,8 @@ from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import AccessDenial
 
 IamMode = Literal["enforce", "warn", "off"]
+"""How ``LocalKit`` treats a call the template's IAM and KMS policies do not allow: ``"enforce"`` fails it as AWS
+does, ``"warn"`` lets it through with a warning, ``"off"`` checks nothing (see ``LocalKit(iam=...)``)."""
 IAM_MODES: tuple[IamMode, ...] = ("enforce", "warn", "off")
 
 
@@ -85,6 +87,11 @@ class PolicyAuthorizer:
             with self._lock:
                 self._decisions[key] = found
         return found
+
+    def forget(self) -> None:
+        """Drop the cached decisions (each request is evaluated again)."""
+        with self._lock:
+            self._decisions.clear()
 
     def _principal(self, name: str) -> Principal:
         with self._lock:

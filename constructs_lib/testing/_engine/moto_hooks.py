@@ -434,6 +434,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
         patches.replace(
             service_class, "_from_error", _renamed_refusal(service_class._from_error, refused, refused_by_key)
         )
+    patches.replace(StateTaskServiceAwsSdk, "_from_error", _renamed_sdk_refusal(StateTaskServiceAwsSdk._from_error))
 
     # Every thread of a Lambda sandbox calls with the function's role: a handler's ThreadPoolExecutor runs each job
     # in the submitter's context, where the principal in scope is kept (new threads otherwise start with none).
@@ -592,16 +593,65 @@ def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key:
         denied = getattr(ex, "kit_denial", None)
         if denied is None:
             return failure
-        name = refused_by_key if denied.kms else refused
-        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-
-        failure.error_name = CustomErrorName(name)
-        for details in (failure.event_details or {}).values():
-            if isinstance(details, dict) and "error" in details:
-                details["error"] = name
+        _rename(failure, refused_by_key if denied.kms else refused)
         return failure
 
     return from_error
+
+
+# aws-sdk integrations: Step Functions names an error <Service>.<Exception>, both in PascalCase as in the AWS SDK
+# for Java 2.x (supported-services-awssdk): the error code's own exception where the service models one, else the
+# service's base exception (S3.S3Exception for a refused PutObjectTagging). moto keeps the SDK's lowercase service
+# name and botocore's class.
+_SDK_SERVICES = {
+    "s3": "S3",
+    "sns": "Sns",
+    "sqs": "Sqs",
+    "lambda": "Lambda",
+    "dynamodb": "DynamoDb",
+    "secretsmanager": "SecretsManager",
+    "sfn": "Sfn",
+    "eventbridge": "EventBridge",
+    "sagemakerruntime": "SageMakerRuntime",
+    "comprehend": "Comprehend",
+    "kms": "Kms",
+    "ssm": "Ssm",
+    "cloudwatchlogs": "CloudWatchLogs",
+}
+_SDK_MODELED_REFUSALS = {
+    ("sns", "AuthorizationError"): "AuthorizationErrorException",
+    ("sns", "KMSAccessDenied"): "KmsAccessDeniedException",
+    ("sqs", "KMS.AccessDeniedException"): "KmsAccessDeniedException",
+    ("eventbridge", "AccessDeniedException"): "AccessDeniedException",
+    ("ssm", "AccessDeniedException"): "AccessDeniedException",
+    ("cloudwatchlogs", "AccessDeniedException"): "AccessDeniedException",
+}
+
+
+def _renamed_sdk_refusal(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``_from_error`` of the aws-sdk integration, with the kit's refusals named as Step Functions names them."""
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        failure = original(self, env=env, ex=ex)
+        if getattr(ex, "kit_denial", None) is None:
+            return failure
+        api = str(self.resource.api_name).lower()
+        service = _SDK_SERVICES.get(api, api[:1].upper() + api[1:])
+        code = str(getattr(ex, "response", {}).get("Error", {}).get("Code", ""))
+        name = f"{service}.{_SDK_MODELED_REFUSALS.get((api, code), service + 'Exception')}"
+        _rename(failure, name)
+        return failure
+
+    return from_error
+
+
+def _rename(failure: Any, name: str) -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+
+    failure.error_name = CustomErrorName(name)
+    for details in (failure.event_details or {}).values():
+        if isinstance(details, dict) and "error" in details:
+            details["error"] = name
 
 
 def _where(env: Any) -> tuple[str, str]:

@@ -90,3 +90,9 @@ def test_each_call_is_asked_for_as_its_iam_action_on_the_resources_it_names(
     service: str, operation: str, params: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     assert access(service, operation, **params) == expected
+
+
+def test_get_caller_identity_needs_no_permission() -> None:
+    """https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html: no permissions are required,
+    and an explicit deny cannot refuse it."""
+    assert access("sts", "GetCallerIdentity") == []

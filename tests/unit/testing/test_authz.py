@@ -585,6 +585,17 @@ def test_a_resource_outside_the_template_is_warned_about_and_an_action_on_no_res
     assert outside.warnings == (f"{endpoint} is not declared in the template: only identity policies are evaluated",)
 
 
+def test_a_decrypt_that_names_no_key_is_undetermined() -> None:
+    """Decrypt takes the key from the ciphertext's metadata when KeyId is absent, so the request names no key.
+    https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html"""
+    stack = stand_up({"Reader": role(), "ReaderPolicy": identity_policy("Reader", allow("sns:Publish", "*"))})
+    decision = stack.store.authorize(stack.role("Reader"), "kms:Decrypt", "*")
+    assert decision.allowed
+    assert not decision.strictly_allowed
+    assert {item.where for item in decision.undetermined} == {"key policy of the ciphertext's key"}
+    assert any("the call names no key (the ciphertext does)" in warning for warning in decision.warnings)
+
+
 def test_an_event_bus_policy_allows_the_role_it_names() -> None:
     """An event bus's resource-based policy can allow a principal to put events on it.
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html"""
