@@ -176,7 +176,8 @@ class Route:
         state named ``options.state_name`` that sends the JSON at ``options.record_path`` and leaves the state as
         it was (``FunctionWorkflow``);
 
-      each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
+      a workflow task retries the service's throttling and internal errors with backoff (the library's routes
+      do); each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
       needs, the key of an encrypted route included (aws-cdk-lib's destinations, targets and tasks do part of it),
       and acknowledges, on that role, the cdk-nag findings of the wildcards its grants carry, each as narrow as
       the grant (a resource, ``ARN:*``; a key action);
@@ -301,6 +302,47 @@ def _record(record_path: str) -> sfn.TaskInput:
     return sfn.TaskInput.from_json_path_at(record_path)
 
 
+# The errors a delivery task retries, by service: throttling, internal errors and the SDK's client-side failures, as
+# Step Functions names them (<service>.<exception>). SQS reports every service error as SQS.AmazonSQSException.
+DELIVERY_RETRY_ERRORS: dict[str, tuple[str, ...]] = {
+    "sqs": ("SQS.AmazonSQSException", "SQS.SdkClientException"),
+    "sns": (
+        "SNS.ThrottledException",
+        "SNS.InternalErrorException",
+        "SNS.KMSThrottlingException",
+        "SNS.SdkClientException",
+    ),
+    "events": ("EventBridge.AmazonEventBridgeException", "EventBridge.SdkClientException", "EventBridge.FailedEntry"),
+    "lambda": ("Lambda.TooManyRequestsException",),  # its service exceptions: retry_on_service_exceptions
+    "s3": ("S3.S3Exception", "S3.SdkClientException"),
+    "dynamodb": (
+        "DynamoDB.ProvisionedThroughputExceededException",
+        "DynamoDB.ThrottlingException",
+        "DynamoDB.RequestLimitExceeded",
+        "DynamoDB.InternalServerErrorException",
+        "DynamoDB.AmazonDynamoDBException",
+        "DynamoDB.SdkClientException",
+    ),
+}
+DELIVERY_RETRY_INTERVAL = Duration.seconds(1)
+DELIVERY_RETRY_ATTEMPTS = 6
+DELIVERY_RETRY_MAX_DELAY = Duration.seconds(30)
+
+
+def retry_delivery(task: sfn.TaskStateBase, service: str) -> sfn.TaskStateBase:
+    """Retry a delivery on ``service``'s throttling and internal errors, with backoff and full jitter (1 s, 2 s, 4 s
+    ... capped at 30 s, 6 times: about a minute), so that a throttled call does not lose the record."""
+    task.add_retry(
+        errors=list(DELIVERY_RETRY_ERRORS[service]),
+        interval=DELIVERY_RETRY_INTERVAL,
+        backoff_rate=2,
+        max_attempts=DELIVERY_RETRY_ATTEMPTS,
+        max_delay=DELIVERY_RETRY_MAX_DELAY,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
 class FunctionRoute(Route):
     """Another Lambda function.
 
@@ -335,7 +377,7 @@ class FunctionRoute(Route):
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.function is not None
         nag.invoke_grant(options.role, bound.function)
-        return sfn_tasks.LambdaInvoke(
+        task = sfn_tasks.LambdaInvoke(
             scope,
             options.state_name,
             lambda_function=bound.function,
@@ -344,6 +386,7 @@ class FunctionRoute(Route):
             retry_on_service_exceptions=True,
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "lambda")
 
 
 class QueueRoute(Route):
@@ -399,13 +442,14 @@ class QueueRoute(Route):
         assert bound.queue is not None
         if bound.queue.encryption_master_key is not None:  # the task grants the key itself
             nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
-        return sfn_tasks.SqsSendMessage(
+        task = sfn_tasks.SqsSendMessage(
             scope,
             options.state_name,
             queue=bound.queue,
             message_body=_record(options.record_path),
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "sqs")
 
 
 class TopicRoute(Route):
@@ -460,13 +504,14 @@ class TopicRoute(Route):
         bound.topic.grant_publish(options.role)
         if bound.topic.master_key is not None:
             nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
-        return sfn_tasks.SnsPublish(
+        task = sfn_tasks.SnsPublish(
             scope,
             options.state_name,
             topic=bound.topic,
             message=_record(options.record_path),
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "sns")
 
 
 class EventBusRoute(Route):
@@ -535,9 +580,10 @@ class EventBusRoute(Route):
             detail_type=options.detail_type,
             detail=_record(options.record_path),
         )
-        return sfn_tasks.EventBridgePutEvents(
+        task = sfn_tasks.EventBridgePutEvents(
             scope, options.state_name, entries=[entry], result_path=sfn.JsonPath.DISCARD
         )
+        return retry_delivery(task, "events")
 
 
 class BucketRoute(Route):
@@ -588,7 +634,7 @@ class BucketRoute(Route):
         if bound.bucket.encryption_key is not None:  # the SDK task's statement names the objects only
             bound.bucket.encryption_key.grant_encrypt(options.role)
         _acknowledge_failure_records(options.role, bound.bucket)
-        return sfn_tasks.CallAwsService(
+        task = sfn_tasks.CallAwsService(
             scope,
             options.state_name,
             service="s3",
@@ -602,6 +648,7 @@ class BucketRoute(Route):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "s3")
 
 
 class StreamRoute(Route):

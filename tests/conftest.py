@@ -81,6 +81,14 @@ def normalised(template: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def workflow_definitions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The definitions of a template's workflows, without the Express state machines that deliver the failure
+    records of their timed-out and aborted executions (``<workflow>/StatusFailures``)."""
+    from constructs_lib.testing import state_machine_definitions
+
+    return {name: d for name, d in state_machine_definitions(template).items() if "StatusFailures" not in name}
+
+
 def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFunction:
     """A small function with the library's secure defaults (made by DestinedFunction), returning its event."""
     return DestinedFunction(

@@ -50,6 +50,7 @@ from constructs_lib.routes import (
     StateMachineRoute,
     TopicRoute,
     bind_rule_target,
+    retry_delivery,
 )
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -409,7 +410,7 @@ class DefectDetectionPipeline(Construct):
 
     def _record_task(self, scope: Construct, name: str) -> sfn.TaskStateBase:
         string = sfn_tasks.DynamoAttributeValue.from_string
-        return sfn_tasks.DynamoPutItem(
+        task = sfn_tasks.DynamoPutItem(
             scope,
             name,
             table=self.table,
@@ -426,9 +427,10 @@ class DefectDetectionPipeline(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "dynamodb")  # a throttled write must not lose the result
 
     def _quarantine_task(self, scope: Construct, name: str) -> sfn.TaskStateBase:
-        return sfn_tasks.CallAwsService(
+        task = sfn_tasks.CallAwsService(
             scope,
             name,
             service="s3",
@@ -442,6 +444,7 @@ class DefectDetectionPipeline(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "s3")
 
     # ------------------------------------------------------------------------------------------------ ingestion
 

@@ -17,6 +17,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
 from constructs_lib.testing import EndpointError, LocalKit
+from tests.conftest import workflow_definitions
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ENDPOINT = "pcb-defect-classifier"
@@ -101,6 +102,18 @@ def test_results_table_is_encrypted_with_point_in_time_recovery(template: Templa
             ],
         },
     )
+
+
+def test_every_delivery_retries_throttling_so_no_result_is_lost(template: Template) -> None:
+    (definition,) = workflow_definitions(template.to_json()).values()
+    states = definition["States"]
+    record_errors = states["RecordResult"]["Retry"][0]["ErrorEquals"]
+    assert "DynamoDB.ProvisionedThroughputExceededException" in record_errors
+    assert "DynamoDB.ThrottlingException" in record_errors
+    assert "SNS.ThrottledException" in states["AlertDefect"]["Retry"][0]["ErrorEquals"]
+    assert "SQS.AmazonSQSException" in states["SendToReview"]["Retry"][0]["ErrorEquals"]
+    assert "S3.S3Exception" in states["Quarantine"]["Retry"][0]["ErrorEquals"]
+    assert states["DeliverFailure"]["Retry"][0]["MaxAttempts"] == 6
 
 
 def test_uploads_reach_the_workflow_through_a_rule_with_a_dlq(template: Template) -> None:
