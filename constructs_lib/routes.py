@@ -15,12 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -494,9 +493,13 @@ class TopicRoute(Route):
         return event_sources.SnsDlq(bound.topic)
 
     def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        """EventBridge publishes with a role of its own: aws-cdk-lib's default lets ``events.amazonaws.com`` publish
+        through the topic policy (and its key) for any rule of any account, with no condition."""
         assert bound.topic is not None
-        _let_eventbridge_use_topic_key(scope, bound.topic)
-        return targets.SnsTopic(bound.topic, message=options.message, **options.policy)
+        role = events_role(scope, f"{bound.topic.node.id}EventsRole")
+        if bound.topic.master_key is not None:  # grant_publish grants the key too
+            nag.key_grant(role, nag.PUBLISH_KEY_ACTIONS)
+        return targets.SnsTopic(bound.topic, message=options.message, role=role, **options.policy)
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.topic is not None
@@ -739,26 +742,25 @@ class S3StreamFailureDestination:
         return lambda_.DlqDestinationConfig(destination=self.bucket.bucket_arn)
 
 
-def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
-    """EventBridge publishes to a KMS-encrypted topic only if the key policy lets it (from this account only)."""
-    key = topic.master_key
-    if key is None:
-        return
-    if isinstance(key, kms.Key):
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToPublishToTheEncryptedTopic",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(key).account}},
-            )
-        )
-        return
-    Annotations.of(scope).add_warning_v2(
-        "constructs-lib:topic-key-policy",
-        "The topic's KMS key is imported: add a key policy statement that lets events.amazonaws.com use "
-        "kms:Decrypt and kms:GenerateDataKey*, or EventBridge cannot deliver to the topic.",
+def events_role(scope: Construct, construct_id: str) -> iam.Role:
+    """The role EventBridge assumes to deliver to a target, made once per ``construct_id`` in ``scope``: only
+    EventBridge rules of this account and region may use it (``aws:SourceAccount``, ``aws:SourceArn``), against the
+    confused deputy."""
+    existing = scope.node.try_find_child(construct_id)
+    if isinstance(existing, iam.Role):
+        return existing
+    stack = Stack.of(scope)
+    return iam.Role(
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal(
+            "events.amazonaws.com",
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:events:{stack.region}:{stack.account}:rule/*"},
+            },
+        ),
+        description=f"EventBridge delivers to a target of {scope.node.path} with this role",
     )
 
 
