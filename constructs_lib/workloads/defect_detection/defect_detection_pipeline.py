@@ -270,6 +270,7 @@ class DefectDetectionPipeline(Construct):
         )
 
         alarm_options = alarms or WorkflowAlarmOptions()
+        self._key_prefix = key_prefix
         self.alert_route: BoundRoute = alert_route.bind(self, "Alerts")
         self.review_route: BoundRoute = review_route.bind(self, "Review")
         defective_steps: list[Step] = [Deliver("AlertDefect", alert_route, detail_type="Defect Detected")]
@@ -315,8 +316,9 @@ class DefectDetectionPipeline(Construct):
             nag.objects_grant(
                 self.workflow.role,
                 self.bucket,
-                "*",
-                "tags any defective image of this one bucket as quarantined: the keys are not known in advance",
+                f"{key_prefix or ''}*",
+                "tags any defective image of this one bucket (under the key prefix) as quarantined: the keys are not "
+                "known in advance",
             )
 
         self.ingestion_dead_letter_queue: sqs.IQueue | None
@@ -435,7 +437,7 @@ class DefectDetectionPipeline(Construct):
             name,
             service="s3",
             action="putObjectTagging",
-            iam_resources=[self.bucket.arn_for_objects("*")],
+            iam_resources=[self.bucket.arn_for_objects(f"{self._key_prefix or ''}*")],  # only inspected images
             iam_action="s3:PutObjectTagging",
             parameters={
                 "Bucket": sfn.JsonPath.string_at("$.bucket"),

@@ -116,6 +116,21 @@ def test_every_delivery_retries_throttling_so_no_result_is_lost(template: Templa
     assert states["DeliverFailure"]["Retry"][0]["MaxAttempts"] == 6
 
 
+def test_quarantine_tags_only_images_under_the_key_prefix(stack: cdk.Stack) -> None:
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), quarantine=True, key_prefix="incoming/"
+    )
+    template = Template.from_stack(stack)
+    tagging = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:PutObjectTagging"
+    ]
+    assert len(tagging) == 1
+    assert json.dumps(tagging[0]["Resource"]).endswith('"/incoming/*"]]}')
+
+
 def test_uploads_reach_the_workflow_through_a_rule_with_a_dlq(template: Template) -> None:
     template.has_resource_properties(
         "AWS::Events::Rule",
