@@ -22,6 +22,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
@@ -153,6 +154,7 @@ class DefectDetectionPipeline(Construct):
         ingestion_queue_props: sqs.QueueProps | None = None,
         timeout: Duration | None = None,
         alarms: WorkflowAlarmOptions | None = None,
+        results_encryption_key: kms.IKey | None = None,
     ) -> None:
         """
         :param endpoint: ``DefectEndpoint.from_endpoint_name(name)`` or ``DefectEndpoint.from_model(...)``.
@@ -181,6 +183,8 @@ class DefectDetectionPipeline(Construct):
         :param alarms: the workflow's alarms (failed, timed-out, aborted and throttled executions, failure records
             waiting) and those of every queue the pipeline makes (the review and ingestion queues, the DLQs), with
             their actions. :default: - all on, threshold 1, with no action of their own (see ``AlarmActions``).
+        :param results_encryption_key: a customer managed key for the results table (the workflow may use it to
+            write). :default: - the AWS managed key of DynamoDB (``aws/dynamodb``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()
@@ -227,7 +231,12 @@ class DefectDetectionPipeline(Construct):
             partition_key=dynamodb.Attribute(name="imageKey", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="inspectedAt", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=(
+                dynamodb.TableEncryption.CUSTOMER_MANAGED
+                if results_encryption_key is not None
+                else dynamodb.TableEncryption.AWS_MANAGED
+            ),
+            encryption_key=results_encryption_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -312,6 +321,8 @@ class DefectDetectionPipeline(Construct):
         )
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route
+        if results_encryption_key is not None:  # RecordResult writes through the key (no wildcard action needed)
+            results_encryption_key.grant(self.workflow.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
         if quarantine:
             nag.objects_grant(
                 self.workflow.role,

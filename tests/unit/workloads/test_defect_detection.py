@@ -395,3 +395,27 @@ def test_sqs_ingestion_decodes_keys_and_ignores_the_s3_test_event(plain_app: cdk
     assert all(invocation.succeeded for invocation in starter)
     bodies = [record["body"] for invocation in starter for record in invocation.event["Records"]]
     assert any("s3:TestEvent" in body for body in bodies), "S3 sends a test event when the notification is set up"
+
+
+def test_the_results_table_takes_a_customer_managed_key_the_workflow_may_use(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "ResultsKey", enable_key_rotation=True)
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), results_encryption_key=key
+    )
+    template = Template.from_stack(stack)
+    key_id = stack.get_logical_id(key.node.default_child)  # type: ignore[arg-type]
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {"SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}},
+    )
+    statements = [
+        statement
+        for lid, policy in template.find_resources("AWS::IAM::Policy").items()
+        if "WorkflowStateMachineRole" in lid
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+    } in statements
