@@ -62,6 +62,10 @@ class Condition(StrEnum):
     SUCCESS = "Success"
     RETRIES_EXHAUSTED = "RetriesExhausted"
     EVENT_AGE_EXCEEDED = "EventAgeExceeded"
+    TIMED_OUT = "TimedOut"
+    """A Standard workflow's execution ran past its timeout (``FunctionWorkflow``; no Catch runs for it)."""
+    ABORTED = "Aborted"
+    """A Standard workflow's execution was stopped (``FunctionWorkflow``; no Catch runs for it)."""
 
     @property
     def is_failure(self) -> bool:

@@ -15,12 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Duration, Stack, Token
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -175,7 +174,8 @@ class Route:
         state named ``options.state_name`` that sends the JSON at ``options.record_path`` and leaves the state as
         it was (``FunctionWorkflow``);
 
-      each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
+      a workflow task retries the service's throttling and internal errors with backoff (the library's routes
+      do); each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
       needs, the key of an encrypted route included (aws-cdk-lib's destinations, targets and tasks do part of it),
       and acknowledges, on that role, the cdk-nag findings of the wildcards its grants carry, each as narrow as
       the grant (a resource, ``ARN:*``; a key action);
@@ -300,6 +300,47 @@ def _record(record_path: str) -> sfn.TaskInput:
     return sfn.TaskInput.from_json_path_at(record_path)
 
 
+# The errors a delivery task retries, by service: throttling, internal errors and the SDK's client-side failures, as
+# Step Functions names them (<service>.<exception>). SQS reports every service error as SQS.AmazonSQSException.
+DELIVERY_RETRY_ERRORS: dict[str, tuple[str, ...]] = {
+    "sqs": ("SQS.AmazonSQSException", "SQS.SdkClientException"),
+    "sns": (
+        "SNS.ThrottledException",
+        "SNS.InternalErrorException",
+        "SNS.KMSThrottlingException",
+        "SNS.SdkClientException",
+    ),
+    "events": ("EventBridge.AmazonEventBridgeException", "EventBridge.SdkClientException", "EventBridge.FailedEntry"),
+    "lambda": ("Lambda.TooManyRequestsException",),  # its service exceptions: retry_on_service_exceptions
+    "s3": ("S3.S3Exception", "S3.SdkClientException"),
+    "dynamodb": (
+        "DynamoDB.ProvisionedThroughputExceededException",
+        "DynamoDB.ThrottlingException",
+        "DynamoDB.RequestLimitExceeded",
+        "DynamoDB.InternalServerErrorException",
+        "DynamoDB.AmazonDynamoDBException",
+        "DynamoDB.SdkClientException",
+    ),
+}
+DELIVERY_RETRY_INTERVAL = Duration.seconds(1)
+DELIVERY_RETRY_ATTEMPTS = 6
+DELIVERY_RETRY_MAX_DELAY = Duration.seconds(30)
+
+
+def retry_delivery(task: sfn.TaskStateBase, service: str) -> sfn.TaskStateBase:
+    """Retry a delivery on ``service``'s throttling and internal errors, with backoff and full jitter (1 s, 2 s, 4 s
+    ... capped at 30 s, 6 times: about a minute), so that a throttled call does not lose the record."""
+    task.add_retry(
+        errors=list(DELIVERY_RETRY_ERRORS[service]),
+        interval=DELIVERY_RETRY_INTERVAL,
+        backoff_rate=2,
+        max_attempts=DELIVERY_RETRY_ATTEMPTS,
+        max_delay=DELIVERY_RETRY_MAX_DELAY,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
 class FunctionRoute(Route):
     """Another Lambda function.
 
@@ -334,7 +375,7 @@ class FunctionRoute(Route):
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.function is not None
         nag.invoke_grant(options.role, bound.function)
-        return sfn_tasks.LambdaInvoke(
+        task = sfn_tasks.LambdaInvoke(
             scope,
             options.state_name,
             lambda_function=bound.function,
@@ -343,6 +384,7 @@ class FunctionRoute(Route):
             retry_on_service_exceptions=True,
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "lambda")
 
 
 class QueueRoute(Route):
@@ -398,13 +440,14 @@ class QueueRoute(Route):
         assert bound.queue is not None
         if bound.queue.encryption_master_key is not None:  # the task grants the key itself
             nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
-        return sfn_tasks.SqsSendMessage(
+        task = sfn_tasks.SqsSendMessage(
             scope,
             options.state_name,
             queue=bound.queue,
             message_body=_record(options.record_path),
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "sqs")
 
 
 class TopicRoute(Route):
@@ -449,9 +492,13 @@ class TopicRoute(Route):
         return event_sources.SnsDlq(bound.topic)
 
     def rule_target(self, scope: Construct, bound: BoundRoute, options: RuleTargetOptions) -> events.IRuleTarget:
+        """EventBridge publishes with a role of its own: aws-cdk-lib's default lets ``events.amazonaws.com`` publish
+        through the topic policy (and its key) for any rule of any account, with no condition."""
         assert bound.topic is not None
-        _let_eventbridge_use_topic_key(scope, bound.topic)
-        return targets.SnsTopic(bound.topic, message=options.message, **options.policy)
+        role = events_role(scope, f"{bound.topic.node.id}EventsRole")
+        if bound.topic.master_key is not None:  # grant_publish grants the key too
+            nag.key_grant(role, nag.PUBLISH_KEY_ACTIONS)
+        return targets.SnsTopic(bound.topic, message=options.message, role=role, **options.policy)
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.topic is not None
@@ -459,13 +506,14 @@ class TopicRoute(Route):
         bound.topic.grant_publish(options.role)
         if bound.topic.master_key is not None:
             nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
-        return sfn_tasks.SnsPublish(
+        task = sfn_tasks.SnsPublish(
             scope,
             options.state_name,
             topic=bound.topic,
             message=_record(options.record_path),
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "sns")
 
 
 class EventBusRoute(Route):
@@ -534,9 +582,10 @@ class EventBusRoute(Route):
             detail_type=options.detail_type,
             detail=_record(options.record_path),
         )
-        return sfn_tasks.EventBridgePutEvents(
+        task = sfn_tasks.EventBridgePutEvents(
             scope, options.state_name, entries=[entry], result_path=sfn.JsonPath.DISCARD
         )
+        return retry_delivery(task, "events")
 
 
 class BucketRoute(Route):
@@ -587,7 +636,7 @@ class BucketRoute(Route):
         if bound.bucket.encryption_key is not None:  # the SDK task's statement names the objects only
             bound.bucket.encryption_key.grant_encrypt(options.role)
         _acknowledge_failure_records(options.role, bound.bucket)
-        return sfn_tasks.CallAwsService(
+        task = sfn_tasks.CallAwsService(
             scope,
             options.state_name,
             service="s3",
@@ -601,6 +650,7 @@ class BucketRoute(Route):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "s3")
 
 
 class StreamRoute(Route):
@@ -691,26 +741,25 @@ class S3StreamFailureDestination:
         return lambda_.DlqDestinationConfig(destination=self.bucket.bucket_arn)
 
 
-def _let_eventbridge_use_topic_key(scope: Construct, topic: sns.ITopic) -> None:
-    """EventBridge publishes to a KMS-encrypted topic only if the key policy lets it (from this account only)."""
-    key = topic.master_key
-    if key is None:
-        return
-    if isinstance(key, kms.Key):
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToPublishToTheEncryptedTopic",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(key).account}},
-            )
-        )
-        return
-    Annotations.of(scope).add_warning_v2(
-        "constructs-lib:topic-key-policy",
-        "The topic's KMS key is imported: add a key policy statement that lets events.amazonaws.com use "
-        "kms:Decrypt and kms:GenerateDataKey*, or EventBridge cannot deliver to the topic.",
+def events_role(scope: Construct, construct_id: str) -> iam.Role:
+    """The role EventBridge assumes to deliver to a target, made once per ``construct_id`` in ``scope``: only
+    EventBridge rules of this account and region may use it (``aws:SourceAccount``, ``aws:SourceArn``), against the
+    confused deputy."""
+    existing = scope.node.try_find_child(construct_id)
+    if isinstance(existing, iam.Role):
+        return existing
+    stack = Stack.of(scope)
+    return iam.Role(
+        scope,
+        construct_id,
+        assumed_by=iam.ServicePrincipal(
+            "events.amazonaws.com",
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:events:{stack.region}:{stack.account}:rule/*"},
+            },
+        ),
+        description=f"EventBridge delivers to a target of {scope.node.path} with this role",
     )
 
 

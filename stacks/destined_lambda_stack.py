@@ -1,6 +1,7 @@
 """The destined-lambda example: an order worker wired with Lambda Destinations.
 
 SNS (encrypted) --async--> worker --success--> custom event bus --rule: status == ACCEPTED--> consumer
+                                                                 --rule: status == REVIEW--> review queue
                                   --failure--> encrypted SQS queue (+ alarm)
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -64,6 +65,16 @@ class DestinedLambdaStack(Stack):
             response={"status": ["ACCEPTED"]},
             message=events.RuleTargetInput.from_event_path("$.detail.responsePayload"),
         )
+        # Large orders wait on a queue for someone to review them (its age alarm says when one waits too long).
+        self.review_queue, _ = secure_queue(self, "ReviewQueue")
+        self.review_rule = self.worker.add_result_rule(
+            "ReviewOrders",
+            route=QueueRoute(self.review_queue),
+            conditions=[Condition.SUCCESS],
+            response={"status": ["REVIEW"]},
+            message=events.RuleTargetInput.from_event_path("$.detail.responsePayload"),
+        )
+        CfnOutput(self, "ReviewQueueUrl", value=self.review_queue.queue_url, description="Orders waiting for review")
 
         # SNS invokes the worker asynchronously; what SNS cannot deliver lands in a DLQ, so nothing is lost.
         subscription_dlq, _ = secure_queue(

@@ -24,7 +24,11 @@ from constructs_lib import acknowledge_unrotated_secret
 from constructs_lib.defaults import secure_function
 from constructs_lib.engines.destined_function import DestinedFunction
 from constructs_lib.engines.function_workflow import FunctionWorkflow
-from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReporter, SlackWebhook
+from constructs_lib.workloads.slack.slack_error_reporter import (
+    SlackErrorReporter,
+    SlackWebhook,
+    looks_like_webhook_url,
+)
 from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
 from stacks._alerts import alarm_topic
 from stacks._code import example_code
@@ -82,6 +86,14 @@ class SlackErrorReportingStack(Stack):
 
     def _webhook_secret(self) -> secretsmanager.ISecret:
         name = self.node.try_get_context(SECRET_NAME_CONTEXT)
+        if looks_like_webhook_url(name):
+            # never repeated in the message: it is the credential itself
+            raise ValueError(
+                f"context {SECRET_NAME_CONTEXT} is the name of the secret that holds the Slack webhook URL, and this "
+                "value looks like the URL (or a Slack token) itself: it would be written into the template. Store it "
+                "with aws secretsmanager create-secret --name slack/webhook --secret-string <url>, then deploy with "
+                f"-c {SECRET_NAME_CONTEXT}=slack/webhook"
+            )
         if isinstance(name, str) and name:
             return secretsmanager.Secret.from_secret_name_v2(self, "SlackWebhookSecret", name)
         secret = secretsmanager.Secret(

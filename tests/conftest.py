@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,14 @@ def new_app(outdir: Path) -> cdk.App:
 
 def load_event(name: str) -> Any:
     return json.loads((EVENTS_DIR / name).read_text())
+
+
+def workflow_definitions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The definitions of a template's workflows, without the Express state machines that deliver the failure
+    records of their timed-out and aborted executions (``<workflow>/StatusFailures``)."""
+    from constructs_lib.testing import state_machine_definitions
+
+    return {name: d for name, d in state_machine_definitions(template).items() if "StatusFailures" not in name}
 
 
 def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFunction:

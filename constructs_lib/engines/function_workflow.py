@@ -27,6 +27,7 @@ from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_
 from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role, workflow_queue_alarms
 from constructs_lib._internal.validation import Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.engines._status_records import StatusFailureRecords
 from constructs_lib.engines.destined_function import StreamFailureOptions
 from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer, check_retriers
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
@@ -195,6 +196,18 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         """The rules ``add_result_rule`` made, in order."""
         self.rule_dead_letter_queues: list[sqs.IQueue] = []
         """The dead-letter queues of those rules' targets."""
+        self.status_failure_records: StatusFailureRecords | None = None
+        """What delivers the failure record of a STANDARD execution that timed out or was aborted; None for EXPRESS."""
+        if not express:
+            self.status_failure_records = StatusFailureRecords(
+                self,
+                "StatusFailures",
+                state_machine=self.state_machine,
+                failure_route=self.failure_route,
+                tracing=tracing,
+                alarms=alarms or WorkflowAlarmOptions(),
+            )
+            self.alarms.update({f"StatusFailures{k}": v for k, v in self.status_failure_records.alarms.items()})
         workflow_queue_alarms(
             self, self.alarms, failure_queue=self.failure_route.queue, options=alarms or WorkflowAlarmOptions()
         )

@@ -39,14 +39,28 @@ def test_destined_accepted_order_flows_from_the_topic_to_the_consumer(destined: 
     assert failures == []
 
 
-def test_destined_orders_for_review_reach_the_bus_but_not_the_consumer(destined: cdk.Stack) -> None:
+def test_destined_orders_for_review_are_sent_to_the_review_queue_not_the_consumer(destined: cdk.Stack) -> None:
     with LocalKit.from_stack(destined) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-2", "sku": "sku-1", "quantity": 500})
         on_bus = kit.received("Worker/OnSuccessBus")
         consumer = kit.invocations("Consumer/Function")
+        review = kit.messages("ReviewQueue")
+        failures = kit.messages("Worker/OnFailureQueue")
 
     assert [event["responsePayload"]["status"] for event in on_bus] == ["REVIEW"]
     assert consumer == []
+    assert review == [{"orderId": "o-2", "sku": "sku-1", "quantity": 500, "status": "REVIEW"}]
+    assert failures == []
+
+
+def test_destined_accepted_orders_do_not_reach_the_review_queue(destined: cdk.Stack) -> None:
+    with LocalKit.from_stack(destined) as kit:
+        kit.publish("OrdersTopic", {"orderId": "o-4", "sku": "sku-1", "quantity": 100})
+        review = kit.messages("ReviewQueue")
+        consumer = kit.invocations("Consumer/Function")
+
+    assert review == []
+    assert [invocation.result for invocation in consumer] == [{"orderId": "o-4", "fulfilment": "SCHEDULED"}]
 
 
 def test_destined_invalid_order_is_retried_twice_then_lands_on_the_failure_queue(destined: cdk.Stack) -> None:

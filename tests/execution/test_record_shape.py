@@ -19,10 +19,9 @@ from moto import mock_aws
 from constructs_lib import FunctionWorkflow, QueueRoute, parse_execution_record
 from constructs_lib.defaults import secure_function
 from constructs_lib.records import ExecutionRecord
-from constructs_lib.testing import state_machine_definitions
 from lambda_src.destined_lambda import consumer, worker
 from stacks._code import example_code
-from tests.conftest import new_app
+from tests.conftest import new_app, workflow_definitions
 
 pytestmark = pytest.mark.execution
 
@@ -41,7 +40,7 @@ def record_states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     function, _ = secure_function(stack, "Worker", function_props=props)
     FunctionWorkflow(stack, "Flow", function=function, on_success=QueueRoute(), on_failure=QueueRoute())
-    (definition,) = state_machine_definitions(Template.from_stack(stack).to_json()).values()
+    (definition,) = workflow_definitions(Template.from_stack(stack).to_json()).values()
     states: dict[str, Any] = definition["States"]
     return states
 

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 
 from constructs_lib.testing import state_machine_definitions, template_snapshot, validate_definition
+from tests.conftest import workflow_definitions
 
 EXAMPLE_STACKS = [
     "DefectDetection",
@@ -89,8 +90,8 @@ def test_worker_successes_go_to_a_bus_and_failures_to_an_encrypted_queue(destine
 
 def test_rule_feeds_accepted_orders_response_to_the_consumer(destined: Template) -> None:
     rules = resources(destined, "AWS::Events::Rule")
-    assert len(rules) == 1
-    rule = next(iter(rules.values()))["Properties"]
+    assert len(rules) == 2
+    rule = next(r for lid, r in rules.items() if "AcceptedOrders" in lid)["Properties"]
     assert rule["EventPattern"]["detail"]["responsePayload"] == {"status": ["ACCEPTED"]}
     assert rule["EventPattern"]["detail"]["requestContext"]["condition"] == ["Success"]
     target = rule["Targets"][0]
@@ -98,6 +99,16 @@ def test_rule_feeds_accepted_orders_response_to_the_consumer(destined: Template)
     assert target["InputPath"] == "$.detail.responsePayload"
     assert "DeadLetterConfig" in target
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 8
+
+
+def test_rule_sends_orders_for_review_to_the_review_queue(destined: Template) -> None:
+    rules = resources(destined, "AWS::Events::Rule")
+    rule = next(r for lid, r in rules.items() if "ReviewOrders" in lid)["Properties"]
+    assert rule["EventPattern"]["detail"]["responsePayload"] == {"status": ["REVIEW"]}
+    (target,) = rule["Targets"]
+    assert target["Arn"]["Fn::GetAtt"][0].startswith("ReviewQueue")
+    assert target["InputPath"] == "$.detail.responsePayload"
+    assert "ReviewQueueUrl" in destined.to_json()["Outputs"]
 
 
 def test_both_functions_alarm_on_async_failures(destined: Template) -> None:
@@ -117,7 +128,7 @@ def test_every_state_machine_is_valid_asl(templates: dict[str, Template], stack_
 
 @pytest.fixture(scope="module")
 def orchestrated(templates: dict[str, Template]) -> dict[str, Any]:
-    definitions = state_machine_definitions(templates["OrchestratedLambda"].to_json())
+    definitions = workflow_definitions(templates["OrchestratedLambda"].to_json())
     assert len(definitions) == 1
     return next(iter(definitions.values()))
 
@@ -210,7 +221,9 @@ def test_every_queue_alarms_on_its_oldest_message_and_every_dlq_on_waiting_messa
 
 
 def test_the_example_app_has_dead_letter_queues_to_watch(templates: dict[str, Template]) -> None:
-    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 12
+    # 12, the DLQs of the three workflows' timed-out and aborted status rules, and DestinedLambda's review queue
+    # and review rule
+    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 17
 
 
 @pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)

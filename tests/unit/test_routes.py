@@ -33,6 +33,8 @@ from constructs_lib import (
     DestinedFunction,
     EventBusRoute,
     EventPipeline,
+    ExecutionStatus,
+    ExecutionStatusNotifications,
     FunctionRoute,
     FunctionWorkflow,
     QueueRoute,
@@ -45,8 +47,7 @@ from constructs_lib import (
 )
 from constructs_lib.defaults import secure_bucket
 from constructs_lib.routes import Capability
-from constructs_lib.testing import state_machine_definitions
-from tests.conftest import echo_function
+from tests.conftest import echo_function, workflow_definitions
 
 
 class AuditQueueRoute(Route):
@@ -163,7 +164,7 @@ def orders_stream(stack: cdk.Stack) -> kinesis.IStream:
 
 
 def definition(template: Template) -> dict[str, Any]:
-    definitions = state_machine_definitions(template.to_json())
+    definitions = workflow_definitions(template.to_json())
     assert len(definitions) == 1
     return next(iter(definitions.values()))
 
@@ -246,7 +247,7 @@ def test_an_own_route_that_takes_part_of_the_record_gets_it_from_both_engines(st
     FunctionWorkflow(stack, "Flow", function=echo_function(stack), on_success=TaggedResultRoute(consumer, "shipped"))
     template = Template.from_stack(stack)  # cdk-nag runs here
 
-    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    (rule,) = [r for lid, r in template.find_resources("AWS::Events::Rule").items() if "StatusFailures" not in lid]
     (target,) = rule["Properties"]["Targets"]
     assert target["InputTransformer"]["InputPathsMap"] == {"detail-responsePayload": "$.detail.responsePayload"}
     assert '"kind":"order-accepted"' in target["InputTransformer"]["InputTemplate"].replace(" ", "")
@@ -395,3 +396,53 @@ def test_stream_failures_to_the_users_kms_queue_topic_and_bucket_may_use_their_k
     assert key_actions(template, role, key_id(stack, queue.encryption_master_key)) >= PUBLISH_KEY
     assert key_actions(template, role, key_id(stack, topic.master_key)) >= PUBLISH_KEY
     assert key_actions(template, role, key_id(stack, bucket.encryption_key)) >= WRITE_KEY
+
+
+# ------------------------------------------------------------------------------------------ security
+
+
+def test_eventbridge_publishes_to_a_topic_with_a_role_only_this_account_s_rules_may_use(stack: cdk.Stack) -> None:
+    """No confused deputy: aws-cdk-lib's SNS target would let events.amazonaws.com publish through the topic policy
+    and its key for any rule of any account."""
+    machine = sfn.StateMachine.from_state_machine_arn(
+        stack, "Machine", "arn:aws:states:us-east-1:123456789012:stateMachine:orders"
+    )
+    ExecutionStatusNotifications(
+        stack, "Alerts", state_machine=machine, statuses=[ExecutionStatus.FAILED], route=TopicRoute()
+    )
+    template = Template.from_stack(stack)
+    assert "events.amazonaws.com" not in json.dumps(template.find_resources("AWS::SNS::TopicPolicy"))
+    assert "events.amazonaws.com" not in json.dumps(template.find_resources("AWS::KMS::Key"))
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": "123456789012"},
+                            "ArnLike": {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/*"},
+                        },
+                    }
+                ]
+            }
+        },
+    )
+    (rule,) = template.find_resources("AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    actions = sorted(
+        a
+        for statements in policies
+        for s in statements
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+    assert actions == ["kms:Decrypt", "kms:GenerateDataKey*", "sns:Publish"]

@@ -22,6 +22,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
@@ -50,6 +51,7 @@ from constructs_lib.routes import (
     StateMachineRoute,
     TopicRoute,
     bind_rule_target,
+    retry_delivery,
 )
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -152,6 +154,7 @@ class DefectDetectionPipeline(Construct):
         ingestion_queue_props: sqs.QueueProps | None = None,
         timeout: Duration | None = None,
         alarms: WorkflowAlarmOptions | None = None,
+        results_encryption_key: kms.IKey | None = None,
     ) -> None:
         """
         :param endpoint: ``DefectEndpoint.from_endpoint_name(name)`` or ``DefectEndpoint.from_model(...)``.
@@ -180,6 +183,8 @@ class DefectDetectionPipeline(Construct):
         :param alarms: the workflow's alarms (failed, timed-out, aborted and throttled executions, failure records
             waiting) and those of every queue the pipeline makes (the review and ingestion queues, the DLQs), with
             their actions. :default: - all on, threshold 1, with no action of their own (see ``AlarmActions``).
+        :param results_encryption_key: a customer managed key for the results table (the workflow may use it to
+            write). :default: - the AWS managed key of DynamoDB (``aws/dynamodb``).
         """
         super().__init__(scope, construct_id)
         problems = Problems()
@@ -226,7 +231,12 @@ class DefectDetectionPipeline(Construct):
             partition_key=dynamodb.Attribute(name="imageKey", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="inspectedAt", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            encryption=(
+                dynamodb.TableEncryption.CUSTOMER_MANAGED
+                if results_encryption_key is not None
+                else dynamodb.TableEncryption.AWS_MANAGED
+            ),
+            encryption_key=results_encryption_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -269,6 +279,7 @@ class DefectDetectionPipeline(Construct):
         )
 
         alarm_options = alarms or WorkflowAlarmOptions()
+        self._key_prefix = key_prefix
         self.alert_route: BoundRoute = alert_route.bind(self, "Alerts")
         self.review_route: BoundRoute = review_route.bind(self, "Review")
         defective_steps: list[Step] = [Deliver("AlertDefect", alert_route, detail_type="Defect Detected")]
@@ -310,12 +321,15 @@ class DefectDetectionPipeline(Construct):
         )
         self.state_machine = self.workflow.state_machine
         self.failure_route = self.workflow.failure_route
+        if results_encryption_key is not None:  # RecordResult writes through the key (no wildcard action needed)
+            results_encryption_key.grant(self.workflow.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
         if quarantine:
             nag.objects_grant(
                 self.workflow.role,
                 self.bucket,
-                "*",
-                "tags any defective image of this one bucket as quarantined: the keys are not known in advance",
+                f"{key_prefix or ''}*",
+                "tags any defective image of this one bucket (under the key prefix) as quarantined: the keys are not "
+                "known in advance",
             )
 
         self.ingestion_dead_letter_queue: sqs.IQueue | None
@@ -409,7 +423,7 @@ class DefectDetectionPipeline(Construct):
 
     def _record_task(self, scope: Construct, name: str) -> sfn.TaskStateBase:
         string = sfn_tasks.DynamoAttributeValue.from_string
-        return sfn_tasks.DynamoPutItem(
+        task = sfn_tasks.DynamoPutItem(
             scope,
             name,
             table=self.table,
@@ -426,14 +440,15 @@ class DefectDetectionPipeline(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "dynamodb")  # a throttled write must not lose the result
 
     def _quarantine_task(self, scope: Construct, name: str) -> sfn.TaskStateBase:
-        return sfn_tasks.CallAwsService(
+        task = sfn_tasks.CallAwsService(
             scope,
             name,
             service="s3",
             action="putObjectTagging",
-            iam_resources=[self.bucket.arn_for_objects("*")],
+            iam_resources=[self.bucket.arn_for_objects(f"{self._key_prefix or ''}*")],  # only inspected images
             iam_action="s3:PutObjectTagging",
             parameters={
                 "Bucket": sfn.JsonPath.string_at("$.bucket"),
@@ -442,6 +457,7 @@ class DefectDetectionPipeline(Construct):
             },
             result_path=sfn.JsonPath.DISCARD,
         )
+        return retry_delivery(task, "s3")
 
     # ------------------------------------------------------------------------------------------------ ingestion
 

@@ -181,6 +181,14 @@ class BatchManifest:
         """The buckets whose objects the function reads."""
         return self.source_buckets if self.kind in ("csv", "inventory") else (self.bucket,)
 
+    @property
+    def key_patterns(self) -> tuple[str, ...]:
+        """The keys of ``buckets_read`` the job can reach: ``<prefix>*`` for each prefix of a generated manifest,
+        otherwise every key (``*``: a CSV or an inventory lists keys not known here)."""
+        if self.kind == "generated" and self.prefixes:
+            return tuple(f"{prefix}*" for prefix in self.prefixes)
+        return ("*",)
+
 
 class S3BatchLambdaJob(Construct):
     """A function run by S3 Batch Operations over existing objects, with its job role, manifest and report."""
@@ -376,20 +384,23 @@ class S3BatchLambdaJob(Construct):
                 f"{bucket.node.path} (s3:GetObject)",
             )
             return
-        objects = bucket.arn_for_objects("*")
+        patterns = self.manifest.key_patterns
+        objects = [bucket.arn_for_objects(pattern) for pattern in patterns]
         self.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[objects])
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:GetObjectVersion"], resources=objects)
         )
         # ListBucket makes a missing key answer 404 (NoSuchKey: PermanentFailure "does not exist") rather than 403.
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         if bucket.encryption_key is not None:
             bucket.encryption_key.grant_decrypt(role)
-        nag.objects_grant(
-            role,
-            bucket,
-            "*",
-            "reads any object the job's manifest lists in this one bucket: the keys are the job's input",
-        )
+        for pattern in patterns:
+            nag.objects_grant(
+                role,
+                bucket,
+                pattern,
+                "reads any object the job's manifest lists in this one bucket (under its prefix): the keys are the "
+                "job's input",
+            )
 
     # ------------------------------------------------------------------------------------------------ manifest
 
@@ -592,7 +603,8 @@ class S3BatchLambdaJob(Construct):
 
     def grant_write_tags(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` read and write the tags of the objects the job runs over: ``s3:GetObjectTagging`` and
-        ``s3:PutObjectTagging`` (and their version variants) on the objects of the manifest's buckets.
+        ``s3:PutObjectTagging`` (and their version variants) on the objects of the manifest's buckets, under its
+        prefixes when it has some (``BatchManifest.from_prefix``).
 
         ``job.grant_write_tags(job.function)`` lets the per-object function tag what it processes.
         """
@@ -604,16 +616,22 @@ class S3BatchLambdaJob(Construct):
                 "s3:PutObjectTagging",
                 "s3:PutObjectVersionTagging",
             ],
-            resource_arns=[bucket.arn_for_objects("*") for bucket in self.manifest.buckets_read],
+            resource_arns=[
+                bucket.arn_for_objects(pattern)
+                for bucket in self.manifest.buckets_read
+                for pattern in self.manifest.key_patterns
+            ],
         )
         role = grantee.grant_principal if isinstance(grantee.grant_principal, iam.Role) else None
         for bucket in self.manifest.buckets_read:
-            nag.objects_grant(
-                role,
-                bucket,
-                "*",
-                "reads and tags any object the job's manifest lists in this one bucket: the keys are the job's input",
-            )
+            for pattern in self.manifest.key_patterns:
+                nag.objects_grant(
+                    role,
+                    bucket,
+                    pattern,
+                    "reads and tags any object the job's manifest lists in this one bucket (under its prefix): the "
+                    "keys are the job's input",
+                )
         return grant
 
 

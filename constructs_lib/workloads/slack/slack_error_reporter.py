@@ -40,12 +40,16 @@ MIN_TIMEOUT_MS = 100
 MAX_TIMEOUT_MS = 10_000
 MAX_MIN_INTERVAL_MS = 60_000
 _LOOKS_LIKE_URL = re.compile(r"^\s*[a-z][a-z0-9+.-]*://|hooks\.slack(-gov)?\.com", re.IGNORECASE)
+# Slack's tokens: bot, user, app-level, legacy workspace and configuration tokens (xoxb-, xoxp-, xapp-, ...).
+_LOOKS_LIKE_SLACK_TOKEN = re.compile(r"\b(xox[abeoprs]|xapp)-[0-9A-Za-z-]{8,}")
 _PARAMETER_NAME = re.compile(r"^/?[a-zA-Z0-9_.\-/]{1,2047}$")
 
 
 def looks_like_webhook_url(value: object) -> bool:
-    """Whether a string is (probably) a URL rather than the name or ARN of where a URL is stored."""
-    return isinstance(value, str) and not is_unresolved(value) and bool(_LOOKS_LIKE_URL.search(value))
+    """Whether a string is (probably) a URL or a Slack token rather than the name or ARN of where one is stored."""
+    if not isinstance(value, str) or is_unresolved(value):
+        return False
+    return bool(_LOOKS_LIKE_URL.search(value) or _LOOKS_LIKE_SLACK_TOKEN.search(value))
 
 
 _URL_REFUSED = (
@@ -93,7 +97,9 @@ class SlackWebhook:
         name = self.parameter_name
         if name is not None:
             if looks_like_webhook_url(name):
-                problems.add(f"webhook: from_parameter takes the parameter's name, not a URL: {_URL_REFUSED}")
+                problems.add(
+                    f"webhook: from_parameter takes the parameter's name, not a URL or a Slack token: {_URL_REFUSED}"
+                )
             elif is_unresolved(name):
                 problems.add(
                     "webhook: from_parameter needs the parameter name as a literal (its ARN is made at synth), "
@@ -104,7 +110,9 @@ class SlackWebhook:
                     f"webhook: {name!r} is not an SSM parameter name (letters, digits, _ . - / ; up to 2048 characters)"
                 )
         if self.secret_field is not None and looks_like_webhook_url(self.secret_field):
-            problems.add(f"webhook: field names the JSON field that holds the URL, not the URL: {_URL_REFUSED}")
+            problems.add(
+                f"webhook: field names the JSON field that holds the URL, not the URL or a Slack token: {_URL_REFUSED}"
+            )
 
 
 class SlackErrorReporter(Construct):

@@ -211,7 +211,8 @@ def test_state_machine_name_role_and_log_group(stack: cdk.Stack) -> None:
             ),
         },
     )
-    template.resource_count_is("AWS::Logs::LogGroup", 2)  # the function's and the user's: none made for the flow
+    # the function's, the user's and the one of the Express machine that reports timed-out and aborted executions
+    template.resource_count_is("AWS::Logs::LogGroup", 3)
     assert not [r for r in template.find_resources("AWS::IAM::Role") if r.startswith("FlowStateMachineRole")]
 
 

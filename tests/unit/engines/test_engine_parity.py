@@ -163,7 +163,7 @@ def test_the_same_rule_call_makes_the_same_rule_on_either_engine(stack: cdk.Stac
     orders.add_result_rule("BadInput", route=QueueRoute(), error_types=["InvalidOrderError"])
     template = Template.from_stack(stack)
     rules = template.find_resources("AWS::Events::Rule")
-    (rule,) = rules.values()
+    (rule,) = [r for logical_id, r in rules.items() if "BadInput" in logical_id]
     pattern = rule["Properties"]["EventPattern"]
     source = "lambda" if kind is DestinedFunction else "constructs-lib.workflow"
     assert pattern["source"] == [source]

@@ -8,9 +8,11 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
@@ -28,12 +30,12 @@ from constructs_lib import (
 from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
 from constructs_lib.engines.steps import Choice, ForEach, Invoke, Parallel, RetryRule
 from constructs_lib.testing import state_machine_definitions, validate_definition
-from tests.conftest import echo_function
+from tests.conftest import echo_function, workflow_definitions
 
 
 def definition(template: Template) -> dict[str, Any]:
-    """The (only) state machine's definition, checked by asl-validator."""
-    definitions = state_machine_definitions(template.to_json())
+    """The workflow's state machine's definition (not its failure-record delivery's), checked by asl-validator."""
+    definitions = workflow_definitions(template.to_json())
     assert len(definitions) == 1
     (name, found), *_ = definitions.items()
     validate_definition(found, name=name)
@@ -234,9 +236,12 @@ def test_alarms_on_failed_timed_out_aborted_throttled(stack: cdk.Stack) -> None:
     alarms = Template.from_stack(stack).find_resources(
         "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/States"}}
     )
+    # the workflow's four, and the same four of the Express state machine that delivers timed-out and aborted
+    # executions' records
     assert sorted(a["Properties"]["MetricName"] for a in alarms.values()) == sorted(
-        name for name in workflow.alarms if name.startswith("Execution")
+        [name for name in workflow.alarms if name.startswith("Execution")] * 2
     )
+    assert {f"StatusFailures{name}" for name in workflow.alarms if name.startswith("Execution")} <= set(workflow.alarms)
 
 
 def test_alarms_on_failure_records_waiting_and_on_every_queue_it_makes(stack: cdk.Stack) -> None:
@@ -450,3 +455,89 @@ def test_rejects_function_with_steps_and_retries_with_steps(stack: cdk.Stack) ->
         FunctionWorkflow(stack, "Both", function=fn, steps=[Invoke("Other", fn)])
     with pytest.raises(ConstructPropsError, match="give each step its own retries"):
         FunctionWorkflow(stack, "Retries", steps=[Invoke("Only", fn)], retry_attempts=2)
+
+
+# ------------------------------------------------------------------------------------------ nothing lost
+
+
+def test_deliveries_retry_the_service_s_throttling_and_internal_errors(stack: cdk.Stack) -> None:
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), on_success=TopicRoute())
+    states = definition(Template.from_stack(stack))["States"]
+    (failure,) = states["DeliverFailure"]["Retry"]
+    assert failure["ErrorEquals"] == ["SQS.AmazonSQSException", "SQS.SdkClientException"]
+    assert (failure["IntervalSeconds"], failure["BackoffRate"], failure["MaxAttempts"]) == (1, 2, 6)
+    assert (failure["MaxDelaySeconds"], failure["JitterStrategy"]) == (30, "FULL")
+    (success,) = states["DeliverSuccess"]["Retry"]
+    assert "SNS.ThrottledException" in success["ErrorEquals"]
+    assert "SNS.InternalErrorException" in success["ErrorEquals"]
+
+
+def test_a_standard_workflow_delivers_timed_out_and_aborted_executions_records(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
+    assert workflow.status_failure_records is not None
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {
+                    "status": ["TIMED_OUT", "ABORTED"],
+                    "stateMachineArn": [{"Ref": Match.string_like_regexp("^FlowStateMachine")}],
+                },
+            },
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Ref": Match.string_like_regexp("FlowStatusFailuresStateMachine")},
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+    definitions = state_machine_definitions(template.to_json())
+    (name, delivery), *_ = [(n, d) for n, d in definitions.items() if "StatusFailures" in n]
+    validate_definition(delivery, name=name)
+    template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {"StateMachineType": "EXPRESS", "RoleArn": {"Fn::GetAtt": [Match.string_like_regexp("StatusFailures"), "Arn"]}},
+    )
+    states = delivery["States"]
+    for condition, error in (("TimedOut", "States.Timeout"), ("Aborted", "States.Aborted")):
+        record = states[f"Build{condition}Record"]["Parameters"]
+        assert record["requestContext"]["condition"] == condition
+        assert record["requestPayload.$"] == "States.StringToJson($.detail.input)"
+        assert record["responsePayload"]["errorType"] == error
+        assert states[f"Build{condition}Record"]["Next"] == "DeliverFailure"
+    # the same route as the workflow's own failure path, the same queue
+    assert (
+        states["DeliverFailure"]["Parameters"]["QueueUrl"]
+        == (definition(template)["States"]["DeliverFailure"]["Parameters"]["QueueUrl"])
+    )
+    assert states["DeliverFailure"]["Retry"][0]["ErrorEquals"] == ["SQS.AmazonSQSException", "SQS.SdkClientException"]
+
+
+def test_an_express_workflow_has_no_status_change_events_to_read(stack: cdk.Stack) -> None:
+    workflow = FunctionWorkflow(
+        stack, "Flow", function=echo_function(stack, "Fn"), state_machine_type=sfn.StateMachineType.EXPRESS
+    )
+    assert workflow.status_failure_records is None
+    assert len(state_machine_definitions(Template.from_stack(stack).to_json())) == 1
+
+
+def test_the_status_failure_delivery_takes_the_workflow_s_alarm_settings(stack: cdk.Stack) -> None:
+    topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:us-east-1:123456789012:ops")
+    FunctionWorkflow(
+        stack,
+        "On",
+        function=echo_function(stack, "Fn"),
+        alarms=WorkflowAlarmOptions(actions=[cloudwatch_actions.SnsAction(topic)]),
+    )
+    FunctionWorkflow(stack, "Off", function=echo_function(stack, "Other"), alarms=WorkflowAlarmOptions(enabled=False))
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    assert not [lid for lid in alarms if lid.startswith("Off")]
+    ours = {lid: a["Properties"].get("AlarmActions") for lid, a in alarms.items() if lid.startswith("OnStatusFailures")}
+    assert len(ours) == 6  # four on the Express state machine, two on its rule's DLQ
+    assert all(actions == ["arn:aws:sns:us-east-1:123456789012:ops"] for actions in ours.values())

@@ -25,8 +25,7 @@ from constructs_lib import (
 )
 from constructs_lib._internal.validation import Problems
 from constructs_lib.engines.steps import StepRenderer
-from constructs_lib.testing import state_machine_definitions
-from tests.conftest import echo_function
+from tests.conftest import echo_function, workflow_definitions
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class Pause(Step):
 
 
 def definition(template: Template) -> dict[str, Any]:
-    (found,) = state_machine_definitions(template.to_json()).values()
+    (found,) = workflow_definitions(template.to_json()).values()
     return found
 
 

@@ -17,6 +17,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
 from constructs_lib.testing import EndpointError, LocalKit
+from tests.conftest import workflow_definitions
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ENDPOINT = "pcb-defect-classifier"
@@ -101,6 +102,33 @@ def test_results_table_is_encrypted_with_point_in_time_recovery(template: Templa
             ],
         },
     )
+
+
+def test_every_delivery_retries_throttling_so_no_result_is_lost(template: Template) -> None:
+    (definition,) = workflow_definitions(template.to_json()).values()
+    states = definition["States"]
+    record_errors = states["RecordResult"]["Retry"][0]["ErrorEquals"]
+    assert "DynamoDB.ProvisionedThroughputExceededException" in record_errors
+    assert "DynamoDB.ThrottlingException" in record_errors
+    assert "SNS.ThrottledException" in states["AlertDefect"]["Retry"][0]["ErrorEquals"]
+    assert "SQS.AmazonSQSException" in states["SendToReview"]["Retry"][0]["ErrorEquals"]
+    assert "S3.S3Exception" in states["Quarantine"]["Retry"][0]["ErrorEquals"]
+    assert states["DeliverFailure"]["Retry"][0]["MaxAttempts"] == 6
+
+
+def test_quarantine_tags_only_images_under_the_key_prefix(stack: cdk.Stack) -> None:
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), quarantine=True, key_prefix="incoming/"
+    )
+    template = Template.from_stack(stack)
+    tagging = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:PutObjectTagging"
+    ]
+    assert len(tagging) == 1
+    assert json.dumps(tagging[0]["Resource"]).endswith('"/incoming/*"]]}')
 
 
 def test_uploads_reach_the_workflow_through_a_rule_with_a_dlq(template: Template) -> None:
@@ -367,3 +395,27 @@ def test_sqs_ingestion_decodes_keys_and_ignores_the_s3_test_event(plain_app: cdk
     assert all(invocation.succeeded for invocation in starter)
     bodies = [record["body"] for invocation in starter for record in invocation.event["Records"]]
     assert any("s3:TestEvent" in body for body in bodies), "S3 sends a test event when the notification is set up"
+
+
+def test_the_results_table_takes_a_customer_managed_key_the_workflow_may_use(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "ResultsKey", enable_key_rotation=True)
+    DefectDetectionPipeline(
+        stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), results_encryption_key=key
+    )
+    template = Template.from_stack(stack)
+    key_id = stack.get_logical_id(key.node.default_child)  # type: ignore[arg-type]
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {"SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}},
+    )
+    statements = [
+        statement
+        for lid, policy in template.find_resources("AWS::IAM::Policy").items()
+        if "WorkflowStateMachineRole" in lid
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+    } in statements

@@ -260,6 +260,16 @@ def test_grant_write_tags_grants_tagging_on_the_manifest_buckets_objects(stack: 
     assert json.dumps(tagging["Resource"]).endswith('"/*"]]}')
 
 
+def test_a_manifest_of_a_prefix_reads_and_tags_the_objects_under_that_prefix_only(stack: cdk.Stack) -> None:
+    source = secure_bucket(stack, "Documents")
+    job = make_job(stack, BatchManifest.from_prefix(source, "reviews/"))
+    job.grant_write_tags(job.function)
+    statements = policy_statements(Template.from_stack(stack), "JobFunctionServiceRole")
+    for action in ("s3:GetObject", "s3:PutObjectTagging"):
+        statement = next(s for s in statements if action in s["Action"])
+        assert json.dumps(statement["Resource"]).endswith('"/reviews/*"]]}'), action
+
+
 def test_a_generated_manifest_lets_the_role_list_the_source_bucket(stack: cdk.Stack) -> None:
     source = secure_bucket(stack, "Docs")
     S3BatchLambdaJob(stack, "Job", manifest=BatchManifest.from_prefix(source, "reviews/"), function_props=props())

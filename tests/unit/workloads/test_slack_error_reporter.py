@@ -565,6 +565,24 @@ def test_the_example_stack_is_nag_clean_and_holds_no_webhook_value(tmp_path: Pat
     template.has_output("SlackWebhookSecretArn", {"Value": {"Ref": logical_id(example, example.webhook_secret)}})
 
 
+@pytest.mark.parametrize(
+    "value", [WEBHOOK_URL, "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"], ids=["url", "bot-token"]
+)
+def test_the_example_stack_refuses_a_webhook_url_or_token_as_the_secret_name(tmp_path: Path, value: str) -> None:
+    app = new_app(tmp_path / "cdk.out")
+    app.node.set_context("slack_webhook_secret_name", value)
+    with pytest.raises(ValueError, match="looks like the URL \\(or a Slack token\\) itself") as caught:
+        SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV)
+    assert value not in str(caught.value)
+
+
+def test_rejects_a_slack_token_as_the_parameter_name_or_the_field(stack: cdk.Stack) -> None:
+    token = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+    message = rejected(stack, lambda: reporter(stack, webhook=SlackWebhook.from_parameter(token)))
+    assert "from_parameter takes the parameter's name, not a URL" in message
+    assert token not in message
+
+
 @pytest.mark.parametrize("env", [ENV, None], ids=["in-an-environment", "environment-agnostic"])
 def test_the_example_stack_can_use_an_existing_secret_by_name(tmp_path: Path, env: cdk.Environment | None) -> None:
     app = new_app(tmp_path / "cdk.out")
