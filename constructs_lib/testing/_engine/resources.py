@@ -27,7 +27,7 @@ from constructs_lib.testing._engine.intrinsics import (
     references,
     text_of,
 )
-from constructs_lib.testing._engine.lambda_runtime import LocalFunction
+from constructs_lib.testing._engine.lambda_runtime import LocalFunction, warn_if_cannot_stand_in
 from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
@@ -521,6 +521,7 @@ class _Builder:
                 code_dirs = (*code_dirs, *self.resources.layers[layer_arn])
             else:
                 self.resources.warnings.append(f"{logical_id}: layer {layer_arn} is not in this stack; not loaded")
+        warn_if_cannot_stand_in(runtime)
         environment = {key: text_of(value) for key, value in props.get("Environment", {}).get("Variables", {}).items()}
         request: dict[str, Any] = {
             "FunctionName": name,
