@@ -103,7 +103,7 @@ class DurableFunction(Construct):
     ) -> None:
         """
         :param function_props: props of the durable function to make (Python 3.13 or newer; the handler decorated
-            with ``routed_durable_execution``). :default: - none; required. The made function gets X-Ray tracing,
+            with ``routed_durable_execution``). :default: - none: give it. The made function gets X-Ray tracing,
             its own log group (one month), a role that can write only to that log group and checkpoint only its
             own executions, and the durable runtime layer.
         :param function: not supported: durable execution can only be enabled when a function is created; giving
