@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from constructs_lib import DestinedFunction, FunctionWorkflow, Invoke, QueueRoute, RetryRule
+from constructs_lib import FunctionWorkflow, Invoke, QueueRoute, RetryRule
 from constructs_lib.testing import (
     AslValidationError,
     EndpointError,
@@ -78,22 +78,6 @@ def inline(stack: cdk.Stack, construct_id: str, code: str, **props: Any) -> lamb
         runtime=RUNTIME,
         handler="index.handler",
         code=lambda_.Code.from_inline(code),
-        **props,
-    )
-
-
-def always_failing_worker(stack: cdk.Stack, **props: Any) -> DestinedFunction:
-    """A DestinedFunction ``Worker`` whose handler always raises, failures to a new queue."""
-    return DestinedFunction(
-        stack,
-        "Worker",
-        function_props=lambda_.FunctionProps(
-            runtime=RUNTIME,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(FLAKY),
-            environment={"FAILURES": "99"},
-        ),
-        on_failure=QueueRoute(),
         **props,
     )
 
@@ -201,32 +185,6 @@ def test_handler_exceptions_and_import_errors_are_results_not_crashes(kit_stack:
     assert "not_a_module" in str(broken.error_message)
     assert raises.error_type == "KeyError"
     assert raises.payload["errorType"] == "KeyError"
-
-
-def test_async_invocation_retries_as_configured_then_delivers_the_record(kit_stack: cdk.Stack) -> None:
-    always_failing_worker(kit_stack, retry_attempts=1)
-    with LocalKit.from_stack(kit_stack) as kit:
-        outcome = kit.invoke_async("Worker/Function", {"orderId": "o-3"})
-        on_queue = kit.messages("Worker/OnFailureQueue")
-
-    assert outcome.condition == "RetriesExhausted"
-    assert len(outcome.attempts) == 2
-    assert outcome.retry_delays == (60.0,)
-    assert on_queue == [outcome.record]
-    assert outcome.record["requestContext"]["approximateInvokeCount"] == 2
-    assert outcome.record["responseContext"]["functionError"] == "Unhandled"
-    assert outcome.record["requestContext"]["functionArn"].endswith(":$LATEST")
-
-
-def test_async_events_older_than_the_maximum_age_are_dropped_to_the_failure_route(kit_stack: cdk.Stack) -> None:
-    always_failing_worker(kit_stack, retry_attempts=2, max_event_age=Duration.seconds(90))
-    with LocalKit.from_stack(kit_stack) as kit:
-        outcome = kit.invoke_async("Worker/Function", {})
-
-    # Attempt 1 at 0 s, attempt 2 at 60 s; attempt 3 would be at 180 s, past the 90 s maximum age.
-    assert outcome.condition == "EventAgeExceeded"
-    assert len(outcome.attempts) == 2
-    assert len(outcome.delivered_to) == 1
 
 
 def test_sqs_event_source_reports_partial_batch_failures_and_redrives_to_the_dlq(kit_stack: cdk.Stack) -> None:
