@@ -43,3 +43,12 @@ def failing_worker(stack: cdk.Stack, **props: Any) -> DestinedFunction:
         ),
         **options,
     )
+
+
+SLOW_FAILING = """
+import time
+
+def handler(event, context):
+    time.sleep(event.get("sleep", 0))
+    raise RuntimeError("still failing")
+"""

@@ -74,12 +74,14 @@ class _Patches:
 
 
 _retry_env = threading.local()
+_invoked = threading.local()
+"""The qualifier of the Invoke being served in this thread (moto hands the invoked version object on, not it)."""
 _sending = threading.local()
 
 
 def install(engine: KitEngine) -> Callable[[], None]:
     """Install every hook, calling back into ``engine``; returns the function that removes them."""
-    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend, Rule
     from moto.s3 import notifications as s3_notifications
@@ -112,6 +114,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
             headers.get("x-amz-log-type") == "Tail",
             version=str(getattr(self, "version", "$LATEST")),
             memory_mb=getattr(self, "memory_size", None),
+            qualifier=getattr(_invoked, "qualifier", None) or "$LATEST",
         )
         if answer is NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)
@@ -123,6 +126,21 @@ def install(engine: KitEngine) -> Callable[[], None]:
         return answer.payload
 
     patches.replace(LambdaFunction, "invoke", invoke)
+
+    # The invoked qualifier (an alias name, a version, or none), from the call or a qualified function ARN / name:
+    # the alias's asynchronous settings and records are the alias's own.
+    original_backend_invoke = LambdaBackend.invoke
+
+    def backend_invoke(self: Any, function_name: str, qualifier: str | None, *args: Any) -> Any:
+        parts = str(function_name).split(":")  # name, name:qualifier, or an ARN with or without a qualifier
+        named = parts[7] if len(parts) == 8 else parts[1] if len(parts) == 2 else None
+        _invoked.qualifier = qualifier or named
+        try:
+            return original_backend_invoke(self, function_name, qualifier, *args)
+        finally:
+            _invoked.qualifier = None
+
+    patches.replace(LambdaBackend, "invoke", backend_invoke)
 
     # moto's Invoke reads its Qualifier query parameter as "qualifier" and misses it: every call ran $LATEST.
     from moto.awslambda.responses import LambdaResponse

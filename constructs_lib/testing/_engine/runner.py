@@ -401,15 +401,18 @@ class KitEngine:
         *,
         version: str = "$LATEST",
         memory_mb: int | None = None,
+        qualifier: str = "$LATEST",
     ) -> Any:
         """A Lambda ``Invoke`` of ``function_name``; ``version`` and ``memory_mb`` are those of the invoked qualifier
-        (moto's object of that version)."""
+        (moto's object of that version), ``qualifier`` what was invoked (``$LATEST``, a version or an alias)."""
         local = self.resources.function_by_physical_name(function_name)
         if local is None:
             return moto_hooks.NOT_OURS
         event = {} if body is None or body in ("", b"") else parse_json(body)
         if invocation_type == "Event":
-            self.async_invokes.enqueue(local, event, "invoke")
+            self.async_invokes.enqueue(
+                local, event, "invoke", qualifier=qualifier, version=version, memory_mb=memory_mb
+            )
             return moto_hooks.InvokeAnswer(payload=b"")
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")
