@@ -232,6 +232,7 @@ class _Builder:
         self._role_arn: str | None = None
         self._creators: dict[str, Callable[[str, dict[str, Any]], Physical]] = {
             "AWS::SQS::Queue": self._queue,
+            "AWS::Kinesis::Stream": self._stream,
             "AWS::SNS::Topic": self._topic,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::Events::EventBus": self._event_bus,
@@ -374,6 +375,17 @@ class _Builder:
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = self.arn("sqs", name)
         return Physical(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _stream(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        name = props.get("Name") or self.name(logical_id, max_length=128)
+        mode = props.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+        request: dict[str, Any] = {"StreamName": name, "StreamModeDetails": {"StreamMode": mode}}
+        if mode == "PROVISIONED":
+            request["ShardCount"] = int(props.get("ShardCount", 1))
+        kinesis = self.client("kinesis")
+        kinesis.create_stream(**request)
+        arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+        return Physical(ref=name, attributes={"Arn": arn})
 
     def _topic(self, logical_id: str, props: dict[str, Any]) -> Physical:
         fifo = str(props.get("FifoTopic", "false")).lower() == "true"
@@ -698,6 +710,7 @@ _TARGET_KEYS = {
     "DeadLetterConfig",
     "RetryPolicy",
     "SqsParameters",
+    "KinesisParameters",
 }
 
 

@@ -321,12 +321,37 @@ class KitEngine:
             self.warn_once(f"access denied ({denial.via}), let through by iam='warn': {denial.message}")
 
     def call(
-        self, principal: str, service: str, operation: str, /, *, source_arn: str | None = None, via: str, **params: Any
+        self,
+        principal: str,
+        service: str,
+        operation: str,
+        /,
+        *,
+        source_arn: str | None = None,
+        via: str,
+        sdk_retries: bool = True,
+        **params: Any,
     ) -> Any:
         """Make an API call for ``principal`` (``operation``: the client's method, ``send_message``): the API-call
-        hook authorizes it (``on_api_call``); a refusal raises botocore's ``ClientError`` (``AccessDenied``)."""
+        hook authorizes it (``on_api_call``); a refusal raises botocore's ``ClientError`` (``AccessDenied``).
+
+        ``sdk_retries=False``: one attempt, for a caller that retries on its own terms (EventBridge's retry policy).
+        """
+        client = self.client(service) if sdk_retries else self._single_attempt_client(service)
         with acting_as(principal, source_arn=source_arn, via=via):
-            return getattr(self.client(service), operation)(**params)
+            return getattr(client, operation)(**params)
+
+    def _single_attempt_client(self, service: str) -> Any:
+        key = f"{service}#single-attempt"
+        with self.lock:
+            if key not in self._clients:
+                from botocore.config import Config
+
+                self.client(service)  # the shared session exists after this
+                self._clients[key] = self._session.client(
+                    service, region_name=self.stack.region, config=Config(retries={"total_max_attempts": 1})
+                )
+            return self._clients[key]
 
     # -- what was delivered --------------------------------------------------------------------------------------
     def record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
