@@ -17,7 +17,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
@@ -185,30 +184,6 @@ def test_handler_exceptions_and_import_errors_are_results_not_crashes(kit_stack:
     assert "not_a_module" in str(broken.error_message)
     assert raises.error_type == "KeyError"
     assert raises.payload["errorType"] == "KeyError"
-
-
-def test_sqs_event_source_reports_partial_batch_failures_and_redrives_to_the_dlq(kit_stack: cdk.Stack) -> None:
-    dlq = sqs.Queue(kit_stack, "Dlq")
-    queue = sqs.Queue(kit_stack, "Inbox", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=2))
-    consumer = inline(
-        kit_stack,
-        "Consumer",
-        "def handler(event, context):\n"
-        "    return {'batchItemFailures': [{'itemIdentifier': r['messageId']}\n"
-        "            for r in event['Records'] if r['body'] == 'bad']}\n",
-    )
-    consumer.add_event_source(event_sources.SqsEventSource(queue, report_batch_item_failures=True))
-    with LocalKit.from_stack(kit_stack) as kit:
-        kit.send_message("Inbox", "good")
-        kit.send_message("Inbox", "bad")
-        left = kit.messages("Inbox")
-        dead = kit.messages("Dlq")
-        seen = [record["body"] for inv in kit.invocations("Consumer") for record in inv.event["Records"]]
-
-    assert left == []
-    assert dead == ["bad"]
-    assert seen.count("good") == 1
-    assert seen.count("bad") == 2
 
 
 def test_rules_deliver_matching_events_to_functions_queues_and_state_machines(kit_stack: cdk.Stack) -> None:
@@ -411,22 +386,6 @@ def test_disabled_and_schedule_only_rules_ignore_events_and_events_carry_an_iso_
     assert [message["detail"] for message in live] == [{"n": 1}]
     assert "ingestion-time" not in live[0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", live[0]["time"])
-
-
-def test_an_invalid_partial_batch_response_fails_the_whole_batch(kit_stack: cdk.Stack) -> None:
-    dlq = sqs.Queue(kit_stack, "Dlq")
-    queue = sqs.Queue(kit_stack, "Inbox", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=1))
-    consumer = inline(
-        kit_stack,
-        "Consumer",
-        "def handler(event, context):\n    return {'batchItemFailures': [{'itemIdentifier': None}]}\n",
-    )
-    consumer.add_event_source(event_sources.SqsEventSource(queue, report_batch_item_failures=True))
-    with LocalKit.from_stack(kit_stack) as kit:
-        kit.send_message("Inbox", "kept")
-        dead = kit.messages("Dlq")
-
-    assert dead == ["kept"]
 
 
 def test_s3_to_eventbridge_notifications_reach_rules(kit_stack: cdk.Stack) -> None:
