@@ -37,6 +37,21 @@ class InvokeAnswer:
     log_result: str | None = None
 
 
+def aws_timestamp(value: Any) -> Any:
+    """An ISO 8601 time (text or datetime) as Step Functions writes it: UTC, milliseconds, ``Z``."""
+    when = value
+    if isinstance(value, str):
+        try:
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if not isinstance(when, datetime.datetime):
+        return value
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC)
+    return f"{when:%Y-%m-%dT%H:%M:%S}.{when.microsecond // 1000:03d}Z"
+
+
 @dataclass
 class ServiceAnswerError:
     """A stand-in's AWS error answer, serialised by moto."""
@@ -99,6 +114,27 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     patches = _Patches()
+
+    # -- Step Functions' context object: times as AWS writes them ("2019-03-26T20:14:13.192Z"), not Python's
+    # isoformat ("...13.192345+00:00"): $$.State.EnteredTime and $$.Execution.StartTime.
+    import moto.stepfunctions.parser.asl.component.state.state as state_module
+    import moto.stepfunctions.parser.backend.execution_worker as worker_module
+
+    original_state_data = state_module.StateData
+    original_execution_data = worker_module.ExecutionData
+
+    def state_data(**fields: Any) -> Any:
+        if "EnteredTime" in fields:
+            fields["EnteredTime"] = aws_timestamp(fields["EnteredTime"])
+        return original_state_data(**fields)
+
+    def execution_data(**fields: Any) -> Any:
+        if "StartTime" in fields:
+            fields["StartTime"] = aws_timestamp(fields["StartTime"])
+        return original_execution_data(**fields)
+
+    patches.replace(state_module, "StateData", state_data)
+    patches.replace(worker_module, "ExecutionData", execution_data)
 
     # -- Lambda: every invocation path of moto (API, Step Functions tasks, SQS, SNS, S3) ends here ---------------
     original_invoke = LambdaFunction.invoke
