@@ -33,7 +33,11 @@ def test_context_object_times_are_in_aws_format(kit_stack: cdk.Stack) -> None:
     look = sfn.Pass(
         kit_stack,
         "Look",
-        parameters={"entered.$": "$$.State.EnteredTime", "start.$": "$$.Execution.StartTime", "name.$": "$$.State.Name"},
+        parameters={
+            "entered.$": "$$.State.EnteredTime",
+            "start.$": "$$.Execution.StartTime",
+            "name.$": "$$.State.Name",
+        },
     )
     sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(look))
     with LocalKit.from_stack(kit_stack) as kit:

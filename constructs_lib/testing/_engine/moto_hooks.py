@@ -120,8 +120,8 @@ def install(engine: KitEngine) -> Callable[[], None]:
     import moto.stepfunctions.parser.asl.component.state.state as state_module
     import moto.stepfunctions.parser.backend.execution_worker as worker_module
 
-    original_state_data = state_module.StateData
-    original_execution_data = worker_module.ExecutionData
+    original_state_data = getattr(state_module, "StateData")  # noqa: B009 - the name moto imported, not exported
+    original_execution_data = getattr(worker_module, "ExecutionData")  # noqa: B009
 
     def state_data(**fields: Any) -> Any:
         if "EnteredTime" in fields:
