@@ -162,6 +162,8 @@ class LocalFunction:
     dead_letter_arn: str | None = None
     role_arn: str = ""
     """The execution role: the handler's own API calls are made with it."""
+    reserved_concurrency: int | None = None
+    """``ReservedConcurrentExecutions`` from the template (0: every invocation is throttled)."""
     invocations: list[Invocation] = field(default_factory=list)
     stragglers: list[threading.Thread] = field(default_factory=list)
     """Handler threads still running after their invocation timed out."""
