@@ -36,6 +36,7 @@ def steps(out: Path) -> list[tuple[str, list[str]]]:
         ("workflow_cost.py", ["--cloud-assembly", assembly, "--json", str(out / "workflow_cost.json")]),
         ("synth_overhead.py", ["--json", str(out / "synth_overhead.json")]),
         ("local_kit.py", []),
+        ("durable_kit.py", []),
         ("kit_iam.py", ["--json", str(out / "kit_iam.json")]),
         ("slack_layer_cold_start.py", []),
     ]

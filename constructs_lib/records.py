@@ -54,6 +54,8 @@ EVENT_SOURCE = "lambda"
 """The ``source`` of the records Lambda Destinations put on an event bus."""
 WORKFLOW_EVENT_SOURCE = "constructs-lib.workflow"
 """The ``source`` of the records a ``FunctionWorkflow`` puts on an event bus (same detail types, same record)."""
+DURABLE_EVENT_SOURCE = "constructs-lib.durable"
+"""The ``source`` of the records a ``DurableFunction`` puts on an event bus (same detail types, same record)."""
 
 
 class Condition(StrEnum):

@@ -6,7 +6,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -24,9 +25,12 @@ from constructs_lib._internal.alarms import add_alarm, check_alarm_settings, cla
 from constructs_lib._internal.assets import ASSET_EXCLUDES, LIBRARY_RUNTIME
 from constructs_lib._internal.metrics import metric_options
 from constructs_lib._internal.prop_types import checked_props
+from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
 from constructs_lib._internal.validation import ConstructPropsError, Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, secure_queue, struct_values
 from constructs_lib.engines.steps import RetryRule, Step
+from constructs_lib.events.patterns import result_event_pattern
+from constructs_lib.records import Condition
 from constructs_lib.routes import (
     BoundRoute,
     Capability,
@@ -51,6 +55,8 @@ SDK_PACKAGE = "aws_durable_execution_sdk_python"
 SDK_MAJOR = 3
 CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
 ALIAS_NAME = "live"
+DURABLE_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED)
+"""The conditions of the records a durable function's code sends (an execution starts at once: no event age)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,10 @@ class DurableFunction(Construct):
                 delivery = bound.route.durable_delivery(self, bound, DurableDeliveryOptions(function=self.function))
                 made.add_environment(variable, delivery.to_json(self))
 
+        self.rules: list[events.Rule] = []
+        """The rules ``add_result_rule`` made, in order."""
+        self.rule_dead_letter_queues: list[sqs.IQueue] = []
+        """The dead-letter queues of those rules' targets."""
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         """Every alarm of this construct by name, the alarms of the queues it made included."""
         if alarm_options.enabled:
@@ -196,6 +206,67 @@ class DurableFunction(Construct):
         assert role is not None  # secure_function made it, or the user gave one
         policy.attach_to_role(role)
         nag.durable_checkpoint_grant(policy, self.function.function_arn)
+
+    # ------------------------------------------------------------------------------------------------ result rules
+
+    def add_result_rule(
+        self,
+        rule_id: str,
+        *,
+        route: Route,
+        conditions: Sequence[Condition] | None = None,
+        error_types: Sequence[str] | None = None,
+        response: Mapping[str, Any] | None = None,
+        message: events.RuleTargetInput | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: Duration | None = None,
+    ) -> events.Rule:
+        """Route records that match to ``route`` with an EventBridge rule on this function's event bus route: the
+        same call, with the same meaning, as ``DestinedFunction.add_result_rule`` and
+        ``FunctionWorkflow.add_result_rule``, so switching engines does not change the rule.
+
+        The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
+        retry policy (8 attempts, 4 hours unless given). A durable function sends ``Success`` and
+        ``RetriesExhausted`` records (never ``EventAgeExceeded``); a rule that asks only for conditions it never
+        sends is refused.
+
+        :param conditions: which records. :default: - Success, or the failure conditions when ``error_types`` is
+            set.
+        :param error_types: only failures whose ``responsePayload.errorType`` is one of these (the class name of
+            the function's own exception, also when it escaped a step). :default: - any.
+        :param response: fields of ``responsePayload`` (what the function returned) to match (see
+            ``result_event_pattern``). :default: - any.
+        :param message: what the target receives. :default: - the whole event (``detail`` is the record); only
+            ``responsePayload`` for a ``FunctionRoute(..., response_only=True)``.
+        :param retry_attempts: the target's retry attempts, 0..185. :default: 8.
+        :param max_event_age: how long EventBridge retries the target, 60 s..24 h. :default: 4 hours.
+        """
+        rule, dlq = add_result_rule(
+            self,
+            rule_id,
+            ResultRuleRequest(route, conditions, error_types, response, message, retry_attempts, max_event_age),
+            success_route=self.success_route,
+            failure_route=self.failure_route,
+            pattern=self.result_event_pattern,
+            sent=DURABLE_CONDITIONS,
+        )
+        self.rules.append(rule)
+        self.rule_dead_letter_queues.append(dlq)
+        return rule
+
+    def result_event_pattern(
+        self,
+        *,
+        conditions: Sequence[Condition] | None = None,
+        error_types: Sequence[str] | None = None,
+        response: Mapping[str, Any] | None = None,
+    ) -> events.EventPattern:
+        """The event pattern of this function's records on an event bus (source ``constructs-lib.durable``, the
+        function's ARN qualified with the version that ran as ``requestContext.functionArn``), for a rule of your
+        own; the same call as ``DestinedFunction.result_event_pattern``. Arguments as ``result_event_pattern``'s."""
+        return result_event_pattern(
+            function=self.function, conditions=conditions, error_types=error_types, response=response
+        )
 
     # ------------------------------------------------------------------------------------------------ alarms
 

@@ -1,9 +1,11 @@
 """EventBridge event patterns for execution records, so nobody writes that JSON by hand.
 
-Both engines put the same record on an event bus, with the same detail types; they differ in ``source`` (``lambda``
-for Lambda Destinations, ``constructs-lib.workflow`` for a ``FunctionWorkflow``) and in the ARN the record carries
-as ``requestContext.functionArn`` (the function's, qualified with the version or alias that ran; the state
-machine's). ``result_event_pattern`` matches either; ``destination_event_pattern`` matches Lambda's only.
+The three engines put the same record on an event bus, with the same detail types; they differ in ``source``
+(``lambda`` for Lambda Destinations, ``constructs-lib.workflow`` for a ``FunctionWorkflow``,
+``constructs-lib.durable`` for a ``DurableFunction``) and in the ARN the record carries as
+``requestContext.functionArn`` (the function's, qualified with the version or alias that ran; the state machine's).
+``result_event_pattern`` matches any of them; ``destination_event_pattern`` matches the records of functions
+(Lambda Destinations and durable functions).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 
-from constructs_lib.records import EVENT_SOURCE, WORKFLOW_EVENT_SOURCE, Condition
+from constructs_lib.records import DURABLE_EVENT_SOURCE, EVENT_SOURCE, WORKFLOW_EVENT_SOURCE, Condition
+
+FUNCTION_SOURCES = [EVENT_SOURCE, DURABLE_EVENT_SOURCE]
+"""The sources of records a function produces: Lambda Destinations' and a durable function's."""
 
 
 def unqualified_function_arn(function: lambda_.IFunction) -> str:
@@ -81,16 +86,17 @@ def result_event_pattern(
     error_types: Sequence[str] | None = None,
     response: Mapping[str, Any] | None = None,
 ) -> events.EventPattern:
-    """An event pattern matching the execution records that either engine puts on an event bus: Lambda
-    Destinations (``DestinedFunction``, source ``lambda``) and ``FunctionWorkflow`` (source
-    ``constructs-lib.workflow``). Both send the same record under the same detail types.
+    """An event pattern matching the execution records that any engine puts on an event bus: Lambda Destinations
+    (``DestinedFunction``, source ``lambda``), ``FunctionWorkflow`` (source ``constructs-lib.workflow``) and
+    ``DurableFunction`` (source ``constructs-lib.durable``). All send the same record under the same detail types.
 
     To match one producer's records whatever its engine, use its own ``result_event_pattern`` method
-    (``DestinedFunction.result_event_pattern``, ``FunctionWorkflow.result_event_pattern``): it calls this with
-    ``function=`` or ``state_machine=``, so switching engines does not change the consumer's code.
+    (``DestinedFunction``, ``FunctionWorkflow`` and ``DurableFunction`` have one): it calls this with ``function=``
+    or ``state_machine=``, so switching engines does not change the consumer's code.
 
-    :param function: only Lambda Destinations records of this function, whichever version or alias ran (a prefix
-        match on the unqualified ARN). :default: - records of every function and every workflow.
+    :param function: only the records of this function (Lambda Destinations' or its durable executions'),
+        whichever version or alias ran (a prefix match on the unqualified ARN). :default: - records of every
+        function and every workflow.
     :param state_machine: only the records of this workflow's state machine (its ARN is the records'
         ``requestContext.functionArn``). Give ``function`` or ``state_machine``, not both. :default: - records of
         every function and every workflow.
@@ -108,7 +114,7 @@ def result_event_pattern(
         )
     if function is not None:
         return _record_pattern(
-            [EVENT_SOURCE],
+            FUNCTION_SOURCES,
             events.Match.prefix(f"{unqualified_function_arn(function)}:"),
             conditions,
             error_types,
@@ -118,7 +124,7 @@ def result_event_pattern(
         return _record_pattern(
             [WORKFLOW_EVENT_SOURCE], [state_machine.state_machine_arn], conditions, error_types, response
         )
-    return _record_pattern([EVENT_SOURCE, WORKFLOW_EVENT_SOURCE], None, conditions, error_types, response)
+    return _record_pattern([*FUNCTION_SOURCES, WORKFLOW_EVENT_SOURCE], None, conditions, error_types, response)
 
 
 def destination_event_pattern(
@@ -128,8 +134,10 @@ def destination_event_pattern(
     error_types: Sequence[str] | None = None,
     response: Mapping[str, Any] | None = None,
 ) -> events.EventPattern:
-    """An event pattern matching the execution records that Lambda Destinations put on an event bus (source
-    ``lambda``) only; ``result_event_pattern`` matches a ``FunctionWorkflow``'s records too.
+    """An event pattern matching the execution records of functions: those Lambda Destinations put on an event bus
+    (source ``lambda``) and those a ``DurableFunction`` puts there (source ``constructs-lib.durable``, the same
+    record), so a consumer keeps its rule when a function becomes durable; ``result_event_pattern`` matches a
+    ``FunctionWorkflow``'s records too.
 
     :param function: only records of this function, whichever version or alias ran (prefix match on the ARN).
     :param conditions: only these conditions; Success and failure conditions can be mixed.
@@ -142,4 +150,4 @@ def destination_event_pattern(
         return result_event_pattern(
             function=function, conditions=conditions, error_types=error_types, response=response
         )
-    return _record_pattern([EVENT_SOURCE], None, conditions, error_types, response)
+    return _record_pattern(FUNCTION_SOURCES, None, conditions, error_types, response)

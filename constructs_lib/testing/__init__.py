@@ -42,7 +42,14 @@ from constructs_lib.testing.kit import (
     ServiceError,
     ServiceHandler,
 )
-from constructs_lib.testing.results import AccessDenial, AsyncInvocation, Delivery, ExecutionResult, VirtualWait
+from constructs_lib.testing.results import (
+    AccessDenial,
+    AsyncInvocation,
+    Delivery,
+    DurableExecutionResult,
+    ExecutionResult,
+    VirtualWait,
+)
 from constructs_lib.testing.snapshot import cloud_assembly_snapshot, template_snapshot
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "BatchJobReport",
     "BatchTaskResult",
     "Delivery",
+    "DurableExecutionResult",
     "EndpointError",
     "EndpointHandler",
     "ExecutionResult",

@@ -33,7 +33,13 @@ from constructs_lib.testing._engine.resources import StackResources
 from constructs_lib.testing._engine.runner import KitEngine
 from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.errors import EndpointError, KitError, ServiceError
-from constructs_lib.testing.results import AccessDenial, AsyncInvocation, Delivery, ExecutionResult
+from constructs_lib.testing.results import (
+    AccessDenial,
+    AsyncInvocation,
+    Delivery,
+    DurableExecutionResult,
+    ExecutionResult,
+)
 
 if TYPE_CHECKING:
     from aws_cdk import Stack
@@ -181,15 +187,28 @@ class LocalKit:
         return self.resources.function(name)
 
     # -- driving -------------------------------------------------------------------------------------------------
-    def invoke(self, function: str, event: Any = None) -> Invocation:
-        """Invoke a function synchronously (RequestResponse), then let the stack settle."""
-        invocation = self._engine.run(self.function(function), {} if event is None else event, "invoke")
+    def invoke(self, function: str, event: Any = None, *, qualifier: str | None = None) -> Invocation:
+        """Invoke a function synchronously (RequestResponse), then let the stack settle.
+
+        ``qualifier``: a version or an alias name (``"live"``); a durable function needs one, as on AWS. A durable
+        function's invocation runs its durable execution to the end (``durable_executions`` has it).
+        """
+        local = self.function(function)
+        invoked, version, memory = self._engine.qualified(local, qualifier)
+        payload = {} if event is None else event
+        invocation = self._engine.run(local, payload, "invoke", version=version, memory_mb=memory, qualifier=invoked)
         self.settle()
         return invocation
 
-    def invoke_async(self, function: str, event: Any = None) -> AsyncInvocation:
-        """Invoke a function asynchronously (Event) and follow it through retries to its destination."""
-        item = self._engine.async_invokes.enqueue(self.function(function), {} if event is None else event, "invoke")
+    def invoke_async(self, function: str, event: Any = None, *, qualifier: str | None = None) -> AsyncInvocation:
+        """Invoke a function asynchronously (Event) and follow it through retries to its destination (``qualifier``
+        as for ``invoke``)."""
+        local = self.function(function)
+        invoked, version, memory = self._engine.qualified(local, qualifier)
+        payload = {} if event is None else event
+        item = self._engine.async_invokes.enqueue(
+            local, payload, "invoke", qualifier=invoked, version=version, memory_mb=memory
+        )
         self.settle()
         return item.done[0]
 
@@ -334,6 +353,15 @@ class LocalKit:
     def async_invocations(self, function: str | None = None) -> list[AsyncInvocation]:
         """Every asynchronous invocation followed to its end, or only those of ``function``."""
         found = self._engine.async_invokes.results()
+        if function is None:
+            return found
+        key = self.logical_id(function)
+        return [result for result in found if result.function == key]
+
+    def durable_executions(self, function: str | None = None) -> list[DurableExecutionResult]:
+        """Every durable execution so far (of a function whose template has ``DurableConfig``), or only those of
+        ``function``, oldest first."""
+        found: list[DurableExecutionResult] = self._engine.durable_results()
         if function is None:
             return found
         key = self.logical_id(function)

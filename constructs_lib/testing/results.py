@@ -124,6 +124,53 @@ class AsyncInvocation:
 
 
 @dataclass(frozen=True)
+class DurableExecutionResult:
+    """A finished durable execution of a function whose template has ``DurableConfig``."""
+
+    function: str
+    """Logical id of the function."""
+    execution_arn: str
+    qualifier: str
+    """What was invoked: an alias name, a version, or ``$LATEST``."""
+    version: str
+    """The version that ran (an alias's)."""
+    status: str
+    """``SUCCEEDED``, ``FAILED``, ``TIMED_OUT`` or ``STOPPED``."""
+    input: Any
+    output: Any
+    """What the function returned, parsed as JSON (None unless it succeeded)."""
+    error_type: str | None
+    error_message: str | None
+    operations: tuple[Any, ...]
+    """Every operation (steps, waits, contexts, nested ones too), as the durable testing SDK reports them
+    (``name``, ``operation_type``, ``status``; steps have ``attempt``, ``result`` and ``error``)."""
+    invocations: int
+    """How many times the function was invoked (replayed) for this execution."""
+    virtual_seconds: float
+    """How long the execution took in virtual time: waits and retry delays count, though the kit skipped them."""
+    sdk_result: Any = None
+    """The durable testing SDK's ``DurableFunctionTestResult`` of this execution, for ``get_step(name)`` and more."""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    @property
+    def operation_names(self) -> list[str]:
+        """The names of the top-level operations, in order (nested ones are in ``operations``)."""
+        return [str(op.name) for op in (self.sdk_result.operations if self.sdk_result is not None else ())]
+
+    def operation(self, name: str) -> Any:
+        """The operation named ``name`` (nested ones included); KeyError when there is none."""
+        for op in self.operations:
+            if op.name == name:
+                return op
+        raise KeyError(
+            f"no operation named {name!r}; the execution has {sorted({str(op.name) for op in self.operations})}"
+        )
+
+
+@dataclass(frozen=True)
 class AccessDenial:
     """A call the stack's policies do not allow, as the kit found it (``LocalKit.denials``)."""
 

@@ -1,6 +1,7 @@
 """The one-line engine switch, run: an order service written against DestinedFunction, with a result rule that
-takes orders needing review to a queue and a consumer rule of its own, switched to FunctionWorkflow by changing the
-constructor only. Both run in the local kit; the same assertions hold for both."""
+takes orders needing review to a queue and a consumer rule of its own, switched to FunctionWorkflow or
+DurableFunction by changing the constructor only (and, for the durable engine, the handler's decorator). All three
+run in the local kit; the same assertions hold for each."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from aws_cdk import aws_lambda as lambda_
 
 from constructs_lib import (
     DestinedFunction,
+    DurableFunction,
     EventBusRoute,
     EventPipeline,
     FunctionWorkflow,
     QueueRoute,
     parse_execution_record,
 )
-from constructs_lib.records import EVENT_SOURCE, WORKFLOW_EVENT_SOURCE
+from constructs_lib.records import DURABLE_EVENT_SOURCE, EVENT_SOURCE, WORKFLOW_EVENT_SOURCE
 from constructs_lib.testing import LocalKit
 
 pytestmark = pytest.mark.execution
@@ -34,20 +36,38 @@ def handler(event, context):
     return {"orderId": event["orderId"], "status": status}
 """
 
+# The same logic as a durable handler: the library's decorator in place of the SDK's, one checkpointed step.
+DURABLE_ORDERS = """
+from durable_routes import routed_durable_execution
+
+class InvalidOrderError(Exception):
+    pass
+
+@routed_durable_execution
+def handler(event, context):
+    if not event.get("orderId"):
+        raise InvalidOrderError("orderId must be a non-empty string")
+    quantity = context.step(lambda _: event["quantity"], name="Count")
+    status = "ACCEPTED" if quantity <= 10 else "REVIEW"
+    return {"orderId": event["orderId"], "status": status}
+"""
+
 REVIEW_ORDER = {"orderId": "o-2001", "quantity": 50}
 SMALL_ORDER = {"orderId": "o-2002", "quantity": 2}
 BAD_ORDER = {"orderId": "", "quantity": 1}
 
-Engine = type[DestinedFunction] | type[FunctionWorkflow]
+Engine = type[DestinedFunction] | type[FunctionWorkflow] | type[DurableFunction]
+Orders = DestinedFunction | FunctionWorkflow | DurableFunction
 
 
-def order_service(stack: cdk.Stack, engine: Engine) -> DestinedFunction | FunctionWorkflow:
-    """The consumer app: only ``engine`` differs between the two stacks."""
+def order_service(stack: cdk.Stack, engine: Engine) -> Orders:
+    """The consumer app: only ``engine`` differs between the stacks (and the handler's decorator, for durable)."""
+    code = DURABLE_ORDERS if engine is DurableFunction else ORDERS
     orders = engine(
         stack,
         "Orders",
         function_props=lambda_.FunctionProps(
-            runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline(ORDERS)
+            runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline(code)
         ),
         on_success=EventBusRoute(),
         on_failure=EventBusRoute(),
@@ -67,20 +87,26 @@ def order_service(stack: cdk.Stack, engine: Engine) -> DestinedFunction | Functi
     return orders
 
 
-def place(kit: LocalKit, orders: DestinedFunction | FunctionWorkflow, order: dict[str, Any]) -> None:
-    """What callers do: an asynchronous invoke of the function, or StartExecution of the state machine."""
+def place(kit: LocalKit, orders: Orders, order: dict[str, Any]) -> None:
+    """What callers do: an asynchronous invoke of the function (of its alias, for a durable function), or
+    StartExecution of the state machine."""
     if isinstance(orders, DestinedFunction):
         kit.invoke_async("Orders/Function", order)
+    elif isinstance(orders, DurableFunction):
+        kit.invoke_async("Orders/Function", order, qualifier="live")
     else:
         kit.start_execution("Orders/StateMachine", order)
 
 
 @pytest.mark.parametrize(
-    ("engine", "source"), [(DestinedFunction, EVENT_SOURCE), (FunctionWorkflow, WORKFLOW_EVENT_SOURCE)]
+    ("engine", "source"),
+    [
+        (DestinedFunction, EVENT_SOURCE),
+        (FunctionWorkflow, WORKFLOW_EVENT_SOURCE),
+        (DurableFunction, DURABLE_EVENT_SOURCE),
+    ],
 )
-def test_the_same_rules_route_the_same_orders_with_either_engine(
-    plain_app: cdk.App, engine: Engine, source: str
-) -> None:
+def test_the_same_rules_route_the_same_orders_with_any_engine(plain_app: cdk.App, engine: Engine, source: str) -> None:
     stack = cdk.Stack(plain_app, "OrderService")
     orders = order_service(stack, engine)
     with LocalKit.from_stack(stack) as kit:

@@ -102,7 +102,9 @@ class AsyncInvoker:
             # destination or dead-letter queue without running them and without retries.
             response = ({"statusCode": 429, "executedVersion": item.version}, dict(THROTTLED_PAYLOAD))
         else:
-            for attempt in range(config.max_retries + 1):
+            # Lambda does not retry a durable execution (its steps retry inside it): one attempt, whatever the config.
+            retries = 0 if local.durable is not None else config.max_retries
+            for attempt in range(retries + 1):
                 if attempt:
                     delays.append(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
                 # The event's age: real time since it was queued (queueing and the attempts' run time) plus the
@@ -118,6 +120,7 @@ class AsyncInvoker:
                     request_id,
                     version=item.version,
                     memory_mb=item.memory_mb,
+                    qualifier=item.qualifier,
                 )
                 attempts.append(invocation)
                 if invocation.succeeded:

@@ -8,6 +8,7 @@ execution role for the API calls it makes.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import json
 import math
@@ -47,6 +48,11 @@ class LayeredEnviron(MutableMapping[str, str]):
     def push_layer(self, layer: dict[str, str]) -> None:
         self._local.layer = layer
 
+    def current_layer(self) -> dict[str, str] | None:
+        """This thread's layer (a handler thread's function environment), or None outside handlers."""
+        layer: dict[str, str] | None = getattr(self._local, "layer", None)
+        return layer
+
     def pop_layer(self) -> None:
         self._local.layer = None
 
@@ -75,6 +81,46 @@ class LayeredEnviron(MutableMapping[str, str]):
         return {**other, **self._current()}
 
 
+_SERVICE_THREAD_MODULES = ("aws_durable_execution_sdk_python_testing", "moto")
+"""Threads whose code is the kit's stand-in services (moto's, the durable execution testing service's), not the
+function's: they never inherit a handler's environment or role, even when a handler's call starts them."""
+
+
+def install_thread_inheritance(environ: LayeredEnviron) -> Callable[[], None]:
+    """Threads a handler starts inherit its environment layer and its context (the role its API calls are made
+    with), as threads in a Lambda sandbox share the sandbox's environment and credentials; returns the undo.
+
+    The durable execution SDK runs the handler's code in worker threads (the handler, parallel branches, map
+    items): without this their ``os.environ`` would be the test's and their API calls nobody's.
+    """
+    original = threading.Thread.start
+
+    def start(self: threading.Thread) -> None:
+        layer = environ.current_layer()
+        target = getattr(self, "_target", None)
+        module = str(getattr(target, "__module__", "") or "")
+        if layer is not None and not module.startswith(_SERVICE_THREAD_MODULES):
+            context = contextvars.copy_context()
+            run = self.run
+
+            def run_inherited() -> None:
+                environ.push_layer(layer)
+                try:
+                    context.run(run)
+                finally:
+                    environ.pop_layer()
+
+            self.run = run_inherited  # type: ignore[method-assign]
+        original(self)
+
+    threading.Thread.start = start  # type: ignore[method-assign]
+
+    def undo() -> None:
+        threading.Thread.start = original  # type: ignore[method-assign]
+
+    return undo
+
+
 @dataclass
 class LambdaContext:
     """The context object of the Python runtime: request id, remaining time, the function's identity."""
@@ -92,6 +138,14 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class DurableSettings:
+    """A durable function's ``DurableConfig``."""
+
+    execution_timeout_seconds: int
+    retention_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -164,6 +218,11 @@ class LocalFunction:
     """The execution role: the handler's own API calls are made with it."""
     reserved_concurrency: int | None = None
     """``ReservedConcurrentExecutions`` from the template (0: every invocation is throttled)."""
+    durable: DurableSettings | None = None
+    """``DurableConfig`` from the template: the function runs durable executions (see ``durable``)."""
+    shared_modules: frozenset[str] = frozenset()
+    """Top-level packages the function imports from the kit's own interpreter rather than privately from its
+    folders: the durable execution SDK, whose objects the kit's in-process durable service hands to the handler."""
     invocations: list[Invocation] = field(default_factory=list)
     stragglers: list[threading.Thread] = field(default_factory=list)
     """Handler threads still running after their invocation timed out."""
@@ -349,7 +408,7 @@ class LocalFunction:
         if not module_name or not attribute:
             raise _LoadError("Runtime.MalformedHandlerName", f"Bad handler '{self.handler}': not module.function")
         with _IMPORT_LOCK:
-            module = _import_fresh(module_name, self.code_dirs)
+            module = _import_fresh(module_name, self.code_dirs, shared=self.shared_modules)
         handler = getattr(module, attribute, None)
         if not callable(handler):
             raise _LoadError(
@@ -394,12 +453,15 @@ class _LoadError(Exception):
         self.error_type = error_type
 
 
-def _import_fresh(module_name: str, code_dirs: tuple[Path, ...]) -> ModuleType:
-    """Import ``module_name`` from ``code_dirs`` as a private copy: other functions get their own copies."""
+def _import_fresh(module_name: str, code_dirs: tuple[Path, ...], *, shared: frozenset[str] = frozenset()) -> ModuleType:
+    """Import ``module_name`` from ``code_dirs`` as a private copy: other functions get their own copies (the
+    ``shared`` packages excepted: they come from this interpreter, imported once)."""
+    for name in shared:
+        importlib.import_module(name)  # the interpreter's copy, before the function's folders go on sys.path
     roots = [str(path) for path in code_dirs]
     # The handler's module and every module its folders provide (a layer's packages too): a copy that another
     # function (or a lazy import after its load) left in sys.modules must not stand in for this function's own.
-    tops = {module_name.split(".", 1)[0], *_provided_modules(code_dirs)}
+    tops = {module_name.split(".", 1)[0], *_provided_modules(code_dirs)} - shared
     shadowed = {name: module for name, module in sys.modules.items() if name.split(".", 1)[0] in tops}
     for name in shadowed:
         del sys.modules[name]

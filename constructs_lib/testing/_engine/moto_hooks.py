@@ -150,7 +150,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
             headers.get("x-amz-log-type") == "Tail",
             version=str(getattr(self, "version", "$LATEST")),
             memory_mb=getattr(self, "memory_size", None),
-            qualifier=getattr(_invoked, "qualifier", None) or "$LATEST",
+            qualifier=getattr(_invoked, "qualifier", None) or None,
         )
         if answer is NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)

@@ -27,10 +27,11 @@ from constructs_lib.testing._engine.intrinsics import (
     references,
     text_of,
 )
-from constructs_lib.testing._engine.lambda_runtime import LocalFunction, warn_if_cannot_stand_in
+from constructs_lib.testing._engine.lambda_runtime import DurableSettings, LocalFunction, warn_if_cannot_stand_in
 from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
+DURABLE_SDK = "aws_durable_execution_sdk_python"
 _LOGICAL_ID_HASH = re.compile(r"^(?P<stem>.+?)[0-9A-F]{8}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
 _EMPTY_ZIP: bytes | None = None
@@ -556,6 +557,7 @@ class _Builder:
         if props.get("Architectures"):
             request["Architectures"] = props["Architectures"]
         arn = self.client("lambda").create_function(**request)["FunctionArn"]
+        durable = props.get("DurableConfig")
         self.resources.functions[logical_id] = LocalFunction(
             logical_id=logical_id,
             name=name,
@@ -572,6 +574,14 @@ class _Builder:
             reserved_concurrency=(
                 int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
             ),
+            durable=None
+            if not durable
+            else DurableSettings(
+                execution_timeout_seconds=int(durable.get("ExecutionTimeout", 86400)),
+                retention_days=int(durable.get("RetentionPeriodInDays", 14)),
+            ),
+            # The kit's in-process durable service and the handler share the SDK's classes.
+            shared_modules=frozenset({DURABLE_SDK}) if durable else frozenset(),
         )
         return Physical(ref=name, attributes={"Arn": arn})
 

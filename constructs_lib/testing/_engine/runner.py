@@ -36,7 +36,12 @@ from constructs_lib.testing._engine.enforcement import IamMode, PolicyAuthorizer
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
 from constructs_lib.testing._engine.executions import Executions
-from constructs_lib.testing._engine.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
+from constructs_lib.testing._engine.lambda_runtime import (
+    Invocation,
+    LayeredEnviron,
+    LocalFunction,
+    install_thread_inheritance,
+)
 from constructs_lib.testing._engine.resources import StackResources, stand_up
 from constructs_lib.testing._engine.rule_targets import RuleTargets
 from constructs_lib.testing._engine.stand_ins import StandIns
@@ -45,6 +50,7 @@ from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import AccessDenial, Delivery, parse_json
 
 if TYPE_CHECKING:
+    from constructs_lib.testing._engine.durable import DurableService
     from constructs_lib.testing.kit import EndpointHandler, ServiceHandler
 
 _ACTIVE: KitEngine | None = None
@@ -98,6 +104,9 @@ class KitEngine:
         self._mock: Any = None
         self._environ: LayeredEnviron | None = None
         self._resources: StackResources | None = None
+        self._execution_timeout = execution_timeout
+        self._durable: DurableService | None = None
+        self._undo_durable: Callable[[], None] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,8 +128,10 @@ class KitEngine:
             self._environ = LayeredEnviron(os.environ)
             os.environ = self._environ  # type: ignore[assignment]  # noqa: B003 - a layered view, not a new environment
             undo_hooks, undo_logs = moto_hooks.install(self), quiet_logs.install()
+            undo_threads = install_thread_inheritance(self._environ)
 
             def undo() -> None:
+                undo_threads()
                 undo_logs()
                 undo_hooks()
 
@@ -162,6 +173,12 @@ class KitEngine:
                         self.warnings.append(f"{function.logical_id}: a timed-out handler still runs after the kit")
             for folder in self._resources.temporary_dirs:
                 shutil.rmtree(folder, ignore_errors=True)
+        if self._durable is not None:
+            self._durable.close()
+            self._durable = None
+        if self._undo_durable is not None:
+            self._undo_durable()
+            self._undo_durable = None
         if self._saved_dont_write_bytecode is not None:
             sys.dont_write_bytecode = self._saved_dont_write_bytecode
             self._saved_dont_write_bytecode = None
@@ -182,6 +199,25 @@ class KitEngine:
         with _ACTIVE_LOCK:
             if _ACTIVE is self:
                 _ACTIVE = None
+
+    @property
+    def environ(self) -> LayeredEnviron | None:
+        """``os.environ`` while the kit runs (a layer per handler thread)."""
+        return self._environ
+
+    @property
+    def durable(self) -> DurableService:
+        """The in-process durable execution service (made on first use)."""
+        with self.lock:
+            if self._durable is None:
+                from constructs_lib.testing._engine.durable import DurableService, install_prompt_stop
+
+                self._undo_durable = install_prompt_stop()
+                self._durable = DurableService(self, wait_seconds=self._execution_timeout)
+            return self._durable
+
+    def durable_results(self) -> list[Any]:
+        return [] if self._durable is None else self._durable.results()
 
     @property
     def resources(self) -> StackResources:
@@ -210,13 +246,36 @@ class KitEngine:
         *,
         version: str = "$LATEST",
         memory_mb: int | None = None,
+        qualifier: str | None = None,
     ) -> Invocation:
-        """Run a function's handler once (recorded as a delivery to the function)."""
+        """Run a function's handler once (recorded as a delivery to the function); a durable function's invocation
+        is a durable execution, run to its end (``qualifier``: what was invoked, default ``version``)."""
         assert self._environ is not None
         self.record("lambda", local.arn, event, {"source": source})
+        if local.durable is not None:
+            invocation, _ = self.durable.execute(
+                local, event, qualifier=qualifier or version, version=version, memory_mb=memory_mb
+            )
+            return invocation
         return local.run(
             event, environ=self._environ, source=source, request_id=request_id, version=version, memory_mb=memory_mb
         )
+
+    def qualified(self, local: LocalFunction, qualifier: str | None) -> tuple[str, str, int | None]:
+        """(qualifier, version, memory) of an invoke of ``local`` as ``qualifier`` (a version, an alias or
+        ``$LATEST``; None: unqualified, which a durable function refuses as Lambda does)."""
+        if qualifier is None:
+            if local.durable is not None:
+                raise KitError(
+                    f"{local.logical_id}: InvalidParameterValueException: You cannot invoke a durable function using "
+                    "an unqualified ARN; give qualifier= (the alias, say 'live', or a version)"
+                )
+            return "$LATEST", "$LATEST", None
+        if qualifier == "$LATEST" or qualifier.isdigit():
+            return qualifier, qualifier, None
+        with acting_as(None):
+            alias = self.client("lambda").get_alias(FunctionName=local.name, Name=qualifier)
+        return qualifier, str(alias["FunctionVersion"]), None
 
     def settle(self) -> None:
         """Run until the stack is quiet: executions ended, asynchronous events delivered, queues drained."""
@@ -426,13 +485,19 @@ class KitEngine:
         *,
         version: str = "$LATEST",
         memory_mb: int | None = None,
-        qualifier: str = "$LATEST",
+        qualifier: str | None = None,
     ) -> Any:
         """A Lambda ``Invoke`` of ``function_name``; ``version`` and ``memory_mb`` are those of the invoked qualifier
-        (moto's object of that version), ``qualifier`` what was invoked (``$LATEST``, a version or an alias)."""
+        (moto's object of that version), ``qualifier`` what was invoked (``$LATEST``, a version or an alias; None:
+        unqualified, which a durable function refuses)."""
         local = self.resources.function_by_physical_name(function_name)
         if local is None:
             return moto_hooks.NOT_OURS
+        if local.durable is not None and qualifier is None:
+            from moto.awslambda.exceptions import InvalidParameterValueException
+
+            raise InvalidParameterValueException("You cannot invoke a durable function using an unqualified ARN.")
+        qualifier = qualifier or "$LATEST"
         event = {} if body is None or body in ("", b"") else parse_json(body)
         if invocation_type == "Event":
             self.async_invokes.enqueue(
@@ -442,7 +507,7 @@ class KitEngine:
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")
         memory = memory_mb or local.memory_mb
-        invocation = self.run(local, event, "invoke", version=version, memory_mb=memory)
+        invocation = self.run(local, event, "invoke", version=version, memory_mb=memory, qualifier=qualifier)
         return moto_hooks.InvokeAnswer(
             payload=json.dumps(invocation.payload).encode(),
             function_error=None if invocation.succeeded else "Unhandled",

@@ -316,7 +316,7 @@ def test_add_result_rule_routes_matching_records(stack: cdk.Stack) -> None:
         {
             "EventBusName": {"Ref": Match.string_like_regexp("DestinedOnSuccessBus")},
             "EventPattern": {
-                "source": ["lambda"],
+                "source": ["lambda", "constructs-lib.durable"],
                 "detail-type": ["Lambda Function Invocation Result - Success"],
                 "detail": {"responsePayload": {"status": ["ACCEPTED"]}, "requestContext": Match.any_value()},
             },

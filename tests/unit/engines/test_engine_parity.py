@@ -18,6 +18,7 @@ from constructs_lib import (
     Condition,
     ConstructPropsError,
     DestinedFunction,
+    DurableFunction,
     EventBusRoute,
     FunctionWorkflow,
     QueueRoute,
@@ -30,7 +31,7 @@ WORKER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:worker"
 MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:orders"
 HANDLER = "def handler(event, context):\n    return event\n"
 
-Engine = type[DestinedFunction] | type[FunctionWorkflow]
+Engine = type[DestinedFunction] | type[FunctionWorkflow] | type[DurableFunction]
 
 
 def rendered(stack: cdk.Stack, pattern: events.EventPattern, construct_id: str = "Rule") -> dict[str, Any]:
@@ -64,7 +65,16 @@ def workflow_event(**response: Any) -> dict[str, Any]:
     return event
 
 
-def engine(stack: cdk.Stack, kind: Engine, **props: Any) -> DestinedFunction | FunctionWorkflow:
+def durable_event(**response: Any) -> dict[str, Any]:
+    """The same record from a DurableFunction: its source, the function's ARN with the version that ran."""
+    event = lambda_event(**response)
+    event["source"] = "constructs-lib.durable"
+    event["resources"] = [f"{WORKER_ARN}:1"]
+    event["detail"]["requestContext"]["functionArn"] = f"{WORKER_ARN}:1"
+    return event
+
+
+def engine(stack: cdk.Stack, kind: Engine, **props: Any) -> DestinedFunction | FunctionWorkflow | DurableFunction:
     return kind(
         stack,
         "Orders",
@@ -78,16 +88,18 @@ def engine(stack: cdk.Stack, kind: Engine, **props: Any) -> DestinedFunction | F
 # ------------------------------------------------------------------------------------------------ the pattern builder
 
 
-def test_result_event_pattern_matches_the_records_of_both_engines(stack: cdk.Stack) -> None:
+def test_result_event_pattern_matches_the_records_of_all_three_engines(stack: cdk.Stack) -> None:
     pattern = rendered(stack, result_event_pattern(conditions=[Condition.SUCCESS], response={"status": "REVIEW"}))
-    assert pattern["source"] == ["lambda", "constructs-lib.workflow"]
+    assert pattern["source"] == ["lambda", "constructs-lib.durable", "constructs-lib.workflow"]
     assert matches(pattern, lambda_event(status="REVIEW"))
     assert matches(pattern, workflow_event(status="REVIEW"))
+    assert matches(pattern, durable_event(status="REVIEW"))
     assert not matches(pattern, workflow_event(status="ACCEPTED"))
-    # Lambda's own pattern builder does not match a workflow's records: the silent miss this builder removes
-    lambda_only = rendered(stack, destination_event_pattern(response={"status": "REVIEW"}), "LambdaOnly")
-    assert matches(lambda_only, lambda_event(status="REVIEW"))
-    assert not matches(lambda_only, workflow_event(status="REVIEW"))
+    # The functions' pattern builder matches the records of functions, durable or not, never a workflow's
+    functions = rendered(stack, destination_event_pattern(response={"status": "REVIEW"}), "FunctionsOnly")
+    assert matches(functions, lambda_event(status="REVIEW"))
+    assert matches(functions, durable_event(status="REVIEW"))
+    assert not matches(functions, workflow_event(status="REVIEW"))
 
 
 def test_result_event_pattern_of_a_state_machine_matches_its_records_only(stack: cdk.Stack) -> None:
@@ -107,7 +119,14 @@ def test_result_event_pattern_of_a_function_is_destination_event_pattern(stack: 
     ours = rendered(stack, result_event_pattern(function=worker, error_types=["KeyError"]), "Ours")
     theirs = rendered(stack, destination_event_pattern(function=worker, error_types=["KeyError"]), "Theirs")
     assert ours == theirs
-    assert ours["source"] == ["lambda"]
+    assert ours["source"] == ["lambda", "constructs-lib.durable"]
+    failed = durable_event()
+    failed["detail-type"] = "Lambda Function Invocation Result - Failure"
+    failed["detail"]["requestContext"]["condition"] = "RetriesExhausted"
+    failed["detail"]["responsePayload"] = {"errorType": "KeyError", "errorMessage": "x"}
+    assert matches(ours, failed)  # the function's durable executions, whichever version ran
+    failed["detail"]["requestContext"]["functionArn"] = f"{WORKER_ARN}-other:1"
+    assert not matches(ours, failed)
 
 
 def test_result_event_pattern_takes_one_producer() -> None:
@@ -156,8 +175,8 @@ def test_workflow_add_result_rule_matches_the_workflow_records_on_its_bus(stack:
     )
 
 
-@pytest.mark.parametrize("kind", [DestinedFunction, FunctionWorkflow])
-def test_the_same_rule_call_makes_the_same_rule_on_either_engine(stack: cdk.Stack, kind: Engine) -> None:
+@pytest.mark.parametrize("kind", [DestinedFunction, FunctionWorkflow, DurableFunction])
+def test_the_same_rule_call_makes_the_same_rule_on_any_engine(stack: cdk.Stack, kind: Engine) -> None:
     """Only the records' source and producer ARN differ: the rule, its target and its DLQ are the same."""
     orders = engine(stack, kind, on_failure=EventBusRoute())
     orders.add_result_rule("BadInput", route=QueueRoute(), error_types=["InvalidOrderError"])
@@ -165,8 +184,12 @@ def test_the_same_rule_call_makes_the_same_rule_on_either_engine(stack: cdk.Stac
     rules = template.find_resources("AWS::Events::Rule")
     (rule,) = [r for logical_id, r in rules.items() if "BadInput" in logical_id]
     pattern = rule["Properties"]["EventPattern"]
-    source = "lambda" if kind is DestinedFunction else "constructs-lib.workflow"
-    assert pattern["source"] == [source]
+    sources = {
+        DestinedFunction: ["lambda", "constructs-lib.durable"],  # a function's records, durable or not
+        DurableFunction: ["lambda", "constructs-lib.durable"],
+        FunctionWorkflow: ["constructs-lib.workflow"],
+    }
+    assert pattern["source"] == sources[kind]
     assert pattern["detail-type"] == ["Lambda Function Invocation Result - Failure"]
     assert pattern["detail"]["requestContext"]["condition"] == ["RetriesExhausted", "EventAgeExceeded"]
     assert pattern["detail"]["responsePayload"] == {"errorType": ["InvalidOrderError"]}
@@ -200,6 +223,7 @@ def test_workflow_refuses_stream_sources_with_the_reason(stack: cdk.Stack) -> No
     from aws_cdk import aws_sqs as sqs
 
     workflow = engine(stack, FunctionWorkflow)
+    assert isinstance(workflow, FunctionWorkflow)
     queue = sqs.Queue.from_queue_arn(stack, "Incoming", "arn:aws:sqs:us-east-1:123456789012:incoming")
     with pytest.raises(ConstructPropsError, match=r"never a state machine\. Keep a DestinedFunction on the source"):
         workflow.add_stream_source(queue)

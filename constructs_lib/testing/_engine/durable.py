@@ -1,0 +1,290 @@
+"""Durable executions: a function whose template has ``DurableConfig`` runs each invocation as a durable execution,
+through AWS's testing SDK (``aws-durable-execution-sdk-python-testing``) as the in-process durable service.
+
+The SDK's service keeps the checkpoints and replays the function; the kit runs each replay as an invocation of the
+function (its own thread, environment layer, role and timeout, as every handler), authorizes the role's
+checkpoint calls, and keeps time virtual: waits and step retry delays are skipped (the SDK's ``SkipClock``), and the
+execution timeout is measured on that virtual clock, so a one-day wait in a one-hour execution times out as on AWS.
+
+One patch of the SDK, made while a kit runs and undone after (see ``install_prompt_stop``): at the end of each
+invocation the SDK's checkpoint thread notices that it must stop only when its 100 ms queue poll times out;
+the patch wakes it at once. A small execution takes about 10 ms instead of 100 ms per invocation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from constructs_lib.testing._engine.authorizer import AccessDenied, acting_as
+from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
+from constructs_lib.testing.errors import KitError
+from constructs_lib.testing.results import DurableExecutionResult, parse_json
+
+if TYPE_CHECKING:
+    from constructs_lib.testing._engine.runner import KitEngine
+
+CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
+_VIA = "durable-checkpoint"
+
+
+def install_prompt_stop() -> Callable[[], None]:
+    """Make the SDK's checkpoint thread stop as soon as an invocation ends; returns the undo.
+
+    ``ExecutionState.stop_checkpointing`` sets an event that the checkpoint thread reads between polls of its queue,
+    each up to ``_STOP_SIGNAL_POLL_SECONDS`` (0.1 s): every invocation ends up to 100 ms late. After the original, the
+    patch puts the SDK's own wake signal (``_Signal.REFRESH_WAKE``, which the thread consumes and ignores) on the
+    queue, so the thread sees the stop at once. Nothing else changes: tests/unit/testing/test_durable_sdk_patch.py pins
+    the names it relies on.
+    """
+    from aws_durable_execution_sdk_python.state import ExecutionState, _Signal
+
+    original = ExecutionState.stop_checkpointing
+
+    def stop_checkpointing(self: Any) -> None:
+        original(self)
+        self._checkpoint_queue.put(_Signal.REFRESH_WAKE)
+
+    ExecutionState.stop_checkpointing = stop_checkpointing  # type: ignore[method-assign]
+
+    def undo() -> None:
+        ExecutionState.stop_checkpointing = original  # type: ignore[method-assign]
+
+    return undo
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What an execution runs: the function, and the version and memory of the invoked qualifier."""
+
+    local: LocalFunction
+    qualifier: str
+    version: str
+    memory_mb: int | None
+
+
+class DurableService:
+    """The in-process durable execution service of one kit (made on the first durable invocation)."""
+
+    def __init__(self, engine: KitEngine, *, wait_seconds: float) -> None:
+        from aws_durable_execution_sdk_python_testing.checkpoint.processor import CheckpointProcessor
+        from aws_durable_execution_sdk_python_testing.client import InMemoryServiceClient
+        from aws_durable_execution_sdk_python_testing.clock import SkipClock
+        from aws_durable_execution_sdk_python_testing.executor import Executor
+        from aws_durable_execution_sdk_python_testing.scheduler import Scheduler
+        from aws_durable_execution_sdk_python_testing.stores.memory import InMemoryExecutionStore
+        from aws_durable_execution_sdk_python_testing.worker.registry import ExecutionRegistry
+
+        self._engine = engine
+        self._wait_seconds = wait_seconds
+        self._targets: dict[str, _Target] = {}
+        self._results: list[DurableExecutionResult] = []
+        self._runs: dict[str, int] = {}
+        """Execution ARN -> how many times the function ran for it."""
+        self._lock = threading.Lock()
+        # The service's threads are the kit's: made here, with no function's environment or role in scope.
+        with acting_as(None):
+            self.clock = SkipClock()
+            self.scheduler = Scheduler()
+            self.scheduler.start()  # type: ignore[no-untyped-call]  # the SDK's, untyped
+            self.store = InMemoryExecutionStore()
+            self.registry = ExecutionRegistry(self.store, self.scheduler)
+            processor = CheckpointProcessor(store=self.store, scheduler=self.scheduler, clock=self.clock)
+            self.client = InMemoryServiceClient(processor, self.registry)
+            self.invoker = _KitInvoker(self)
+            self.executor = Executor(
+                store=self.store,
+                scheduler=self.scheduler,
+                invoker=self.invoker,
+                checkpoint_processor=processor,
+                # Each replay runs under the function's own timeout (LocalFunction.run): none on top.
+                invocation_timeout_seconds=31_622_400,
+                registry=self.registry,
+                clock=self.clock,
+                region=engine.stack.region,
+            )
+            # A failed invocation (a sandbox timeout, an import error) is invoked again at once: virtual time.
+            self.executor.RETRY_BACKOFF_SECONDS = 0
+            processor.add_execution_observer(self.executor)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.registry.shutdown()
+        self.scheduler.stop()  # type: ignore[no-untyped-call]
+
+    def results(self) -> list[DurableExecutionResult]:
+        with self._lock:
+            return list(self._results)
+
+    # -- running -------------------------------------------------------------------------------------------------
+    def execute(
+        self, local: LocalFunction, event: Any, *, qualifier: str, version: str, memory_mb: int | None
+    ) -> tuple[Invocation, DurableExecutionResult]:
+        """Start a durable execution of ``local`` (invoked as ``qualifier``, running ``version``), run it to its
+        end, and return it as the invocation the caller sees, and as the execution."""
+        from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
+
+        assert local.durable is not None
+        identifier = f"{local.name}:{version}"
+        with self._lock:
+            self._targets[identifier] = _Target(local, qualifier, version, memory_mb)
+        started = time.monotonic()
+        with acting_as(None):
+            output = self.executor.start_execution(
+                StartDurableExecutionInput(
+                    account_id=self._engine.stack.account,
+                    function_name=local.name,
+                    function_qualifier=version,
+                    execution_name=f"kit-{len(self._results) + 1}",
+                    execution_timeout_seconds=local.durable.execution_timeout_seconds,
+                    execution_retention_period_days=local.durable.retention_days,
+                    input=json.dumps(event),
+                )
+            )
+            arn = str(output.execution_arn)
+            if not self.executor.wait_until_complete(arn, self._wait_seconds):
+                raise KitError(
+                    f"the durable execution of {local.logical_id} did not end within {self._wait_seconds:.0f} real "
+                    "seconds (LocalKit(execution_timeout=...)): does it wait for a callback nobody sends?"
+                )
+            execution = self.store.load(arn)
+        with self._lock:
+            runs = self._runs.pop(arn, 0)
+        result = _result(local, qualifier, version, event, execution, runs)
+        with self._lock:
+            self._results.append(result)
+        invocation = Invocation(
+            function=local.logical_id,
+            request_id=arn,
+            event=event,
+            result=result.output if result.succeeded else None,
+            # An execution that timed out or was stopped may carry no error type: its status names what happened.
+            error_type=None if result.succeeded else (result.error_type or result.status),
+            error_message=None if result.succeeded else result.error_message,
+            duration_ms=(time.monotonic() - started) * 1000,
+            source="durable",
+            version=version,
+        )
+        return invocation, result
+
+    def target(self, identifier: str) -> _Target:
+        with self._lock:
+            found = self._targets.get(identifier)
+        if found is None:
+            raise KitError(f"no durable function {identifier} in this kit")
+        return found
+
+    def count_run(self, arn: str) -> None:
+        with self._lock:
+            self._runs[arn] = self._runs.get(arn, 0) + 1
+
+    def timed_out(self, arn: str) -> bool:
+        """Time the execution out when its virtual time ran past its execution timeout (say a wait skipped past it);
+        whether it did."""
+        from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+
+        execution = self.store.load(arn)
+        started = execution.get_operation_execution_started().start_timestamp
+        limit = execution.start_input.execution_timeout_seconds
+        if started is None or execution.is_complete:
+            return False
+        if self.clock.now() - started <= dt.timedelta(seconds=limit):
+            return False
+        self.executor.on_timed_out(arn, ErrorObject.from_message(f"Execution timed out after {limit} seconds."))
+        return True
+
+
+def _kit_invoker_base() -> type:
+    from aws_durable_execution_sdk_python_testing.invoker import InProcessInvoker
+
+    return InProcessInvoker
+
+
+class _KitInvoker(_kit_invoker_base()):  # type: ignore[misc]  # the SDK's in-process invoker, run by the kit
+    """Runs each invocation of a durable execution as an invocation of the function, in the kit."""
+
+    def __init__(self, service: DurableService) -> None:
+        super().__init__(handler=_no_handler, service_client=service.client, region=service._engine.stack.region)
+        self._service = service
+
+    def invoke(  # noqa: PLR0917 - the SDK's Invoker protocol
+        self,
+        function_name: str,
+        input: Any,
+        endpoint_url: str | None = None,
+        tenant_id: str | None = None,
+        account_id: str | None = None,
+        region_name: str | None = None,
+    ) -> Any:
+        from aws_durable_execution_sdk_python.execution import DurableExecutionInvocationInputWithClient
+        from aws_durable_execution_sdk_python_testing.invoker import InvokeResponse
+
+        service = self._service
+        target = service.target(function_name)
+        arn = input.durable_execution_arn
+        if service.timed_out(arn):
+            return InvokeResponse.from_output({"Status": "PENDING"}, arn)
+        local = target.local
+        resource = f"{local.arn}:{target.version}/durable-execution/{arn}"
+        try:
+            for action in CHECKPOINT_ACTIONS:
+                service._engine.authorize(local.role_arn, action, resource, via=_VIA)
+        except AccessDenied as denied:
+            # The SDK's first call (GetDurableExecutionState) is refused: a 4xx fails the execution at once.
+            error = {"ErrorType": "AccessDeniedException", "ErrorMessage": str(denied)}
+            return InvokeResponse.from_output({"Status": "FAILED", "Error": error}, arn)
+        event = DurableExecutionInvocationInputWithClient.from_durable_execution_invocation_input(
+            input, self.service_client
+        )
+        engine = service._engine
+        assert engine.environ is not None
+        service.count_run(arn)
+        invocation = local.run(
+            event, environ=engine.environ, source="durable", version=target.version, memory_mb=target.memory_mb
+        )
+        if not invocation.succeeded:
+            # The sandbox failed (timeout, import error, a crash outside the SDK): the service invokes again.
+            raise _InvocationFailed(f"{invocation.error_type}: {invocation.error_message}")
+        return InvokeResponse.from_output(invocation.result, invocation.request_id)
+
+
+class _InvocationFailed(Exception):
+    """An invocation of a durable execution that did not answer (Lambda invokes it again)."""
+
+
+def _no_handler(event: Any, context: Any) -> Any:
+    raise KitError("the kit's durable service runs functions through the kit")  # never called: invoke is ours
+
+
+def _result(  # noqa: PLR0917 - private
+    local: LocalFunction, qualifier: str, version: str, event: Any, execution: Any, runs: int
+) -> DurableExecutionResult:
+    from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestResult
+
+    sdk_result = DurableFunctionTestResult.create(execution=execution)
+    output = execution.result
+    error = output.error if output is not None else None
+    started = execution.get_operation_execution_started()
+    seconds = 0.0
+    if started.start_timestamp is not None and started.end_timestamp is not None:
+        seconds = (started.end_timestamp - started.start_timestamp).total_seconds()
+    return DurableExecutionResult(
+        function=local.logical_id,
+        execution_arn=execution.durable_execution_arn,
+        qualifier=qualifier,
+        version=version,
+        status=str(execution.close_status.value),
+        input=event,
+        output=parse_json(output.result) if output is not None and output.result is not None else None,
+        error_type=None if error is None else error.type,
+        error_message=None if error is None else error.message,
+        operations=tuple(sdk_result.get_all_operations()),
+        invocations=runs,
+        virtual_seconds=seconds,
+        sdk_result=sdk_result,
+    )

@@ -1,0 +1,202 @@
+"""The kit runs durable functions (``DurableConfig`` in the template) through AWS's durable testing SDK: replays as
+invocations of the function, waits and retry delays in virtual time, routes delivered through the kit with the
+function's role, and the DLQ for executions that did not succeed."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+
+from constructs_lib import DurableFunction, QueueRoute
+from constructs_lib.testing import KitError, LocalKit
+
+pytestmark = pytest.mark.execution
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+ORDER = """
+import os
+
+import boto3
+from aws_durable_execution_sdk_python import DurableContext
+from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig
+from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
+from durable_routes import routed_durable_execution
+
+ATTEMPTS = {}
+
+
+class OrderRejectedError(Exception):
+    pass
+
+
+def flaky(order_id, failures):
+    def reserve(step_context):
+        ATTEMPTS[order_id] = ATTEMPTS.get(order_id, 0) + 1
+        if ATTEMPTS[order_id] <= failures:
+            raise ConnectionError(f"stock service unavailable ({ATTEMPTS[order_id]})")
+        return {"orderId": order_id, "reserved": True}
+    return reserve
+
+
+RETRY = StepConfig(retry_strategy=create_retry_strategy(RetryStrategyConfig(
+    max_attempts=3, initial_delay=Duration.from_seconds(10), backoff_rate=2, jitter_strategy=JitterStrategy.NONE)))
+
+
+@routed_durable_execution
+def handler(event, context: DurableContext):
+    order_id = event["orderId"]
+    if event.get("reject"):
+        raise OrderRejectedError(f"order {order_id} rejected")
+    reserved = context.step(flaky(order_id, event.get("failures", 0)), name="Reserve", config=RETRY)
+    context.wait(Duration.from_days(event.get("days", 1)), name="Settle")
+    # Branches run in the SDK's worker threads: they see the function's environment.
+    regions = context.parallel(
+        [lambda ctx: os.environ.get("STAGE"), lambda ctx: os.environ.get("AWS_LAMBDA_FUNCTION_NAME")], name="Fan"
+    ).get_results()
+    if event.get("peek"):
+        # A call the role was not granted, made in a step (a worker thread): refused as on AWS.
+        context.step(lambda _: boto3.client("sqs").send_message(QueueUrl=event["peek"], MessageBody="x"), name="Peek")
+    return {"orderId": order_id, "reserved": reserved["reserved"], "seen": regions}
+"""
+
+
+def orders(stack: cdk.Stack, **props: Any) -> DurableFunction:
+    options: dict[str, Any] = {"on_success": QueueRoute(), "execution_timeout": Duration.days(7), **props}
+    return DurableFunction(
+        stack,
+        "Orders",
+        function_props=lambda_.FunctionProps(
+            runtime=RUNTIME,
+            handler="index.handler",
+            code=lambda_.Code.from_inline(ORDER),
+            environment={"STAGE": "test"},
+            timeout=Duration.seconds(30),
+        ),
+        **options,
+    )
+
+
+@pytest.fixture
+def kit_stack(plain_app: cdk.App) -> cdk.Stack:
+    return cdk.Stack(plain_app, "Kit")
+
+
+def test_a_durable_execution_runs_to_its_end_with_a_day_long_wait_not_slept(kit_stack: cdk.Stack) -> None:
+    orders(kit_stack)
+    with LocalKit.from_stack(kit_stack) as kit:
+        started = time.monotonic()
+        invocation = kit.invoke("Orders/Function", {"orderId": "o-1", "days": 1}, qualifier="live")
+        real = time.monotonic() - started
+        (execution,) = kit.durable_executions("Orders/Function")
+        (record,) = kit.messages("Orders/OnSuccessQueue")
+        function_ref, function_arn = kit.ref("Orders/Function"), kit.arn("Orders/Function")
+
+    assert invocation.succeeded
+    assert invocation.payload["orderId"] == "o-1"
+    assert invocation.payload["reserved"] is True
+    stage, function_name = invocation.payload["seen"]
+    assert stage == "test"
+    assert function_name == function_ref
+    assert execution.status == "SUCCEEDED"
+    assert execution.operation_names == ["Reserve", "Settle", "Fan", "DeliverSuccess"]
+    assert execution.version == "1"
+    assert execution.qualifier == "live"
+    assert execution.invocations == 2  # the first stops at the wait; the second replays and goes on
+    assert execution.virtual_seconds >= 86400
+    assert real < 10
+    assert record["responsePayload"] == invocation.payload
+    # Each replay is invoked with the version the alias resolved to when the execution started.
+    assert record["requestContext"]["functionArn"] == f"{function_arn}:1"
+
+
+def test_a_failed_step_is_retried_after_its_backoff_in_virtual_time(kit_stack: cdk.Stack) -> None:
+    orders(kit_stack)
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.invoke_async("Orders/Function", {"orderId": "o-2", "failures": 2}, qualifier="live")
+        (execution,) = kit.durable_executions()
+
+    assert execution.succeeded
+    assert execution.operation("Reserve").attempt == 3
+    assert execution.virtual_seconds >= 10 + 20 + 86400  # two backoffs (10 s, then 20 s) and the day's wait
+
+
+def test_an_unqualified_invoke_of_a_durable_function_is_refused(kit_stack: cdk.Stack) -> None:
+    orders(kit_stack)
+    with LocalKit.from_stack(kit_stack) as kit:
+        with pytest.raises(KitError, match="unqualified ARN"):
+            kit.invoke("Orders/Function", {"orderId": "o-3"})
+        with pytest.raises(kit.client("lambda").exceptions.InvalidParameterValueException):
+            kit.client("lambda").invoke(FunctionName=kit.ref("Orders/Function"), Payload=b"{}")
+        answer = kit.client("lambda").invoke(
+            FunctionName=kit.arn("Orders/Alias"), Payload=b'{"orderId": "o-3"}', InvocationType="RequestResponse"
+        )
+        assert "FunctionError" not in answer
+        assert kit.durable_executions()[-1].succeeded
+
+
+def test_a_failed_async_execution_sends_its_event_to_the_dead_letter_queue(kit_stack: cdk.Stack) -> None:
+    orders(kit_stack)
+    with LocalKit.from_stack(kit_stack) as kit:
+        outcome = kit.invoke_async("Orders/Function", {"orderId": "o-4", "reject": True}, qualifier="live")
+        dead = kit.messages("Orders/DeadLetterQueue")
+        failures = kit.messages("Orders/OnFailureQueue")
+
+    assert outcome.condition == "RetriesExhausted"
+    assert len(outcome.attempts) == 1  # Lambda does not retry a durable execution
+    assert dead == [{"orderId": "o-4", "reject": True}]
+    (record,) = failures
+    assert record["responsePayload"]["errorType"] == "OrderRejectedError"
+
+
+def test_an_execution_past_its_timeout_times_out_and_its_event_goes_to_the_dead_letter_queue(
+    kit_stack: cdk.Stack,
+) -> None:
+    orders(kit_stack, execution_timeout=Duration.hours(1))
+    with LocalKit.from_stack(kit_stack) as kit:
+        outcome = kit.invoke_async("Orders/Function", {"orderId": "o-5", "days": 1}, qualifier="live")
+        (execution,) = kit.durable_executions()
+        dead = kit.messages("Orders/DeadLetterQueue")
+
+    assert execution.status == "TIMED_OUT"
+    assert outcome.condition == "RetriesExhausted"
+    assert dead == [{"orderId": "o-5", "days": 1}]
+    assert "DeliverFailure" not in execution.operation_names  # in-code delivery cannot see a timeout
+
+
+def test_the_functions_calls_in_the_sdks_worker_threads_are_made_with_its_role(kit_stack: cdk.Stack) -> None:
+    orders(kit_stack)
+    other = sqs.Queue(kit_stack, "NotGranted")
+    with LocalKit.from_stack(kit_stack) as kit:
+        url = kit.ref("NotGranted")
+        kit.invoke_async("Orders/Function", {"orderId": "o-6", "peek": url}, qualifier="live")
+        (execution,) = kit.durable_executions()
+        denials = kit.denials
+
+    assert other is not None
+    assert execution.status == "FAILED"
+    assert denials  # one per attempt of the Peek step (the SDK's default retry strategy retries it)
+    assert {(denial.action, denial.via) for denial in denials} == {("sqs:SendMessage", "handler")}
+    assert all("OrdersFunctionServiceRole" in denial.principal_arn for denial in denials)
+
+
+def test_a_role_without_the_checkpoint_grant_fails_the_execution(kit_stack: cdk.Stack) -> None:
+    durable = orders(kit_stack)
+    # Take the checkpoint policy off the role: the function can no longer read or write its checkpoints.
+    kit_stack.node.find_child("Orders").node.try_remove_child("CheckpointPolicy")
+    with LocalKit.from_stack(kit_stack) as kit:
+        outcome = kit.invoke_async("Orders/Function", {"orderId": "o-7"}, qualifier="live")
+        (execution,) = kit.durable_executions()
+        denials = kit.denials
+
+    assert durable is not None
+    assert execution.status == "FAILED"
+    assert execution.error_type == "AccessDeniedException"
+    assert outcome.condition == "RetriesExhausted"
+    assert {denial.action for denial in denials} == {"lambda:CheckpointDurableExecution"}
