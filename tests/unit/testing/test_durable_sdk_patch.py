@@ -1,10 +1,9 @@
 """The kit's one patch of the durable execution SDK (``durable.install_prompt_stop``), pinned: the names it relies on,
-the cost it removes, and its undo. A new SDK release that moves these fails here first."""
+what it does, and its undo. A new SDK release that moves these fails here first."""
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
@@ -19,17 +18,6 @@ def _one_step(event: Any, context: DurableContext) -> int:
     return int(context.step(lambda _: 1, name="One"))
 
 
-def _best_of_three_ms() -> float:
-    timings = []
-    with DurableFunctionTestRunner(handler=_one_step) as runner:
-        for index in range(3):
-            started = time.perf_counter()
-            result = runner.run(input=json.dumps({}), execution_timeout=30, execution_name=f"pin-{index}")
-            timings.append((time.perf_counter() - started) * 1000)
-            assert result.result == "1"
-    return min(timings)
-
-
 def test_the_sdk_still_has_what_the_patch_relies_on() -> None:
     # The checkpoint thread polls its queue for at most this long before it reads the stop event...
     assert sdk_state._STOP_SIGNAL_POLL_SECONDS == 0.1
@@ -39,15 +27,26 @@ def test_the_sdk_still_has_what_the_patch_relies_on() -> None:
     assert callable(sdk_state.ExecutionState._consume_refresh_wake)
 
 
-def test_without_the_patch_each_invocation_ends_up_to_the_poll_late_and_with_it_at_once() -> None:
-    unpatched = _best_of_three_ms()
+def test_with_the_patch_stopping_wakes_the_checkpoint_thread_and_runs_still_succeed() -> None:
+    """The patch's effect, without timing it (the time saved is measured by benchmarks/durable_kit.py): every stop
+    also puts the SDK's wake signal on the checkpoint queue, and an execution runs to the same result."""
+    woken: list[object] = []
+    original_consume = sdk_state.ExecutionState._consume_refresh_wake
+
+    def consume(self: Any, *args: Any, **kwargs: Any) -> Any:
+        woken.append(self)
+        return original_consume(self, *args, **kwargs)
+
     undo = install_prompt_stop()
+    sdk_state.ExecutionState._consume_refresh_wake = consume  # type: ignore[method-assign]
     try:
-        patched = _best_of_three_ms()
+        with DurableFunctionTestRunner(handler=_one_step) as runner:
+            result = runner.run(input=json.dumps({}), execution_timeout=30, execution_name="pin")
     finally:
+        sdk_state.ExecutionState._consume_refresh_wake = original_consume  # type: ignore[method-assign]
         undo()
-    assert unpatched >= 60, f"the SDK no longer waits for its poll ({unpatched:.1f} ms): the patch may go"
-    assert patched < 40, f"one invocation with the patch took {patched:.1f} ms"
+    assert result.result == "1"
+    assert woken, "the checkpoint thread never consumed the wake signal the patch puts on its queue"
 
 
 def test_the_patch_is_undone() -> None:
