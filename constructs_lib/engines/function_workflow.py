@@ -173,7 +173,8 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         renderer = StepRenderer(self, self.role, succeed=self._successful_end)
         body = renderer.chain(steps, catch=failure_chain)
         self.functions: list[lambda_.IFunction] = renderer.functions
-        body = body.next(self._successful_end())
+        if body.end_states:  # a last Succeed or Fail step has gone to its end already: nothing can follow it
+            body = body.next(self._successful_end())
 
         made = logged_state_machine(
             self,
@@ -307,33 +308,42 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         return self._success_end
 
     def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
-        """Build the execution record into ``$.record``, then deliver it to the route."""
+        """Build the execution record into ``$.record``, then deliver it to the route.
+
+        The record replaces the state (``{"record": ...}``, and the caught error at ``$.error`` on the failure side)
+        rather than being added to it: the state may be any JSON value, a ``ForEach``'s or a ``Parallel``'s list
+        included, and a field cannot be added to a list. On the success side the state is the response payload; on
+        the failure side it is the caught error output (``{"Error": ..., "Cause": ...}``)."""
+        fields: dict[str, Any] = {}
         if condition is Condition.SUCCESS:
             response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
             response: Any = sfn.JsonPath.object_at("$")
         else:
             response_context = {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
             response = {
-                "errorType": sfn.JsonPath.string_at(f"{ERROR_PATH}.Error"),
-                "errorMessage": sfn.JsonPath.string_at(f"{ERROR_PATH}.Cause"),
+                "errorType": sfn.JsonPath.string_at("$.Error"),
+                "errorMessage": sfn.JsonPath.string_at("$.Cause"),
             }
+            fields[ERROR_PATH.removeprefix("$.")] = sfn.JsonPath.object_at("$")  # for the Fail state's ErrorPath
         record = sfn.Pass(
             self,
             f"Build{side}Record",
             parameters={
-                "version": "1.0",
-                "timestamp": sfn.JsonPath.string_at("$$.State.EnteredTime"),
-                "requestContext": {
-                    "requestId": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "functionArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
-                    "condition": condition.value,
-                    "approximateInvokeCount": 1,
+                RECORD_PATH.removeprefix("$."): {
+                    "version": "1.0",
+                    "timestamp": sfn.JsonPath.string_at("$$.State.EnteredTime"),
+                    "requestContext": {
+                        "requestId": sfn.JsonPath.string_at("$$.Execution.Name"),
+                        "functionArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
+                        "condition": condition.value,
+                        "approximateInvokeCount": 1,
+                    },
+                    "requestPayload": sfn.JsonPath.object_at("$$.Execution.Input"),
+                    "responseContext": response_context,
+                    "responsePayload": response,
                 },
-                "requestPayload": sfn.JsonPath.object_at("$$.Execution.Input"),
-                "responseContext": response_context,
-                "responsePayload": response,
+                **fields,
             },
-            result_path=RECORD_PATH,
         )
         detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
         task = bound.route.workflow_task(

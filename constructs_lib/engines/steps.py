@@ -30,8 +30,12 @@ from constructs_lib._internal.validation import (
 )
 from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
 
+CAUGHT_ERROR_PATH = "$"
+"""Where a caught error goes: it replaces the state with the error output, ``{"Error": ..., "Cause": ...}``. A
+ResultPath into the state (``$.error``) would fail on a state that is not a JSON object (the list a ``ForEach`` or a
+``Parallel`` gives), and the failure record needs the error only (its ``requestPayload`` is the execution input)."""
 ERROR_PATH = "$.error"
-"""Where a caught error goes in the state: ``{"Error": ..., "Cause": ...}``."""
+"""Where the workflow's failure path keeps the caught error beside the record it built from it."""
 
 MAX_RETRY_ATTEMPTS = 99_999_999
 """Amazon States Language caps MaxAttempts at 99999999."""
@@ -157,7 +161,7 @@ class StepRenderer:
         for rule in step.retries:
             state.add_retry(**rule.props()._values)
         if catch is not None:
-            state.add_catch(catch, errors=["States.ALL"], result_path=ERROR_PATH)
+            state.add_catch(catch, errors=["States.ALL"], result_path=CAUGHT_ERROR_PATH)
 
 
 class Step:
@@ -537,7 +541,7 @@ class Fail(Step):
             renderer.scope,
             self.name,
             result=sfn.Result.from_object({"Error": self.error, "Cause": self.cause}),
-            result_path=ERROR_PATH,
+            result_path=CAUGHT_ERROR_PATH,
         )
         state.next(catch)
         return sfn.Chain.custom(state, [], state)

@@ -155,7 +155,7 @@ def test_succeed_and_fail_take_the_workflows_own_ends(stack: cdk.Stack) -> None:
     assert states["Declined"] == {
         "Type": "Pass",
         "Result": {"Error": "CardDeclined", "Cause": "the card was declined"},
-        "ResultPath": "$.error",
+        "ResultPath": "$",
         "Next": "BuildFailureRecord",
     }
     assert states["Route"]["Default"] == "Ship"

@@ -48,11 +48,15 @@ def test_one_function_workflow_catches_to_the_failure_route(stack: cdk.Stack) ->
     invoke = states["Invoke"]
     lambda_retry = invoke["Retry"][0]
     assert "Lambda.ServiceException" in lambda_retry["ErrorEquals"]  # the AWS-recommended retry stays on
-    assert invoke["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "BuildFailureRecord"}]
-    record = states["BuildFailureRecord"]["Parameters"]
+    # the error output replaces the state (a ResultPath into the state fails when the state is a list)
+    assert invoke["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Next": "BuildFailureRecord"}]
+    build = states["BuildFailureRecord"]
+    assert "ResultPath" not in build  # the record replaces the state too, the error kept beside it
+    assert build["Parameters"]["error.$"] == "$"
+    record = build["Parameters"]["record"]
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestPayload.$"] == "$$.Execution.Input"
-    assert record["responsePayload"] == {"errorType.$": "$.error.Error", "errorMessage.$": "$.error.Cause"}
+    assert record["responsePayload"] == {"errorType.$": "$.Error", "errorMessage.$": "$.Cause"}
     assert states["DeliverFailure"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
     assert states["DeliverFailure"]["ResultPath"] is None
     assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
@@ -151,10 +155,11 @@ def test_success_record_is_delivered_by_a_direct_integration(stack: cdk.Stack, k
     FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), on_success=routes[kind]())
     states = definition(Template.from_stack(stack))["States"]
     assert states["Invoke"]["Next"] == "BuildSuccessRecord"
-    record = states["BuildSuccessRecord"]
-    assert record["ResultPath"] == "$.record"
-    assert record["Parameters"]["requestContext"]["condition"] == "Success"
-    assert record["Parameters"]["responsePayload.$"] == "$"
+    build = states["BuildSuccessRecord"]
+    assert "ResultPath" not in build  # {"record": ...} replaces the state, which may be a list
+    record = build["Parameters"]["record"]
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["responsePayload.$"] == "$"
     assert states["DeliverSuccess"]["Resource"] == resources[kind]
     assert states["ReturnOutput"]["InputPath"] == "$.record.responsePayload"
     if kind == "event_bus":

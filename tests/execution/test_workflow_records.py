@@ -1,0 +1,105 @@
+"""The records a FunctionWorkflow delivers, run in the local kit: whatever JSON the state is (a ForEach's or a
+Parallel's list included), the route gets a record of the documented shape (docs/records.md): ``requestPayload``
+the execution input, ``responsePayload`` the last step's output or ``{"errorType", "errorMessage"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+
+from constructs_lib import Fail, ForEach, FunctionWorkflow, Invoke, Parallel, QueueRoute, parse_execution_record
+from constructs_lib.testing import LocalKit
+
+pytestmark = pytest.mark.execution
+
+DOUBLE = """
+def handler(event, context):
+    return event * 2
+"""
+ECHO = """
+def handler(event, context):
+    return event
+"""
+REFUSE = """
+class NotAnOrderError(Exception):
+    pass
+
+def handler(event, context):
+    raise NotAnOrderError(f"expected an order, got a {type(event).__name__}")
+"""
+
+
+def function(stack: cdk.Stack, name: str, code: str) -> lambda_.IFunction:
+    return lambda_.Function(
+        stack, name, runtime=lambda_.Runtime.PYTHON_3_14, handler="index.handler", code=lambda_.Code.from_inline(code)
+    )
+
+
+def workflow(stack: cdk.Stack, name: str, steps: list[Any]) -> None:
+    FunctionWorkflow(stack, name, steps=steps, on_success=QueueRoute(), on_failure=QueueRoute())
+
+
+def test_a_list_state_gets_its_records_delivered(plain_app: cdk.App) -> None:
+    """A ForEach or a Parallel as the last step, a failing step fed a list, a Fail step after a ForEach: each run
+    ends as its steps say and its route gets the record (before, the record states assumed an object state and the
+    execution ended with States.Runtime, no record delivered)."""
+    stack = cdk.Stack(plain_app, "Lists")
+    double = function(stack, "DoubleFn", DOUBLE)
+    workflow(stack, "Map", [ForEach("Each", items_path="$.items", steps=[Invoke("Double", double)])])
+    workflow(stack, "Both", [Parallel("Both", branches=[[Invoke("Left", double)], [Invoke("Right", double)]])])
+    workflow(stack, "Refuse", [Invoke("Refuse", function(stack, "RefuseFn", REFUSE))])
+    workflow(
+        stack,
+        "Stop",
+        [
+            ForEach("EachEcho", items_path="$", steps=[Invoke("Echo", function(stack, "EchoFn", ECHO))]),
+            Fail("Stop", error="TooMany", cause="a list is not an order"),
+        ],
+    )
+    with LocalKit.from_stack(stack) as kit:
+        mapped = kit.start_execution("Map/StateMachine", {"items": [1, 2, 3]})
+        both = kit.start_execution("Both/StateMachine", 21)
+        refused = kit.start_execution("Refuse/StateMachine", [1, 2])
+        stopped = kit.start_execution("Stop/StateMachine", ["a", "b"])
+        received = {
+            name: (kit.received(f"{name}/OnSuccessQueue"), kit.received(f"{name}/OnFailureQueue"))
+            for name in ("Map", "Both", "Refuse", "Stop")
+        }
+
+    assert (mapped.status, mapped.output) == ("SUCCEEDED", [2, 4, 6]), mapped.cause
+    assert (both.status, both.output) == ("SUCCEEDED", [42, 42]), both.cause
+    (map_record,), map_failures = received["Map"]
+    assert map_failures == []
+    record = parse_execution_record(map_record)
+    assert record.succeeded
+    assert record.request_payload == {"items": [1, 2, 3]}
+    assert record.response_payload == [2, 4, 6]
+    (both_record,), _ = received["Both"]
+    assert (both_record["requestPayload"], both_record["responsePayload"]) == (21, [42, 42])
+
+    assert (refused.status, refused.error) == ("FAILED", "NotAnOrderError"), refused.cause
+    successes, (refused_record,) = received["Refuse"]
+    assert successes == []
+    failure = parse_execution_record(refused_record)
+    assert failure.request_context.condition.value == "RetriesExhausted"
+    assert failure.request_payload == [1, 2]
+    assert failure.error_type == "NotAnOrderError"
+    assert failure.error_message == "expected an order, got a list"
+
+    assert (stopped.status, stopped.error, stopped.cause) == ("FAILED", "TooMany", "a list is not an order")
+    _, (stop_record,) = received["Stop"]
+    assert stop_record["requestPayload"] == ["a", "b"]
+    assert stop_record["responsePayload"] == {"errorType": "TooMany", "errorMessage": "a list is not an order"}
+    # the same record shape as an object state's (docs/records.md), whatever the state was
+    for record_json in (map_record, both_record, refused_record, stop_record):
+        assert set(record_json) == {
+            "version",
+            "timestamp",
+            "requestContext",
+            "requestPayload",
+            "responseContext",
+            "responsePayload",
+        }
