@@ -10,7 +10,16 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_lib import Fail, ForEach, FunctionWorkflow, Invoke, Parallel, QueueRoute, parse_execution_record
+from constructs_lib import (
+    Fail,
+    ForEach,
+    FunctionWorkflow,
+    Invoke,
+    Parallel,
+    QueueRoute,
+    RetryRule,
+    parse_execution_record,
+)
 from constructs_lib.testing import LocalKit
 
 pytestmark = pytest.mark.execution
@@ -103,3 +112,49 @@ def test_a_list_state_gets_its_records_delivered(plain_app: cdk.App) -> None:
             "responseContext",
             "responsePayload",
         }
+
+
+SLOW = """
+import time
+
+def handler(event, context):
+    time.sleep(1.3)
+    return event
+"""
+
+
+def test_a_states_error_in_a_parallel_branch_is_retried_recorded_and_ends_the_run(plain_app: cdk.App) -> None:
+    """A branch's States.Timeout fails the Parallel with that name: the step's RetryRule on it runs the Parallel
+    again, then the failure record says States.Timeout and the execution ends FAILED with it (before, the kit
+    turned it into States.Runtime with a Python exception as cause, which no retry matched)."""
+    stack = cdk.Stack(plain_app, "Branches")
+    slow = lambda_.Function(
+        stack,
+        "SlowFn",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline(SLOW),
+        timeout=cdk.Duration.seconds(10),
+    )
+    workflow(
+        stack,
+        "Flow",
+        [
+            Parallel(
+                "Both",
+                branches=[
+                    [Invoke("Slow", slow, timeout=cdk.Duration.seconds(1))],
+                    [Invoke("Echo", function(stack, "EchoFn", ECHO))],
+                ],
+                retries=[RetryRule(errors=["States.Timeout"], interval=cdk.Duration.seconds(1), max_attempts=1)],
+            )
+        ],
+    )
+    with LocalKit.from_stack(stack) as kit:
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-7"})
+        (record,) = kit.received("Flow/OnFailureQueue")
+
+    assert (result.status, result.error) == ("FAILED", "States.Timeout"), result.cause
+    assert result.states_entered.count("Slow") == 2  # the RetryRule on States.Timeout ran the Parallel again
+    assert record["responsePayload"]["errorType"] == "States.Timeout"
+    assert record["requestPayload"] == {"orderId": "o-7"}
