@@ -29,7 +29,15 @@ from constructs_lib._internal.validation import Problems, describe_duration, who
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
 from constructs_lib.engines._status_records import StatusFailureRecords
 from constructs_lib.engines.destined_function import StreamFailureOptions
-from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer, check_retriers
+from constructs_lib.engines.steps import (
+    ERROR_PATH,
+    INVOKE_COUNT_VARIABLE,
+    Invoke,
+    RetryRule,
+    Step,
+    StepRenderer,
+    check_retriers,
+)
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.events.patterns import result_event_pattern
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
@@ -152,7 +160,17 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         express = state_machine_type == sfn.StateMachineType.EXPRESS
         if retry_attempts is not None:
             retries = [*retries, RetryRule.from_retry_attempts(retry_attempts)]
-        self._validate(function, function_props, retries, steps, on_success, on_failure, express, start, timeout)
+        self._validate(
+            function,
+            function_props,
+            retries,
+            steps,
+            on_success,
+            on_failure,
+            express,
+            start,
+            timeout,
+        )
         self._refuse_destinations_only(max_event_age)
         if function is None and function_props is not None:
             function, _ = secure_function(self, "Function", function_props=function_props)
@@ -172,6 +190,9 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         self._success_end: sfn.Chain | None = None
         renderer = StepRenderer(self, self.role, succeed=self._successful_end)
         body = renderer.chain(steps, catch=failure_chain)
+        if not steps[0].counts_attempts:  # the records read the count: set it before any step can reach them
+            counter = sfn.Pass(self, "StartInvokeCount", assign={INVOKE_COUNT_VARIABLE: 1})
+            body = sfn.Chain.custom(counter, body.end_states, counter.next(body))
         self.functions: list[lambda_.IFunction] = renderer.functions
         if body.end_states:  # a last Succeed or Fail step has gone to its end already: nothing can follow it
             body = body.next(self._successful_end())
@@ -336,7 +357,8 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
                         "requestId": sfn.JsonPath.string_at("$$.Execution.Name"),
                         "functionArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
                         "condition": condition.value,
-                        "approximateInvokeCount": 1,
+                        # the attempts of the step that failed, or of the last Invoke / Parallel / ForEach
+                        "approximateInvokeCount": sfn.JsonPath.number_at(f"${INVOKE_COUNT_VARIABLE}"),
                     },
                     "requestPayload": sfn.JsonPath.object_at("$$.Execution.Input"),
                     "responseContext": response_context,

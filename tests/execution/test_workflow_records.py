@@ -16,6 +16,7 @@ from constructs_lib import (
     FunctionWorkflow,
     Invoke,
     Parallel,
+    Pass,
     QueueRoute,
     RetryRule,
     parse_execution_record,
@@ -158,3 +159,62 @@ def test_a_states_error_in_a_parallel_branch_is_retried_recorded_and_ends_the_ru
     assert result.states_entered.count("Slow") == 2  # the RetryRule on States.Timeout ran the Parallel again
     assert record["responsePayload"]["errorType"] == "States.Timeout"
     assert record["requestPayload"] == {"orderId": "o-7"}
+
+
+FLAKY = """
+calls = {}
+
+
+class FlakyError(Exception):
+    pass
+
+
+def handler(event, context):
+    # fails the first ``failures`` calls for an order (a module global lives as long as the warm function)
+    calls[event["orderId"]] = calls.get(event["orderId"], 0) + 1
+    if calls[event["orderId"]] <= event["failures"]:
+        raise FlakyError(f"call {calls[event['orderId']]} of {event['orderId']} failed")
+    return {"orderId": event["orderId"], "calls": calls[event["orderId"]]}
+"""
+
+
+def test_records_count_the_attempts_of_the_invoke(plain_app: cdk.App) -> None:
+    """approximateInvokeCount is how many times the step ran (Step Functions' $$.State.RetryCount + 1, taken when
+    the Invoke succeeds or its error is caught), as Lambda counts an asynchronous invocation's attempts: 3 after two
+    failures and a success, 3 when two retries are exhausted; 1 for a workflow that ran no function. Before, every
+    record said 1."""
+    stack = cdk.Stack(plain_app, "Counts")
+    FunctionWorkflow(
+        stack,
+        "Flaky",
+        function=function(stack, "FlakyFn", FLAKY),
+        retry_attempts=2,  # as on DestinedFunction: 3 attempts in all
+        on_success=QueueRoute(),
+        on_failure=QueueRoute(),
+    )
+    workflow(stack, "NoFunction", [Pass("Shape", parameters={"id.$": "$.orderId"})])
+    workflow(stack, "Refused", [Pass("Look"), Fail("Refuse", error="Refused")])
+    with LocalKit.from_stack(stack) as kit:
+        recovered = kit.start_execution("Flaky/StateMachine", {"orderId": "o-1", "failures": 2})
+        exhausted = kit.start_execution("Flaky/StateMachine", {"orderId": "o-2", "failures": 5})
+        first_time = kit.start_execution("Flaky/StateMachine", {"orderId": "o-3", "failures": 0})
+        shaped = kit.start_execution("NoFunction/StateMachine", {"orderId": "o-4"})
+        refused = kit.start_execution("Refused/StateMachine", {"orderId": "o-5"})
+        successes = kit.received("Flaky/OnSuccessQueue")
+        (failure,) = kit.received("Flaky/OnFailureQueue")
+        (no_function,) = kit.received("NoFunction/OnSuccessQueue")
+        (refusal,) = kit.received("Refused/OnFailureQueue")
+
+    assert (recovered.status, recovered.output) == ("SUCCEEDED", {"orderId": "o-1", "calls": 3}), recovered.cause
+    assert recovered.attempts("Invoke") == 3
+    assert exhausted.status == "FAILED"
+    assert exhausted.attempts("Invoke") == 3
+    assert first_time.status == "SUCCEEDED"
+    by_order = {record["requestPayload"]["orderId"]: record for record in successes}
+    assert by_order["o-1"]["requestContext"]["approximateInvokeCount"] == 3
+    assert by_order["o-3"]["requestContext"]["approximateInvokeCount"] == 1
+    assert failure["requestPayload"]["orderId"] == "o-2"
+    assert failure["requestContext"]["approximateInvokeCount"] == 3
+    assert failure["responsePayload"]["errorType"] == "FlakyError"
+    assert (shaped.status, no_function["requestContext"]["approximateInvokeCount"]) == ("SUCCEEDED", 1)
+    assert (refused.status, refusal["requestContext"]["approximateInvokeCount"]) == ("FAILED", 1)

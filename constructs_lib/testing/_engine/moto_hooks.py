@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import error_names
+from constructs_lib.testing._engine import error_names, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -273,6 +273,8 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     # -- Error names: a branch's, an iteration's or a Fail state's States.* error keeps its name ---------------------
     error_names.install(patches)
+    # -- Variables: a JSONPath state's reference to a workflow variable reads the variable store ---------------------
+    variables.install(patches)
 
     # -- Speed: parse each definition once, and reuse boto3 clients across tasks ---------------------------------
     from antlr4 import CommonTokenStream, InputStream

@@ -49,7 +49,12 @@ def test_one_function_workflow_catches_to_the_failure_route(stack: cdk.Stack) ->
     lambda_retry = invoke["Retry"][0]
     assert "Lambda.ServiceException" in lambda_retry["ErrorEquals"]  # the AWS-recommended retry stays on
     # the error output replaces the state (a ResultPath into the state fails when the state is a list)
-    assert invoke["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Next": "BuildFailureRecord"}]
+    # the Catch also records how many times the Invoke ran (1 + $$.State.RetryCount), for approximateInvokeCount
+    attempts = {"recordInvokeCount.$": "States.MathAdd($$.State.RetryCount, 1)"}
+    assert invoke["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Assign": attempts, "Next": "BuildFailureRecord"}
+    ]
+    assert invoke["Assign"] == attempts  # and so does the Invoke when it succeeds
     build = states["BuildFailureRecord"]
     assert "ResultPath" not in build  # the record replaces the state too, the error kept beside it
     assert build["Parameters"]["error.$"] == "$"
@@ -57,6 +62,8 @@ def test_one_function_workflow_catches_to_the_failure_route(stack: cdk.Stack) ->
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestPayload.$"] == "$$.Execution.Input"
     assert record["responsePayload"] == {"errorType.$": "$.Error", "errorMessage.$": "$.Cause"}
+    assert record["requestContext"]["approximateInvokeCount.$"] == "$recordInvokeCount"
+    assert "StartInvokeCount" not in states  # the first step (the Invoke) sets the count on every way out
     assert states["DeliverFailure"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
     assert states["DeliverFailure"]["ResultPath"] is None
     assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
