@@ -114,6 +114,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         state_machine_name: str | None = None,
         role: iam.IRole | None = None,
         log_group: logs.ILogGroup | None = None,
+        log_encryption_key: kms.IKey | None = None,
     ) -> None:
         """
         :param function: an existing function, alias or version to run (a one-step workflow).
@@ -152,6 +153,12 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             only, the ``*`` ones in policies of their own that carry cdk-nag's acknowledgment.
         :param log_group: where the state machine logs. :default: - a new log group under
             ``/aws/vendedlogs/states/``, one month retention, retained on delete.
+        :param log_encryption_key: a customer managed key that encrypts the log groups the workflow makes (its own
+            and, for STANDARD, the one of the state machine that delivers the records of timed-out and aborted
+            executions). The key's policy gets a statement that lets CloudWatch Logs
+            (``logs.<region>.amazonaws.com``) use it for those log groups only (``kms:EncryptionContext:aws:logs:arn``);
+            an imported key's policy must already allow it. Not with ``log_group`` (encrypt your own log group
+            yourself). :default: - CloudWatch Logs' own encryption.
         """
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
@@ -170,6 +177,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             express,
             start,
             timeout,
+            own_log_group_and_key=log_group is not None and log_encryption_key is not None,
         )
         self._refuse_destinations_only(max_event_age)
         if function is None and function_props is not None:
@@ -212,6 +220,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             noun="executions",
             state_machine_name=state_machine_name,
             log_group=log_group,
+            log_encryption_key=log_encryption_key,
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
         self.rules: list[events.Rule] = []
@@ -228,6 +237,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
                 failure_route=self.failure_route,
                 tracing=tracing,
                 alarms=alarms or WorkflowAlarmOptions(),
+                log_encryption_key=log_encryption_key,
             )
             self.alarms.update({f"StatusFailures{k}": v for k, v in self.status_failure_records.alarms.items()})
         workflow_queue_alarms(
@@ -247,8 +257,16 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         express: bool,
         start: StartMode,
         timeout: Duration | None,
+        *,
+        own_log_group_and_key: bool = False,
     ) -> None:
         problems = Problems()
+        if own_log_group_and_key:
+            problems.add(
+                "log_encryption_key encrypts the log groups the workflow makes, and with log_group= it makes none "
+                "for its state machine: give the key to your own log group (logs.LogGroup(encryption_key=...)) and "
+                "drop log_encryption_key, or drop log_group"
+            )
         one_step = function is not None or function_props is not None
         if not one_step and steps is None:
             problems.add(
