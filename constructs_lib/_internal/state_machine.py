@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration, Names, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -69,6 +69,7 @@ def logged_state_machine(
     noun: str,
     state_machine_name: str | None = None,
     log_group: logs.ILogGroup | None = None,
+    log_encryption_key: kms.IKey | None = None,
 ) -> LoggedStateMachine:
     """``StateMachine`` in ``scope`` running ``definition`` as ``role`` (``state_machine_role``), logging to its own
     ``LogGroup`` (a vended-logs name, one month, retained), with the Failed / TimedOut / Aborted / Throttled alarms
@@ -78,14 +79,22 @@ def logged_state_machine(
         acknowledged.
     :param state_machine_name: :default: - a name CloudFormation generates.
     :param log_group: the user's log group. :default: - a new one (see above).
+    :param log_encryption_key: a customer managed key for the new log group (never for ``log_group``); its key
+        policy gets the statement CloudWatch Logs needs (``log_group_key_statement``). :default: - CloudWatch
+        Logs' own encryption.
     """
     if log_group is None:
+        log_group_name = f"/aws/vendedlogs/states/{Names.unique_resource_name(scope, max_length=200)}"
+        if log_encryption_key is not None:
+            # The key policy first: CloudWatch Logs checks that it may use the key when the log group is created.
+            log_encryption_key.add_to_resource_policy(log_group_key_statement(scope, log_group_name))
         log_group = logs.LogGroup(
             scope,
             "LogGroup",
-            log_group_name=f"/aws/vendedlogs/states/{Names.unique_resource_name(scope, max_length=200)}",
+            log_group_name=log_group_name,
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.RETAIN,
+            encryption_key=log_encryption_key,
         )
     state_machine = sfn.StateMachine(
         scope,
@@ -116,6 +125,27 @@ def logged_state_machine(
             period=alarms.period,
         )
     return LoggedStateMachine(log_group=log_group, state_machine=state_machine, alarms=made)
+
+
+def log_group_key_statement(scope: Construct, log_group_name: str) -> iam.PolicyStatement:
+    """The key policy statement that lets CloudWatch Logs (``logs.<region>.amazonaws.com``) encrypt and decrypt the
+    log group ``log_group_name`` with a customer managed key, and no other log group (the encryption context holds
+    the log group's ARN), as https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+    writes it."""
+    stack = Stack.of(scope)
+    log_group_arn = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=log_group_name,
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    return iam.PolicyStatement(
+        sid=f"CloudWatchLogs{Names.unique_id(scope)}"[:100],
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources=["*"],  # in a key policy, "*" is the key itself
+        conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+    )
 
 
 def workflow_queue_alarms(

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -37,7 +38,8 @@ STATUS_ERRORS = {
 
 class StatusFailureRecords(Construct):
     """A rule on the TIMED_OUT and ABORTED status changes of ``state_machine`` that delivers their failure record
-    to ``failure_route`` through an Express state machine of its own (``state_machine``)."""
+    to ``failure_route`` through an Express state machine of its own (``state_machine``), which logs to a log group
+    encrypted with ``log_encryption_key`` when one is given."""
 
     def __init__(
         self,
@@ -48,6 +50,7 @@ class StatusFailureRecords(Construct):
         failure_route: BoundRoute,
         tracing: bool,
         alarms: StateMachineAlarmOptions,
+        log_encryption_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.role = state_machine_role(self)
@@ -77,6 +80,7 @@ class StatusFailureRecords(Construct):
             invokes=[],
             alarms=alarms,
             noun="failure record deliveries",
+            log_encryption_key=log_encryption_key,
         )
         self.state_machine = made.state_machine
         self.log_group = made.log_group

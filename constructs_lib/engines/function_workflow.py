@@ -29,7 +29,15 @@ from constructs_lib._internal.validation import Problems, describe_duration, who
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
 from constructs_lib.engines._status_records import StatusFailureRecords
 from constructs_lib.engines.destined_function import StreamFailureOptions
-from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer, check_retriers
+from constructs_lib.engines.steps import (
+    ERROR_PATH,
+    INVOKE_COUNT_VARIABLE,
+    Invoke,
+    RetryRule,
+    Step,
+    StepRenderer,
+    check_retriers,
+)
 from constructs_lib.events.execution_status_notifications import ExecutionStatusNotifications
 from constructs_lib.events.patterns import result_event_pattern
 from constructs_lib.records import DETAIL_TYPE_FAILURE, DETAIL_TYPE_SUCCESS, Condition, ExecutionStatus
@@ -106,6 +114,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         state_machine_name: str | None = None,
         role: iam.IRole | None = None,
         log_group: logs.ILogGroup | None = None,
+        log_encryption_key: kms.IKey | None = None,
     ) -> None:
         """
         :param function: an existing function, alias or version to run (a one-step workflow).
@@ -144,6 +153,12 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             only, the ``*`` ones in policies of their own that carry cdk-nag's acknowledgment.
         :param log_group: where the state machine logs. :default: - a new log group under
             ``/aws/vendedlogs/states/``, one month retention, retained on delete.
+        :param log_encryption_key: a customer managed key that encrypts the log groups the workflow makes (its own
+            and, for STANDARD, the one of the state machine that delivers the records of timed-out and aborted
+            executions). The key's policy gets a statement that lets CloudWatch Logs
+            (``logs.<region>.amazonaws.com``) use it for those log groups only (``kms:EncryptionContext:aws:logs:arn``);
+            an imported key's policy must already allow it. Not with ``log_group`` (encrypt your own log group
+            yourself). :default: - CloudWatch Logs' own encryption.
         """
         super().__init__(scope, construct_id)
         on_failure = on_failure if on_failure is not None else QueueRoute()
@@ -152,7 +167,18 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         express = state_machine_type == sfn.StateMachineType.EXPRESS
         if retry_attempts is not None:
             retries = [*retries, RetryRule.from_retry_attempts(retry_attempts)]
-        self._validate(function, function_props, retries, steps, on_success, on_failure, express, start, timeout)
+        self._validate(
+            function,
+            function_props,
+            retries,
+            steps,
+            on_success,
+            on_failure,
+            express,
+            start,
+            timeout,
+            own_log_group_and_key=log_group is not None and log_encryption_key is not None,
+        )
         self._refuse_destinations_only(max_event_age)
         if function is None and function_props is not None:
             function, _ = secure_function(self, "Function", function_props=function_props)
@@ -172,8 +198,12 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         self._success_end: sfn.Chain | None = None
         renderer = StepRenderer(self, self.role, succeed=self._successful_end)
         body = renderer.chain(steps, catch=failure_chain)
+        if not steps[0].counts_attempts:  # the records read the count: set it before any step can reach them
+            counter = sfn.Pass(self, "StartInvokeCount", assign={INVOKE_COUNT_VARIABLE: 1})
+            body = sfn.Chain.custom(counter, body.end_states, counter.next(body))
         self.functions: list[lambda_.IFunction] = renderer.functions
-        body = body.next(self._successful_end())
+        if body.end_states:  # a last Succeed or Fail step has gone to its end already: nothing can follow it
+            body = body.next(self._successful_end())
 
         made = logged_state_machine(
             self,
@@ -190,6 +220,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             noun="executions",
             state_machine_name=state_machine_name,
             log_group=log_group,
+            log_encryption_key=log_encryption_key,
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
         self.rules: list[events.Rule] = []
@@ -206,6 +237,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
                 failure_route=self.failure_route,
                 tracing=tracing,
                 alarms=alarms or WorkflowAlarmOptions(),
+                log_encryption_key=log_encryption_key,
             )
             self.alarms.update({f"StatusFailures{k}": v for k, v in self.status_failure_records.alarms.items()})
         workflow_queue_alarms(
@@ -225,8 +257,16 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         express: bool,
         start: StartMode,
         timeout: Duration | None,
+        *,
+        own_log_group_and_key: bool = False,
     ) -> None:
         problems = Problems()
+        if own_log_group_and_key:
+            problems.add(
+                "log_encryption_key encrypts the log groups the workflow makes, and with log_group= it makes none "
+                "for its state machine: give the key to your own log group (logs.LogGroup(encryption_key=...)) and "
+                "drop log_encryption_key, or drop log_group"
+            )
         one_step = function is not None or function_props is not None
         if not one_step and steps is None:
             problems.add(
@@ -307,33 +347,43 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         return self._success_end
 
     def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
-        """Build the execution record into ``$.record``, then deliver it to the route."""
+        """Build the execution record into ``$.record``, then deliver it to the route.
+
+        The record replaces the state (``{"record": ...}``, and the caught error at ``$.error`` on the failure side)
+        rather than being added to it: the state may be any JSON value, a ``ForEach``'s or a ``Parallel``'s list
+        included, and a field cannot be added to a list. On the success side the state is the response payload; on
+        the failure side it is the caught error output (``{"Error": ..., "Cause": ...}``)."""
+        fields: dict[str, Any] = {}
         if condition is Condition.SUCCESS:
             response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
             response: Any = sfn.JsonPath.object_at("$")
         else:
             response_context = {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
             response = {
-                "errorType": sfn.JsonPath.string_at(f"{ERROR_PATH}.Error"),
-                "errorMessage": sfn.JsonPath.string_at(f"{ERROR_PATH}.Cause"),
+                "errorType": sfn.JsonPath.string_at("$.Error"),
+                "errorMessage": sfn.JsonPath.string_at("$.Cause"),
             }
+            fields[ERROR_PATH.removeprefix("$.")] = sfn.JsonPath.object_at("$")  # for the Fail state's ErrorPath
         record = sfn.Pass(
             self,
             f"Build{side}Record",
             parameters={
-                "version": "1.0",
-                "timestamp": sfn.JsonPath.string_at("$$.State.EnteredTime"),
-                "requestContext": {
-                    "requestId": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "functionArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
-                    "condition": condition.value,
-                    "approximateInvokeCount": 1,
+                RECORD_PATH.removeprefix("$."): {
+                    "version": "1.0",
+                    "timestamp": sfn.JsonPath.string_at("$$.State.EnteredTime"),
+                    "requestContext": {
+                        "requestId": sfn.JsonPath.string_at("$$.Execution.Name"),
+                        "functionArn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
+                        "condition": condition.value,
+                        # the attempts of the step that failed, or of the last Invoke / Parallel / ForEach
+                        "approximateInvokeCount": sfn.JsonPath.number_at(f"${INVOKE_COUNT_VARIABLE}"),
+                    },
+                    "requestPayload": sfn.JsonPath.object_at("$$.Execution.Input"),
+                    "responseContext": response_context,
+                    "responsePayload": response,
                 },
-                "requestPayload": sfn.JsonPath.object_at("$$.Execution.Input"),
-                "responseContext": response_context,
-                "responsePayload": response,
+                **fields,
             },
-            result_path=RECORD_PATH,
         )
         detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
         task = bound.route.workflow_task(

@@ -30,8 +30,20 @@ from constructs_lib._internal.validation import (
 )
 from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
 
+CAUGHT_ERROR_PATH = "$"
+"""Where a caught error goes: it replaces the state with the error output, ``{"Error": ..., "Cause": ...}``. A
+ResultPath into the state (``$.error``) would fail on a state that is not a JSON object (the list a ``ForEach`` or a
+``Parallel`` gives), and the failure record needs the error only (its ``requestPayload`` is the execution input)."""
 ERROR_PATH = "$.error"
-"""Where a caught error goes in the state: ``{"Error": ..., "Cause": ...}``."""
+"""Where the workflow's failure path keeps the caught error beside the record it built from it."""
+
+INVOKE_COUNT_VARIABLE = "recordInvokeCount"
+"""The workflow variable a record's ``approximateInvokeCount`` reads: the attempts of the last top-level step that
+assigned it. An ``Invoke``, ``Parallel`` or ``ForEach`` assigns it when it succeeds; every step that catches assigns
+it when its error is caught; a ``Fail`` step sets 1."""
+COUNT_ATTEMPTS: dict[str, Any] = {f"{INVOKE_COUNT_VARIABLE}.$": "States.MathAdd($$.State.RetryCount, 1)"}
+"""``Assign`` of the attempts of the state that just ran: Step Functions' ``$$.State.RetryCount`` (the retries its
+Retry made) plus the first attempt."""
 
 MAX_RETRY_ATTEMPTS = 99_999_999
 """Amazon States Language caps MaxAttempts at 99999999."""
@@ -153,11 +165,19 @@ class StepRenderer:
     def finish(
         self, step: Step, state: sfn.TaskStateBase | sfn.Parallel | sfn.Map, catch: sfn.IChainable | None
     ) -> None:
-        """Give a state its step's retries, then the catch of the chain it is in."""
+        """Give a state its step's retries, then the catch of the chain it is in (which records how many times the
+        state ran, for the failure record's ``approximateInvokeCount``)."""
         for rule in step.retries:
             state.add_retry(**rule.props()._values)
         if catch is not None:
-            state.add_catch(catch, errors=["States.ALL"], result_path=ERROR_PATH)
+            state.add_catch(catch, errors=["States.ALL"], result_path=CAUGHT_ERROR_PATH, assign=dict(COUNT_ATTEMPTS))
+
+    @staticmethod
+    def count_attempts(catch: sfn.IChainable | None) -> dict[str, Any] | None:
+        """The ``assign`` of a state that runs a function (or branches of functions) and is not inside a Parallel
+        branch or a ForEach (``catch`` is None there): how many times it ran, for the success record's
+        ``approximateInvokeCount``. Inside a branch, a variable assigned would not be seen outside it."""
+        return dict(COUNT_ATTEMPTS) if catch is not None else None
 
 
 class Step:
@@ -171,6 +191,10 @@ class Step:
     retries: Sequence[RetryRule]
     needs: ClassVar[str] = "a workflow step"
     """What the step asks of an orchestrator, in words: why Lambda Destinations cannot run it."""
+    counts_attempts: ClassVar[bool] = False
+    """Whether every way out of the step's states (outside a Parallel branch or a ForEach) sets the workflow
+    variable ``INVOKE_COUNT_VARIABLE``; a workflow whose first step does not starts with a state that sets it to 1,
+    so that a record never reads it unset."""
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         """The state (or chain of states) of this step, made in ``renderer.scope``; what follows is chained to
@@ -209,6 +233,7 @@ class Invoke(Step):
     """The event the function receives: a mapping whose values may be ``sfn.JsonPath`` reads of the state
     (``{"orderId": sfn.JsonPath.string_at("$.orderId")}``), or any ``sfn.TaskInput``. :default: - the whole state."""
     needs: ClassVar[str] = "several functions in sequence"
+    counts_attempts: ClassVar[bool] = True
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         renderer.functions.append(self.function)
@@ -225,6 +250,7 @@ class Invoke(Step):
             payload=payload,
             result_path=self.result_path,
             result_selector=self.result_selector,
+            assign=renderer.count_attempts(catch),
         )
         renderer.finish(self, state, catch)
         return state
@@ -246,10 +272,15 @@ class Parallel(Step):
     result_selector: Mapping[str, Any] | None = None
     """A new result built from that list (``{"charge": sfn.JsonPath.object_at("$[1]")}``). :default: - the list."""
     needs: ClassVar[str] = "parallel branches"
+    counts_attempts: ClassVar[bool] = True
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         state = sfn.Parallel(
-            renderer.scope, self.name, result_path=self.result_path, result_selector=self.result_selector
+            renderer.scope,
+            self.name,
+            result_path=self.result_path,
+            result_selector=self.result_selector,
+            assign=renderer.count_attempts(catch),
         )
         for branch in self.branches:
             state.branch(renderer.chain(branch, None))
@@ -286,6 +317,7 @@ class ForEach(Step):
     result_selector: Mapping[str, Any] | None = None
     """A new result built from that list. :default: - the list."""
     needs: ClassVar[str] = "a map over items"
+    counts_attempts: ClassVar[bool] = True
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         state = sfn.Map(
@@ -296,6 +328,7 @@ class ForEach(Step):
             item_selector=self.item_selector,
             result_path=self.result_path,
             result_selector=self.result_selector,
+            assign=renderer.count_attempts(catch),
         )
         state.item_processor(renderer.chain(self.steps, None))
         renderer.finish(self, state, catch)
@@ -528,6 +561,7 @@ class Fail(Step):
     """A human-readable explanation. :default: - empty."""
     retries: Sequence[RetryRule] = field(default=(), init=False)
     needs: ClassVar[str] = "a failure with an error of your own"
+    counts_attempts: ClassVar[bool] = True
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         if catch is None:  # a branch of a Parallel or ForEach: fail the branch, its state's catch takes it
@@ -537,7 +571,8 @@ class Fail(Step):
             renderer.scope,
             self.name,
             result=sfn.Result.from_object({"Error": self.error, "Cause": self.cause}),
-            result_path=ERROR_PATH,
+            result_path=CAUGHT_ERROR_PATH,
+            assign={INVOKE_COUNT_VARIABLE: 1},  # the step that failed ran once
         )
         state.next(catch)
         return sfn.Chain.custom(state, [], state)
@@ -549,6 +584,7 @@ class Fail(Step):
 
 
 __all__ = [
+    "INVOKE_COUNT_VARIABLE",
     "Choice",
     "Deliver",
     "Fail",

@@ -156,12 +156,16 @@ def test_orchestrated_malformed_request_is_not_retried_and_lands_on_the_failure_
 def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts(orchestrated: cdk.Stack) -> None:
     with LocalKit.from_stack(orchestrated) as kit:
         result = kit.start_execution("Orders/StateMachine", [1, 2])
+        failures = kit.received("Orders/OnFailureQueue")
         alerts = kit.received("Orders/FailureAlerts/TargetTopic")
 
-    # The Catch's ResultPath cannot be applied to an array: Step Functions fails the execution with States.Runtime
-    # (no Catch sees it), and the FAILED status change reaches the alert topic, so it is not lost either.
-    assert result.status == "FAILED"
-    assert result.error == "States.Runtime"
+    # Classify refuses a list; the Catch takes the error whatever the state was (its error output replaces the
+    # state), so the failure record reaches the failure route with the list as requestPayload, and the FAILED
+    # status change reaches the alert topic.
+    assert (result.status, result.error) == ("FAILED", "InvalidRequestError")
+    (record,) = failures
+    assert record["requestPayload"] == [1, 2]
+    assert record["responsePayload"]["errorType"] == "InvalidRequestError"
     assert [alert["detail"]["status"] for alert in alerts] == ["FAILED"]
 
 

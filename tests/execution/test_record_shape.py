@@ -18,7 +18,9 @@ from moto import mock_aws
 
 from constructs_lib import FunctionWorkflow, QueueRoute, parse_execution_record
 from constructs_lib.defaults import secure_function
+from constructs_lib.engines.steps import INVOKE_COUNT_VARIABLE
 from constructs_lib.records import ExecutionRecord
+from constructs_lib.testing._engine import moto_hooks, variables
 from lambda_src.destined_lambda import consumer, worker
 from stacks._code import example_code
 from tests.conftest import new_app, workflow_definitions
@@ -47,15 +49,34 @@ def record_states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stepfunctions() -> Iterator[Any]:
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield boto3.client("stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    # the record reads a workflow variable: the kit's reading of JSONPath variable references (moto's is stubbed)
+    patches = moto_hooks._Patches()
+    variables.install(patches)
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            yield boto3.client(
+                "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+            )
+    finally:
+        patches.undo()
 
 
-def run_record_state(client: Any, state: dict[str, Any], execution_input: Any, task_result: dict[str, Any]) -> Any:
-    """Run the synthesized state after a Pass that stands where the Lambda task's result (or error) lands."""
+def run_record_state(
+    client: Any, state: dict[str, Any], execution_input: Any, task_result: dict[str, Any], attempts: int
+) -> Any:
+    """Run the synthesized state after a Pass that stands where the Lambda task's result (or error) lands, and
+    that assigns the attempts as the task (or its Catch) does."""
     definition: dict[str, Any] = {
         "StartAt": "TaskResult",
-        "States": {"TaskResult": {"Type": "Pass", **task_result, "Next": "Record"}, "Record": {**state, "End": True}},
+        "States": {
+            "TaskResult": {
+                "Type": "Pass",
+                **task_result,
+                "Assign": {INVOKE_COUNT_VARIABLE: attempts},
+                "Next": "Record",
+            },
+            "Record": {**state, "End": True},
+        },
     }
     definition["States"]["Record"].pop("Next", None)
     arn = client.create_state_machine(
@@ -105,12 +126,13 @@ def consumer_view(record: ExecutionRecord) -> dict[str, Any]:
         "error_type": record.error_type,
         "error_message": record.error_message,
         "function_error": record.response_context.function_error,
+        "attempts": record.request_context.approximate_invoke_count,
     }
 
 
 def test_success_record_is_the_same_for_both_engines(stepfunctions: Any, record_states: dict[str, Any]) -> None:
     output = worker.handler(ORDER, None)
-    workflow = run_record_state(stepfunctions, record_states["BuildSuccessRecord"], ORDER, {"Result": output})
+    workflow = run_record_state(stepfunctions, record_states["BuildSuccessRecord"], ORDER, {"Result": output}, 1)
     from_workflow = parse_execution_record(workflow)
     from_destinations = destinations_record("Success", ORDER, output, None)
     assert consumer_view(from_workflow) == consumer_view(from_destinations)
@@ -126,10 +148,11 @@ def test_failure_record_is_the_same_for_both_engines(stepfunctions: Any, record_
     with pytest.raises(worker.InvalidOrderError) as raised:
         worker.handler(BAD_ORDER, None)
     error_type, message = type(raised.value).__name__, str(raised.value)
-    # Step Functions' Lambda task puts the error name in Error and Lambda's error JSON in Cause
+    # Step Functions' Lambda task puts the error name in Error and Lambda's error JSON in Cause; the workflow's
+    # Catch makes that error output the state
     cause = json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": []})
-    task_error = {"Result": {"Error": error_type, "Cause": cause}, "ResultPath": "$.error"}
-    workflow = run_record_state(stepfunctions, record_states["BuildFailureRecord"], BAD_ORDER, task_error)
+    task_error = {"Result": {"Error": error_type, "Cause": cause}}
+    workflow = run_record_state(stepfunctions, record_states["BuildFailureRecord"], BAD_ORDER, task_error, 3)
     from_workflow = parse_execution_record(workflow)
     from_destinations = destinations_record(
         "RetriesExhausted",

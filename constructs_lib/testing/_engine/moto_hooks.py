@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from constructs_lib.testing._engine import error_names, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -323,6 +324,11 @@ def install(engine: KitEngine) -> Callable[[], None]:
             engine.on_virtual_wait(execution_arn, state, float(seconds), "Retry")
 
     patches.replace(retrier_decl, "time", _VirtualTime)
+
+    # -- Error names: a branch's, an iteration's or a Fail state's States.* error keeps its name ---------------------
+    error_names.install(patches)
+    # -- Variables: a JSONPath state's reference to a workflow variable reads the variable store ---------------------
+    variables.install(patches)
 
     # -- Speed: parse each definition once, and reuse boto3 clients across tasks ---------------------------------
     from antlr4 import CommonTokenStream, InputStream

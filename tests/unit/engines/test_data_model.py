@@ -155,7 +155,8 @@ def test_succeed_and_fail_take_the_workflows_own_ends(stack: cdk.Stack) -> None:
     assert states["Declined"] == {
         "Type": "Pass",
         "Result": {"Error": "CardDeclined", "Cause": "the card was declined"},
-        "ResultPath": "$.error",
+        "ResultPath": "$",
+        "Assign": {"recordInvokeCount": 1},  # the failure record counts the step that failed
         "Next": "BuildFailureRecord",
     }
     assert states["Route"]["Default"] == "Ship"
@@ -269,3 +270,33 @@ def test_destinations_refuse_the_new_steps_naming_function_workflow(stack: cdk.S
     (problem,) = error.value.problems
     assert needs in problem
     assert "Use FunctionWorkflow" in problem
+
+
+def test_the_records_invoke_count_is_set_on_every_way_to_a_record(stack: cdk.Stack) -> None:
+    """approximateInvokeCount reads the workflow variable recordInvokeCount: the top-level Invoke, Parallel and
+    ForEach set it to their attempts when they succeed and in their Catch; steps inside a Parallel branch or a
+    ForEach do not (a variable assigned there is not seen outside it); a workflow whose first step does not set it
+    starts with a Pass that sets 1, so that a record never reads it unset."""
+    echo = echo_function(stack, "Echo")
+    FunctionWorkflow(
+        stack,
+        "Flow",
+        steps=[
+            Pass("Shape"),
+            Parallel("Both", branches=[[Invoke("Left", echo)], [Invoke("Right", echo)]]),
+            ForEach("Each", items_path="$", steps=[Invoke("Item", echo)]),
+        ],
+        on_success=QueueRoute(),
+    )
+    states = states_of(stack)
+    attempts = {"recordInvokeCount.$": "States.MathAdd($$.State.RetryCount, 1)"}
+    assert states["StartInvokeCount"] == {"Type": "Pass", "Assign": {"recordInvokeCount": 1}, "Next": "Shape"}
+    for name in ("Both", "Each"):
+        assert states[name]["Assign"] == attempts
+        assert states[name]["Catch"][0]["Assign"] == attempts
+    left = states["Both"]["Branches"][0]["States"]["Left"]
+    item = states["Each"]["ItemProcessor"]["States"]["Item"]
+    assert "Assign" not in left
+    assert "Assign" not in item
+    record = states["BuildSuccessRecord"]["Parameters"]["record"]
+    assert record["requestContext"]["approximateInvokeCount.$"] == "$recordInvokeCount"

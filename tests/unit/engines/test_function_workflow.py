@@ -12,6 +12,7 @@ from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -48,11 +49,22 @@ def test_one_function_workflow_catches_to_the_failure_route(stack: cdk.Stack) ->
     invoke = states["Invoke"]
     lambda_retry = invoke["Retry"][0]
     assert "Lambda.ServiceException" in lambda_retry["ErrorEquals"]  # the AWS-recommended retry stays on
-    assert invoke["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "BuildFailureRecord"}]
-    record = states["BuildFailureRecord"]["Parameters"]
+    # the error output replaces the state (a ResultPath into the state fails when the state is a list)
+    # the Catch also records how many times the Invoke ran (1 + $$.State.RetryCount), for approximateInvokeCount
+    attempts = {"recordInvokeCount.$": "States.MathAdd($$.State.RetryCount, 1)"}
+    assert invoke["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$", "Assign": attempts, "Next": "BuildFailureRecord"}
+    ]
+    assert invoke["Assign"] == attempts  # and so does the Invoke when it succeeds
+    build = states["BuildFailureRecord"]
+    assert "ResultPath" not in build  # the record replaces the state too, the error kept beside it
+    assert build["Parameters"]["error.$"] == "$"
+    record = build["Parameters"]["record"]
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestPayload.$"] == "$$.Execution.Input"
-    assert record["responsePayload"] == {"errorType.$": "$.error.Error", "errorMessage.$": "$.error.Cause"}
+    assert record["responsePayload"] == {"errorType.$": "$.Error", "errorMessage.$": "$.Cause"}
+    assert record["requestContext"]["approximateInvokeCount.$"] == "$recordInvokeCount"
+    assert "StartInvokeCount" not in states  # the first step (the Invoke) sets the count on every way out
     assert states["DeliverFailure"]["Resource"] == "arn:aws:states:::sqs:sendMessage"
     assert states["DeliverFailure"]["ResultPath"] is None
     assert states["Failed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
@@ -151,10 +163,11 @@ def test_success_record_is_delivered_by_a_direct_integration(stack: cdk.Stack, k
     FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), on_success=routes[kind]())
     states = definition(Template.from_stack(stack))["States"]
     assert states["Invoke"]["Next"] == "BuildSuccessRecord"
-    record = states["BuildSuccessRecord"]
-    assert record["ResultPath"] == "$.record"
-    assert record["Parameters"]["requestContext"]["condition"] == "Success"
-    assert record["Parameters"]["responsePayload.$"] == "$"
+    build = states["BuildSuccessRecord"]
+    assert "ResultPath" not in build  # {"record": ...} replaces the state, which may be a list
+    record = build["Parameters"]["record"]
+    assert record["requestContext"]["condition"] == "Success"
+    assert record["responsePayload.$"] == "$"
     assert states["DeliverSuccess"]["Resource"] == resources[kind]
     assert states["ReturnOutput"]["InputPath"] == "$.record.responsePayload"
     if kind == "event_bus":
@@ -541,3 +554,54 @@ def test_the_status_failure_delivery_takes_the_workflow_s_alarm_settings(stack: 
     ours = {lid: a["Properties"].get("AlarmActions") for lid, a in alarms.items() if lid.startswith("OnStatusFailures")}
     assert len(ours) == 6  # four on the Express state machine, two on its rule's DLQ
     assert all(actions == ["arn:aws:sns:us-east-1:123456789012:ops"] for actions in ours.values())
+
+
+def workflow_log_groups(template: Template) -> dict[str, Any]:
+    """The state machines' log groups (not the function's)."""
+    return {
+        logical_id: group
+        for logical_id, group in template.find_resources("AWS::Logs::LogGroup").items()
+        if str(group["Properties"].get("LogGroupName", "")).startswith("/aws/vendedlogs/states/")
+    }
+
+
+def test_log_encryption_key_encrypts_the_log_groups_and_lets_cloudwatch_logs_use_it(stack: cdk.Stack) -> None:
+    """The workflow's log group and the StatusFailures machine's are encrypted with the key, whose policy lets
+    CloudWatch Logs of the stack's region use it for those two log groups only, as
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html asks."""
+    key = kms.Key(stack, "LogKey", enable_key_rotation=True)
+    workflow = FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), log_encryption_key=key)
+    assert workflow.status_failure_records is not None
+    template = Template.from_stack(stack)
+    key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}  # type: ignore[arg-type]
+    groups = workflow_log_groups(template)
+    assert len(groups) == 2
+    names = sorted(group["Properties"]["LogGroupName"] for group in groups.values())
+    assert all(group["Properties"]["KmsKeyId"] == key_arn for group in groups.values())
+    statements = template.find_resources("AWS::KMS::Key")[stack.get_logical_id(key.node.default_child)][  # type: ignore[arg-type]
+        "Properties"
+    ]["KeyPolicy"]["Statement"]
+    for_logs = [s for s in statements if s.get("Principal") == {"Service": "logs.us-east-1.amazonaws.com"}]
+    assert len(for_logs) == 2
+    for statement in for_logs:
+        assert statement["Effect"] == "Allow"
+        assert sorted(statement["Action"]) == sorted(
+            ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        )
+        assert statement["Resource"] == "*"
+    arns = sorted(s["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] for s in for_logs)
+    assert arns == [f"arn:aws:logs:us-east-1:123456789012:log-group:{name}" for name in names]
+
+
+def test_log_groups_use_cloudwatch_logs_encryption_by_default(stack: cdk.Stack) -> None:
+    FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"))
+    groups = workflow_log_groups(Template.from_stack(stack))
+    assert len(groups) == 2
+    assert all("KmsKeyId" not in group["Properties"] for group in groups.values())
+
+
+def test_rejects_log_encryption_key_with_a_log_group_of_your_own(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "LogKey", enable_key_rotation=True)
+    own = logs.LogGroup(stack, "Own", encryption_key=key)
+    with pytest.raises(ConstructPropsError, match="give the key to your own log group"):
+        FunctionWorkflow(stack, "Flow", function=echo_function(stack, "Fn"), log_group=own, log_encryption_key=key)

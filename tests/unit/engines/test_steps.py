@@ -104,7 +104,14 @@ def test_deliver_sends_the_state_to_a_route_between_steps(stack: cdk.Stack) -> N
     assert entry["DetailType"] == "Announce"  # the step's name unless detail_type is given
     assert announce["ResultPath"] is None  # the state goes on unchanged
     assert announce["Next"] == "Book"
-    assert announce["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "BuildFailureRecord"}]
+    assert announce["Catch"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "ResultPath": "$",
+            "Assign": {"recordInvokeCount.$": "States.MathAdd($$.State.RetryCount, 1)"},
+            "Next": "BuildFailureRecord",
+        }
+    ]
     assert workflow.node.try_find_child("AnnounceBus") is not None  # the route's bus, made in the workflow
 
 
