@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,13 +68,37 @@ def _validator() -> list[str]:
 
 def validate_definition(definition: Mapping[str, Any], *, name: str = "state machine") -> None:
     """Run asl-validator on a definition; raise AslValidationError with its findings if it is not valid."""
+    findings = _findings(json.dumps(definition))
+    if findings is not None:
+        raise AslValidationError(f"{name} is not valid Amazon States Language:\n{findings}")
+
+
+_verdicts: dict[str, str | None] = {}
+"""asl-validator's findings for each definition text it checked in this process (None: valid)."""
+_verdicts_lock = threading.Lock()
+
+
+def validate_definition_text(text: str, *, name: str = "state machine") -> None:
+    """:func:`validate_definition` of a definition's JSON text, run once per text in a process: every kit that stands
+    up the same definition reuses asl-validator's verdict (a run of node costs about half a second; the verdict
+    depends on the text alone)."""
+    # One check at a time: two kits standing up the same definition run node once, not twice.
+    with _verdicts_lock:
+        if text not in _verdicts:
+            _verdicts[text] = _findings(text)
+        findings = _verdicts[text]
+    if findings is not None:
+        raise AslValidationError(f"{name} is not valid Amazon States Language:\n{findings}")
+
+
+def _findings(text: str) -> str | None:
+    """asl-validator's findings on a definition's JSON text; None if it is valid."""
     result = subprocess.run(
-        [*_validator(), "--json-definition", json.dumps(definition)],
+        [*_validator(), "--json-definition", text],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
         env={**os.environ, "NO_COLOR": "1"},
     )
-    if result.returncode != 0:
-        raise AslValidationError(f"{name} is not valid Amazon States Language:\n{result.stdout}{result.stderr}")
+    return None if result.returncode == 0 else f"{result.stdout}{result.stderr}"

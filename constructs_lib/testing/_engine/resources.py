@@ -35,8 +35,6 @@ DURABLE_SDK = "aws_durable_execution_sdk_python"
 _LOGICAL_ID_HASH = re.compile(r"^(?P<stem>.+?)[0-9A-F]{8}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+")
 _EMPTY_ZIP: bytes | None = None
-_VALIDATED_DEFINITIONS: set[str] = set()
-"""Definitions asl-validator already accepted in this process (stand-up of the same stack again is fast)."""
 
 
 @dataclass(frozen=True)
@@ -667,9 +665,8 @@ class _Builder:
         text = definition if isinstance(definition, str) else json.dumps(definition)
         for key, value in props.get("DefinitionSubstitutions", {}).items():
             text = text.replace("${" + key + "}", text_of(value))
-        if self.validate_asl and text not in _VALIDATED_DEFINITIONS:
-            asl.validate_definition(json.loads(text), name=f"state machine {logical_id}")
-            _VALIDATED_DEFINITIONS.add(text)
+        if self.validate_asl:
+            asl.validate_definition_text(text, name=f"state machine {logical_id}")
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
         # The template's role, which moto gives each task as the role it runs with (moto checks only its shape).
         role = text_of(props.get("RoleArn", ""))

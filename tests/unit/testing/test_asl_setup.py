@@ -52,3 +52,40 @@ def test_asl_validator_variable_names_the_executable(nowhere: Path, monkeypatch:
     monkeypatch.setenv(asl.ASL_VALIDATOR_VARIABLE, str(nowhere / "missing"))
     with pytest.raises(FileNotFoundError, match="is not a file"):
         asl._validator()
+
+
+def counting_validator(folder: Path, *, valid: bool) -> Path:
+    """A stand-in asl-validator that records each run (one line per run) and accepts or rejects everything."""
+    runs = folder / "runs.txt"
+    executable = folder / "node_modules" / ".bin" / "asl-validator"
+    executable.parent.mkdir(parents=True)
+    executable.write_text(f"#!/bin/sh\necho run >> {runs}\n" + ("exit 0\n" if valid else "echo 'bad state'\nexit 1\n"))
+    executable.chmod(0o755)
+    return runs
+
+
+def test_a_definition_text_is_checked_once_per_process(nowhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asl, "_verdicts", {})  # this test's verdicts, not those of earlier kits in the process
+    runs = counting_validator(nowhere, valid=True)
+    first = '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}'
+    second = '{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}'
+
+    asl.validate_definition_text(first)
+    asl.validate_definition_text(first)
+    assert runs.read_text().count("run") == 1
+    asl.validate_definition_text(second)
+    assert runs.read_text().count("run") == 2
+    asl.validate_definition({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})  # the public check is not cached
+    assert runs.read_text().count("run") == 3
+
+
+def test_a_rejected_definition_is_rejected_again_from_the_cache(nowhere: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(asl, "_verdicts", {})
+    runs = counting_validator(nowhere, valid=False)
+    text = '{"StartAt": "Missing", "States": {}}'
+
+    with pytest.raises(asl.AslValidationError, match="state machine One is not valid(.|\n)*bad state"):
+        asl.validate_definition_text(text, name="state machine One")
+    with pytest.raises(asl.AslValidationError, match="state machine Two is not valid(.|\n)*bad state"):
+        asl.validate_definition_text(text, name="state machine Two")
+    assert runs.read_text().count("run") == 1
