@@ -137,6 +137,37 @@ def test_retries_exhausted_are_caught_and_routed_to_the_failure_queue(kit_stack:
     assert routed[0]["responsePayload"]["errorType"] == "OrderPendingError"
 
 
+def test_a_definition_is_parsed_once_and_each_execution_keeps_its_own_retry_count(
+    kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kit builds moto's program of a definition once and runs every execution on it (moto rebuilt it on each
+    StartExecution): executions running at once still count their own attempts, as before."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    builds: list[object] = []
+    original = Preprocessor.visitState_machine
+
+    def counting(self: Preprocessor, ctx: Any) -> Any:
+        builds.append(ctx)
+        return original(self, ctx)
+
+    monkeypatch.setattr(Preprocessor, "visitState_machine", counting)
+    flaky = inline(kit_stack, "Flaky", FLAKY, environment={"FAILURES": "99"})
+    FunctionWorkflow(
+        kit_stack,
+        "Flow",
+        steps=[Invoke("CallFlaky", flaky, retries=[RetryRule(errors=["OrderPendingError"], max_attempts=2)])],
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        machines = len(builds)  # each machine's definition checked by moto at CreateStateMachine
+        results = kit.start_executions("Flow/StateMachine", [{"orderId": f"o-{n}"} for n in range(6)], concurrency=6)
+
+    assert machines >= 1
+    assert len(builds) == machines  # no execution built it again
+    assert [result.status for result in results] == ["FAILED"] * 6
+    assert [result.attempts("CallFlaky") for result in results] == [3] * 6
+
+
 def test_wait_states_are_recorded_not_slept(kit_stack: cdk.Stack) -> None:
     wait = sfn.Wait(kit_stack, "WaitAnHour", time=sfn.WaitTime.duration(Duration.hours(1)))
     sfn.StateMachine(kit_stack, "Waiter", definition_body=sfn.DefinitionBody.from_chainable(wait))

@@ -337,25 +337,30 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.parse import asl_parser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
-    trees: dict[str, Any] = {}
-    trees_lock = threading.Lock()
+    parsed: dict[str, tuple[Any, Any]] = {}
+    parsed_lock = threading.Lock()
     original_parse = asl_parser.AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> tuple[Any, Any]:
-        # The parse tree is read-only once built; the components are made fresh for each execution.
-        with trees_lock:
-            tree = trees.get(definition)
-        if tree is None:
-            errors = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
-            parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
-            parser.removeErrorListeners()
-            parser.addErrorListener(errors)
-            tree = parser.state_machine()  # type: ignore[no-untyped-call]
-            if errors.errors:
-                return original_parse(definition)
-            with trees_lock:
-                trees[definition] = tree
-        return Preprocessor().visit(tree), tree
+        # moto parses the definition on every StartExecution (the tree, then its program of components: about 4 ms
+        # for a small machine). Both are built once per definition and kit: the tree is read-only, and the program's
+        # components keep no execution's state (each execution's is in its Environment; moto itself evaluates the
+        # same components again for each Map iteration, retry and loop, concurrently for Map iterations).
+        with parsed_lock:
+            found = parsed.get(definition)
+        if found is not None:
+            return found
+        errors = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
+        parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+        parser.removeErrorListeners()
+        parser.addErrorListener(errors)
+        tree = parser.state_machine()  # type: ignore[no-untyped-call]
+        if errors.errors:
+            return original_parse(definition)
+        program = Preprocessor().visit(tree)
+        _fix_heap_keys(program)
+        with parsed_lock:
+            return parsed.setdefault(definition, (program, tree))
 
     patches.replace(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse))
 
@@ -712,6 +717,30 @@ def _rename(failure: Any, name: str) -> None:
     for details in (failure.event_details or {}).values():
         if isinstance(details, dict) and "error" in details:
             details["error"] = name
+
+
+def _fix_heap_keys(program: Any) -> None:
+    """Give every component of a parsed program its ``heap_key`` now. moto draws it at random on first read, the
+    key of the component's per-execution values (a Retry's attempt count) in each execution's heap: two executions
+    reading it first at once could each draw one, and the loser's attempt count would be lost."""
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (list, tuple, set, frozenset)):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, Component):
+            if isinstance(item, EvalComponent):
+                _ = item.heap_key
+            pending.extend(vars(item).values())
 
 
 def _where(env: Any) -> tuple[str, str]:
