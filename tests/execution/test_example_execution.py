@@ -158,10 +158,11 @@ def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts
         result = kit.start_execution("Orders/StateMachine", [1, 2])
         alerts = kit.received("Orders/FailureAlerts/TargetTopic")
 
-    # The Catch's ResultPath cannot be applied to an array: Step Functions fails the execution with States.Runtime
-    # (no Catch sees it), and the FAILED status change reaches the alert topic, so it is not lost either.
+    # The Catch's ResultPath cannot be applied to an array: Step Functions fails the execution with
+    # States.ResultPathMatchFailure (no Catch sees it), and the FAILED status change reaches the alert topic, so it is
+    # not lost either.
     assert result.status == "FAILED"
-    assert result.error == "States.Runtime"
+    assert result.error == "States.ResultPathMatchFailure"
     assert [alert["detail"]["status"] for alert in alerts] == ["FAILED"]
 
 
