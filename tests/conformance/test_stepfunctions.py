@@ -15,7 +15,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from constructs_lib.testing import LocalKit
-from tests.conformance.kit_stacks import ECHO, SLOW_FAILING, inline
+from tests.conformance.kit_stacks import ECHO, FAILING, SLOW_FAILING, inline
 
 pytestmark = pytest.mark.execution
 
@@ -361,3 +361,100 @@ def test_a_map_over_a_value_that_is_not_an_array_fails(kit_stack: cdk.Stack) -> 
     assert result.status == "FAILED"
     assert result.error == "States.QueryEvaluationError"
     assert str(result.cause).endswith('Map state input must be an array but was: {"sku":"s-1"}')
+
+
+def always_failing_call(retrier: dict[str, Any], catchers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    call: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "${fn}", "Payload.$": "$"},
+        "Retry": [retrier],
+        "End": True,
+    }
+    states: dict[str, Any] = {"Call": call}
+    if catchers:
+        call["Catch"] = catchers
+        states.update({catcher["Next"]: {"Type": "Pass", "End": True} for catcher in catchers})
+    return {"StartAt": "Call", "States": states}
+
+
+def test_retry_intervals_grow_by_the_backoff_rate_up_to_max_delay_seconds(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a Retrier waits IntervalSeconds, then multiplies the wait by BackoffRate after each attempt,
+    never waiting more than MaxDelaySeconds, for at most MaxAttempts retries.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: the Retrier's waits in virtual time (recorded, not slept): 2, 6, then 10 (18 capped at 10) seconds.
+    Divergence: none
+    """
+    failing = inline(kit_stack, "Fails", FAILING)
+    retrier = {
+        "ErrorEquals": ["OrderRejectedError"],
+        "IntervalSeconds": 2,
+        "BackoffRate": 3,
+        "MaxAttempts": 3,
+        "MaxDelaySeconds": 10,
+    }
+    lambda_machine(kit_stack, failing, always_failing_call(retrier))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"orderId": "o-1"})
+
+    assert result.status == "FAILED"
+    assert result.error == "OrderRejectedError"
+    assert result.attempts("Call") == 4
+    assert result.retry_intervals("Call") == [2.0, 6.0, 10.0]
+
+
+def test_full_jitter_waits_a_random_time_up_to_the_backoff_interval(kit_stack: cdk.Stack) -> None:
+    """Step Functions: with JitterStrategy FULL, each retry waits a random time between 0 and the interval the
+    backoff would give.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: each recorded wait lies within [0, IntervalSeconds x BackoffRate^n], capped by MaxDelaySeconds.
+    Divergence: none
+    """
+    failing = inline(kit_stack, "Fails", FAILING)
+    retrier = {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": 4,
+        "BackoffRate": 2,
+        "MaxAttempts": 4,
+        "MaxDelaySeconds": 20,
+        "JitterStrategy": "FULL",
+    }
+    lambda_machine(kit_stack, failing, always_failing_call(retrier))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"orderId": "o-1"})
+
+    waits = result.retry_intervals("Call")
+    assert len(waits) == 4
+    for wait, ceiling in zip(waits, [4.0, 8.0, 16.0, 20.0], strict=True):
+        assert 0.0 <= wait <= ceiling
+
+
+def test_catchers_are_tried_in_order_and_the_error_output_has_error_and_cause(kit_stack: cdk.Stack) -> None:
+    """Step Functions: when no Retrier is left, the first Catcher (in order) whose ErrorEquals names the error wins;
+    the state's output is then an object with Error and Cause, and a Lambda function's error keeps its own name
+    (the exception's class), which States.TaskFailed also matches.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: moto's Catcher order; Error is the handler's exception name, Cause the Lambda error JSON.
+    Divergence: none
+    """
+    failing = inline(kit_stack, "Fails", FAILING)
+    retrier = {"ErrorEquals": ["Lambda.ServiceException"], "MaxAttempts": 1}
+    catchers = [
+        {"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"},
+        {"ErrorEquals": ["States.TaskFailed"], "Next": "TaskFailed"},
+        {"ErrorEquals": ["OrderRejectedError"], "Next": "Rejected"},
+    ]
+    lambda_machine(kit_stack, failing, always_failing_call(retrier, catchers))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"orderId": "o-7"})
+
+    assert result.succeeded, result.cause
+    assert result.states_entered == ["Call", "TaskFailed"]
+    assert result.attempts("Call") == 1
+    assert result.output["Error"] == "OrderRejectedError"
+    cause = json.loads(result.output["Cause"])
+    assert cause["errorType"] == "OrderRejectedError"
+    assert cause["errorMessage"] == "rejected o-7"
