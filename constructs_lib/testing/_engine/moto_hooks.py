@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import error_names, variables
+from constructs_lib.testing._engine import asl_errors, error_names, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -115,6 +115,9 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     patches = _Patches()
+
+    # -- Step Functions runtime errors named as AWS names them (not a Python exception's repr) ---------------
+    asl_errors.install(patches)
 
     # -- Step Functions' context object: times as AWS writes them ("2019-03-26T20:14:13.192Z"), not Python's
     # isoformat ("...13.192345+00:00"): $$.State.EnteredTime and $$.Execution.StartTime.
