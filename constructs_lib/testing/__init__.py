@@ -31,6 +31,7 @@ from constructs_lib.testing.iam import (
 from constructs_lib.testing.kit import (
     EndpointError,
     EndpointHandler,
+    Faults,
     IamMode,
     KitError,
     LocalKit,
@@ -52,6 +53,7 @@ __all__ = [
     "EndpointError",
     "EndpointHandler",
     "ExecutionResult",
+    "Faults",
     "IamMode",
     "IdentityPolicy",
     "Invocation",

@@ -9,10 +9,12 @@ import json
 import uuid
 from collections import deque
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.event_shapes import execution_record
+from constructs_lib.testing._engine.faults import duplicating, is_duplicate
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing._engine.resources import InvokeConfig
 from constructs_lib.testing.errors import KitError
@@ -34,6 +36,10 @@ class AsyncEvent:
     event: Any
     source: str
     done: list[AsyncInvocation] = field(default_factory=list)
+    duplicate: bool = field(default_factory=is_duplicate)
+    """Queued while the kit delivered a duplicate: everything it causes is part of the duplicate."""
+    request_id: str | None = None
+    """A duplicate's: the original's request id."""
 
 
 class AsyncInvoker:
@@ -65,15 +71,27 @@ class AsyncInvoker:
                     return progressed
                 item = self._pending.popleft()
             progressed = True
-            self._process(item)
+            with duplicating() if item.duplicate else nullcontext():
+                self._process(item)
+            # Lambda's internal queue delivers at least once: the same event (same request id) may run again.
+            if (
+                item.done
+                and not item.duplicate
+                and self._engine.faults.duplicates(f"async:{item.function.logical_id}", item.event)
+            ):
+                again = AsyncEvent(item.function, item.event, item.source, duplicate=True)
+                again.request_id = item.done[0].record["requestContext"]["requestId"]
+                with duplicating():
+                    self._process(again)
 
     def _process(self, item: AsyncEvent) -> None:
         local = item.function
         config = self._engine.resources.invoke_configs.get(local.logical_id, InvokeConfig())
-        request_id = str(uuid.uuid4())
+        request_id = item.request_id or str(uuid.uuid4())
         attempts: list[Invocation] = []
         delays: list[float] = []
         age = 0.0
+        throttles = 0
         condition = "RetriesExhausted"
         for attempt in range(config.max_retries + 1):
             if attempt:
@@ -83,12 +101,19 @@ class AsyncInvoker:
                 if age > config.max_event_age_seconds:
                     condition = "EventAgeExceeded"
                     break
+            age, throttled, expired = self._engine.faults.wait_out_throttles(
+                local, item.event, age, config.max_event_age_seconds
+            )
+            throttles += throttled
+            if expired:
+                condition = "EventAgeExceeded"
+                break
             invocation = self._engine.run(local, item.event, f"async:{item.source}", request_id)
             attempts.append(invocation)
             if invocation.succeeded:
                 condition = "Success"
                 break
-        last = attempts[-1]
+        last = attempts[-1] if attempts else None
         record = execution_record(
             local, item.event, condition=condition, count=len(attempts), last=last, request_id=request_id
         )
@@ -112,6 +137,8 @@ class AsyncInvoker:
             delivered_to=tuple(delivered),
             retry_delays=tuple(delays),
             failed_deliveries=tuple(failed),
+            duplicate=is_duplicate(),
+            throttles=throttles,
         )
         with self._engine.lock:
             self._results.append(result)
@@ -170,7 +197,7 @@ class AsyncInvoker:
     def _name(self, arn: str) -> str:
         return self._engine.resources.resource_by_physical(arn) or arn
 
-    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation, request_id: str) -> _Sent:
+    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation | None, request_id: str) -> _Sent:
         """Send the event to the function's dead-letter queue or topic, with Lambda's error attributes and the
         function's role; a failed send is a warning and a delivery failure (Lambda counts it in
         ``DeadLetterErrors``)."""
@@ -178,8 +205,8 @@ class AsyncInvoker:
         arn = str(local.dead_letter_arn)
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": request_id},
-            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-            "ErrorMessage": {"DataType": "String", "StringValue": str(last.error_message or last.error_type)[:1024]},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200" if last else "429"},
+            "ErrorMessage": {"DataType": "String", "StringValue": _error_message(last)[:1024]},
         }
         body = json.dumps(event)
         try:
@@ -208,6 +235,11 @@ class AsyncInvoker:
             engine.warnings.append(f"dead-letter delivery to {arn} failed (the event is dropped): {error}")
             return _Sent(self._name(arn), ok=False)
         return _Sent(self._name(arn), ok=True)
+
+
+def _error_message(last: Invocation | None) -> str:
+    """The DLQ's ErrorMessage: the last attempt's error, or Lambda's throttling message when none ran."""
+    return "Rate Exceeded." if last is None else str(last.error_message or last.error_type)
 
 
 @dataclass(frozen=True)

@@ -102,11 +102,14 @@ def scheduled_event(rule_arn: str, *, account: str, region: str) -> dict[str, An
 
 
 def execution_record(
-    local: LocalFunction, event: Any, *, condition: str, count: int, last: Invocation, request_id: str
+    local: LocalFunction, event: Any, *, condition: str, count: int, last: Invocation | None, request_id: str
 ) -> dict[str, Any]:
-    """The record Lambda sends a destination after an asynchronous invocation."""
+    """The record Lambda sends a destination after an asynchronous invocation (``last``: None when every attempt
+    was throttled, so the function never ran)."""
     response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-    if not last.succeeded:
+    if last is None:
+        response_context["statusCode"] = 429
+    elif not last.succeeded:
         response_context["functionError"] = "Unhandled"
     return {
         "version": "1.0",
@@ -119,7 +122,7 @@ def execution_record(
         },
         "requestPayload": event,
         "responseContext": response_context,
-        "responsePayload": last.payload,
+        "responsePayload": None if last is None else last.payload,
     }
 
 

@@ -36,6 +36,7 @@ from constructs_lib.testing._engine.enforcement import IamMode, PolicyAuthorizer
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
 from constructs_lib.testing._engine.executions import Executions
+from constructs_lib.testing._engine.faults import FaultInjector, Faults, InjectedFault, is_duplicate
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
 from constructs_lib.testing._engine.resources import StackResources, stand_up
 from constructs_lib.testing._engine.rule_targets import RuleTargets
@@ -67,6 +68,7 @@ class KitEngine:
         max_receives: int,
         max_rounds: int,
         iam: IamMode = "enforce",
+        faults: Faults | None = None,
     ) -> None:
         self.stack = stack
         self.warnings: list[str] = []
@@ -80,6 +82,8 @@ class KitEngine:
         self.denials: list[AccessDenial] = []
         self.lock = threading.RLock()
         """Guards what handler threads and moto's execution threads share with the test's thread."""
+        self.faults = FaultInjector(faults, self.lock)
+        """The faults the test asked for (and the template's reserved concurrency)."""
         self.stand_ins = StandIns(self, endpoints, services)
         self.async_invokes = AsyncInvoker(self)
         self.event_sources = SqsPoller(self, max_receives)
@@ -133,6 +137,7 @@ class KitEngine:
                 validate_asl=self._validate_asl,
             )
             self.warnings.extend(self._resources.warnings)
+            self.faults.bind(self._resources)
             if self.iam != "off" and self.authorizer is self._default_authorizer:
                 # Built from the template with the kit's own resolver: every ARN in a policy is the ARN of what the
                 # kit made, so requests and policies name the same resources.
@@ -214,6 +219,10 @@ class KitEngine:
         """Run a function's handler once (recorded as a delivery to the function)."""
         assert self._environ is not None
         self.record("lambda", local.arn, event, {"source": source})
+        if self.faults.target_fails(local.logical_id):
+            failed = self.faults.failed_invocation(local, event, source, request_id or str(uuid.uuid4()))
+            local.invocations.append(failed)
+            return failed
         return local.run(
             event, environ=self._environ, source=source, request_id=request_id, version=version, memory_mb=memory_mb
         )
@@ -335,7 +344,9 @@ class KitEngine:
             return  # the stand-up's own calls (AwsCustomResource SDK calls) are not deliveries
         resource = name if name == "default" else self._resources.resource_by_physical(name) or name
         with self.lock:
-            self._deliveries.append(Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes))
+            self._deliveries.append(
+                Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes, duplicate=is_duplicate())
+            )
 
     def deliveries(self) -> list[Delivery]:
         with self.lock:
@@ -347,8 +358,27 @@ class KitEngine:
         current = acting()
         if current is None:
             return  # the test's or the kit's own call
-        for action, resource in api_access(service, operation, params, region=region, account=self.stack.account):
+        access = api_access(service, operation, params, region=region, account=self.stack.account)
+        for action, resource in access:
             self.authorize(current.principal, action, resource, source_arn=current.source_arn, via=current.via)
+        self._inject_faults(service, operation, params, access, via=current.via)
+
+    def _inject_faults(self, service: str, operation: str, params: Mapping[str, Any], access: Any, *, via: str) -> None:
+        """Raise the fault the test asked for on an authorized call made for a principal, if any (``InjectedFault``:
+        the API-call hook raises it as botocore's ``ClientError``)."""
+        if service == "lambda" and operation == "Invoke":
+            local = self.resources.function_by_physical_name(str(params.get("FunctionName", "")))
+            if local is not None and params.get("InvocationType", "RequestResponse") == "RequestResponse":
+                self.faults.on_lambda_invoke(local, params.get("Payload"), from_task=via == "state-machine-task")
+            return  # a function that fails its first invocations fails in ``run``
+        if not self.faults.targets_fail:
+            return
+        for _action, resource in access:
+            logical_id = self.resources.resource_by_physical(resource)
+            if self.faults.target_fails(logical_id):
+                raise InjectedFault(
+                    "InternalFailure", 500, f"injected by the kit's faults: {logical_id} fails its first deliveries"
+                )
 
     def on_task_role(self, role_arn: str) -> None:
         """A state machine task is about to run in this thread (one per task attempt) with ``role_arn``."""
@@ -445,7 +475,8 @@ class KitEngine:
         self.async_invokes.enqueue(local, event, "sns")
 
     def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
-        self.targets.deliver(rule, event)
+        # At least once: a duplicate goes to every target of the rule again.
+        self.faults.at_least_once(f"events:{rule.arn}", event, lambda: self.targets.deliver(rule, event))
 
     def on_s3_to_lambda(self, event: Any, function_arn: str) -> None:
         """S3 invokes a function asynchronously with the event of a bucket notification."""
