@@ -62,6 +62,8 @@ _VOLATILE = frozenset(
         "ApproximateReceiveCount",
         "md5OfBody",
         "eTag",
+        "invocationId",
+        "taskId",
     }
 )
 """Fields the kit (or moto) makes up anew for each delivery: left out of a delivery's identity."""
@@ -82,7 +84,8 @@ class Faults:
     """Seeds every decision: the same seed makes the same faults."""
     duplicate_rate: float = 0.0
     """Share of deliveries made twice on each at-least-once path: asynchronous invocations (of any source), SNS
-    subscriptions, S3 event notifications, EventBridge rule matches and SQS event source batches. A duplicate keeps
+    subscriptions, S3 event notifications, EventBridge rule matches, SQS event source batches, and S3 Batch Operations
+    tasks (run again; the job keeps the first answer). A duplicate keeps
     the original's request id and content; a duplicate is never duplicated again. :default: - no duplicates"""
     throttle_rate: float = 0.0
     """Share of Lambda invocations throttled: an asynchronous event goes back to Lambda's queue (retried with

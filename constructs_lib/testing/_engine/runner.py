@@ -36,7 +36,7 @@ from constructs_lib.testing._engine.enforcement import IamMode, PolicyAuthorizer
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
 from constructs_lib.testing._engine.executions import Executions
-from constructs_lib.testing._engine.faults import FaultInjector, Faults, InjectedFault, is_duplicate
+from constructs_lib.testing._engine.faults import FaultInjector, Faults, InjectedFault, duplicating, is_duplicate
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LayeredEnviron, LocalFunction
 from constructs_lib.testing._engine.resources import StackResources, stand_up
 from constructs_lib.testing._engine.rule_targets import RuleTargets
@@ -284,7 +284,13 @@ class KitEngine:
 
         def invoke(local: LocalFunction, event: Any) -> Invocation:
             self.authorize(role, "lambda:InvokeFunction", function_arn, via="s3-batch")
-            return self.run(local, event, "s3-batch")
+            invocation = self.run(local, event, "s3-batch")
+            # A task may run more than once (a retried TemporaryFailure, a timeout after the work was done): with
+            # Faults.duplicate_rate the kit runs it again; the job keeps the first answer.
+            if self.faults.duplicates(f"s3-batch:{local.logical_id}", event):
+                with duplicating():
+                    self.run(local, event, "s3-batch")
+            return invocation
 
         runner = BatchJobRunner(self.resources, spec, s3=self.client("s3"), invoke=invoke, max_attempts=max_attempts)
         with acting_as(role, via="s3-batch"):
