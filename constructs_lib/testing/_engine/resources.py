@@ -28,6 +28,7 @@ from constructs_lib.testing._engine.intrinsics import (
     text_of,
 )
 from constructs_lib.testing._engine.lambda_runtime import LocalFunction
+from constructs_lib.testing._engine.stream_sources import StreamEventSource
 from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
@@ -71,6 +72,8 @@ class StackResources:
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     invoke_configs: dict[str, InvokeConfig] = field(default_factory=dict)
     event_sources: list[SqsEventSource] = field(default_factory=list)
+    stream_sources: list[StreamEventSource] = field(default_factory=list)
+    """Kinesis and DynamoDB stream event source mappings."""
     state_machines: dict[str, str] = field(default_factory=dict)
     """Logical id -> state machine ARN."""
     express: set[str] = field(default_factory=set)
@@ -231,6 +234,7 @@ class _Builder:
             "AWS::Events::EventBus": self._event_bus,
             "AWS::Events::Rule": self._rule,
             "AWS::DynamoDB::Table": self._table,
+            "AWS::Kinesis::Stream": self._kinesis_stream,
             "AWS::DynamoDB::GlobalTable": self._table,
             "AWS::S3::Bucket": self._bucket,
             "Custom::S3BucketNotifications": self._bucket_notifications,
@@ -460,6 +464,13 @@ class _Builder:
             attributes["StreamArn"] = description["LatestStreamArn"]
         return Physical(ref=name, attributes=attributes)
 
+    def _kinesis_stream(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        name = props.get("Name") or self.name(logical_id, max_length=128)
+        kinesis = self.client("kinesis")
+        kinesis.create_stream(StreamName=name, ShardCount=int(props.get("ShardCount", 1)))
+        arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+        return Physical(ref=name, attributes={"Arn": arn})
+
     def _bucket(self, logical_id: str, props: dict[str, Any]) -> Physical:
         name = props.get("BucketName") or self.name(logical_id, max_length=63, lowercase=True)
         s3 = self.client("s3")
@@ -597,6 +608,26 @@ class _Builder:
         source = str(props.get("EventSourceArn", ""))
         function = self.resources.function_by_physical_name(str(props["FunctionName"]))
         mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack.stack_name}/{logical_id}"))
+        stream = source.startswith("arn:aws:kinesis:") or (
+            source.startswith("arn:aws:dynamodb:") and "/stream/" in source
+        )
+        if stream and function is not None:
+            if str(props.get("Enabled", "true")).lower() != "false":
+                self.resources.stream_sources.append(
+                    StreamEventSource(
+                        function=function.logical_id,
+                        stream_arn=source,
+                        kind="kinesis" if source.startswith("arn:aws:kinesis:") else "dynamodb",
+                        mapping_id=mapping_id,
+                        batch_size=int(props.get("BatchSize", 100)),
+                        bisect=str(props.get("BisectBatchOnFunctionError", "false")).lower() == "true",
+                        max_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                        max_record_age=int(props.get("MaximumRecordAgeInSeconds", -1)),
+                        on_failure=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+                        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    )
+                )
+            return Physical(ref=mapping_id, attributes={"Id": mapping_id})
         if not source.startswith("arn:aws:sqs:") or function is None:
             self.resources.warnings.append(
                 f"{logical_id}: only SQS event sources of this stack's functions are polled locally ({source})"

@@ -41,6 +41,7 @@ from constructs_lib.testing._engine.lambda_runtime import Invocation, LayeredEnv
 from constructs_lib.testing._engine.resources import StackResources, stand_up
 from constructs_lib.testing._engine.rule_targets import RuleTargets
 from constructs_lib.testing._engine.stand_ins import StandIns
+from constructs_lib.testing._engine.stream_sources import StreamPoller
 from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import AccessDenial, Delivery, parse_json
@@ -87,6 +88,7 @@ class KitEngine:
         self.stand_ins = StandIns(self, endpoints, services)
         self.async_invokes = AsyncInvoker(self)
         self.event_sources = SqsPoller(self, max_receives)
+        self.stream_sources = StreamPoller(self)
         self.targets = RuleTargets(self)
         self.executions = Executions(self, execution_timeout)
         self._parameters = parameters
@@ -233,6 +235,7 @@ class KitEngine:
             progressed = self.executions.await_all()
             progressed = self.async_invokes.drain() or progressed
             progressed = self.event_sources.poll_all() or progressed
+            progressed = self.stream_sources.poll_all() or progressed
             if not progressed:
                 return
         raise KitError(f"the stack did not go quiet after {self._max_rounds} rounds: does something trigger itself?")
