@@ -319,6 +319,33 @@ def test_a_target_that_fails_its_first_deliveries(kit_stack: cdk.Stack) -> None:
     assert len(runs) == 4
 
 
+def test_an_s3_batch_task_may_run_again(plain_app: cdk.App) -> None:
+    """S3 Batch: the job invokes the function synchronously per task and records one result per task.
+
+    AWS: https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html
+    Kit: with Faults.duplicate_rate, a task's function runs a second time with the same event; the completion
+        report keeps the first answer, one row per task.
+    Divergence: the docs are ambiguous: they do not say a task runs at most once (a TemporaryFailure or a timeout
+        after the work was done runs it again), so the kit lets a test make it run twice.
+    """
+    from constructs_lib.testing import read_completion_report
+    from tests.execution.test_s3_batch_execution import Comprehend, sentiment_stack
+
+    keys = ["reviews/1.txt", "reviews/2.txt"]
+    with LocalKit.from_stack(
+        sentiment_stack(plain_app, keys), services={"comprehend:DetectSentiment": Comprehend()}, faults=ALWAYS
+    ) as kit:
+        for key in keys:
+            kit.put_object("Documents", key, "lovely")
+        report = kit.run_batch_job()
+        rows = read_completion_report(kit.client("s3"), str(report.report_bucket), report.report_keys[0])
+        runs = kit.deliveries("SentimentJob/Function")
+
+    assert sorted(row.key for row in rows) == keys
+    assert [run.duplicate for run in runs] == [False, True, False, True]
+    assert [run.payload["tasks"][0]["s3Key"] for run in runs] == [keys[0], keys[0], keys[1], keys[1]]
+
+
 def test_the_same_seed_makes_the_same_faults(plain_app: cdk.App) -> None:
     """Faults: the same seed makes the same decisions, a different seed others (not an AWS behaviour)."""
     stack = cdk.Stack(plain_app, "Seeded")
