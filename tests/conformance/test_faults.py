@@ -23,7 +23,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 
 from constructs_lib import DestinedFunction, FunctionWorkflow, QueueRoute
-from constructs_lib.testing import Faults, KitError, LocalKit
+from constructs_lib.testing import Faults, LocalKit
 
 pytestmark = pytest.mark.execution
 
@@ -344,35 +344,3 @@ def test_an_s3_batch_task_may_run_again(plain_app: cdk.App) -> None:
     assert sorted(row.key for row in rows) == keys
     assert [run.duplicate for run in runs] == [False, True, False, True]
     assert [run.payload["tasks"][0]["s3Key"] for run in runs] == [keys[0], keys[0], keys[1], keys[1]]
-
-
-def test_the_same_seed_makes_the_same_faults(plain_app: cdk.App) -> None:
-    """Faults: the same seed makes the same decisions, a different seed others (not an AWS behaviour)."""
-    stack = cdk.Stack(plain_app, "Seeded")
-    worker(stack)
-
-    def duplicated(seed: int) -> list[bool]:
-        with LocalKit.from_stack(stack, faults=Faults(seed=seed, duplicate_rate=0.3)) as kit:
-            for i in range(12):
-                kit.invoke_async("Worker/Function", {"orderId": f"o-{i}"})
-            return [outcome.duplicate for outcome in kit.async_invocations()]
-
-    first = duplicated(7)
-    assert any(first)
-    assert not all(first)
-    assert duplicated(7) == first
-    assert duplicated(8) != first
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"duplicate_rate": 1.5}, "duplicate_rate must be between 0 and 1, got 1.5"),
-        ({"throttle_rate": 1.0}, "throttle_rate must be at least 0 and below 1"),
-        ({"service_exceptions": ("Lambda.Nope",)}, "service_exceptions must name some of"),
-        ({"failing_targets": {"Queue": -1}}, "failing_targets counts must be non-negative integers"),
-    ],
-)
-def test_rejects_bad_faults(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(KitError, match=message.replace(".", r"\.").replace("(", r"\(")):
-        Faults(**options)
