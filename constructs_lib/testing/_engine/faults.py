@@ -145,18 +145,12 @@ class FaultInjector:
         self._lock = lock
         self._seen: Counter[tuple[str, str]] = Counter()
         self._failures_left: dict[str, int] = {}
-        self._reserved: dict[str, int] = {}
 
     def bind(self, resources: StackResources) -> None:
-        """Read what the faults need from the stood-up stack: targets' logical ids, reserved concurrency."""
+        """Read what the faults need from the stood-up stack: the failing targets' logical ids."""
         self._failures_left = {
             resources.logical_id(name): count for name, count in self.faults.failing_targets.items() if count
         }
-        declared: Mapping[str, Any] = resources.stack.template.get("Resources", {})
-        for logical_id in resources.functions:
-            reserved = declared.get(logical_id, {}).get("Properties", {}).get("ReservedConcurrentExecutions")
-            if isinstance(reserved, int):
-                self._reserved[logical_id] = reserved
 
     # -- drawing -------------------------------------------------------------------------------------------------
     def _chance(self, path: str, content: Any) -> float:
@@ -188,12 +182,14 @@ class FaultInjector:
                 deliver()
 
     # -- throttling ----------------------------------------------------------------------------------------------
-    def reserved_concurrency(self, local: LocalFunction) -> int | None:
-        return self._reserved.get(local.logical_id)
+    @staticmethod
+    def reserved_concurrency(local: LocalFunction) -> int | None:
+        """The function's ``ReservedConcurrentExecutions`` from the template (None: unreserved)."""
+        return local.reserved_concurrency
 
     def throttled(self, local: LocalFunction, path: str, content: Any) -> bool:
         """Whether this invocation of ``local`` is throttled (always, with reserved concurrency 0)."""
-        if self._reserved.get(local.logical_id) == 0:
+        if local.reserved_concurrency == 0:
             return True
         if self.faults.throttle_rate <= 0:
             return False
