@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from constructs_lib.testing._engine import jsonata_eval, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -270,6 +271,10 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(retrier_decl, "time", _VirtualTime)
 
+    # -- JSONata and variables: moto's evaluator is a stub; jsonata_eval evaluates with bindings ------------------
+    jsonata_eval.install(patches.replace)
+    variables.install(patches.replace)
+
     # -- Speed: parse each definition once, and reuse boto3 clients across tasks ---------------------------------
     from antlr4 import CommonTokenStream, InputStream
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
@@ -282,6 +287,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     original_parse = asl_parser.AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> tuple[Any, Any]:
+        definition = jsonata_eval.rewrite_definition(definition)
         # The parse tree is read-only once built; the components are made fresh for each execution.
         with trees_lock:
             tree = trees.get(definition)
