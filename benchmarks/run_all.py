@@ -37,6 +37,7 @@ def steps(out: Path) -> list[tuple[str, list[str]]]:
         ("synth_overhead.py", ["--json", str(out / "synth_overhead.json")]),
         ("local_kit.py", []),
         ("kit_iam.py", ["--json", str(out / "kit_iam.json")]),
+        ("kit_jsonata.py", ["--json", str(out / "kit_jsonata.json")]),
         ("slack_layer_cold_start.py", []),
     ]
 

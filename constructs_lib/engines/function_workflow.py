@@ -27,6 +27,7 @@ from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_
 from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role, workflow_queue_alarms
 from constructs_lib._internal.validation import Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.engines import _jsonata
 from constructs_lib.engines._status_records import StatusFailureRecords
 from constructs_lib.engines.destined_function import StreamFailureOptions
 from constructs_lib.engines.steps import ERROR_PATH, Invoke, RetryRule, Step, StepRenderer, check_retriers
@@ -106,6 +107,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         state_machine_name: str | None = None,
         role: iam.IRole | None = None,
         log_group: logs.ILogGroup | None = None,
+        query_language: sfn.QueryLanguage = sfn.QueryLanguage.JSON_PATH,
     ) -> None:
         """
         :param function: an existing function, alias or version to run (a one-step workflow).
@@ -144,8 +146,12 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             only, the ``*`` ones in policies of their own that carry cdk-nag's acknowledgment.
         :param log_group: where the state machine logs. :default: - a new log group under
             ``/aws/vendedlogs/states/``, one month retention, retained on delete.
+        :param query_language: JSON_PATH or JSONATA: the language of every state the workflow makes. With JSONATA
+            the steps take JSONata (``sfn.Condition.jsonata``, ``"{% ... %}"`` payloads) and refuse JSONPath; the
+            routes receive the same records, built in the delivery task. :default: JSON_PATH.
         """
         super().__init__(scope, construct_id)
+        self._jsonata = query_language == sfn.QueryLanguage.JSONATA
         on_failure = on_failure if on_failure is not None else QueueRoute()
         self.state_machine_type = state_machine_type
         self.start_mode = start
@@ -166,11 +172,14 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
         self.role: iam.IRole = role if role is not None else state_machine_role(self)
 
-        failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
-            sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
-        )
+        if self._jsonata:
+            error = _jsonata.CAUGHT_ERROR
+            failed = sfn.Fail.jsonata(self, "Failed", error=f"{{% {error}.Error %}}", cause=f"{{% {error}.Cause %}}")
+        else:
+            failed = sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
+        failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(failed)
         self._success_end: sfn.Chain | None = None
-        renderer = StepRenderer(self, self.role, succeed=self._successful_end)
+        renderer = StepRenderer(self, self.role, succeed=self._successful_end, jsonata=self._jsonata)
         body = renderer.chain(steps, catch=failure_chain)
         self.functions: list[lambda_.IFunction] = renderer.functions
         body = body.next(self._successful_end())
@@ -190,6 +199,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             noun="executions",
             state_machine_name=state_machine_name,
             log_group=log_group,
+            query_language=query_language if self._jsonata else None,  # JSONPath: the default, left unsaid
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
         self.rules: list[events.Rule] = []
@@ -297,9 +307,11 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         to the on-success route (if any) and the output returned, then a Succeed state. Made once, when first
         asked for."""
         if self._success_end is None:
-            succeed = sfn.Succeed(self, "Succeeded")
+            succeed = sfn.Succeed.jsonata(self, "Succeeded") if self._jsonata else sfn.Succeed(self, "Succeeded")
             if self.success_route is None:
                 self._success_end = sfn.Chain.start(succeed)
+            elif self._jsonata:  # the delivery task leaves the state (the output) as it was
+                self._success_end = self._delivery("Success", self.success_route, Condition.SUCCESS).next(succeed)
             else:
                 delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
                 output = sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload")
@@ -307,7 +319,18 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         return self._success_end
 
     def _delivery(self, side: str, bound: BoundRoute, condition: Condition) -> sfn.Chain:
-        """Build the execution record into ``$.record``, then deliver it to the route."""
+        """Build the execution record into ``$.record``, then deliver it to the route (JSONata: the delivery task
+        builds the record itself, one state fewer)."""
+        detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
+        if self._jsonata:
+            options = WorkflowTaskOptions(
+                state_name=f"Deliver{side}",
+                record_path=RECORD_PATH,
+                detail_type=detail_type,
+                role=self.role,
+                jsonata_record=_jsonata.record(condition.value, success=condition is Condition.SUCCESS),
+            )
+            return sfn.Chain.start(bound.route.workflow_task(self, bound, options))
         if condition is Condition.SUCCESS:
             response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
             response: Any = sfn.JsonPath.object_at("$")
@@ -335,7 +358,6 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             },
             result_path=RECORD_PATH,
         )
-        detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
         task = bound.route.workflow_task(
             self,
             bound,
