@@ -680,7 +680,10 @@ class Fail(Step):
         # Put the error where a caught error goes, then take the workflow's failure path (record, route, Fail).
         if renderer.jsonata:
             failed = sfn.Pass.jsonata(
-                renderer.scope, self.name, assign={"error": {"Error": self.error, "Cause": self.cause}}
+                renderer.scope,
+                self.name,
+                # asl-validator refuses an empty string as an Assign value: an expression gives the empty cause
+                assign={"error": {"Error": self.error, "Cause": self.cause or "{% '' %}"}},
             )
             failed.next(catch)
             return sfn.Chain.custom(failed, [], failed)
