@@ -101,9 +101,9 @@ MACHINES: dict[str, dict[str, Any]] = {
                         "Next": "Done",
                     }
                 ],
-                "Default": "Small",
+                "Default": "Done",
+                "Assign": {"tier": "small"},
             },
-            "Small": {"Type": "Pass", "Assign": {"tier": "small"}, "Next": "Done"},
             "Done": {"Type": "Pass", "Output": {"tier": "{% $tier %}", "input": "{% $states.input %}"}, "End": True},
         }
     ),
@@ -348,10 +348,11 @@ def test_item_selector_as_one_jsonata_string(kit: LocalKit) -> None:
 
 
 def test_choice_rule_assign_and_output(kit: LocalKit) -> None:
-    """Variables: a Choice rule's Assign and Output apply when the rule matches (and only then).
+    """Variables: a Choice rule's Assign and Output apply when the rule matches; the Choice state's own Assign
+    applies when no rule matches (the Default), even when the rule's Next is the Default state too.
 
     AWS: https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html
-    Kit: evaluates the matched rule's Assign and Output.
+    Kit: evaluates the matched rule's Assign and Output, else the state's (moto applied both when the targets agreed).
     Divergence: none
     """
     assert run(kit, "ChoiceAssign", {"amount": 500, "other": 1}) == {"tier": "large", "input": {"amount": 500}}

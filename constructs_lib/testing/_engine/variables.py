@@ -6,7 +6,9 @@ AWS (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.htm
   expression of the state) still sees the values the state was entered with; moto set them at once;
 - in a JSONPath state, ``Assign`` reads the result after ``ResultSelector``; moto read the raw result;
 - a JSONPath Choice rule may carry ``Assign`` (evaluated against the state's input when the rule matches); moto
-  dropped it.
+  dropped it;
+- a Choice state's own ``Assign`` and ``Output`` apply when no rule matches; moto also applied them when the matching
+  rule's ``Next`` was the ``Default`` state.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 _PENDING = "_kit_pending_assign"
+_RULE_MATCHED = "_kit_choice_rule_matched"
 
 
 def install(replace: Callable[[Any, str, Any], Any]) -> None:
@@ -80,6 +83,7 @@ def install(replace: Callable[[Any, str, Any], Any]) -> None:
             matched = env.stack.pop()
             if matched is True:
                 assign.eval(env=env)
+                env.__dict__[_RULE_MATCHED] = True
             env.stack.append(matched)
 
     original_rule_variable = Preprocessor.visitChoice_rule_comparison_variable
@@ -98,3 +102,32 @@ def install(replace: Callable[[Any, str, Any], Any]) -> None:
         )
 
     replace(Preprocessor, "visitChoice_rule_comparison_variable", visit_rule_variable)
+
+    from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+
+    original_rule_body = ChoiceRule._eval_body
+
+    def rule_body(self: Any, env: Any) -> None:
+        original_rule_body(self, env)
+        # The comparison's result, which the Choice state pops next; a rule nested in And / Or / Not has no Next.
+        if self.next_stmt is not None and env.stack[-1] is True:
+            env.__dict__[_RULE_MATCHED] = True
+
+    replace(ChoiceRule, "_eval_body", rule_body)
+
+    original_choice_output = StateChoice._eval_state_output
+
+    def choice_output(self: Any, env: Any) -> None:
+        if not env.__dict__.pop(_RULE_MATCHED, False):
+            original_choice_output(self, env)  # the Default: the state's own Assign and Output apply
+            return
+        # A rule matched (its Assign and Output ran): moto's own code without the Default's part.
+        next_state_name = env.stack.pop()
+        if self._is_language_query_jsonpath():
+            if self.output_path:
+                self.output_path.eval(env=env)
+            else:
+                env.states.reset(input_value=env.stack.pop())
+        env.next_state_name = next_state_name
+
+    replace(StateChoice, "_eval_state_output", choice_output)
