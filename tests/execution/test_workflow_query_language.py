@@ -250,7 +250,8 @@ def test_a_users_jsonata_task_in_a_jsonpath_workflow_gets_a_jsonata_catch(plain_
 
     workflow = FunctionWorkflow(stack, "Flow", steps=[ServiceTask("Charge", make)], on_failure=QueueRoute())
     charge.grant_invoke(workflow.role)
-    (definition,) = state_machine_definitions(cdk.assertions.Template.from_stack(stack).to_json()).values()
+    definitions = state_machine_definitions(cdk.assertions.Template.from_stack(stack).to_json())
+    (definition,) = [d for logical_id, d in definitions.items() if logical_id.startswith("FlowStateMachine")]
     (catch,) = definition["States"]["Charge"]["Catch"]
     assert "ResultPath" not in catch
     assert catch["Output"] == "{% $merge([$states.input, {'error': $states.errorOutput}]) %}"
