@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # mkdocs-material prints a banner about its successor on every build; the build itself fetches nothing.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup synth test test-floor lint typecheck pytest bench clean diagrams docs scan
+.PHONY: setup synth test test-floor lint typecheck pytest bench clean diagrams docs scan conformance-table
 
 setup: $(VENV)/.installed $(SCAN_VENV)/.installed node_modules/.installed
 
@@ -86,6 +86,10 @@ scan: synth
 # Pictures of every example stack and state machine from a fresh synth (tests/test_diagrams.py checks they are current)
 diagrams: synth
 	$(BIN)/python -m tools.diagram cdk.out --out docs/diagrams
+
+# docs/conformance.md from the conformance suite's docstrings (tests/repository/test_conformance_table.py checks it)
+conformance-table:
+	$(BIN)/python -m tools.conformance_table
 
 # The documentation site (MkDocs + Material, API reference by mkdocstrings) into site/ (gitignored), offline.
 # --strict: a broken link or anchor, a page missing from the nav, a missing snippet or a griffe warning fails it.

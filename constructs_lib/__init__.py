@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         secure_topic,
     )
     from constructs_lib.engines.destined_function import AsyncAlarmOptions, DestinedFunction, StreamFailureOptions
+    from constructs_lib.engines.durable_function import DurableAlarmOptions, DurableFunction
     from constructs_lib.engines.function_workflow import FunctionWorkflow, StartMode, WorkflowAlarmOptions
     from constructs_lib.engines.steps import (
         Choice,
@@ -76,6 +77,8 @@ if TYPE_CHECKING:
         BoundRoute,
         BucketRoute,
         DestinationOptions,
+        DurableDelivery,
+        DurableDeliveryOptions,
         EventBusRoute,
         FunctionRoute,
         QueueRoute,
@@ -119,6 +122,8 @@ _LAZY: dict[str, str] = {
     "acknowledge_wildcard_resources": "constructs_lib._internal.nag",
     "AsyncAlarmOptions": "constructs_lib.engines.destined_function",
     "DestinedFunction": "constructs_lib.engines.destined_function",
+    "DurableAlarmOptions": "constructs_lib.engines.durable_function",
+    "DurableFunction": "constructs_lib.engines.durable_function",
     "StreamFailureOptions": "constructs_lib.engines.destined_function",
     "destination_event_pattern": "constructs_lib.events.patterns",
     "result_event_pattern": "constructs_lib.events.patterns",
@@ -158,6 +163,8 @@ _LAZY: dict[str, str] = {
     "BoundRoute": "constructs_lib.routes",
     "BucketRoute": "constructs_lib.routes",
     "DestinationOptions": "constructs_lib.routes",
+    "DurableDelivery": "constructs_lib.routes",
+    "DurableDeliveryOptions": "constructs_lib.routes",
     "RuleTargetOptions": "constructs_lib.routes",
     "WorkflowTaskOptions": "constructs_lib.routes",
     "EventBusRoute": "constructs_lib.routes",
@@ -183,6 +190,10 @@ __all__ = [
     "Deliver",
     "DestinationOptions",
     "DestinedFunction",
+    "DurableAlarmOptions",
+    "DurableDelivery",
+    "DurableDeliveryOptions",
+    "DurableFunction",
     "DynamoDbStreamBatchInfo",
     "EventBusRoute",
     "EventPipeline",

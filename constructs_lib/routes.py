@@ -47,6 +47,7 @@ class Capability(StrEnum):
     WORKFLOW = "a Step Functions delivery"
     RULE_TARGET = "an EventBridge rule target"
     STREAM_FAILURE = "a stream event source's on-failure destination"
+    DURABLE = "a durable function's delivery"
 
     @property
     def method(self) -> str:
@@ -59,6 +60,7 @@ _RENDERERS: dict[Capability, str] = {
     Capability.STREAM_FAILURE: "stream_failure_destination",
     Capability.RULE_TARGET: "rule_target",
     Capability.WORKFLOW: "workflow_task",
+    Capability.DURABLE: "durable_delivery",
 }
 
 
@@ -120,6 +122,32 @@ class WorkflowTaskOptions:
     the state unchanged). None in a JSONPath workflow."""
 
 
+@dataclass(frozen=True)
+class DurableDeliveryOptions:
+    """What a durable function's delivery is rendered for."""
+
+    function: lambda_.IFunction
+    """The durable function that delivers its own records (its role is granted what the delivery needs)."""
+
+
+@dataclass(frozen=True)
+class DurableDelivery:
+    """A route as a durable function's runtime (``durable_routes``) reads it from its environment: one AWS call.
+
+    ``service`` is ``sqs`` (``target``: the queue URL), ``sns`` (the topic ARN), ``events`` (the event bus name or
+    ARN), ``lambda`` (the function ARN, invoked asynchronously) or ``s3`` (the bucket name, failures only);
+    ``payload`` is ``record`` (the execution record) or ``response`` (its ``responsePayload`` only).
+    """
+
+    service: str
+    target: str
+    payload: str = "record"
+
+    def to_json(self, scope: Construct) -> str:
+        """The JSON the runtime reads (tokens resolved at deploy)."""
+        return Stack.of(scope).to_json_string({"service": self.service, "target": self.target, "payload": self.payload})
+
+
 @dataclass
 class BoundRoute:
     """A route resolved to concrete resources in a scope: what ``Route.bind`` returns and the engine methods take.
@@ -177,6 +205,8 @@ class Route:
       - ``workflow_task(scope, bound, options: WorkflowTaskOptions) -> sfn.TaskStateBase``: a Step Functions task
         state named ``options.state_name`` that sends the JSON at ``options.record_path`` and leaves the state as
         it was (``FunctionWorkflow``);
+      - ``durable_delivery(scope, bound, options: DurableDeliveryOptions) -> DurableDelivery``: the one AWS call
+        a durable function makes to deliver its record (``DurableFunction``), with its grant to the function;
 
       a workflow task retries the service's throttling and internal errors with backoff (the library's routes
       do); each grants the engine's principal (``options.function``'s role, ``options.role``) what reaching the route
@@ -287,6 +317,10 @@ class Route:
         leaves the state unchanged."""
         raise self._cannot(Capability.WORKFLOW)
 
+    def durable_delivery(self, scope: Construct, bound: BoundRoute, options: DurableDeliveryOptions) -> DurableDelivery:
+        """The call ``options.function`` makes to deliver its record here (granted to its role)."""
+        raise self._cannot(Capability.DURABLE)
+
     def record_message(self) -> events.RuleTargetInput | None:
         """What a rule that forwards execution records gives this route: None for the whole record. A route that
         asks for part of it is reached through the default event bus and a rule (Lambda destinations send the
@@ -385,6 +419,13 @@ class FunctionRoute(Route):
         assert bound.function is not None
         return targets.LambdaFunction(bound.function, event=options.message, **options.policy)
 
+    def durable_delivery(self, scope: Construct, bound: BoundRoute, options: DurableDeliveryOptions) -> DurableDelivery:
+        assert bound.function is not None
+        bound.function.grant_invoke(options.function)
+        nag.invoke_grant(options.function.role, bound.function)
+        payload = "response" if self.response_only else "record"
+        return DurableDelivery("lambda", bound.function.function_arn, payload)
+
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.function is not None
         nag.invoke_grant(options.role, bound.function)
@@ -450,6 +491,13 @@ class QueueRoute(Route):
         assert bound.queue is not None
         return targets.SqsQueue(bound.queue, message=options.message, **options.policy)
 
+    def durable_delivery(self, scope: Construct, bound: BoundRoute, options: DurableDeliveryOptions) -> DurableDelivery:
+        assert bound.queue is not None
+        bound.queue.grant_send_messages(options.function)  # and the queue's key, if it has one
+        if bound.queue.encryption_master_key is not None:
+            nag.key_grant(options.function.role, nag.SEND_KEY_ACTIONS)
+        return DurableDelivery("sqs", bound.queue.queue_url)
+
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.queue is not None
         if bound.queue.encryption_master_key is not None:  # the task grants the key itself
@@ -508,6 +556,13 @@ class TopicRoute(Route):
         if bound.topic.master_key is not None:  # grant_publish grants the key too
             nag.key_grant(role, nag.PUBLISH_KEY_ACTIONS)
         return targets.SnsTopic(bound.topic, message=options.message, role=role, **options.policy)
+
+    def durable_delivery(self, scope: Construct, bound: BoundRoute, options: DurableDeliveryOptions) -> DurableDelivery:
+        assert bound.topic is not None
+        bound.topic.grant_publish(options.function)  # and the topic's key, if it has one
+        if bound.topic.master_key is not None:
+            nag.key_grant(options.function.role, nag.PUBLISH_KEY_ACTIONS)
+        return DurableDelivery("sns", bound.topic.topic_arn)
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.topic is not None
@@ -578,6 +633,11 @@ class EventBusRoute(Route):
             raise ValueError("an EventBridge bus target forwards the event unchanged; it takes no message transform")
         return targets.EventBus(bound.event_bus, dead_letter_queue=options.dead_letter_queue)
 
+    def durable_delivery(self, scope: Construct, bound: BoundRoute, options: DurableDeliveryOptions) -> DurableDelivery:
+        assert bound.event_bus is not None
+        bound.event_bus.grant_put_events_to(options.function)
+        return DurableDelivery("events", bound.event_bus.event_bus_arn)
+
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.event_bus is not None
         entry = sfn_tasks.EventBridgePutEventsEntry(
@@ -633,6 +693,12 @@ class BucketRoute(Route):
         assert bound.bucket is not None
         _acknowledge_failure_records(options.function.role, bound.bucket)
         return S3StreamFailureDestination(bound.bucket)
+
+    def durable_delivery(self, scope: Construct, bound: BoundRoute, options: DurableDeliveryOptions) -> DurableDelivery:
+        assert bound.bucket is not None
+        _grant_write_failure_records(bound.bucket, options.function)
+        _acknowledge_failure_records(options.function.role, bound.bucket)
+        return DurableDelivery("s3", bound.bucket.bucket_name)
 
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.bucket is not None

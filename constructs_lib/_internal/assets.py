@@ -31,7 +31,9 @@ def runtime_code(module_file: str, *parts: str) -> lambda_.Code:
 
 
 _WORKLOADS = Path(__file__).resolve().parent.parent / "workloads"
+_ENGINES = Path(__file__).resolve().parent.parent / "engines"
 LIBRARY_RUNTIME: dict[str, Path] = {
+    "durable_routes": _ENGINES / "runtime" / "durable_layer",
     "defect_detection": _WORKLOADS / "defect_detection" / "runtime",
     "power_tuning": _WORKLOADS / "power_tuning" / "runtime",
     "s3_batch_contract": _WORKLOADS / "s3_batch" / "runtime" / "contract_layer",

@@ -132,6 +132,18 @@ def invoke_grant(role: iam.IRole | None, function: lambda_.IFunction) -> None:
     )
 
 
+def durable_checkpoint_grant(policy: iam.Policy, function_arn: str) -> None:
+    """A durable function checkpoints and reads its own executions, which are named by its qualified ARN: the
+    acknowledgment sits on the policy of its own that holds that one statement."""
+    _acknowledge(
+        policy,
+        f"IAM5[Resource::{spelling(policy, f'{function_arn}:*')}]",
+        "A durable function checkpoints its own executions (lambda:CheckpointDurableExecution, "
+        "lambda:GetDurableExecutionState), whose ARNs are the function's qualified ARN (version or alias, ARN:*); "
+        "scoped to that one function, not AWSLambdaBasicDurableExecutionRolePolicy's '*'.",
+    )
+
+
 def objects_grant(role: iam.IRole | None, bucket: s3.IBucket, keys: str, reason: str) -> None:
     """A grant on the objects of one bucket whose keys match ``keys`` (``*``, ``reports/*``...)."""
     resources(role, [bucket.arn_for_objects(keys)], reason)

@@ -250,6 +250,13 @@ class DestinedFunction(Construct):
                 "same_environment=True)"
             )
         given = struct_values(function_props)
+        if given.get("durable_config") is not None:
+            problems.add(
+                "function_props.durable_config is set: a durable function must be invoked through a version or an "
+                "alias, and its role must checkpoint its executions, while Lambda Destinations configure the "
+                "unqualified function and grant neither. Use DurableFunction (the durable engine) with the same "
+                "function_props (without durable_config: its execution_timeout= and retention_period=) and routes"
+            )
         for option in ASYNC_OPTIONS:
             if given.get(option) is not None:
                 problems.add(

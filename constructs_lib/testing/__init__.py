@@ -19,7 +19,12 @@ from constructs_lib.testing._engine.batch_jobs import (
     read_completion_report,
 )
 from constructs_lib.testing._engine.intrinsics import Physical, TemplateError
-from constructs_lib.testing._engine.lambda_runtime import Invocation, LambdaContext, LocalFunction
+from constructs_lib.testing._engine.lambda_runtime import (
+    Invocation,
+    LambdaContext,
+    LocalFunction,
+    RuntimeStandInWarning,
+)
 from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.iam import (
     ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
@@ -60,6 +65,7 @@ __all__ = [
     "LocalFunction",
     "LocalKit",
     "Physical",
+    "RuntimeStandInWarning",
     "ServiceError",
     "ServiceHandler",
     "SynthesizedStack",

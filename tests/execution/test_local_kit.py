@@ -17,14 +17,13 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
-from constructs_lib import DestinedFunction, FunctionWorkflow, Invoke, QueueRoute, RetryRule
+from constructs_lib import FunctionWorkflow, Invoke, QueueRoute, RetryRule
 from constructs_lib.testing import (
     AslValidationError,
     EndpointError,
@@ -78,22 +77,6 @@ def inline(stack: cdk.Stack, construct_id: str, code: str, **props: Any) -> lamb
         runtime=RUNTIME,
         handler="index.handler",
         code=lambda_.Code.from_inline(code),
-        **props,
-    )
-
-
-def always_failing_worker(stack: cdk.Stack, **props: Any) -> DestinedFunction:
-    """A DestinedFunction ``Worker`` whose handler always raises, failures to a new queue."""
-    return DestinedFunction(
-        stack,
-        "Worker",
-        function_props=lambda_.FunctionProps(
-            runtime=RUNTIME,
-            handler="index.handler",
-            code=lambda_.Code.from_inline(FLAKY),
-            environment={"FAILURES": "99"},
-        ),
-        on_failure=QueueRoute(),
         **props,
     )
 
@@ -201,56 +184,6 @@ def test_handler_exceptions_and_import_errors_are_results_not_crashes(kit_stack:
     assert "not_a_module" in str(broken.error_message)
     assert raises.error_type == "KeyError"
     assert raises.payload["errorType"] == "KeyError"
-
-
-def test_async_invocation_retries_as_configured_then_delivers_the_record(kit_stack: cdk.Stack) -> None:
-    always_failing_worker(kit_stack, retry_attempts=1)
-    with LocalKit.from_stack(kit_stack) as kit:
-        outcome = kit.invoke_async("Worker/Function", {"orderId": "o-3"})
-        on_queue = kit.messages("Worker/OnFailureQueue")
-
-    assert outcome.condition == "RetriesExhausted"
-    assert len(outcome.attempts) == 2
-    assert outcome.retry_delays == (60.0,)
-    assert on_queue == [outcome.record]
-    assert outcome.record["requestContext"]["approximateInvokeCount"] == 2
-    assert outcome.record["responseContext"]["functionError"] == "Unhandled"
-    assert outcome.record["requestContext"]["functionArn"].endswith(":$LATEST")
-
-
-def test_async_events_older_than_the_maximum_age_are_dropped_to_the_failure_route(kit_stack: cdk.Stack) -> None:
-    always_failing_worker(kit_stack, retry_attempts=2, max_event_age=Duration.seconds(90))
-    with LocalKit.from_stack(kit_stack) as kit:
-        outcome = kit.invoke_async("Worker/Function", {})
-
-    # Attempt 1 at 0 s, attempt 2 at 60 s; attempt 3 would be at 180 s, past the 90 s maximum age.
-    assert outcome.condition == "EventAgeExceeded"
-    assert len(outcome.attempts) == 2
-    assert len(outcome.delivered_to) == 1
-
-
-def test_sqs_event_source_reports_partial_batch_failures_and_redrives_to_the_dlq(kit_stack: cdk.Stack) -> None:
-    dlq = sqs.Queue(kit_stack, "Dlq")
-    queue = sqs.Queue(kit_stack, "Inbox", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=2))
-    consumer = inline(
-        kit_stack,
-        "Consumer",
-        "def handler(event, context):\n"
-        "    return {'batchItemFailures': [{'itemIdentifier': r['messageId']}\n"
-        "            for r in event['Records'] if r['body'] == 'bad']}\n",
-    )
-    consumer.add_event_source(event_sources.SqsEventSource(queue, report_batch_item_failures=True))
-    with LocalKit.from_stack(kit_stack) as kit:
-        kit.send_message("Inbox", "good")
-        kit.send_message("Inbox", "bad")
-        left = kit.messages("Inbox")
-        dead = kit.messages("Dlq")
-        seen = [record["body"] for inv in kit.invocations("Consumer") for record in inv.event["Records"]]
-
-    assert left == []
-    assert dead == ["bad"]
-    assert seen.count("good") == 1
-    assert seen.count("bad") == 2
 
 
 def test_rules_deliver_matching_events_to_functions_queues_and_state_machines(kit_stack: cdk.Stack) -> None:
@@ -453,22 +386,6 @@ def test_disabled_and_schedule_only_rules_ignore_events_and_events_carry_an_iso_
     assert [message["detail"] for message in live] == [{"n": 1}]
     assert "ingestion-time" not in live[0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", live[0]["time"])
-
-
-def test_an_invalid_partial_batch_response_fails_the_whole_batch(kit_stack: cdk.Stack) -> None:
-    dlq = sqs.Queue(kit_stack, "Dlq")
-    queue = sqs.Queue(kit_stack, "Inbox", dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=1))
-    consumer = inline(
-        kit_stack,
-        "Consumer",
-        "def handler(event, context):\n    return {'batchItemFailures': [{'itemIdentifier': None}]}\n",
-    )
-    consumer.add_event_source(event_sources.SqsEventSource(queue, report_batch_item_failures=True))
-    with LocalKit.from_stack(kit_stack) as kit:
-        kit.send_message("Inbox", "kept")
-        dead = kit.messages("Dlq")
-
-    assert dead == ["kept"]
 
 
 def test_s3_to_eventbridge_notifications_reach_rules(kit_stack: cdk.Stack) -> None:

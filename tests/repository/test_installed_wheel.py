@@ -216,6 +216,7 @@ def test_installed_package_and_its_handler_code_come_from_the_wheel(installed: I
     # Every asset folder of the library's runtime code is found in the installed wheel, and holds code.
     assert set(printed["runtime"]) == {
         "defect_detection",
+        "durable_routes",
         "power_tuning",
         "s3_batch_contract",
         "slack_notifier",

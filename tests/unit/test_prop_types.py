@@ -32,6 +32,7 @@ from constructs_lib import (
     DefectDetectionPipeline,
     DefectEndpoint,
     DestinedFunction,
+    DurableFunction,
     EventBusRoute,
     EventPipeline,
     ExecutionStatus,
@@ -103,7 +104,7 @@ def _code_dir(tmp_path: Path) -> Path:
 
 def valid_props(construct: type[Construct], stack: cdk.Stack, tmp_path: Path) -> dict[str, Any]:  # noqa: PLR0911
     """Props with which each public construct synthesizes."""
-    if construct is DestinedFunction or construct is FunctionWorkflow:
+    if construct in {DestinedFunction, FunctionWorkflow, DurableFunction}:
         return {"function_props": props()}
     if construct is ExecutionStatusNotifications:
         machine = sfn.StateMachine.from_state_machine_arn(stack, "Machine", MACHINE_ARN)
@@ -136,6 +137,7 @@ def test_there_are_valid_props_for_every_public_construct(tmp_path: Path, monkey
 # One wrong type per construct, and what it now says.
 WRONG_TYPES: list[tuple[type[Construct], str, Callable[[cdk.Stack], Any], str]] = [
     (DestinedFunction, "on_failure", lambda s: sqs.Queue(s, "Queue"), "wrap it in a route: QueueRoute(queue)"),
+    (DurableFunction, "execution_timeout", lambda s: 3600, "execution_timeout: expected a Duration"),
     (FunctionWorkflow, "steps", lambda s: [function(s)], "wrap it in a step: Invoke('StepName', function)"),
     (ExecutionStatusNotifications, "statuses", lambda s: ["FAILED"], "use ExecutionStatus.FAILED"),
     (EventPipeline, "target", lambda s: None, "target: expected a Route, got None; this prop is required"),

@@ -183,8 +183,13 @@ def test_what_a_route_can_be_is_what_its_class_implements(stack: cdk.Stack) -> N
     assert AuditQueueRoute(queue).capabilities == {Capability.DESTINATION, Capability.WORKFLOW}
     assert QueueRoute().capabilities == set(Capability)
     assert TopicRoute().capabilities == set(Capability)
-    assert BucketRoute().capabilities == {Capability.DESTINATION, Capability.WORKFLOW, Capability.STREAM_FAILURE}
-    every_but_streams = {Capability.DESTINATION, Capability.WORKFLOW, Capability.RULE_TARGET}
+    assert BucketRoute().capabilities == {
+        Capability.DESTINATION,
+        Capability.WORKFLOW,
+        Capability.STREAM_FAILURE,
+        Capability.DURABLE,
+    }
+    every_but_streams = {Capability.DESTINATION, Capability.WORKFLOW, Capability.RULE_TARGET, Capability.DURABLE}
     assert EventBusRoute().capabilities == every_but_streams
     assert FunctionRoute(echo_function(stack)).capabilities == every_but_streams
     assert StreamRoute(orders_stream(stack)).capabilities == {Capability.RULE_TARGET}

@@ -175,8 +175,16 @@ def _logs(params: Mapping[str, Any], arns: _Arns) -> Iterable[str]:
         yield arns.of("logs", f"log-group:{params['logGroupName']}")
 
 
+def _kinesis(params: Mapping[str, Any], arns: _Arns) -> Iterable[str]:
+    if "StreamARN" in params:
+        yield str(params["StreamARN"])
+    elif "StreamName" in params:
+        yield arns.of("kinesis", f"stream/{params['StreamName']}")
+
+
 _RESOURCES: dict[str, Callable[[Mapping[str, Any], _Arns], Iterable[str]]] = {
     "sqs": _sqs,
+    "kinesis": _kinesis,
     "sns": _sns,
     "lambda": _lambda,
     "states": _states,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.event_shapes import execution_record
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
-from constructs_lib.testing._engine.resources import InvokeConfig
 from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import AsyncInvocation
 
@@ -26,13 +26,25 @@ RETRY_DELAYS = (60.0, 120.0)
 """Lambda waits one minute before the second attempt of an asynchronous invocation and two before the third."""
 
 
+THROTTLED_PAYLOAD = {"errorType": "TooManyRequestsException", "errorMessage": "Rate Exceeded."}
+"""What the record of a throttled event carries as its response (the Invoke API's throttling error)."""
+
+
 @dataclass
 class AsyncEvent:
-    """An event in a function's asynchronous queue; ``done`` gets its ``AsyncInvocation`` once it ran."""
+    """An event in a function's asynchronous queue; ``done`` gets its ``AsyncInvocation`` once it ran.
+
+    ``qualifier`` is what was invoked (``$LATEST``, a version number or an alias name), ``version`` the version that
+    runs (an alias's). ``queued_at`` starts the event's age: queueing and run time count towards the maximum age.
+    """
 
     function: LocalFunction
     event: Any
     source: str
+    qualifier: str = "$LATEST"
+    version: str = "$LATEST"
+    memory_mb: int | None = None
+    queued_at: float = field(default_factory=time.monotonic)
     done: list[AsyncInvocation] = field(default_factory=list)
 
 
@@ -44,9 +56,18 @@ class AsyncInvoker:
         self._pending: deque[AsyncEvent] = deque()
         self._results: list[AsyncInvocation] = []
 
-    def enqueue(self, local: LocalFunction, event: Any, source: str) -> AsyncEvent:
+    def enqueue(
+        self,
+        local: LocalFunction,
+        event: Any,
+        source: str,
+        *,
+        qualifier: str = "$LATEST",
+        version: str = "$LATEST",
+        memory_mb: int | None = None,
+    ) -> AsyncEvent:
         """Queue an asynchronous invocation (any thread may); ``drain`` runs it."""
-        item = AsyncEvent(local, event, source)
+        item = AsyncEvent(local, event, source, qualifier=qualifier, version=version, memory_mb=memory_mb)
         with self._engine.lock:
             self._pending.append(item)
         return item
@@ -69,28 +90,55 @@ class AsyncInvoker:
 
     def _process(self, item: AsyncEvent) -> None:
         local = item.function
-        config = self._engine.resources.invoke_configs.get(local.logical_id, InvokeConfig())
+        # The settings of the invoked qualifier only: an alias's EventInvokeConfig is not the function's.
+        config = self._engine.resources.invoke_config(local.logical_id, item.qualifier)
         request_id = str(uuid.uuid4())
         attempts: list[Invocation] = []
         delays: list[float] = []
-        age = 0.0
         condition = "RetriesExhausted"
-        for attempt in range(config.max_retries + 1):
-            if attempt:
-                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
-                age += delay
-                delays.append(delay)
+        response: tuple[dict[str, Any], Any] | None = None
+        if local.reserved_concurrency == 0:
+            # Reserved concurrency 0 throttles every invocation; Lambda then sends new events to the on-failure
+            # destination or dead-letter queue without running them and without retries.
+            response = ({"statusCode": 429, "executedVersion": item.version}, dict(THROTTLED_PAYLOAD))
+        else:
+            for attempt in range(config.max_retries + 1):
+                if attempt:
+                    delays.append(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
+                # The event's age: real time since it was queued (queueing and the attempts' run time) plus the
+                # virtual retry delays.
+                age = time.monotonic() - item.queued_at + sum(delays)
                 if age > config.max_event_age_seconds:
                     condition = "EventAgeExceeded"
                     break
-            invocation = self._engine.run(local, item.event, f"async:{item.source}", request_id)
-            attempts.append(invocation)
-            if invocation.succeeded:
-                condition = "Success"
-                break
-        last = attempts[-1]
+                invocation = self._engine.run(
+                    local,
+                    item.event,
+                    f"async:{item.source}",
+                    request_id,
+                    version=item.version,
+                    memory_mb=item.memory_mb,
+                )
+                attempts.append(invocation)
+                if invocation.succeeded:
+                    condition = "Success"
+                    break
+        if attempts:
+            last = attempts[-1]
+            context: dict[str, Any] = {"statusCode": 200, "executedVersion": item.version}
+            if not last.succeeded:
+                context["functionError"] = "Unhandled"
+            response = (context, last.payload)
+        elif response is None:  # expired in the queue before its first attempt
+            response = ({"statusCode": 200, "executedVersion": item.version}, None)
         record = execution_record(
-            local, item.event, condition=condition, count=len(attempts), last=last, request_id=request_id
+            f"{local.arn}:{item.qualifier}",
+            item.event,
+            condition=condition,
+            count=max(1, len(attempts)),
+            request_id=request_id,
+            response_context=response[0],
+            response_payload=response[1],
         )
         delivered: list[str] = []
         failed: list[str] = []
@@ -101,7 +149,9 @@ class AsyncInvoker:
             if config.on_failure:
                 self._deliver_record(config.on_failure, record, local, success=False).sort_into(delivered, failed)
             if local.dead_letter_arn:
-                self._dead_letter(local, item.event, last, request_id).sort_into(delivered, failed)
+                error = _error_message(attempts[-1]) if attempts else str(THROTTLED_PAYLOAD["errorMessage"])
+                code = "200" if attempts else "429"
+                self._dead_letter(local, item.event, error, code, request_id).sort_into(delivered, failed)
         result = AsyncInvocation(
             function=local.logical_id,
             event=item.event,
@@ -145,7 +195,8 @@ class AsyncInvoker:
                             "DetailType": f"Lambda Function Invocation Result - {result}",
                             "Detail": body,
                             "EventBusName": arn,
-                            "Resources": [f"{local.arn}:$LATEST"],
+                            # As Lambda puts it: the bus, then the invoked function (qualified).
+                            "Resources": [arn, str(record["requestContext"]["functionArn"])],
                         }
                     ],
                 )
@@ -170,7 +221,7 @@ class AsyncInvoker:
     def _name(self, arn: str) -> str:
         return self._engine.resources.resource_by_physical(arn) or arn
 
-    def _dead_letter(self, local: LocalFunction, event: Any, last: Invocation, request_id: str) -> _Sent:
+    def _dead_letter(self, local: LocalFunction, event: Any, message: str, code: str, request_id: str) -> _Sent:
         """Send the event to the function's dead-letter queue or topic, with Lambda's error attributes and the
         function's role; a failed send is a warning and a delivery failure (Lambda counts it in
         ``DeadLetterErrors``)."""
@@ -178,8 +229,8 @@ class AsyncInvoker:
         arn = str(local.dead_letter_arn)
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": request_id},
-            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-            "ErrorMessage": {"DataType": "String", "StringValue": str(last.error_message or last.error_type)[:1024]},
+            "ErrorCode": {"DataType": "Number", "StringValue": code},
+            "ErrorMessage": {"DataType": "String", "StringValue": message[:1024]},
         }
         body = json.dumps(event)
         try:
@@ -208,6 +259,10 @@ class AsyncInvoker:
             engine.warnings.append(f"dead-letter delivery to {arn} failed (the event is dropped): {error}")
             return _Sent(self._name(arn), ok=False)
         return _Sent(self._name(arn), ok=True)
+
+
+def _error_message(last: Invocation) -> str:
+    return str(last.error_message or last.error_type)
 
 
 @dataclass(frozen=True)

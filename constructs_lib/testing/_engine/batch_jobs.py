@@ -382,7 +382,10 @@ class BatchJobRunner:
             return "PermanentFailure", f"Lambda returned an invalid response: {problem}"
         result = next((r for r in answer["results"] if isinstance(r, dict) and r.get("taskId") == task_id), None)
         if result is None:
-            missing = str(answer.get("treatMissingKeysAs") or "PermanentFailure")
+            # AWS documents TemporaryFailure as treatMissingKeysAs' default.
+            missing = str(answer.get("treatMissingKeysAs") or "TemporaryFailure")
+            if missing not in RESULT_CODES:
+                return "PermanentFailure", f"Lambda returned an invalid treatMissingKeysAs {missing!r}"
             return missing, "Lambda returned no result for the task (treatMissingKeysAs)"
         code = result.get("resultCode")
         if code not in RESULT_CODES:

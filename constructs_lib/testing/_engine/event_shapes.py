@@ -11,8 +11,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
-
 
 def sns_event(
     message: str,
@@ -102,24 +100,29 @@ def scheduled_event(rule_arn: str, *, account: str, region: str) -> dict[str, An
 
 
 def execution_record(
-    local: LocalFunction, event: Any, *, condition: str, count: int, last: Invocation, request_id: str
+    function_arn: str,
+    event: Any,
+    *,
+    condition: str,
+    count: int,
+    request_id: str,
+    response_context: Mapping[str, Any],
+    response_payload: Any,
 ) -> dict[str, Any]:
-    """The record Lambda sends a destination after an asynchronous invocation."""
-    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-    if not last.succeeded:
-        response_context["functionError"] = "Unhandled"
+    """The record Lambda sends a destination after an asynchronous invocation (``function_arn``: the invoked
+    qualifier's ARN, ``...:$LATEST`` for an unqualified invoke)."""
     return {
         "version": "1.0",
         "timestamp": now_iso(),
         "requestContext": {
             "requestId": request_id,
-            "functionArn": f"{local.arn}:$LATEST",
+            "functionArn": function_arn,
             "condition": condition,
             "approximateInvokeCount": count,
         },
         "requestPayload": event,
-        "responseContext": response_context,
-        "responsePayload": last.payload,
+        "responseContext": dict(response_context),
+        "responsePayload": response_payload,
     }
 
 

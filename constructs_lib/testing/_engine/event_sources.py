@@ -100,8 +100,16 @@ class SqsPoller:
 
 
 def batch_item_failures(result: Any, batch: set[str]) -> set[str]:
-    """The failed message ids of a partial batch response; an invalid response fails the whole batch (as on AWS)."""
-    if not isinstance(result, dict) or not result.get("batchItemFailures"):
+    """The failed message ids of a partial batch response; an invalid response fails the whole batch (as on AWS).
+
+    Lambda counts a null or empty response, and a null or empty ``batchItemFailures``, as complete success; a response
+    that is not a JSON object (a list, a string, a number) is invalid, so the whole batch failed.
+    """
+    if result is None:
+        return set()
+    if not isinstance(result, dict):
+        return set(batch)
+    if not result.get("batchItemFailures"):
         return set()
     failures = result["batchItemFailures"]
     if not isinstance(failures, list):

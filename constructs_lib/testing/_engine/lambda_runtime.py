@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,8 @@ class LocalFunction:
     dead_letter_arn: str | None = None
     role_arn: str = ""
     """The execution role: the handler's own API calls are made with it."""
+    reserved_concurrency: int | None = None
+    """``ReservedConcurrentExecutions`` from the template (0: every invocation is throttled)."""
     invocations: list[Invocation] = field(default_factory=list)
     stragglers: list[threading.Thread] = field(default_factory=list)
     """Handler threads still running after their invocation timed out."""
@@ -353,6 +356,36 @@ class LocalFunction:
                 "Runtime.HandlerNotFound", f"Handler '{attribute}' missing on module '{module_name}' ({self.name})"
             )
         return handler  # type: ignore[no-any-return]
+
+
+class RuntimeStandInWarning(UserWarning):
+    """A function's Python runtime is newer than the interpreter that runs the kit."""
+
+
+def warn_if_cannot_stand_in(runtime: str, local: tuple[int, int] | None = None) -> RuntimeStandInWarning | None:
+    """Warn (once per runtime and process, by Python's default warning filter) when this interpreter is older than a
+    function's Python runtime, and return the warning; None when it can stand in.
+
+    A handler written for a newer Python may use syntax or standard-library names the local interpreter lacks: it
+    then fails in the kit and works on AWS. An older runtime is run by a newer interpreter, which keeps what those
+    runtimes had, so only the newer case is flagged.
+    """
+    if not runtime.startswith("python3."):
+        return None
+    try:
+        wanted = (3, int(runtime.removeprefix("python3.")))
+    except ValueError:
+        return None
+    here = local or (sys.version_info.major, sys.version_info.minor)
+    if wanted <= here:
+        return None
+    warning = RuntimeStandInWarning(
+        f"functions on {runtime} run on Python {here[0]}.{here[1]} in the local kit: a handler that needs Python "
+        f"{wanted[0]}.{wanted[1]} fails locally and works on AWS; run the tests with Python {wanted[0]}.{wanted[1]} "
+        "or newer to rule that out"
+    )
+    warnings.warn(warning, stacklevel=2)
+    return warning
 
 
 class _LoadError(Exception):

@@ -38,6 +38,21 @@ class InvokeAnswer:
     log_result: str | None = None
 
 
+def aws_timestamp(value: Any) -> Any:
+    """An ISO 8601 time (text or datetime) as Step Functions writes it: UTC, milliseconds, ``Z``."""
+    when = value
+    if isinstance(value, str):
+        try:
+            when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if not isinstance(when, datetime.datetime):
+        return value
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC)
+    return f"{when:%Y-%m-%dT%H:%M:%S}.{when.microsecond // 1000:03d}Z"
+
+
 @dataclass
 class ServiceAnswerError:
     """A stand-in's AWS error answer, serialised by moto."""
@@ -75,12 +90,14 @@ class _Patches:
 
 
 _retry_env = threading.local()
+_invoked = threading.local()
+"""The qualifier of the Invoke being served in this thread (moto hands the invoked version object on, not it)."""
 _sending = threading.local()
 
 
 def install(engine: KitEngine) -> Callable[[], None]:
     """Install every hook, calling back into ``engine``; returns the function that removes them."""
-    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend, Rule
     from moto.s3 import notifications as s3_notifications
@@ -99,6 +116,27 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches = _Patches()
 
+    # -- Step Functions' context object: times as AWS writes them ("2019-03-26T20:14:13.192Z"), not Python's
+    # isoformat ("...13.192345+00:00"): $$.State.EnteredTime and $$.Execution.StartTime.
+    import moto.stepfunctions.parser.asl.component.state.state as state_module
+    import moto.stepfunctions.parser.backend.execution_worker as worker_module
+
+    original_state_data = getattr(state_module, "StateData")  # noqa: B009 - the name moto imported, not exported
+    original_execution_data = getattr(worker_module, "ExecutionData")  # noqa: B009
+
+    def state_data(**fields: Any) -> Any:
+        if "EnteredTime" in fields:
+            fields["EnteredTime"] = aws_timestamp(fields["EnteredTime"])
+        return original_state_data(**fields)
+
+    def execution_data(**fields: Any) -> Any:
+        if "StartTime" in fields:
+            fields["StartTime"] = aws_timestamp(fields["StartTime"])
+        return original_execution_data(**fields)
+
+    patches.replace(state_module, "StateData", state_data)
+    patches.replace(worker_module, "ExecutionData", execution_data)
+
     # -- Lambda: every invocation path of moto (API, Step Functions tasks, SQS, SNS, S3) ends here ---------------
     original_invoke = LambdaFunction.invoke
 
@@ -113,6 +151,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
             headers.get("x-amz-log-type") == "Tail",
             version=str(getattr(self, "version", "$LATEST")),
             memory_mb=getattr(self, "memory_size", None),
+            qualifier=getattr(_invoked, "qualifier", None) or "$LATEST",
         )
         if answer is NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)
@@ -124,6 +163,21 @@ def install(engine: KitEngine) -> Callable[[], None]:
         return answer.payload
 
     patches.replace(LambdaFunction, "invoke", invoke)
+
+    # The invoked qualifier (an alias name, a version, or none), from the call or a qualified function ARN / name:
+    # the alias's asynchronous settings and records are the alias's own.
+    original_backend_invoke = LambdaBackend.invoke
+
+    def backend_invoke(self: Any, function_name: str, qualifier: str | None, *args: Any) -> Any:
+        parts = str(function_name).split(":")  # name, name:qualifier, or an ARN with or without a qualifier
+        named = parts[7] if len(parts) == 8 else parts[1] if len(parts) == 2 else None
+        _invoked.qualifier = qualifier or named
+        try:
+            return original_backend_invoke(self, function_name, qualifier, *args)
+        finally:
+            _invoked.qualifier = None
+
+    patches.replace(LambdaBackend, "invoke", backend_invoke)
 
     # moto's Invoke reads its Qualifier query parameter as "qualifier" and misses it: every call ran $LATEST.
     from moto.awslambda.responses import LambdaResponse

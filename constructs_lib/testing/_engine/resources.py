@@ -27,7 +27,7 @@ from constructs_lib.testing._engine.intrinsics import (
     references,
     text_of,
 )
-from constructs_lib.testing._engine.lambda_runtime import LocalFunction
+from constructs_lib.testing._engine.lambda_runtime import LocalFunction, warn_if_cannot_stand_in
 from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
@@ -69,7 +69,8 @@ class StackResources:
     physical: dict[str, Physical] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
     functions: dict[str, LocalFunction] = field(default_factory=dict)
-    invoke_configs: dict[str, InvokeConfig] = field(default_factory=dict)
+    invoke_configs: dict[tuple[str, str], InvokeConfig] = field(default_factory=dict)
+    """(function logical id, qualifier: ``$LATEST``, a version number or an alias name) -> its settings."""
     event_sources: list[SqsEventSource] = field(default_factory=list)
     state_machines: dict[str, str] = field(default_factory=dict)
     """Logical id -> state machine ARN."""
@@ -119,6 +120,11 @@ class StackResources:
 
     def function(self, name: str) -> LocalFunction:
         return self.functions[self.logical_id(name, of_type="AWS::Lambda::Function")]
+
+    def invoke_config(self, logical_id: str, qualifier: str = "$LATEST") -> InvokeConfig:
+        """The asynchronous invocation settings of one qualifier of a function: each version and alias has its own
+        (an alias's settings do not apply to an unqualified invoke), AWS's defaults where none is set."""
+        return self.invoke_configs.get((logical_id, qualifier), InvokeConfig())
 
     def function_by_physical_name(self, function_name: str) -> LocalFunction | None:
         bare = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
@@ -226,6 +232,7 @@ class _Builder:
         self._role_arn: str | None = None
         self._creators: dict[str, Callable[[str, dict[str, Any]], Physical]] = {
             "AWS::SQS::Queue": self._queue,
+            "AWS::Kinesis::Stream": self._stream,
             "AWS::SNS::Topic": self._topic,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::Events::EventBus": self._event_bus,
@@ -368,6 +375,17 @@ class _Builder:
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = self.arn("sqs", name)
         return Physical(ref=url, attributes={"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _stream(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        name = props.get("Name") or self.name(logical_id, max_length=128)
+        mode = props.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+        request: dict[str, Any] = {"StreamName": name, "StreamModeDetails": {"StreamMode": mode}}
+        if mode == "PROVISIONED":
+            request["ShardCount"] = int(props.get("ShardCount", 1))
+        kinesis = self.client("kinesis")
+        kinesis.create_stream(**request)
+        arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+        return Physical(ref=name, attributes={"Arn": arn})
 
     def _topic(self, logical_id: str, props: dict[str, Any]) -> Physical:
         fifo = str(props.get("FifoTopic", "false")).lower() == "true"
@@ -521,6 +539,7 @@ class _Builder:
                 code_dirs = (*code_dirs, *self.resources.layers[layer_arn])
             else:
                 self.resources.warnings.append(f"{logical_id}: layer {layer_arn} is not in this stack; not loaded")
+        warn_if_cannot_stand_in(runtime)
         environment = {key: text_of(value) for key, value in props.get("Environment", {}).get("Variables", {}).items()}
         request: dict[str, Any] = {
             "FunctionName": name,
@@ -550,6 +569,9 @@ class _Builder:
             region=self.region,
             dead_letter_arn=props.get("DeadLetterConfig", {}).get("TargetArn"),
             role_arn=text_of(props.get("Role", "")),
+            reserved_concurrency=(
+                int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
+            ),
         )
         return Physical(ref=name, attributes={"Arn": arn})
 
@@ -590,7 +612,8 @@ class _Builder:
         if function is None:
             self.resources.warnings.append(f"{logical_id}: function {props['FunctionName']} is not in this stack")
         else:
-            self.resources.invoke_configs[function.logical_id] = config
+            qualifier = text_of(props.get("Qualifier", "$LATEST"))
+            self.resources.invoke_configs[(function.logical_id, qualifier)] = config
         return Physical(ref=f"{props['FunctionName']}-invoke-config", attributes={})
 
     def _event_source_mapping(self, logical_id: str, props: dict[str, Any]) -> Physical:
@@ -688,6 +711,7 @@ _TARGET_KEYS = {
     "DeadLetterConfig",
     "RetryPolicy",
     "SqsParameters",
+    "KinesisParameters",
 }
 
 

@@ -1,14 +1,19 @@
 """EventBridge target delivery: each target of a matched rule gets the event (or its ``Input``, ``InputPath`` or
-input transformer's rendering); a failed delivery goes to the target's dead-letter queue, or is lost with a warning."""
+input transformer's rendering). A delivery that fails with a retriable error (throttling, a 5xx) is retried with
+exponential backoff, in virtual time, until the target's ``RetryPolicy`` runs out; it then goes to the target's
+dead-letter queue with EventBridge's attributes, or is lost with a warning. Errors that no retry can fix (missing
+permissions, a target that does not exist, a bad request) go there at once."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from constructs_lib.testing._engine.authorizer import AccessDenied
 from constructs_lib.testing._engine.event_shapes import json_text, now_iso, scheduled_event
 from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import parse_json
@@ -17,6 +22,32 @@ if TYPE_CHECKING:
     from constructs_lib.testing._engine.runner import KitEngine
 
 _EVENTS = "events.amazonaws.com"
+DEFAULT_RETRY_ATTEMPTS = 185
+DEFAULT_EVENT_AGE_SECONDS = 86_400
+"""EventBridge's default retry policy: 185 attempts within 24 hours."""
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300.0
+"""The kit's backoff between retries: 1 s, doubling, at most 5 minutes (AWS documents exponential backoff with
+jitter, not its intervals; the kit leaves the jitter out so that runs repeat)."""
+_THROTTLING = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "ProvisionedThroughputExceededException",
+    "KMS.ThrottlingException",
+}
+_NO_RESOURCE = {
+    "ResourceNotFoundException",
+    "NotFound",
+    "NotFoundException",
+    "NonExistentQueue",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "StateMachineDoesNotExist",
+}
 _PATH_PART = re.compile(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]|\['([^']*)'\]")
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 
@@ -28,12 +59,36 @@ class RuleTargets:
         self._engine = engine
 
     def deliver(self, rule: Any, event: dict[str, Any]) -> None:
-        """Deliver ``event`` to every target of ``rule`` (moto's rule object)."""
+        """Deliver ``event`` to every target of ``rule`` (moto's rule object), each with its retry policy."""
         for target in list(rule.targets):
+            self._deliver_with_retries(rule, target, event)
+
+    def _deliver_with_retries(self, rule: Any, target: Mapping[str, Any], event: dict[str, Any]) -> None:
+        policy = target.get("RetryPolicy") or {}
+        max_retries = int(policy.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS))
+        max_age = float(policy.get("MaximumEventAgeInSeconds", DEFAULT_EVENT_AGE_SECONDS))
+        started = time.monotonic()
+        waited = 0.0
+        retries = 0
+        while True:
             try:
                 self._deliver(rule, target, target_input(target, event, rule), event)
+                return
             except Exception as error:
-                self._failed(rule, target, event, error)
+                code, retriable = error_code(error)
+                exhausted = None
+                if retriable:
+                    delay = min(FIRST_BACKOFF_SECONDS * 2**retries, MAX_BACKOFF_SECONDS)
+                    if retries >= max_retries:
+                        exhausted = "MaximumRetryAttempts"
+                    elif time.monotonic() - started + waited + delay > max_age:
+                        exhausted = "MaximumEventAgeInSeconds"
+                    else:
+                        waited += delay  # virtual time: the retry is not slept
+                        retries += 1
+                        continue
+                self._failed(rule, target, event, error, code=code, retries=retries, exhausted=exhausted)
+                return
 
     def fire(self, rule_ref: str) -> None:
         """Send a schedule rule's ``Scheduled Event`` to its targets (``rule_ref``: the rule's ``Ref`` value)."""
@@ -51,7 +106,10 @@ class RuleTargets:
         principal = str(target.get("RoleArn") or _EVENTS)
 
         def call(service: str, operation: str, **params: Any) -> Any:
-            return engine.call(principal, service, operation, source_arn=rule.arn, via="rule-target", **params)
+            # One attempt per call: EventBridge's retry policy, not the SDK's, decides what is retried.
+            return engine.call(
+                principal, service, operation, source_arn=rule.arn, via="rule-target", sdk_retries=False, **params
+            )
 
         def authorize(action: str) -> None:
             engine.authorize(principal, action, arn, source_arn=rule.arn, via="rule-target")
@@ -65,6 +123,17 @@ class RuleTargets:
             call("sqs", "send_message", **request)
         elif service == "sns":
             call("sns", "publish", TopicArn=arn, Message=json_text(payload))
+        elif service == "kinesis":
+            # The partition key: the target's PartitionKeyPath into the event, else the event's id (as EventBridge).
+            path = target.get("KinesisParameters", {}).get("PartitionKeyPath")
+            key = json_path(event, str(path)) if path else None
+            call(
+                "kinesis",
+                "put_record",
+                StreamARN=arn,
+                Data=json_text(payload).encode(),
+                PartitionKey=str(key if key is not None else event.get("id", uuid.uuid4())),
+            )
         elif service == "lambda":
             local = engine.resources.function_by_physical_name(arn)
             if local is None:
@@ -99,14 +168,34 @@ class RuleTargets:
         else:
             raise KitError(f"the kit does not deliver to {service} targets")
 
-    def _failed(self, rule: Any, target: Mapping[str, Any], event: Mapping[str, Any], error: Exception) -> None:
+    def _failed(
+        self,
+        rule: Any,
+        target: Mapping[str, Any],
+        event: Mapping[str, Any],
+        error: Exception,
+        *,
+        code: str,
+        retries: int,
+        exhausted: str | None,
+    ) -> None:
         engine = self._engine
         dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
-        message = f"rule {rule.name}: delivery to {target.get('Arn')} failed: {error}"
+        after = f" after {retries} retries ({exhausted})" if exhausted else ""
+        message = f"rule {rule.name}: delivery to {target.get('Arn')} failed{after}: {code}: {error}"
         if not dead_letter:
             engine.warnings.append(message + " (the target has no dead-letter queue: the event is lost)")
             return
         engine.warnings.append(message + " (sent to the target's dead-letter queue)")
+        attributes = {
+            "RULE_ARN": rule.arn,
+            "TARGET_ARN": str(target.get("Arn")),
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": _error_message(error)[:1024],
+            "RETRY_ATTEMPTS": str(retries),
+        }
+        if exhausted:
+            attributes["EXHAUSTED_RETRY_CONDITION"] = exhausted
         try:
             engine.call(
                 _EVENTS,
@@ -117,14 +206,39 @@ class RuleTargets:
                 QueueUrl=engine.queue_url(dead_letter),
                 MessageBody=json.dumps(event),
                 MessageAttributes={
-                    "ERROR_CODE": {"DataType": "String", "StringValue": type(error).__name__},
-                    "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(error)[:1024]},
-                    "RULE_ARN": {"DataType": "String", "StringValue": rule.arn},
-                    "TARGET_ARN": {"DataType": "String", "StringValue": str(target.get("Arn"))},
+                    name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
                 },
             )
         except Exception as dlq_error:
             engine.warnings.append(f"rule {rule.name}: its dead-letter queue {dead_letter} failed too: {dlq_error}")
+
+
+def error_code(error: Exception) -> tuple[str, bool]:
+    """EventBridge's ``ERROR_CODE`` for a failed delivery, and whether EventBridge retries it (throttling and 5xx
+    answers are retried; missing permissions, a missing target and other 4xx answers are not)."""
+    if isinstance(error, AccessDenied):
+        return "NO_PERMISSIONS", False
+    response = getattr(error, "response", None)
+    if not isinstance(response, Mapping):
+        return "SDK_CLIENT_ERROR", False  # no answer from the target at all (the kit cannot deliver there)
+    aws_code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) or 400)
+    denied = "AccessDenied" in aws_code or aws_code.startswith("KMS.") or aws_code == "AuthorizationError"
+    found = (
+        ("THROTTLING", True, aws_code in _THROTTLING or status == 429),
+        ("NO_PERMISSIONS", False, denied),
+        ("NO_RESOURCE", False, aws_code in _NO_RESOURCE),
+        ("ERROR_FROM_TARGET", True, status >= 500),
+    )
+    return next(((code, retried) for code, retried, applies in found if applies), ("INVALID_PARAMETER", False))
+
+
+def _error_message(error: Exception) -> str:
+    """The target's own message where it answered (not the SDK's wrapping of it)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, Mapping) and response.get("Error", {}).get("Message"):
+        return str(response["Error"]["Message"])
+    return str(error)
 
 
 def target_input(target: Mapping[str, Any], event: Any, rule: Any = None) -> Any:

@@ -321,12 +321,37 @@ class KitEngine:
             self.warn_once(f"access denied ({denial.via}), let through by iam='warn': {denial.message}")
 
     def call(
-        self, principal: str, service: str, operation: str, /, *, source_arn: str | None = None, via: str, **params: Any
+        self,
+        principal: str,
+        service: str,
+        operation: str,
+        /,
+        *,
+        source_arn: str | None = None,
+        via: str,
+        sdk_retries: bool = True,
+        **params: Any,
     ) -> Any:
         """Make an API call for ``principal`` (``operation``: the client's method, ``send_message``): the API-call
-        hook authorizes it (``on_api_call``); a refusal raises botocore's ``ClientError`` (``AccessDenied``)."""
+        hook authorizes it (``on_api_call``); a refusal raises botocore's ``ClientError`` (``AccessDenied``).
+
+        ``sdk_retries=False``: one attempt, for a caller that retries on its own terms (EventBridge's retry policy).
+        """
+        client = self.client(service) if sdk_retries else self._single_attempt_client(service)
         with acting_as(principal, source_arn=source_arn, via=via):
-            return getattr(self.client(service), operation)(**params)
+            return getattr(client, operation)(**params)
+
+    def _single_attempt_client(self, service: str) -> Any:
+        key = f"{service}#single-attempt"
+        with self.lock:
+            if key not in self._clients:
+                from botocore.config import Config
+
+                self.client(service)  # the shared session exists after this
+                self._clients[key] = self._session.client(
+                    service, region_name=self.stack.region, config=Config(retries={"total_max_attempts": 1})
+                )
+            return self._clients[key]
 
     # -- what was delivered --------------------------------------------------------------------------------------
     def record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:
@@ -401,15 +426,18 @@ class KitEngine:
         *,
         version: str = "$LATEST",
         memory_mb: int | None = None,
+        qualifier: str = "$LATEST",
     ) -> Any:
         """A Lambda ``Invoke`` of ``function_name``; ``version`` and ``memory_mb`` are those of the invoked qualifier
-        (moto's object of that version)."""
+        (moto's object of that version), ``qualifier`` what was invoked (``$LATEST``, a version or an alias)."""
         local = self.resources.function_by_physical_name(function_name)
         if local is None:
             return moto_hooks.NOT_OURS
         event = {} if body is None or body in ("", b"") else parse_json(body)
         if invocation_type == "Event":
-            self.async_invokes.enqueue(local, event, "invoke")
+            self.async_invokes.enqueue(
+                local, event, "invoke", qualifier=qualifier, version=version, memory_mb=memory_mb
+            )
             return moto_hooks.InvokeAnswer(payload=b"")
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")

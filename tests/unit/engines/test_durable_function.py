@@ -1,0 +1,256 @@
+"""DurableFunction: what it synthesizes (one test per feature and secure default, under cdk-nag) and what it
+refuses; DestinedFunction's refusal of a durable configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
+
+from constructs_lib import (
+    BucketRoute,
+    ConstructPropsError,
+    DestinedFunction,
+    DurableAlarmOptions,
+    DurableFunction,
+    EventBusRoute,
+    FunctionRoute,
+    Parallel,
+    QueueRoute,
+    RetryRule,
+    TopicRoute,
+)
+from tests.conftest import echo_function
+
+DLQ = Match.string_like_regexp("OrdersDeadLetterQueue")
+FUNCTION = Match.string_like_regexp("OrdersFunction")
+
+
+def props(**overrides: Any) -> lambda_.FunctionProps:
+    values: dict[str, Any] = {
+        "runtime": lambda_.Runtime.PYTHON_3_14,
+        "handler": "index.handler",
+        "code": lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+        **overrides,
+    }
+    return lambda_.FunctionProps(**values)
+
+
+def durable(stack: cdk.Stack, **kwargs: Any) -> DurableFunction:
+    kwargs.setdefault("function_props", props())
+    return DurableFunction(stack, "Orders", **kwargs)
+
+
+def environment(template: Template) -> dict[str, Any]:
+    (function,) = [
+        f for f in template.find_resources("AWS::Lambda::Function").values() if "DurableConfig" in f["Properties"]
+    ]
+    variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+    return variables
+
+
+# ------------------------------------------------------------------------------------------------ what it makes
+
+
+def test_makes_a_durable_function_with_its_limits_a_version_and_an_alias(stack: cdk.Stack) -> None:
+    orders = durable(stack, execution_timeout=cdk.Duration.days(30), retention_period=cdk.Duration.days(7))
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.14",
+            "DurableConfig": {"ExecutionTimeout": 30 * 86400, "RetentionPeriodInDays": 7},
+            "TracingConfig": {"Mode": "Active"},
+            "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": [DLQ, "Arn"]}},
+            "Layers": [{"Ref": Match.string_like_regexp("OrdersRuntimeLayer")}],
+        },
+    )
+    template.resource_count_is("AWS::Lambda::Version", 1)
+    template.has_resource_properties("AWS::Lambda::Alias", {"Name": "live"})
+    # callers invoke the alias; Lambda does not retry a durable execution
+    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0})
+    assert orders.alias.alias_name == "live"
+
+
+def test_defaults_one_day_and_fourteen_days(stack: cdk.Stack) -> None:
+    durable(stack)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"DurableConfig": {"ExecutionTimeout": 86400, "RetentionPeriodInDays": 14}}
+    )
+
+
+def test_the_role_checkpoints_its_own_executions_only(stack: cdk.Stack) -> None:
+    durable(stack)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyName": Match.string_like_regexp("OrdersCheckpointPolicy"),
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"],
+                        "Effect": "Allow",
+                        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [FUNCTION, "Arn"]}, ":*"]]},
+                    }
+                ]
+            },
+        },
+    )
+    # not the AWS managed AWSLambdaBasicDurableExecutionRolePolicy (checkpoints on '*')
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_the_runtime_layer_ships_durable_routes_and_the_sdk(stack: cdk.Stack) -> None:
+    orders = durable(stack)
+    Template.from_stack(stack)  # synthesizes, which bundles the layer
+    assembly = stack.node.root.synth()  # type: ignore[attr-defined]
+    layer = orders.runtime_layer.node.find_child("Code")
+    staged = assembly.directory + "/" + layer.asset_path  # type: ignore[attr-defined]
+    python = Path(staged) / "python"
+    assert (python / "durable_routes" / "execution.py").is_file()
+    assert (python / "aws_durable_execution_sdk_python" / "execution.py").is_file()
+    assert any(p.name.startswith("aws_durable_execution_sdk_python-3.") for p in python.iterdir())
+    assert not list(python.rglob("__pycache__"))
+
+
+@pytest.mark.parametrize(
+    ("route", "service", "action"),
+    [
+        (QueueRoute(), "sqs", "sqs:SendMessage"),
+        (TopicRoute(), "sns", "sns:Publish"),
+        (EventBusRoute(), "events", "events:PutEvents"),
+    ],
+)
+def test_each_route_is_granted_and_written_to_the_environment(
+    stack: cdk.Stack, route: Any, service: str, action: str
+) -> None:
+    durable(stack, on_success=route)
+    template = Template.from_stack(stack)
+    on_success = environment(template)["DURABLE_ROUTES_ON_SUCCESS"]
+    assert f'{{"service":"{service}","target":"' in on_success["Fn::Join"][1][0]
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert action in policies
+
+
+def test_a_response_only_function_route_gets_the_response_and_an_invoke_grant(stack: cdk.Stack) -> None:
+    consumer = echo_function(stack, "Consumer")
+    durable(stack, on_success=FunctionRoute(consumer, response_only=True))
+    template = Template.from_stack(stack)
+    on_success = environment(template)["DURABLE_ROUTES_ON_SUCCESS"]
+    assert on_success["Fn::Join"][1][-1] == '","payload":"response"}'
+    assert "lambda:InvokeFunction" in json.dumps(template.find_resources("AWS::IAM::Policy"))
+
+
+def test_failures_go_to_a_new_queue_by_default(stack: cdk.Stack) -> None:
+    durable(stack)
+    assert '{"service":"sqs"' in environment(Template.from_stack(stack))["DURABLE_ROUTES_ON_FAILURE"]["Fn::Join"][1][0]
+
+
+def test_a_bucket_failure_route(tmp_path: Any) -> None:
+    from tests.conftest import new_app
+
+    app = new_app(tmp_path / "out")
+    stack = cdk.Stack(app, "B")
+    durable(stack, on_failure=BucketRoute())
+    template = Template.from_stack(stack)
+    assert '{"service":"s3"' in environment(template)["DURABLE_ROUTES_ON_FAILURE"]["Fn::Join"][1][0]
+    assert "s3:PutObject" in json.dumps(template.find_resources("AWS::IAM::Policy"))
+
+
+def test_alarms_on_failed_timed_out_stopped_executions_and_running_utilization(stack: cdk.Stack) -> None:
+    orders = durable(stack, alarms=DurableAlarmOptions(threshold=2))
+    template = Template.from_stack(stack)
+    for metric in ("DurableExecutionFailed", "DurableExecutionTimedOut", "DurableExecutionStopped"):
+        template.has_resource_properties(
+            "AWS::CloudWatch::Alarm", {"MetricName": metric, "Threshold": 2, "Statistic": "Sum"}
+        )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "ApproximateRunningDurableExecutionsUtilization", "Threshold": 80, "Statistic": "Maximum"},
+    )
+    assert {"DurableExecutionFailed", "DurableExecutionTimedOut", "DurableExecutionStopped"} <= set(orders.alarms)
+
+
+def test_alarms_off(stack: cdk.Stack) -> None:
+    durable(stack, alarms=DurableAlarmOptions(enabled=False))
+    Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
+
+
+def test_grant_start_grants_invoke_on_the_alias(stack: cdk.Stack) -> None:
+    orders = durable(stack)
+    caller = echo_function(stack, "Caller")
+    orders.grant_start(caller)
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    caller_policy = next(p for name, p in policies.items() if name.startswith("CallerFunctionServiceRoleDefault"))
+    statements = caller_policy["Properties"]["PolicyDocument"]["Statement"]
+    (invoke,) = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke["Resource"]["Ref"].startswith("OrdersAlias")  # the alias: a qualified ARN
+
+
+def test_an_existing_dead_letter_queue(stack: cdk.Stack) -> None:
+    queue = sqs.Queue(stack, "Mine", enforce_ssl=True)
+    orders = durable(stack, dead_letter_queue=queue)
+    assert orders.dead_letter_queue is queue
+
+
+# ------------------------------------------------------------------------------------------------ what it refuses
+
+
+def refused(stack: cdk.Stack, **kwargs: Any) -> str:
+    with pytest.raises(ConstructPropsError) as caught:
+        durable(stack, **kwargs)
+    return str(caught.value)
+
+
+def test_rejects_a_runtime_before_python_3_13(stack: cdk.Stack) -> None:
+    message = refused(stack, function_props=props(runtime=lambda_.Runtime.PYTHON_3_12))
+    assert "Python 3.13 or newer" in message
+    assert "python3.12" in message
+
+
+def test_rejects_an_execution_timeout_over_one_year(stack: cdk.Stack) -> None:
+    assert "between 1 second and 366 days" in refused(stack, execution_timeout=cdk.Duration.days(367))
+
+
+def test_rejects_a_retention_outside_one_to_ninety_days(stack: cdk.Stack) -> None:
+    assert "1 to 90 whole days" in refused(stack, retention_period=cdk.Duration.days(91))
+
+
+def test_rejects_a_retention_that_is_not_whole_days(stack: cdk.Stack) -> None:
+    assert "1 to 90 whole days" in refused(stack, retention_period=cdk.Duration.hours(36))
+
+
+def test_rejects_an_existing_function(stack: cdk.Stack) -> None:
+    message = refused(stack, function=echo_function(stack, "Existing"))
+    assert "only be enabled when a function is created" in message
+
+
+def test_rejects_durable_config_in_function_props(stack: cdk.Stack) -> None:
+    config = lambda_.DurableConfig(execution_timeout=cdk.Duration.hours(1))
+    assert "set execution_timeout= and retention_period=" in refused(stack, function_props=props(durable_config=config))
+
+
+def test_rejects_retries_steps_and_retry_attempts_with_what_to_do(stack: cdk.Stack) -> None:
+    message = refused(
+        stack,
+        retry_attempts=2,
+        retries=[RetryRule(errors=["States.ALL"])],
+        steps=[Parallel("Both", branches=[])],
+    )
+    assert "AWS does not retry a failed durable execution" in message
+    assert "StepConfig(" in message
+    assert "context.parallel" in message
+
+
+def test_destined_function_refuses_a_durable_config_and_names_the_durable_engine(stack: cdk.Stack) -> None:
+    config = lambda_.DurableConfig(execution_timeout=cdk.Duration.hours(1))
+    with pytest.raises(ConstructPropsError, match=r"durable_config is set.*Use DurableFunction \(the durable engine\)"):
+        DestinedFunction(stack, "Orders", function_props=props(durable_config=config))
