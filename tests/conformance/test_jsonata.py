@@ -77,6 +77,28 @@ MACHINES: dict[str, dict[str, Any]] = {
             "Caught": {"Type": "Pass", "Output": {"caught": "{% $caught %}"}, "End": True},
         }
     ),
+    "IterationError": jsonata(
+        {
+            "Each": {
+                "Type": "Map",
+                "Items": "{% $states.input.values %}",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Double",
+                    "States": {"Double": {"Type": "Pass", "Output": "{% $states.input * 2 %}", "End": True}},
+                },
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.QueryEvaluationError"],
+                        "Output": {"caught": "{% $states.errorOutput.Error %}"},
+                        "Next": "Caught",
+                    }
+                ],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        }
+    ),
     "Undefined": output("$states.input.missing"),
     "ItemSelectorString": jsonata(
         {
@@ -323,6 +345,18 @@ def test_runtime_error_is_query_evaluation_error_and_catchable(kit: LocalKit) ->
     Divergence: the cause's wording is the kit's (JSONata's message); AWS documents the error name, not the cause.
     """
     assert run(kit, "TypeError", {"n": "one"}) == {"caught": "States.QueryEvaluationError"}
+
+
+def test_an_iteration_error_fails_the_map_with_its_name(kit: LocalKit) -> None:
+    """JSONata: an expression that fails inside a Map iteration fails the Map state with States.QueryEvaluationError,
+    which the Map's Catch matches by that name.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: keeps the iteration's States.* error name (moto rebuilt it as a custom name: the run ended States.Runtime).
+    Divergence: none
+    """
+    assert run(kit, "IterationError", {"values": [1, 2]}) == [2, 4]
+    assert run(kit, "IterationError", {"values": [1, "two"]}) == {"caught": "States.QueryEvaluationError"}
 
 
 def test_undefined_result_is_query_evaluation_error(kit: LocalKit) -> None:

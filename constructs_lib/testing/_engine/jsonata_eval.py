@@ -259,6 +259,25 @@ def install(replace: Callable[[Any, str, Any], Any]) -> None:
 
     replace(ItemSelector, "_eval_body", item_selector_body)
 
+    # A Parallel branch or a Map iteration that fails with a States.* error (States.QueryEvaluationError, for one)
+    # fails its state with that error; moto rebuilt the name as a custom one, which refuses the States. prefix, and
+    # the run ended States.Runtime instead.
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import iteration_worker
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    def error_name(error_name: str | None = None) -> Any:
+        if error_name is not None and error_name.startswith("States."):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except ValueError:
+                pass  # a States. name moto does not know: its own refusal follows
+        return CustomErrorName(error_name=error_name)
+
+    replace(iteration_worker, "CustomErrorName", error_name)
+    replace(branches_decl, "CustomErrorName", error_name)
+
 
 def _variables(env: Any) -> dict[str, Any]:
     store = env.variable_store
