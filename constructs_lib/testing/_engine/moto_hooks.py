@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import asl_errors, error_names, variables
+from constructs_lib.testing._engine import asl_errors, error_names, jsonata_eval, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -350,8 +350,9 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     # -- Error names: a branch's, an iteration's or a Fail state's States.* error keeps its name ---------------------
     error_names.install(patches)
-    # -- Variables: a JSONPath state's reference to a workflow variable reads the variable store ---------------------
-    variables.install(patches)
+    # -- JSONata and variables: moto's evaluator is a stub; jsonata_eval evaluates with bindings ------------------
+    jsonata_eval.install(patches.replace)
+    variables.install(patches.replace)
 
     # -- Speed: parse each definition once, and reuse boto3 clients across tasks ---------------------------------
     from antlr4 import CommonTokenStream, InputStream
@@ -365,6 +366,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     original_parse = asl_parser.AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> tuple[Any, Any]:
+        definition = jsonata_eval.rewrite_definition(definition)
         # The parse tree is read-only once built; the components are made fresh for each execution.
         with trees_lock:
             tree = trees.get(definition)
