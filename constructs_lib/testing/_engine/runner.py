@@ -574,7 +574,22 @@ class KitEngine:
             subject=subject,
             message_attributes=message_attributes,
         )
-        self.async_invokes.enqueue(local, event, "sns")
+        try:
+            self.service_invoke(local, str(subscription.endpoint), event, "sns")
+        except KitError as refused:
+            self.warnings.append(f"SNS delivery to {subscription.endpoint}: {refused}")
+
+    def service_invoke(self, local: LocalFunction, function_arn: str, event: Any, source: str) -> None:
+        """A service's asynchronous invoke (SNS, S3, EventBridge) of the function, version or alias that its
+        subscription, notification or target names (``function_arn``): that qualifier's settings and version. An
+        unqualified invoke of a durable function is refused (KitError), as Lambda refuses it."""
+        fields = function_arn.split(":")
+        named = fields[7] if function_arn.startswith("arn:") and len(fields) > 7 else None
+        if named is None and local.durable is None:
+            self.async_invokes.enqueue(local, event, source)
+            return
+        qualifier, version, memory_mb = self.qualified(local, named)
+        self.async_invokes.enqueue(local, event, source, qualifier=qualifier, version=version, memory_mb=memory_mb)
 
     def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
         # At least once: a duplicate goes to every target of the rule again.
@@ -588,7 +603,10 @@ class KitEngine:
             self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
             return
         if self.on_s3_notification("lambda:InvokeFunction", function_arn, event):
-            self.async_invokes.enqueue(local, event, "s3")
+            try:
+                self.service_invoke(local, function_arn, event, "s3")
+            except KitError as refused:
+                self.warnings.append(f"S3 notification to {function_arn}: {refused}")
 
     def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any:
         return self.stand_ins.invoke_endpoint(endpoint_name, body, content_type, accept)
