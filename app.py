@@ -8,6 +8,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from stacks.defect_detection_stack import DefectDetectionStack
 from stacks.destined_lambda_stack import DestinedLambdaStack
+from stacks.durable_orders_stack import DurableOrdersStack
 from stacks.orchestrated_lambda_stack import OrchestratedLambdaStack
 from stacks.power_tuning_stack import PowerTuningStack
 from stacks.s3_batch_sentiment_stack import S3BatchSentimentStack
@@ -20,6 +21,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     DestinedLambdaStack(app, "DestinedLambda", description="Lambda Destinations example (constructs_lib)")
     OrchestratedLambdaStack(app, "OrchestratedLambda", description="Step Functions example (constructs_lib)")
+    DurableOrdersStack(app, "DurableOrders", description="Lambda durable functions example (constructs_lib)")
     DefectDetectionStack(app, "DefectDetection", description="AI defect detection example (constructs_lib)")
     PowerTuningStack(app, "PowerTuning", description="Lambda Power Tuning example (constructs_lib)")
     S3BatchSentimentStack(

@@ -38,6 +38,7 @@ def steps(out: Path) -> list[tuple[str, list[str]]]:
         ("local_kit.py", []),
         ("durable_kit.py", []),
         ("kit_iam.py", ["--json", str(out / "kit_iam.json")]),
+        ("kit_jsonata.py", ["--json", str(out / "kit_jsonata.json")]),
         ("kit_speed.py", ["--json", str(out / "kit_speed.json")]),
         ("slack_layer_cold_start.py", []),
     ]

@@ -142,3 +142,15 @@ def test_durations_given_first_then_the_measured_ones_then_the_default() -> None
         "DefectDetection/Pipeline/Inspect",
         None,
     )
+
+
+def test_jsonata_ratio_is_of_the_medians_and_a_wrong_output_stops_the_benchmark() -> None:
+    from benchmarks._common import BenchmarkError
+    from benchmarks.kit_jsonata import check, ratio
+
+    assert ratio([1.0, 9.0, 2.0], [1.0, 2.0, 3.0]) == 1.0
+    check("SUCCEEDED", {"size": "big", "checks": ["ok", "ok"], "reservations": [{"reserved": s} for s in "ABC"]}, None)
+    with pytest.raises(BenchmarkError, match="ended FAILED"):
+        check("FAILED", None, "boom")
+    with pytest.raises(BenchmarkError, match="unexpected output"):
+        check("SUCCEEDED", {"size": "small", "checks": ["ok", "ok"], "reservations": []}, None)

@@ -58,6 +58,7 @@ def secure_queue(
     *,
     queue_props: sqs.QueueProps | None = None,
     dead_letter_for: str | None = None,
+    nag_sees_the_use: bool = False,
 ) -> tuple[sqs.Queue, sqs.Queue | None]:
     """An SQS queue encrypted at rest (SSE-SQS) with TLS enforced and its own DLQ, each with alarms: on the age of
     the oldest message (at half the retention period: a message is deleted unread at the end of it), and for a
@@ -69,6 +70,8 @@ def secure_queue(
         subscription...), naming what it serves: it then gets no DLQ of its own and keeps messages 14 days, and
         cdk-nag's SQS3 (which only recognises SQS redrive DLQs) is acknowledged with that reason.
         :default: - a queue with a DLQ of its own.
+    :param nag_sees_the_use: with ``dead_letter_for``: cdk-nag recognises this use (the queue is the
+        ``DeadLetterConfig`` of a function in the same stack), so SQS3 is not acknowledged. :default: False
     Returns the queue and the DLQ it made (None if your props bring their own or it is a DLQ itself).
     """
     user = struct_values(queue_props)
@@ -97,7 +100,7 @@ def secure_queue(
         retention_seconds=(QUEUE_RETENTION if retention.is_unresolved() else retention).to_seconds(),
         dead_letter=dead_letter_for is not None,
     )
-    if dead_letter_for is not None:
+    if dead_letter_for is not None and not nag_sees_the_use:
         nag.dead_letter_queue(queue, dead_letter_for)
     return queue, dead_letter_queue
 

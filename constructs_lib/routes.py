@@ -116,6 +116,10 @@ class WorkflowTaskOptions:
     role: iam.IRole
     """The state machine's role: a task's own statements reach it through aws-cdk-lib; grant it here what they
     lack (a topic's key, for one) and acknowledge the wildcards of what you grant."""
+    jsonata_record: str | None = None
+    """In a JSONata workflow, the JSONata expression (without ``{% %}``) of what to deliver, in place of
+    ``record_path``: the task is then a JSONata state (``Arguments``, and ``Output: {% $states.input %}`` to leave
+    the state unchanged). None in a JSONPath workflow."""
 
 
 @dataclass(frozen=True)
@@ -330,8 +334,17 @@ class Route:
         return f"{type(self).__name__}()"
 
 
-def _record(record_path: str) -> sfn.TaskInput:
-    return sfn.TaskInput.from_json_path_at(record_path)
+def _record(options: WorkflowTaskOptions) -> sfn.TaskInput:
+    if options.jsonata_record is not None:
+        return sfn.TaskInput.from_text("{% " + options.jsonata_record + " %}")
+    return sfn.TaskInput.from_json_path_at(options.record_path)
+
+
+def _task(options: WorkflowTaskOptions, task_class: Any) -> tuple[Any, dict[str, Any]]:
+    """The task class's factory for the workflow's query language, and the props that leave the state unchanged."""
+    if options.jsonata_record is not None:
+        return task_class.jsonata, {"outputs": "{% $states.input %}"}
+    return task_class, {"result_path": sfn.JsonPath.DISCARD}
 
 
 # The errors a delivery task retries, by service: throttling, internal errors and the SDK's client-side failures, as
@@ -416,14 +429,15 @@ class FunctionRoute(Route):
     def workflow_task(self, scope: Construct, bound: BoundRoute, options: WorkflowTaskOptions) -> sfn.TaskStateBase:
         assert bound.function is not None
         nag.invoke_grant(options.role, bound.function)
-        task = sfn_tasks.LambdaInvoke(
+        make, keep_state = _task(options, sfn_tasks.LambdaInvoke)
+        task = make(
             scope,
             options.state_name,
             lambda_function=bound.function,
-            payload=_record(options.record_path),
+            payload=_record(options),
             invocation_type=sfn_tasks.LambdaInvocationType.EVENT,
             retry_on_service_exceptions=True,
-            result_path=sfn.JsonPath.DISCARD,
+            **keep_state,
         )
         return retry_delivery(task, "lambda")
 
@@ -488,13 +502,8 @@ class QueueRoute(Route):
         assert bound.queue is not None
         if bound.queue.encryption_master_key is not None:  # the task grants the key itself
             nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
-        task = sfn_tasks.SqsSendMessage(
-            scope,
-            options.state_name,
-            queue=bound.queue,
-            message_body=_record(options.record_path),
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        make, keep_state = _task(options, sfn_tasks.SqsSendMessage)
+        task = make(scope, options.state_name, queue=bound.queue, message_body=_record(options), **keep_state)
         return retry_delivery(task, "sqs")
 
 
@@ -561,13 +570,8 @@ class TopicRoute(Route):
         bound.topic.grant_publish(options.role)
         if bound.topic.master_key is not None:
             nag.key_grant(options.role, nag.PUBLISH_KEY_ACTIONS)
-        task = sfn_tasks.SnsPublish(
-            scope,
-            options.state_name,
-            topic=bound.topic,
-            message=_record(options.record_path),
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        make, keep_state = _task(options, sfn_tasks.SnsPublish)
+        task = make(scope, options.state_name, topic=bound.topic, message=_record(options), **keep_state)
         return retry_delivery(task, "sns")
 
 
@@ -640,11 +644,10 @@ class EventBusRoute(Route):
             event_bus=bound.event_bus,
             source=WORKFLOW_EVENT_SOURCE,
             detail_type=options.detail_type,
-            detail=_record(options.record_path),
+            detail=_record(options),
         )
-        task = sfn_tasks.EventBridgePutEvents(
-            scope, options.state_name, entries=[entry], result_path=sfn.JsonPath.DISCARD
-        )
+        make, keep_state = _task(options, sfn_tasks.EventBridgePutEvents)
+        task = make(scope, options.state_name, entries=[entry], **keep_state)
         return retry_delivery(task, "events")
 
 
@@ -702,7 +705,14 @@ class BucketRoute(Route):
         if bound.bucket.encryption_key is not None:  # the SDK task's statement names the objects only
             bound.bucket.encryption_key.grant_encrypt(options.role)
         _acknowledge_failure_records(options.role, bound.bucket)
-        task = sfn_tasks.CallAwsService(
+        make, keep_state = _task(options, sfn_tasks.CallAwsService)
+        if options.jsonata_record is not None:
+            key: Any = "{% 'failures/' & $states.context.Execution.Name & '.json' %}"
+            body: Any = "{% $string(" + options.jsonata_record + ") %}"
+        else:
+            key = sfn.JsonPath.format("failures/{}.json", sfn.JsonPath.string_at("$$.Execution.Name"))
+            body = sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(options.record_path))
+        task = make(
             scope,
             options.state_name,
             service="s3",
@@ -710,11 +720,11 @@ class BucketRoute(Route):
             iam_resources=[bound.bucket.arn_for_objects("*")],
             parameters={
                 "Bucket": bound.bucket.bucket_name,
-                "Key": sfn.JsonPath.format("failures/{}.json", sfn.JsonPath.string_at("$$.Execution.Name")),
-                "Body": sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(options.record_path)),
+                "Key": key,
+                "Body": body,
                 "ContentType": "application/json",
             },
-            result_path=sfn.JsonPath.DISCARD,
+            **keep_state,
         )
         return retry_delivery(task, "s3")
 

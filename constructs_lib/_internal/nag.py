@@ -352,6 +352,26 @@ def cdk_deploy_time_function(function: Construct, reason: str) -> None:
         _acknowledge(function, rule, reason)
 
 
+# ------------------------------------------------------------------------------------------------ template validation
+
+CFN_VALIDATE_PACK = "CloudFormation-Validate"
+"""aws-cdk-lib's own template validation (cfn-lint rules, on every synth unless ``CDK_VALIDATION=false``): its
+findings are acknowledged the same way, ``CloudFormation-Validate::<rule>``."""
+
+
+def alias_subscription(subscription: IConstruct) -> None:
+    """An SNS subscription whose endpoint is a function's alias: the validation's W3694 says a ``lambda`` endpoint
+    should be a function, but SNS invokes the qualified ARN (alias or version) it is given, and a durable function
+    can only be invoked so. On the subscription only."""
+    Validations.of(subscription).acknowledge(
+        Acknowledgment(
+            id=f"{CFN_VALIDATE_PACK}::W3694",
+            reason="SNS invokes a Lambda endpoint's qualified ARN (an alias) as given; a durable function accepts "
+            "only qualified invocations, so the subscription names its alias, not the function.",
+        )
+    )
+
+
 # ------------------------------------------------------------------------------------------------ public helpers
 
 

@@ -70,6 +70,7 @@ def logged_state_machine(
     state_machine_name: str | None = None,
     log_group: logs.ILogGroup | None = None,
     log_encryption_key: kms.IKey | None = None,
+    query_language: sfn.QueryLanguage | None = None,
 ) -> LoggedStateMachine:
     """``StateMachine`` in ``scope`` running ``definition`` as ``role`` (``state_machine_role``), logging to its own
     ``LogGroup`` (a vended-logs name, one month, retained), with the Failed / TimedOut / Aborted / Throttled alarms
@@ -101,6 +102,7 @@ def logged_state_machine(
         "StateMachine",
         state_machine_name=state_machine_name,
         definition_body=sfn.DefinitionBody.from_chainable(definition),
+        query_language=query_language,
         role=role,
         state_machine_type=state_machine_type,
         timeout=timeout,

@@ -17,6 +17,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -148,7 +149,10 @@ class DurableFunction(Construct):
         self.retention_period = retention_period or Duration.days(DEFAULT_RETENTION_DAYS)
         if dead_letter_queue is None:
             dead_letter_queue, _ = secure_queue(
-                self, "DeadLetterQueue", dead_letter_for=f"the durable function {self.node.path}"
+                self,
+                "DeadLetterQueue",
+                dead_letter_for=f"the durable function {self.node.path}",
+                nag_sees_the_use=True,  # cdk-nag's SQS3 recognises a function's DeadLetterConfig
             )
         self.dead_letter_queue: sqs.IQueue = dead_letter_queue
         self.runtime_layer = durable_runtime_layer(self, "RuntimeLayer")
@@ -206,6 +210,16 @@ class DurableFunction(Construct):
         assert role is not None  # secure_function made it, or the user gave one
         policy.attach_to_role(role)
         nag.durable_checkpoint_grant(policy, self.function.function_arn)
+
+    def add_event_source(self, source: lambda_.IEventSource) -> None:
+        """Have ``source`` invoke the alias (a durable execution needs a qualified ARN): the same call as
+        ``lambda_.Function.add_event_source``, e.g. ``SnsEventSource(topic, dead_letter_queue=queue)`` (SNS invokes
+        asynchronously: each message starts one durable execution)."""
+        before = {child.node.id for child in self.alias.node.children}
+        self.alias.add_event_source(source)
+        for child in self.alias.node.children:
+            if child.node.id not in before and isinstance(child, sns.Subscription):
+                nag.alias_subscription(child)
 
     # ------------------------------------------------------------------------------------------------ result rules
 

@@ -27,6 +27,7 @@ from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_
 from constructs_lib._internal.state_machine import logged_state_machine, state_machine_role, workflow_queue_alarms
 from constructs_lib._internal.validation import Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, struct_values
+from constructs_lib.engines import _jsonata
 from constructs_lib.engines._status_records import StatusFailureRecords
 from constructs_lib.engines.destined_function import StreamFailureOptions
 from constructs_lib.engines.steps import (
@@ -115,6 +116,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         role: iam.IRole | None = None,
         log_group: logs.ILogGroup | None = None,
         log_encryption_key: kms.IKey | None = None,
+        query_language: sfn.QueryLanguage = sfn.QueryLanguage.JSON_PATH,
     ) -> None:
         """
         :param function: an existing function, alias or version to run (a one-step workflow).
@@ -159,8 +161,12 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             (``logs.<region>.amazonaws.com``) use it for those log groups only (``kms:EncryptionContext:aws:logs:arn``);
             an imported key's policy must already allow it. Not with ``log_group`` (encrypt your own log group
             yourself). :default: - CloudWatch Logs' own encryption.
+        :param query_language: JSON_PATH or JSONATA: the language of every state the workflow makes. With JSONATA
+            the steps take JSONata (``sfn.Condition.jsonata``, ``"{% ... %}"`` payloads) and refuse JSONPath; the
+            routes receive the same records, built in the delivery task. :default: JSON_PATH.
         """
         super().__init__(scope, construct_id)
+        self._jsonata = query_language == sfn.QueryLanguage.JSONATA
         on_failure = on_failure if on_failure is not None else QueueRoute()
         self.state_machine_type = state_machine_type
         self.start_mode = start
@@ -192,11 +198,14 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         self.success_route: BoundRoute | None = on_success.bind(self, "OnSuccess") if on_success else None
         self.role: iam.IRole = role if role is not None else state_machine_role(self)
 
-        failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(
-            sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
-        )
+        if self._jsonata:
+            error = _jsonata.CAUGHT_ERROR
+            failed = sfn.Fail.jsonata(self, "Failed", error=f"{{% {error}.Error %}}", cause=f"{{% {error}.Cause %}}")
+        else:
+            failed = sfn.Fail(self, "Failed", error_path=f"{ERROR_PATH}.Error", cause_path=f"{ERROR_PATH}.Cause")
+        failure_chain = self._delivery("Failure", self.failure_route, Condition.RETRIES_EXHAUSTED).next(failed)
         self._success_end: sfn.Chain | None = None
-        renderer = StepRenderer(self, self.role, succeed=self._successful_end)
+        renderer = StepRenderer(self, self.role, succeed=self._successful_end, jsonata=self._jsonata)
         body = renderer.chain(steps, catch=failure_chain)
         if not steps[0].counts_attempts:  # the records read the count: set it before any step can reach them
             counter = sfn.Pass(self, "StartInvokeCount", assign={INVOKE_COUNT_VARIABLE: 1})
@@ -221,6 +230,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             state_machine_name=state_machine_name,
             log_group=log_group,
             log_encryption_key=log_encryption_key,
+            query_language=query_language if self._jsonata else None,  # JSONPath: the default, left unsaid
         )
         self.log_group, self.state_machine, self.alarms = made.log_group, made.state_machine, made.alarms
         self.rules: list[events.Rule] = []
@@ -337,9 +347,11 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         to the on-success route (if any) and the output returned, then a Succeed state. Made once, when first
         asked for."""
         if self._success_end is None:
-            succeed = sfn.Succeed(self, "Succeeded")
+            succeed = sfn.Succeed.jsonata(self, "Succeeded") if self._jsonata else sfn.Succeed(self, "Succeeded")
             if self.success_route is None:
                 self._success_end = sfn.Chain.start(succeed)
+            elif self._jsonata:  # the delivery task leaves the state (the output) as it was
+                self._success_end = self._delivery("Success", self.success_route, Condition.SUCCESS).next(succeed)
             else:
                 delivery = self._delivery("Success", self.success_route, Condition.SUCCESS)
                 output = sfn.Pass(self, "ReturnOutput", input_path=f"{RECORD_PATH}.responsePayload")
@@ -352,7 +364,18 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
         The record replaces the state (``{"record": ...}``, and the caught error at ``$.error`` on the failure side)
         rather than being added to it: the state may be any JSON value, a ``ForEach``'s or a ``Parallel``'s list
         included, and a field cannot be added to a list. On the success side the state is the response payload; on
-        the failure side it is the caught error output (``{"Error": ..., "Cause": ...}``)."""
+        the failure side it is the caught error output (``{"Error": ..., "Cause": ...}``). In a JSONata workflow the
+        delivery task builds the record itself, one state fewer."""
+        detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
+        if self._jsonata:
+            options = WorkflowTaskOptions(
+                state_name=f"Deliver{side}",
+                record_path=RECORD_PATH,
+                detail_type=detail_type,
+                role=self.role,
+                jsonata_record=_jsonata.record(condition.value, success=condition is Condition.SUCCESS),
+            )
+            return sfn.Chain.start(bound.route.workflow_task(self, bound, options))
         fields: dict[str, Any] = {}
         if condition is Condition.SUCCESS:
             response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
@@ -385,7 +408,6 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
                 **fields,
             },
         )
-        detail_type = DETAIL_TYPE_SUCCESS if condition is Condition.SUCCESS else DETAIL_TYPE_FAILURE
         task = bound.route.workflow_task(
             self,
             bound,

@@ -28,6 +28,7 @@ from constructs_lib._internal.validation import (
     is_unresolved,
     whole_seconds,
 )
+from constructs_lib.engines import _jsonata
 from constructs_lib.routes import Capability, Route, RouteSide, WorkflowTaskOptions
 
 CAUGHT_ERROR_PATH = "$"
@@ -44,6 +45,9 @@ it when its error is caught; a ``Fail`` step sets 1."""
 COUNT_ATTEMPTS: dict[str, Any] = {f"{INVOKE_COUNT_VARIABLE}.$": "States.MathAdd($$.State.RetryCount, 1)"}
 """``Assign`` of the attempts of the state that just ran: Step Functions' ``$$.State.RetryCount`` (the retries its
 Retry made) plus the first attempt."""
+
+JSONATA_COUNT_ATTEMPTS: dict[str, Any] = {INVOKE_COUNT_VARIABLE: "{% $states.context.State.RetryCount + 1 %}"}
+"""The same in a JSONata state."""
 
 MAX_RETRY_ATTEMPTS = 99_999_999
 """Amazon States Language caps MaxAttempts at 99999999."""
@@ -131,12 +135,22 @@ class StepRenderer:
     """Turns steps into a chain of states in ``scope`` (the workflow construct) for a state machine that runs as
     ``role``, and keeps what the workflow needs to know about them: the functions its states invoke."""
 
-    def __init__(self, scope: Construct, role: iam.IRole, succeed: Callable[[], sfn.IChainable] | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        role: iam.IRole,
+        succeed: Callable[[], sfn.IChainable] | None = None,
+        *,
+        jsonata: bool = False,
+    ) -> None:
         """
         :param succeed: where a ``Succeed`` step outside a Parallel or ForEach goes: the workflow's successful end
             (its on-success delivery, then a Succeed state), made when first asked for. :default: - a Succeed state.
+        :param jsonata: the workflow's query language is JSONata: the steps render JSONata states (``Arguments``,
+            ``Output``, ``Assign``) and refuse JSONPath conditions and fields. :default: false (JSONPath).
         """
         self.scope = scope
+        self.jsonata = jsonata
         self.role = role
         """The state machine's role: grant it what a state needs beyond the task's own statements."""
         self.functions: list[lambda_.IFunction] = []
@@ -165,19 +179,55 @@ class StepRenderer:
     def finish(
         self, step: Step, state: sfn.TaskStateBase | sfn.Parallel | sfn.Map, catch: sfn.IChainable | None
     ) -> None:
-        """Give a state its step's retries, then the catch of the chain it is in (which records how many times the
-        state ran, for the failure record's ``approximateInvokeCount``)."""
+        """Give a state its step's retries, then the catch of the chain it is in, in the state's own query language
+        (a JSONata state takes no ``ResultPath``), which records how many times the state ran for the failure
+        record's ``approximateInvokeCount``. In a JSONata workflow the error goes to the ``error`` variable; in a
+        JSONPath one it replaces the state (a JSONata state of the user's does that with its catch's Output)."""
         for rule in step.retries:
             state.add_retry(**rule.props()._values)
-        if catch is not None:
+        if catch is None:
+            return
+        if not _jsonata.state_is_jsonata(state, self.jsonata):
             state.add_catch(catch, errors=["States.ALL"], result_path=CAUGHT_ERROR_PATH, assign=dict(COUNT_ATTEMPTS))
+        elif self.jsonata:
+            state.add_catch(
+                catch,
+                errors=["States.ALL"],
+                assign={"error": "{% $states.errorOutput %}", **JSONATA_COUNT_ATTEMPTS},
+            )
+        else:
+            state.add_catch(
+                catch, errors=["States.ALL"], outputs="{% $states.errorOutput %}", assign=dict(JSONATA_COUNT_ATTEMPTS)
+            )
 
-    @staticmethod
-    def count_attempts(catch: sfn.IChainable | None) -> dict[str, Any] | None:
+    def count_attempts(self, catch: sfn.IChainable | None) -> dict[str, Any] | None:
         """The ``assign`` of a state that runs a function (or branches of functions) and is not inside a Parallel
         branch or a ForEach (``catch`` is None there): how many times it ran, for the success record's
         ``approximateInvokeCount``. Inside a branch, a variable assigned would not be seen outside it."""
-        return dict(COUNT_ATTEMPTS) if catch is not None else None
+        if catch is None:
+            return None
+        return dict(JSONATA_COUNT_ATTEMPTS if self.jsonata else COUNT_ATTEMPTS)
+
+    def refuse(self, step: Step, reasons: Sequence[str]) -> None:
+        """Fail the synth with ``reasons`` (what in ``step`` does not fit the workflow's query language, and why)."""
+        if reasons:
+            raise ConstructPropsError(self.scope.node.path, [f"{step.where}: {reason}" for reason in reasons])
+
+    def language_mismatches(self, *values: Any) -> list[str]:
+        """The parts of ``values`` written in the other query language, with what to write instead."""
+        if self.jsonata:
+            return [
+                f"{part} in a JSONata workflow (query_language=JSONATA): JSONata states read the state with "
+                "'{% $states.input.field %}' expressions, not JSONPath"
+                for value in values
+                for part in _jsonata.jsonpath_parts(value)
+            ]
+        return [
+            f"{part} in a JSONPath workflow: Step Functions would pass it on as a plain string; use sfn.JsonPath "
+            "reads, or query_language=sfn.QueryLanguage.JSONATA on the workflow"
+            for value in values
+            for part in _jsonata.jsonata_parts(value)
+        ]
 
 
 class Step:
@@ -240,6 +290,26 @@ class Invoke(Step):
         payload = self.payload
         if payload is not None and not isinstance(payload, sfn.TaskInput):
             payload = sfn.TaskInput.from_object(dict(payload))
+        renderer.refuse(
+            self,
+            renderer.language_mismatches(payload.value if payload is not None else None, self.result_selector)
+            + _result_path_problems(renderer, self.result_path),
+        )
+        if renderer.jsonata:
+            result = _jsonata.template(self.result_selector) if self.result_selector else "$states.result"
+            state: sfn.TaskStateBase = sfn_tasks.LambdaInvoke.jsonata(
+                renderer.scope,
+                self.name,
+                lambda_function=self.function,
+                payload_response_only=True,
+                retry_on_service_exceptions=True,
+                task_timeout=sfn.Timeout.duration(self.timeout) if self.timeout is not None else None,
+                payload=payload,
+                outputs=_jsonata.placed(self.result_path, result),
+                assign=renderer.count_attempts(catch),
+            )
+            renderer.finish(self, state, catch)
+            return state
         state = sfn_tasks.LambdaInvoke(
             renderer.scope,
             self.name,
@@ -275,13 +345,26 @@ class Parallel(Step):
     counts_attempts: ClassVar[bool] = True
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
-        state = sfn.Parallel(
-            renderer.scope,
-            self.name,
-            result_path=self.result_path,
-            result_selector=self.result_selector,
-            assign=renderer.count_attempts(catch),
+        renderer.refuse(
+            self,
+            renderer.language_mismatches(self.result_selector) + _result_path_problems(renderer, self.result_path),
         )
+        if renderer.jsonata:
+            result = _jsonata.template(self.result_selector) if self.result_selector else "$states.result"
+            state = sfn.Parallel.jsonata(
+                renderer.scope,
+                self.name,
+                outputs=_jsonata.placed(self.result_path, result),
+                assign=renderer.count_attempts(catch),
+            )
+        else:
+            state = sfn.Parallel(
+                renderer.scope,
+                self.name,
+                result_path=self.result_path,
+                result_selector=self.result_selector,
+                assign=renderer.count_attempts(catch),
+            )
         for branch in self.branches:
             state.branch(renderer.chain(branch, None))
         renderer.finish(self, state, catch)
@@ -320,16 +403,33 @@ class ForEach(Step):
     counts_attempts: ClassVar[bool] = True
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
-        state = sfn.Map(
-            renderer.scope,
-            self.name,
-            items_path=self.items_path,
-            max_concurrency=self.max_concurrency or None,
-            item_selector=self.item_selector,
-            result_path=self.result_path,
-            result_selector=self.result_selector,
-            assign=renderer.count_attempts(catch),
-        )
+        problems = renderer.language_mismatches(self.item_selector, self.result_selector)
+        problems += _result_path_problems(renderer, self.result_path)
+        if renderer.jsonata and not _jsonata.simple_path(self.items_path):
+            problems.append(f"items_path must be '$' or '$.field.field' in a JSONata workflow, got {self.items_path!r}")
+        renderer.refuse(self, problems)
+        if renderer.jsonata:
+            result = _jsonata.template(self.result_selector) if self.result_selector else "$states.result"
+            state = sfn.Map.jsonata(
+                renderer.scope,
+                self.name,
+                items=sfn.ProvideItems.jsonata(_jsonata.wrap(_jsonata.state_at(self.items_path))),
+                max_concurrency=self.max_concurrency or None,
+                item_selector=self.item_selector,
+                outputs=_jsonata.placed(self.result_path, result),
+                assign=renderer.count_attempts(catch),
+            )
+        else:
+            state = sfn.Map(
+                renderer.scope,
+                self.name,
+                items_path=self.items_path,
+                max_concurrency=self.max_concurrency or None,
+                item_selector=self.item_selector,
+                result_path=self.result_path,
+                result_selector=self.result_selector,
+                assign=renderer.count_attempts(catch),
+            )
         state.item_processor(renderer.chain(self.steps, None))
         renderer.finish(self, state, catch)
         return state
@@ -365,7 +465,24 @@ class Choice(Step):
     needs: ClassVar[str] = "a choice on the function's output"
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
-        choice = sfn.Choice(renderer.scope, self.name)
+        problems = []
+        for index, (condition, _) in enumerate(self.branches):
+            if renderer.jsonata and not _jsonata.condition_is_jsonata(condition):
+                problems.append(
+                    f"branch {index} has a JSONPath condition {condition.render_condition()} in a JSONata workflow "
+                    "(query_language=JSONATA), where a Choice rule takes a Condition expression only: use "
+                    "sfn.Condition.jsonata('{% $states.input.field = ... %}')"
+                )
+            if not renderer.jsonata and _jsonata.condition_is_jsonata(condition):
+                problems.append(
+                    f"branch {index} has a JSONata condition {condition.render_condition()} in a JSONPath workflow, "
+                    "where a Choice rule takes Variable comparisons only: use sfn.Condition.string_equals(...) and "
+                    "the like, or query_language=sfn.QueryLanguage.JSONATA on the workflow"
+                )
+        renderer.refuse(self, problems)
+        choice = (
+            sfn.Choice.jsonata(renderer.scope, self.name) if renderer.jsonata else sfn.Choice(renderer.scope, self.name)
+        )
         for condition, branch in self.branches:
             choice.when(condition, renderer.chain(branch, catch))
         if self.default:
@@ -410,9 +527,15 @@ class Deliver(Step):
     needs: ClassVar[str] = "a delivery to a route between steps"
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        if renderer.jsonata and not _jsonata.simple_path(self.path):
+            renderer.refuse(self, [f"path must be '$' or '$.field.field' in a JSONata workflow, got {self.path!r}"])
         bound = self.route.bind(renderer.scope, self.name)
         options = WorkflowTaskOptions(
-            state_name=self.name, record_path=self.path, detail_type=self.detail_type or self.name, role=renderer.role
+            state_name=self.name,
+            record_path=self.path,
+            detail_type=self.detail_type or self.name,
+            role=renderer.role,
+            jsonata_record=_jsonata.state_at(self.path) if renderer.jsonata else None,
         )
         state = self.route.workflow_task(renderer.scope, bound, options)
         renderer.finish(self, state, catch)
@@ -444,6 +567,15 @@ class ServiceTask(Step):
         state = self.make(renderer.scope, self.name)
         renderer.finish(self, state, catch)
         return state
+
+
+def _result_path_problems(renderer: StepRenderer, result_path: str | None) -> list[str]:
+    """A JSONata workflow places a result at ``$`` or ``$.field.field`` (or discards it)."""
+    if not renderer.jsonata or result_path is None or Token.is_unresolved(result_path):
+        return []
+    if _jsonata.simple_path(result_path):
+        return []
+    return [f"result_path must be '$' or '$.field.field' in a JSONata workflow, got {result_path!r}"]
 
 
 def check_result_path(problems: Problems, where: str, result_path: str | None) -> None:
@@ -491,6 +623,17 @@ class Pass(Step):
     needs: ClassVar[str] = "a state shaped between steps"
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
+        renderer.refuse(
+            self, renderer.language_mismatches(self.parameters) + _result_path_problems(renderer, self.result_path)
+        )
+        if renderer.jsonata:
+            if self.result is not None:
+                value = _jsonata.template(self.result)
+            elif self.parameters is not None:
+                value = _jsonata.template(self.parameters)
+            else:
+                value = "$states.input"
+            return sfn.Pass.jsonata(renderer.scope, self.name, outputs=_jsonata.placed(self.result_path, value))
         return sfn.Pass(
             renderer.scope,
             self.name,
@@ -519,7 +662,20 @@ class Wait(Step):
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         time = self.time if isinstance(self.time, sfn.WaitTime) else sfn.WaitTime.duration(self.time)
-        return sfn.Wait(renderer.scope, self.name, time=time)
+        if not renderer.jsonata:
+            return sfn.Wait(renderer.scope, self.name, time=time)
+        state = sfn.Wait.jsonata(renderer.scope, self.name, time=time)
+        paths = sorted({"SecondsPath", "TimestampPath"} & set(state.to_state_json()))
+        renderer.refuse(
+            self,
+            [
+                f"a JSONPath wait time ({', '.join(paths)}) in a JSONata workflow: use "
+                "sfn.WaitTime.timestamp('{% $states.input.shipAt %}') or sfn.WaitTime.seconds('{% ... %}')"
+            ]
+            if paths
+            else [],
+        )
+        return state
 
 
 @dataclass(frozen=True)
@@ -537,9 +693,11 @@ class Succeed(Step):
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         if catch is None or renderer.succeed is None:  # a branch of a Parallel or ForEach: end the branch
+            if renderer.jsonata:
+                return sfn.Succeed.jsonata(renderer.scope, self.name)
             return sfn.Succeed(renderer.scope, self.name)
         # A Pass named after the step shows where the execution ended early, then the workflow's successful end.
-        state = sfn.Pass(renderer.scope, self.name)
+        state = sfn.Pass.jsonata(renderer.scope, self.name) if renderer.jsonata else sfn.Pass(renderer.scope, self.name)
         state.next(renderer.succeed())
         return sfn.Chain.custom(state, [], state)
 
@@ -565,8 +723,19 @@ class Fail(Step):
 
     def render(self, renderer: StepRenderer, catch: sfn.IChainable | None) -> sfn.IChainable:
         if catch is None:  # a branch of a Parallel or ForEach: fail the branch, its state's catch takes it
+            if renderer.jsonata:
+                return sfn.Fail.jsonata(renderer.scope, self.name, error=self.error, cause=self.cause or None)
             return sfn.Fail(renderer.scope, self.name, error=self.error, cause=self.cause or None)
         # Put the error where a caught error goes, then take the workflow's failure path (record, route, Fail).
+        if renderer.jsonata:
+            failed = sfn.Pass.jsonata(
+                renderer.scope,
+                self.name,
+                # asl-validator refuses an empty string as an Assign value: an expression gives the empty cause
+                assign={"error": {"Error": self.error, "Cause": self.cause or "{% '' %}"}, INVOKE_COUNT_VARIABLE: 1},
+            )
+            failed.next(catch)
+            return sfn.Chain.custom(failed, [], failed)
         state = sfn.Pass(
             renderer.scope,
             self.name,

@@ -36,6 +36,7 @@ from constructs_lib.testing.iam import (
 from constructs_lib.testing.kit import (
     EndpointError,
     EndpointHandler,
+    Faults,
     IamMode,
     KitError,
     LocalKit,
@@ -65,6 +66,7 @@ __all__ = [
     "EndpointError",
     "EndpointHandler",
     "ExecutionResult",
+    "Faults",
     "IamMode",
     "IdentityPolicy",
     "Invocation",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport
 from constructs_lib.testing._engine.enforcement import IamMode, checked_mode
 from constructs_lib.testing._engine.event_shapes import json_text
+from constructs_lib.testing._engine.faults import Faults
 from constructs_lib.testing._engine.intrinsics import Physical
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing._engine.resources import StackResources
@@ -44,7 +45,16 @@ from constructs_lib.testing.results import (
 if TYPE_CHECKING:
     from aws_cdk import Stack
 
-__all__ = ["EndpointError", "EndpointHandler", "IamMode", "KitError", "LocalKit", "ServiceError", "ServiceHandler"]
+__all__ = [
+    "EndpointError",
+    "EndpointHandler",
+    "Faults",
+    "IamMode",
+    "KitError",
+    "LocalKit",
+    "ServiceError",
+    "ServiceHandler",
+]
 
 EndpointHandler = Callable[[bytes, str], Any]
 """A SageMaker endpoint stand-in: gets the request body and content type, returns the response body
@@ -74,6 +84,7 @@ class LocalKit:
         max_receives: int = 10,
         max_rounds: int = 10_000,
         iam: IamMode = "enforce",
+        faults: Faults | None = None,
     ) -> None:
         """
         :param stack: the synthesized stack (see ``from_stack`` and ``from_cloud_assembly``).
@@ -90,6 +101,9 @@ class LocalKit:
         :param iam: how the kit treats a call that the template's IAM and KMS policies do not allow: ``"enforce"``
             fails it as AWS does (the service's error, a failed task, a dropped delivery), ``"warn"`` lets it through
             and adds a warning, ``"off"`` checks nothing. Either way ``denials`` lists what was refused.
+        :param faults: faults to inject, seeded: duplicate deliveries, throttling, Lambda service exceptions in
+            state machine tasks, targets that fail their first deliveries (see ``Faults``). :default: - none, beyond
+            the template's reserved concurrency
         """
         self._engine = KitEngine(
             stack,
@@ -102,6 +116,7 @@ class LocalKit:
             max_receives=max_receives,
             max_rounds=max_rounds,
             iam=checked_mode(iam),
+            faults=faults,
         )
 
     # -- construction --------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ class Delivery:
     payload: Any
     """The body, parsed as JSON where it is JSON (an S3 delivery's payload is the object key)."""
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    duplicate: bool = False
+    """Whether the kit made this delivery as a duplicate (``Faults.duplicate_rate``), or as part of handling one."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class AsyncInvocation:
     failed_deliveries: tuple[str, ...] = ()
     """Logical ids (or ARNs) of the destinations and dead-letter queue that did not get it: a refused or failed
     delivery, which Lambda drops and counts in ``DestinationDeliveryFailures`` or ``DeadLetterErrors``."""
+    duplicate: bool = False
+    """Whether the kit delivered this event a second time (``Faults.duplicate_rate``): it has the original's
+    request id."""
+    throttles: int = 0
+    """How many times the event was throttled (``Faults.throttle_rate``, reserved concurrency 0) and went back to
+    Lambda's queue; throttles are not retries, and age the event."""
 
     @property
     def succeeded(self) -> bool:

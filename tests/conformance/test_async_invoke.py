@@ -178,3 +178,30 @@ def test_the_record_of_an_alias_invoke_names_the_alias_and_the_version_run(kit_s
     assert by_arn[f"{arn}:$LATEST"]["responseContext"]["executedVersion"] == "$LATEST"
     assert by_arn[f"{arn}:live"]["responseContext"]["executedVersion"] == "1"
     assert by_arn[f"{arn}:live"]["responsePayload"]["version"] == "1"
+
+
+def test_the_dead_letter_queue_gets_the_event_with_request_id_error_code_and_message(kit_stack: cdk.Stack) -> None:
+    """Async invoke: an event that fails every attempt goes to the function's dead-letter queue as it was sent, with
+    the message attributes RequestID, ErrorCode and ErrorMessage.
+
+    AWS: https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+    Kit: the event as the message body; RequestID (String) the invocation's request id, ErrorCode (Number) 200 (the
+        invoke was accepted; the function failed), ErrorMessage (String) the function's error message.
+    Divergence: none
+    """
+    dead = sqs.Queue(kit_stack, "Dead")
+    function = inline(kit_stack, "Fails", FAILING, dead_letter_queue=dead, dead_letter_queue_enabled=True)
+    function.configure_async_invoke(retry_attempts=0)
+    with LocalKit.from_stack(kit_stack) as kit:
+        outcome = kit.invoke_async("Fails", {"orderId": "o-5"})
+        (letter,) = kit.deliveries("Dead")
+
+    assert letter.payload == {"orderId": "o-5"}
+    attributes = letter.attributes["message_attributes"]
+    assert set(attributes) == {"RequestID", "ErrorCode", "ErrorMessage"}
+    assert attributes["RequestID"] == {
+        "DataType": "String",
+        "StringValue": outcome.record["requestContext"]["requestId"],
+    }
+    assert attributes["ErrorCode"] == {"DataType": "Number", "StringValue": "200"}
+    assert attributes["ErrorMessage"] == {"DataType": "String", "StringValue": "rejected o-5"}

@@ -3,17 +3,20 @@ errors travel out of Parallel branches, Map iterations and Fail states."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
 from constructs_lib.testing import LocalKit
-from tests.conformance.kit_stacks import SLOW_FAILING, inline
+from tests.conformance.kit_stacks import ECHO, FAILING, SLOW_FAILING, inline
 
 pytestmark = pytest.mark.execution
 
@@ -169,3 +172,388 @@ def test_a_fail_state_ends_the_execution_with_the_error_its_error_path_selects(p
         result = kit.start_execution("Machine", {})
 
     assert (result.status, result.error, result.cause) == ("FAILED", "States.Timeout", "the task ran too long")
+
+
+# -- Runtime errors: named as the Amazon States Language names them, with causes in AWS's form ---------------------
+PREFIX = re.compile(r"^An error occurred while executing the state '(\w+)' \(entered at the event id #\d+\)\. ")
+
+
+def asl_machine(stack: cdk.Stack, construct_id: str, definition: dict[str, Any], **substitutions: str) -> None:
+    """A state machine from an ASL definition (``${name}`` substituted), as a template states it."""
+    sfn.StateMachine(
+        stack,
+        construct_id,
+        definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
+        definition_substitutions=substitutions or None,
+    )
+
+
+def lambda_machine(stack: cdk.Stack, function: lambda_.IFunction, definition: dict[str, Any]) -> None:
+    """A state machine ``Machine`` whose tasks call ``function`` (``${fn}`` in the definition), allowed to."""
+    sfn.StateMachine(
+        stack,
+        "Machine",
+        definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
+        definition_substitutions={"fn": function.function_arn},
+    ).add_to_role_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[function.function_arn]))
+
+
+def pass_with(parameters: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"StartAt": "Shape", "States": {"Shape": {"Type": "Pass", "Parameters": parameters, "End": True, **fields}}}
+
+
+def test_a_choice_with_no_match_and_no_default_fails_with_no_choice_matched(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a Choice state whose rules all fail to match, with no Default, fails with
+    States.NoChoiceMatched.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: the execution fails with States.NoChoiceMatched, its cause naming the state (moto raised a Python
+        RuntimeError, reported as States.Runtime with its repr).
+    Divergence: the docs are ambiguous: they name the error but show no cause; the kit's cause has the form of AWS's
+        other runtime errors.
+    """
+    asl_machine(
+        kit_stack,
+        "Machine",
+        {
+            "StartAt": "Route",
+            "States": {
+                "Route": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "One"}]},
+                "One": {"Type": "Succeed"},
+            },
+        },
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"n": 2})
+
+    assert result.status == "FAILED"
+    assert result.error == "States.NoChoiceMatched"
+    assert PREFIX.match(str(result.cause)), result.cause
+    assert "RuntimeError" not in str(result.cause)
+
+
+def test_a_choice_rule_on_a_field_not_in_the_input_is_a_runtime_error(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a Choice rule whose Variable is not in the input fails the execution (States.Runtime) unless
+    the rule is IsPresent, which is how a definition guards such a comparison.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html
+    Kit: States.Runtime, "Invalid path '$.tier': The choice state's condition path references an invalid value."
+        (moto treated the rule as false and took the Default); IsPresent compares as documented.
+    Divergence: the docs are ambiguous: they show the IsPresent guard but not the error; the kit follows the error
+        AWS executions show.
+    """
+    route = {
+        "StartAt": "Route",
+        "States": {
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.tier", "StringEquals": "gold", "Next": "Gold"}],
+                "Default": "Other",
+            },
+            "Gold": {"Type": "Succeed"},
+            "Other": {"Type": "Succeed"},
+        },
+    }
+    guarded = json.loads(json.dumps(route))
+    guarded["States"]["Route"]["Choices"][0] = {
+        "And": [
+            {"Variable": "$.tier", "IsPresent": True},
+            {"Variable": "$.tier", "StringEquals": "gold"},
+        ],
+        "Next": "Gold",
+    }
+    asl_machine(kit_stack, "Unguarded", route)
+    asl_machine(kit_stack, "Guarded", guarded)
+    with LocalKit.from_stack(kit_stack) as kit:
+        unguarded = kit.start_execution("Unguarded", {"orderId": "o-1"})
+        guarded_result = kit.start_execution("Guarded", {"orderId": "o-1"})
+        present = kit.start_execution("Unguarded", {"tier": "gold"})
+
+    assert unguarded.status == "FAILED"
+    assert unguarded.error == "States.Runtime"
+    assert str(unguarded.cause).endswith(
+        "Invalid path '$.tier': The choice state's condition path references an invalid value."
+    )
+    assert guarded_result.succeeded
+    assert guarded_result.states_entered[-1] == "Other"
+    assert present.succeeded
+    assert present.states_entered[-1] == "Gold"
+
+
+@pytest.mark.parametrize(
+    ("expression", "state_input"),
+    [
+        ("States.StringToJson($.text)", {"text": "not json"}),
+        ("States.ArrayGetItem($.items, 5)", {"items": [1]}),
+        ("States.MathAdd($.n, 1)", {"n": "one"}),
+    ],
+    ids=["StringToJson", "ArrayGetItem", "MathAdd"],
+)
+def test_a_failed_intrinsic_function_is_states_intrinsic_failure(
+    kit_stack: cdk.Stack, expression: str, state_input: dict[str, Any]
+) -> None:
+    """Step Functions: an intrinsic function that fails inside a payload template raises States.IntrinsicFailure.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: States.IntrinsicFailure, the cause naming the function and the reason (moto failed with States.Runtime and
+        a Python exception's repr, such as ``IndexError(list index out of range)``).
+    Divergence: the docs are ambiguous: they name the error but show no cause; the kit's cause has the form of AWS's
+        runtime errors.
+    """
+    asl_machine(kit_stack, "Machine", pass_with({"value.$": expression}))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", state_input)
+
+    assert result.status == "FAILED"
+    assert result.error == "States.IntrinsicFailure"
+    assert PREFIX.match(str(result.cause)), result.cause
+    assert f"The intrinsic function '{expression}' failed: " in str(result.cause)
+    assert not re.search(r"\w+Error\(", str(result.cause)), result.cause
+
+
+def test_a_result_path_that_cannot_be_applied_is_states_result_path_match_failure(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a ResultPath that cannot be applied to the state's input (a field inside a string) fails with
+    States.ResultPathMatchFailure.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: States.ResultPathMatchFailure naming the ResultPath and the input (moto failed with States.Runtime and
+        ``TypeError('str' object does not support item assignment)``).
+    Divergence: the docs are ambiguous: they name the error but show no cause; the kit's cause has the form of AWS's
+        runtime errors.
+    """
+    asl_machine(
+        kit_stack,
+        "Machine",
+        {"StartAt": "Note", "States": {"Note": {"Type": "Pass", "ResultPath": "$.order.note", "End": True}}},
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"order": "o-1"})
+
+    assert result.status == "FAILED"
+    assert result.error == "States.ResultPathMatchFailure"
+    assert str(result.cause).endswith("""Unable to apply ResultPath '$.order.note' to input {"order":"o-1"}""")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"Parameters": {"id.$": "$.orderId"}},
+            """The JSONPath '$.orderId' specified for the field 'id.$' could not be found in the input '{"n": 1}'""",
+        ),
+        ({"InputPath": "$.orderId"}, "Invalid path '$.orderId' : No results for path: $['orderId']"),
+        ({"OutputPath": "$.orderId"}, "Invalid path '$.orderId' : No results for path: $['orderId']"),
+    ],
+    ids=["Parameters", "InputPath", "OutputPath"],
+)
+def test_a_path_that_selects_nothing_is_states_runtime(
+    kit_stack: cdk.Stack, fields: dict[str, Any], message: str
+) -> None:
+    """Step Functions: a Parameters, InputPath or OutputPath path that selects nothing fails the execution with
+    States.Runtime.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: States.Runtime with the cause AWS executions show ("The JSONPath '$.x' specified for the field 'x.$' could
+        not be found in the input ..."; "Invalid path '$.x' : No results for path: $['x']").
+    Divergence: the docs are ambiguous: they list States.ParameterPathFailure for a Parameters path that fails, while
+        AWS executions (and the kit) report States.Runtime.
+    """
+    asl_machine(
+        kit_stack, "Machine", {"StartAt": "Shape", "States": {"Shape": {"Type": "Pass", "End": True, **fields}}}
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"n": 1})
+
+    assert result.status == "FAILED"
+    assert result.error == "States.Runtime"
+    match = PREFIX.match(str(result.cause))
+    assert match, result.cause
+    assert match.group(1) == "Shape"
+    assert str(result.cause).endswith(message)
+
+
+def test_states_runtime_is_neither_retried_nor_caught(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a States.Runtime error is not retriable and always fails the execution; a Retry or Catch on
+    States.ALL (or on States.Runtime) does not match it.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: no Retrier or Catcher matches States.Runtime (moto retried and caught it); the task's function never runs.
+    Divergence: none
+    """
+    echo = inline(kit_stack, "Echo", ECHO)
+    call = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "${fn}", "Payload": {"id.$": "$.orderId"}},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+        "Catch": [
+            {"ErrorEquals": ["States.Runtime"], "Next": "Caught"},
+            {"ErrorEquals": ["States.ALL"], "Next": "Caught"},
+        ],
+        "End": True,
+    }
+    lambda_machine(kit_stack, echo, {"StartAt": "Call", "States": {"Call": call, "Caught": {"Type": "Succeed"}}})
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"n": 1})
+        ran = kit.invocations("Echo")
+
+    assert result.status == "FAILED"
+    assert result.error == "States.Runtime"
+    assert "Caught" not in result.states_entered
+    assert result.retry_intervals("Call") == []
+    assert ran == []
+
+
+def test_an_intrinsic_failure_can_be_caught(kit_stack: cdk.Stack) -> None:
+    """Step Functions: States.IntrinsicFailure, unlike States.Runtime, is an error a Catch on its name handles.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: the Catcher matches it; the error output has Error and Cause.
+    Divergence: none
+    """
+    echo = inline(kit_stack, "Echo", ECHO)
+    call = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "${fn}", "Payload": {"value.$": "States.ArrayGetItem($.items, 5)"}},
+        "Catch": [{"ErrorEquals": ["States.IntrinsicFailure"], "Next": "Caught"}],
+        "End": True,
+    }
+    lambda_machine(
+        kit_stack, echo, {"StartAt": "Call", "States": {"Call": call, "Caught": {"Type": "Pass", "End": True}}}
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"items": [1]})
+
+    assert result.succeeded, result.cause
+    assert result.output["Error"] == "States.IntrinsicFailure"
+    assert "States.ArrayGetItem($.items, 5)" in result.output["Cause"]
+
+
+def test_a_map_over_a_value_that_is_not_an_array_fails(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a Map state whose items are not a JSON array fails the execution.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+    Kit: States.QueryEvaluationError, "Map state input must be an array but was: {...}" with the value in JSON
+        (moto wrote Python's ``<class 'dict'>``).
+    Divergence: the docs are ambiguous: they do not name the error; the kit uses the name and cause AWS executions
+        show for a Map over a non-array.
+    """
+    asl_machine(
+        kit_stack,
+        "Machine",
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+                    "End": True,
+                }
+            },
+        },
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"items": {"sku": "s-1"}})
+
+    assert result.status == "FAILED"
+    assert result.error == "States.QueryEvaluationError"
+    assert str(result.cause).endswith('Map state input must be an array but was: {"sku":"s-1"}')
+
+
+def always_failing_call(retrier: dict[str, Any], catchers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    call: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "${fn}", "Payload.$": "$"},
+        "Retry": [retrier],
+        "End": True,
+    }
+    states: dict[str, Any] = {"Call": call}
+    if catchers:
+        call["Catch"] = catchers
+        states.update({catcher["Next"]: {"Type": "Pass", "End": True} for catcher in catchers})
+    return {"StartAt": "Call", "States": states}
+
+
+def test_retry_intervals_grow_by_the_backoff_rate_up_to_max_delay_seconds(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a Retrier waits IntervalSeconds, then multiplies the wait by BackoffRate after each attempt,
+    never waiting more than MaxDelaySeconds, for at most MaxAttempts retries.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: the Retrier's waits in virtual time (recorded, not slept): 2, 6, then 10 (18 capped at 10) seconds.
+    Divergence: none
+    """
+    failing = inline(kit_stack, "Fails", FAILING)
+    retrier = {
+        "ErrorEquals": ["OrderRejectedError"],
+        "IntervalSeconds": 2,
+        "BackoffRate": 3,
+        "MaxAttempts": 3,
+        "MaxDelaySeconds": 10,
+    }
+    lambda_machine(kit_stack, failing, always_failing_call(retrier))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"orderId": "o-1"})
+
+    assert result.status == "FAILED"
+    assert result.error == "OrderRejectedError"
+    assert result.attempts("Call") == 4
+    assert result.retry_intervals("Call") == [2.0, 6.0, 10.0]
+
+
+def test_full_jitter_waits_a_random_time_up_to_the_backoff_interval(kit_stack: cdk.Stack) -> None:
+    """Step Functions: with JitterStrategy FULL, each retry waits a random time between 0 and the interval the
+    backoff would give.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: each recorded wait lies within [0, IntervalSeconds x BackoffRate^n], capped by MaxDelaySeconds.
+    Divergence: none
+    """
+    failing = inline(kit_stack, "Fails", FAILING)
+    retrier = {
+        "ErrorEquals": ["States.ALL"],
+        "IntervalSeconds": 4,
+        "BackoffRate": 2,
+        "MaxAttempts": 4,
+        "MaxDelaySeconds": 20,
+        "JitterStrategy": "FULL",
+    }
+    lambda_machine(kit_stack, failing, always_failing_call(retrier))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"orderId": "o-1"})
+
+    waits = result.retry_intervals("Call")
+    assert len(waits) == 4
+    for wait, ceiling in zip(waits, [4.0, 8.0, 16.0, 20.0], strict=True):
+        assert 0.0 <= wait <= ceiling
+
+
+def test_catchers_are_tried_in_order_and_the_error_output_has_error_and_cause(kit_stack: cdk.Stack) -> None:
+    """Step Functions: when no Retrier is left, the first Catcher (in order) whose ErrorEquals names the error wins;
+    the state's output is then an object with Error and Cause, and a Lambda function's error keeps its own name
+    (the exception's class), which States.TaskFailed also matches.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+    Kit: moto's Catcher order; Error is the handler's exception name, Cause the Lambda error JSON.
+    Divergence: none
+    """
+    failing = inline(kit_stack, "Fails", FAILING)
+    retrier = {"ErrorEquals": ["Lambda.ServiceException"], "MaxAttempts": 1}
+    catchers = [
+        {"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"},
+        {"ErrorEquals": ["States.TaskFailed"], "Next": "TaskFailed"},
+        {"ErrorEquals": ["OrderRejectedError"], "Next": "Rejected"},
+    ]
+    lambda_machine(kit_stack, failing, always_failing_call(retrier, catchers))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"orderId": "o-7"})
+
+    assert result.succeeded, result.cause
+    assert result.states_entered == ["Call", "TaskFailed"]
+    assert result.attempts("Call") == 1
+    assert result.output["Error"] == "OrderRejectedError"
+    cause = json.loads(result.output["Cause"])
+    assert cause["errorType"] == "OrderRejectedError"
+    assert cause["errorMessage"] == "rejected o-7"

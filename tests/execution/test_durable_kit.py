@@ -11,7 +11,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_lambda_event_sources import SnsEventSource
 
 from constructs_lib import DurableFunction, QueueRoute
 from constructs_lib.testing import KitError, LocalKit
@@ -200,3 +203,22 @@ def test_a_role_without_the_checkpoint_grant_fails_the_execution(kit_stack: cdk.
     assert execution.error_type == "AccessDeniedException"
     assert outcome.condition == "RetriesExhausted"
     assert {denial.action for denial in denials} == {"lambda:CheckpointDurableExecution"}
+
+
+def test_sns_invokes_the_alias_it_is_subscribed_with_and_not_the_unqualified_function(kit_stack: cdk.Stack) -> None:
+    """SNS invokes the endpoint it was given; the permission CDK adds for an alias subscription is in the alias's
+    policy (Lambda keeps a resource policy per qualifier), and an unqualified durable invoke is refused."""
+    durable = orders(kit_stack)
+    durable.add_event_source(SnsEventSource(sns.Topic(kit_stack, "Orders2")))
+    sns.Topic(kit_stack, "Unqualified").add_subscription(subscriptions.LambdaSubscription(durable.function))
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.publish("Orders2", {"orderId": "o-8"})
+        kit.publish("Unqualified", {"orderId": "o-9"})
+        executions = kit.durable_executions()
+        warnings, denials = kit.warnings, kit.denials
+
+    (execution,) = executions
+    assert execution.qualifier == "live"
+    assert execution.version == "1"
+    assert denials == []
+    assert any("unqualified ARN" in warning for warning in warnings)

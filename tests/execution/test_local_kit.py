@@ -18,7 +18,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -238,22 +237,6 @@ def test_rules_deliver_matching_events_to_functions_queues_and_state_machines(ki
     assert [message["detail"] for message in audited] == [{"orderId": "o-4"}]
     assert [run.input["detail"] for run in runs] == [{"orderId": "o-4"}]
     assert runs[0].status == "SUCCEEDED"
-
-
-def test_s3_notifications_invoke_functions_asynchronously_with_the_s3_event(kit_stack: cdk.Stack) -> None:
-    bucket = s3.Bucket(kit_stack, "Uploads")
-    echo = inline(kit_stack, "OnUpload", "def handler(event, context):\n    return event\n")
-    bucket.add_event_notification(s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(echo))
-    with LocalKit.from_stack(kit_stack) as kit:
-        kit.put_object("Uploads", "incoming/board 1.png", b"\x89PNG")
-        outcomes = kit.async_invocations("OnUpload")
-
-    assert len(outcomes) == 1
-    assert outcomes[0].source == "s3"
-    record = outcomes[0].event["Records"][0]
-    assert record["eventName"].startswith("ObjectCreated")
-    # URL-encoded as S3 does in notifications (quote_plus: "/" -> %2F, " " -> "+"); handlers decode with unquote_plus.
-    assert record["s3"]["object"]["key"] == "incoming%2Fboard+1.png"
 
 
 def test_sagemaker_endpoints_are_test_stand_ins_for_handlers_and_workflows(kit_stack: cdk.Stack) -> None:

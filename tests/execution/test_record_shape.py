@@ -20,7 +20,7 @@ from constructs_lib import FunctionWorkflow, QueueRoute, parse_execution_record
 from constructs_lib.defaults import secure_function
 from constructs_lib.engines.steps import INVOKE_COUNT_VARIABLE
 from constructs_lib.records import ExecutionRecord
-from constructs_lib.testing._engine import moto_hooks, variables
+from constructs_lib.testing._engine import jsonata_eval, moto_hooks, variables
 from lambda_src.destined_lambda import consumer, worker
 from stacks._code import example_code
 from tests.conftest import new_app, workflow_definitions
@@ -49,9 +49,10 @@ def record_states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stepfunctions() -> Iterator[Any]:
-    # the record reads a workflow variable: the kit's reading of JSONPath variable references (moto's is stubbed)
+    # the record reads a workflow variable: the kit's evaluator reads it (moto's is stubbed) and sets Assign as AWS does
     patches = moto_hooks._Patches()
-    variables.install(patches)
+    jsonata_eval.install(patches.replace)
+    variables.install(patches.replace)
     try:
         with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
             yield boto3.client(

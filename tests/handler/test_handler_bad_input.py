@@ -52,7 +52,10 @@ RUNTIME_FOLDERS = runtime_folders()
 for _layer in ("s3_batch_contract", "slack_reporter"):  # the layers, as the runtime finds them in /opt/python
     if str(RUNTIME_FOLDERS[_layer] / "python") not in sys.path:
         sys.path.insert(0, str(RUNTIME_FOLDERS[_layer] / "python"))
+if str(RUNTIME_FOLDERS["durable_orders"]) not in sys.path:  # its handler imports order_logic as in /var/task
+    sys.path.insert(0, str(RUNTIME_FOLDERS["durable_orders"]))
 
+import order_logic  # noqa: E402
 import s3_batch_contract as contract  # noqa: E402
 import slack_reporter  # noqa: E402
 from slack_reporter import reporting, webhook  # noqa: E402
@@ -76,6 +79,8 @@ ALLOWED_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     # TypeError, AttributeError, UnicodeEncodeError, RecursionError, a bare ClientError ...) fails the test.
     "destined_lambda:consumer.handler": (consumer.NotAnAcceptedOrderError,),
     "destined_lambda:worker.handler": (worker.InvalidOrderError,),
+    # A durable handler: run by AWS's durable testing SDK, which reports the error's type by name (see below).
+    "durable_orders:handler.handler": (order_logic.InvalidOrderError, order_logic.OrderPendingError),
     "orchestrated_lambda:steps.classify": (steps.InvalidRequestError, steps.OrderPendingError),
     "orchestrated_lambda:steps.handle_single": (steps.InvalidRequestError,),
     "orchestrated_lambda:steps.reserve_stock": (steps.InvalidRequestError,),
@@ -398,6 +403,32 @@ def test_plain_handlers_raise_only_their_typed_errors(name: str) -> None:
             assert valid_result(result), f"{name} accepted a bad event: {str(result)[:300]}"
 
     check()
+
+
+@settings(BAD_INPUT, max_examples=25)  # each example is a whole durable execution (about 0.1 s)
+@given(event=mutations(ORDER, sns_event(json.dumps(ORDER))) | sns_events)
+def test_the_durable_orders_handler_fails_only_with_its_typed_errors(event: Any) -> None:
+    """The durable handler runs as a durable execution (its folder and the durable layer on the path, as on AWS);
+    the execution's error names the exception's type (``module.Class``), and a step's exception is reported as the
+    SDK's ``StepError`` with the step's own message: only AuthorizePayment's OrderPendingError can be that."""
+    from tests.handler.test_durable_orders_handlers import run_handler, status
+
+    allowed = {kind.__name__ for kind in ALLOWED_ERRORS["durable_orders:handler.handler"]}
+    result = run_handler(event)
+    if status(result) == "SUCCEEDED":
+        decision = json.loads(str(result.result))
+        assert decision["status"] in ("ACCEPTED", "REVIEW")
+        assert decision["quantity"] >= 1
+        return
+    assert status(result) == "FAILED", status(result)
+    assert result.error is not None
+    kind, message = str(result.error.type).rsplit(".", 1)[-1], str(result.error.message)
+    if kind == "StepError":
+        assert "is still pending" in message, f"a step failed otherwise: {message[:300]}"
+    else:
+        assert kind in allowed, f"durable_orders:handler.handler raised {kind}: {message[:300]}"
+    assert message.strip()
+    assert len(message) <= MAX_MESSAGE, f"a {len(message)}-character message: {message[:300]}..."
 
 
 @BAD_INPUT

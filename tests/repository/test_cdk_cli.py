@@ -28,6 +28,7 @@ def test_cli_synthesizes_every_example_stack(cli_cloud_assembly: Path) -> None:
     assert stacks == [
         "DefectDetection",
         "DestinedLambda",
+        "DurableOrders",
         "OrchestratedLambda",
         "PowerTuning",
         "S3BatchSentiment",

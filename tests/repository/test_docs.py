@@ -57,7 +57,7 @@ README_MAX_BYTES = 15_000
 README_SECTIONS = [
     "Two commands",
     QUICK_START_TITLE,
-    "Choosing an engine: Lambda Destinations or Step Functions",
+    "Choosing an engine: Lambda Destinations, Step Functions or durable functions",
     "Documentation",
 ]
 # Example stacks and apps import the CDK, cdk-nag and the library's public names (and the standard library); never a
@@ -407,13 +407,14 @@ def test_readme_links_lead_to_pages_and_files() -> None:
         assert f"docs/{page}.md" in linked_pages, f"README.md does not link docs/{page}.md"
 
 
-def test_engine_choice_table_compares_both_engines() -> None:
+def test_engine_choice_table_compares_the_three_engines() -> None:
     section = readme().section(README_SECTIONS[2])
     tables = section.tables()
     assert len(tables) == 1
     header = tables[0].header
     assert "DestinedFunction" in header[1], header
     assert "FunctionWorkflow" in header[2], header
+    assert "DurableFunction" in header[3], header
     assert {row[0] for row in tables[0].rows} >= {
         "Invocation",
         "Retry",

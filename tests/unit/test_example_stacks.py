@@ -17,6 +17,7 @@ from tests.conftest import workflow_definitions
 EXAMPLE_STACKS = [
     "DefectDetection",
     "DestinedLambda",
+    "DurableOrders",
     "OrchestratedLambda",
     "PowerTuning",
     "S3BatchSentiment",
@@ -164,6 +165,49 @@ def test_failures_go_to_a_queue_and_failed_executions_to_a_topic(
     )
 
 
+# ------------------------------------------------------------------------------------------ durable-orders
+
+
+@pytest.fixture(scope="module")
+def durable(templates: dict[str, Template]) -> Template:
+    return templates["DurableOrders"]
+
+
+def test_durable_orders_runs_three_days_at_most_and_sns_invokes_its_alias(durable: Template) -> None:
+    (function,) = [
+        r["Properties"]
+        for r in resources(durable, "AWS::Lambda::Function").values()
+        if "DurableConfig" in r["Properties"]
+    ]
+    assert function["DurableConfig"]["ExecutionTimeout"] == 3 * 86400
+    assert function["Runtime"] == "python3.14"
+    (alias_id,) = resources(durable, "AWS::Lambda::Alias")
+    durable.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {"Protocol": "lambda", "Endpoint": {"Ref": alias_id}, "RedrivePolicy": Match.any_value()},
+    )
+    durable.has_resource_properties(
+        "AWS::Lambda::Permission", {"FunctionName": {"Ref": alias_id}, "Principal": "sns.amazonaws.com"}
+    )
+
+
+def test_durable_orders_alarms_on_failed_timed_out_and_stopped_executions(durable: Template) -> None:
+    metrics = {
+        r["Properties"].get("MetricName")
+        for r in resources(durable, "AWS::CloudWatch::Alarm").values()
+        if r["Properties"].get("Namespace") == "AWS/Lambda"
+    }
+    assert {"DurableExecutionFailed", "DurableExecutionTimedOut", "DurableExecutionStopped"} <= metrics
+
+
+def test_durable_orders_results_go_to_the_consumer_and_the_review_queue_by_status(durable: Template) -> None:
+    patterns = [r["Properties"]["EventPattern"] for r in resources(durable, "AWS::Events::Rule").values()]
+    statuses = sorted(
+        p["detail"]["responsePayload"]["status"][0] for p in patterns if "responsePayload" in p.get("detail", {})
+    )
+    assert statuses == ["ACCEPTED", "REVIEW"]
+
+
 # ------------------------------------------------------------------------------------------ someone is told
 
 
@@ -222,8 +266,9 @@ def test_every_queue_alarms_on_its_oldest_message_and_every_dlq_on_waiting_messa
 
 def test_the_example_app_has_dead_letter_queues_to_watch(templates: dict[str, Template]) -> None:
     # 12, the DLQs of the three workflows' timed-out and aborted status rules, and DestinedLambda's review queue
-    # and review rule
-    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 17
+    # and review rule; DurableOrders: 6 (its failure queue's, the consumer's failure queue's, the review queue's,
+    # the SNS subscription's and its two result rules')
+    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 17 + 6
 
 
 @pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)

@@ -10,10 +10,12 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.event_shapes import execution_record
+from constructs_lib.testing._engine.faults import duplicating, is_duplicate
 from constructs_lib.testing._engine.lambda_runtime import Invocation, LocalFunction
 from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import AsyncInvocation
@@ -46,6 +48,10 @@ class AsyncEvent:
     memory_mb: int | None = None
     queued_at: float = field(default_factory=time.monotonic)
     done: list[AsyncInvocation] = field(default_factory=list)
+    duplicate: bool = field(default_factory=is_duplicate)
+    """Queued while the kit delivered a duplicate: everything it causes is part of the duplicate."""
+    request_id: str | None = None
+    """A duplicate's: the original's request id."""
 
 
 class AsyncInvoker:
@@ -86,15 +92,33 @@ class AsyncInvoker:
                     return progressed
                 item = self._pending.popleft()
             progressed = True
-            self._process(item)
+            with duplicating() if item.duplicate else nullcontext():
+                self._process(item)
+            # Lambda's internal queue delivers at least once: the same event (same request id) may run again.
+            path = f"async:{item.function.logical_id}"
+            if item.done and not item.duplicate and self._engine.faults.duplicates(path, item.event):
+                again = AsyncEvent(
+                    item.function,
+                    item.event,
+                    item.source,
+                    qualifier=item.qualifier,
+                    version=item.version,
+                    memory_mb=item.memory_mb,
+                    duplicate=True,
+                    request_id=item.done[0].record["requestContext"]["requestId"],
+                )
+                with duplicating():
+                    self._process(again)
 
     def _process(self, item: AsyncEvent) -> None:
         local = item.function
         # The settings of the invoked qualifier only: an alias's EventInvokeConfig is not the function's.
         config = self._engine.resources.invoke_config(local.logical_id, item.qualifier)
-        request_id = str(uuid.uuid4())
+        request_id = item.request_id or str(uuid.uuid4())
         attempts: list[Invocation] = []
         delays: list[float] = []
+        throttled_for = 0.0
+        throttles = 0
         condition = "RetriesExhausted"
         response: tuple[dict[str, Any], Any] | None = None
         if local.reserved_concurrency == 0:
@@ -109,8 +133,17 @@ class AsyncInvoker:
                     delays.append(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
                 # The event's age: real time since it was queued (queueing and the attempts' run time) plus the
                 # virtual retry delays.
-                age = time.monotonic() - item.queued_at + sum(delays)
+                age = time.monotonic() - item.queued_at + sum(delays) + throttled_for
                 if age > config.max_event_age_seconds:
+                    condition = "EventAgeExceeded"
+                    break
+                # Throttles the test asked for (Faults.throttle_rate): back to the queue, older, not a retry.
+                waited, throttled, expired = self._engine.faults.wait_out_throttles(
+                    local, item.event, age, config.max_event_age_seconds
+                )
+                throttled_for += waited - age
+                throttles += throttled
+                if expired:
                     condition = "EventAgeExceeded"
                     break
                 invocation = self._engine.run(
@@ -132,6 +165,8 @@ class AsyncInvoker:
             if not last.succeeded:
                 context["functionError"] = "Unhandled"
             response = (context, last.payload)
+        elif response is None and throttles:  # throttled until it expired: it never ran
+            response = ({"statusCode": 429, "executedVersion": item.version}, dict(THROTTLED_PAYLOAD))
         elif response is None:  # expired in the queue before its first attempt
             response = ({"statusCode": 200, "executedVersion": item.version}, None)
         record = execution_record(
@@ -165,6 +200,8 @@ class AsyncInvoker:
             delivered_to=tuple(delivered),
             retry_delays=tuple(delays),
             failed_deliveries=tuple(failed),
+            duplicate=is_duplicate(),
+            throttles=throttles,
         )
         with self._engine.lock:
             self._results.append(result)

@@ -841,7 +841,10 @@ class _Reader:
         if condition:
             statement["Condition"] = condition
         policy = _Policy(label, [_statement(label, 0, statement)])
-        self._attach(self._unqualified(function_arn), policy)
+        # Lambda keeps one policy per qualifier: a permission on an alias or a version of this template is that
+        # qualifier's (what SNS, EventBridge or S3 invoke when subscribed to the alias), the others the function's.
+        qualified = function_arn if function_arn in self.store._resources else self._unqualified(function_arn)
+        self._attach(qualified, policy)
 
     def _event_bus_policy(self, logical_id: str, properties: Mapping[str, Any]) -> None:
         values = self._value(properties, f"{logical_id} (AWS::Events::EventBusPolicy)")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.event_shapes import sqs_record
+from constructs_lib.testing._engine.faults import duplicating
 from constructs_lib.testing._engine.resources import SqsEventSource
 from constructs_lib.testing.results import parse_json
 
@@ -35,6 +36,11 @@ class SqsPoller:
     def _poll(self, source: SqsEventSource) -> bool:
         engine = self._engine
         local = engine.resources.function(source.function)
+        if engine.faults.reserved_concurrency(local) == 0:
+            engine.warn_once(
+                f"event source {source.queue_arn} -> {local.logical_id}: reserved concurrency 0, not polled"
+            )
+            return False
 
         def sqs(operation: str, **params: Any) -> Any:
             # Lambda polls, deletes and reads the queue with the function's execution role.
@@ -70,11 +76,14 @@ class SqsPoller:
             records = kept
             if not records:
                 return True
+        if engine.faults.throttled(local, "sqs", [record["body"] for record in records]):
+            return True  # the batch goes back to the queue (its receive counts toward the redrive policy)
         invocation = engine.run(local, {"Records": records}, "sqs")
         batch = {record["messageId"] for record in records}
         failed: set[str] = set(batch)
         if invocation.succeeded:
             failed = batch_item_failures(invocation.result, batch) if source.report_batch_item_failures else set()
+        done = [record for record in records if record["messageId"] not in failed]
         for record in records:
             message_id = record["messageId"]
             if message_id not in failed:
@@ -96,6 +105,10 @@ class SqsPoller:
                         f"message {message_id} failed {self._max_receives} times and its queue has no "
                         "dead-letter queue: on AWS it would be retried until it expires"
                     )
+        # A standard queue delivers at least once: a message handled and deleted may be received again.
+        if done and engine.faults.duplicates(f"sqs:{source.queue_arn}", [record["body"] for record in done]):
+            with duplicating():
+                engine.run(local, {"Records": done}, "sqs")
         return True
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import error_names, variables
+from constructs_lib.testing._engine import asl_errors, error_names, jsonata_eval, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -115,6 +115,9 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     patches = _Patches()
+
+    # -- Step Functions runtime errors named as AWS names them (not a Python exception's repr) ---------------
+    asl_errors.install(patches)
 
     # -- Step Functions' context object: times as AWS writes them ("2019-03-26T20:14:13.192Z"), not Python's
     # isoformat ("...13.192345+00:00"): $$.State.EnteredTime and $$.Execution.StartTime.
@@ -215,11 +218,22 @@ def install(engine: KitEngine) -> Callable[[], None]:
             engine.on_sns_refused(self, envelope)
             return
         if self.protocol == "sqs":
-            original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
-            return
-        if kwargs.get("message_structure") == "json":
-            message = self._parse_message_structure(message, self.protocol)
-        engine.on_sns_to_lambda(self, message, message_id, subject, message_attributes)
+
+            def deliver() -> None:
+                original_subscription_publish(self, message, message_id, subject, message_attributes, **kwargs)
+
+        else:
+            text = (
+                self._parse_message_structure(message, self.protocol)
+                if kwargs.get("message_structure") == "json"
+                else message
+            )
+
+            def deliver() -> None:
+                engine.on_sns_to_lambda(self, text, message_id, subject, message_attributes)
+
+        # SNS delivers at least once: the same message (same MessageId) may reach a subscription twice.
+        engine.faults.at_least_once(f"sns:{self.arn}", message, deliver)
 
     patches.replace(Subscription, "publish", subscription_publish)
 
@@ -238,8 +252,9 @@ def install(engine: KitEngine) -> Callable[[], None]:
     patches.replace(Rule, "send_to_targets", send_to_targets)
 
     # -- S3 -> Lambda notifications: asynchronous, as on AWS; to queues and topics authorized first -------------
+    # S3 event notifications are delivered at least once: each may arrive twice.
     def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
-        engine.on_s3_to_lambda(event_body, fn_arn)
+        engine.faults.at_least_once(f"s3:{fn_arn}", event_body, lambda: engine.on_s3_to_lambda(event_body, fn_arn))
 
     patches.replace(s3_notifications, "_invoke_awslambda", invoke_awslambda)
     original_send_sqs = s3_notifications._send_sqs_message
@@ -248,11 +263,19 @@ def install(engine: KitEngine) -> Callable[[], None]:
     def send_sqs_message(account_id: str, event_body: Any, queue_name: str, region_name: str) -> None:
         queue_arn = f"arn:aws:sqs:{region_name}:{account_id}:{queue_name}"
         if engine.on_s3_notification("sqs:SendMessage", queue_arn, event_body):
-            original_send_sqs(account_id, event_body, queue_name, region_name)
+            engine.faults.at_least_once(
+                f"s3:{queue_arn}",
+                event_body,
+                lambda: original_send_sqs(account_id, event_body, queue_name, region_name),
+            )
 
     def send_sns_message(account_id: str, event_body: Any, topic_arn: str, region_name: str) -> None:
         if engine.on_s3_notification("sns:Publish", topic_arn, event_body):
-            original_send_sns(account_id, event_body, topic_arn, region_name)
+            engine.faults.at_least_once(
+                f"s3:{topic_arn}",
+                event_body,
+                lambda: original_send_sns(account_id, event_body, topic_arn, region_name),
+            )
 
     patches.replace(s3_notifications, "_send_sqs_message", send_sqs_message)
     patches.replace(s3_notifications, "_send_sns_message", send_sns_message)
@@ -327,8 +350,9 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     # -- Error names: a branch's, an iteration's or a Fail state's States.* error keeps its name ---------------------
     error_names.install(patches)
-    # -- Variables: a JSONPath state's reference to a workflow variable reads the variable store ---------------------
-    variables.install(patches)
+    # -- JSONata and variables: moto's evaluator is a stub; jsonata_eval evaluates with bindings ------------------
+    jsonata_eval.install(patches.replace)
+    variables.install(patches.replace)
 
     # -- Speed: parse each definition once, and reuse boto3 clients across tasks ---------------------------------
     from antlr4 import CommonTokenStream, InputStream
@@ -350,6 +374,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
             found = parsed.get(definition)
         if found is not None:
             return found
+        given, definition = definition, jsonata_eval.rewrite_definition(definition)  # a pure function of the text
         errors = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
         parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
         parser.removeErrorListeners()
@@ -360,7 +385,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
         program = Preprocessor().visit(tree)
         _fix_heap_keys(program)
         with parsed_lock:
-            return parsed.setdefault(definition, (program, tree))
+            return parsed.setdefault(given, (program, tree))
 
     patches.replace(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse))
 
@@ -441,6 +466,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from botocore.exceptions import ClientError
 
     from constructs_lib.testing._engine.authorizer import AccessDenied
+    from constructs_lib.testing._engine.faults import InjectedFault
 
     original_make_api_call = BaseClient._make_api_call
 
@@ -458,6 +484,14 @@ def install(engine: KitEngine) -> Callable[[], None]:
             error: ClientError = self.exceptions.from_code(code)(response, operation_name)
             error.kit_denial = denied  # read by the task hooks below
             raise error from None
+        except InjectedFault as fault:
+            response = {
+                "Error": {"Code": fault.code, "Message": str(fault)},
+                "ResponseMetadata": {"HTTPStatusCode": fault.status, "RequestId": str(uuid.uuid4())},
+            }
+            injected: ClientError = self.exceptions.from_code(fault.code)(response, operation_name)
+            injected.kit_fault = fault.states_error  # read by the task hooks below
+            raise injected from None
         return original_make_api_call(self, operation_name, api_params)
 
     patches.replace(BaseClient, "_make_api_call", make_api_call)
@@ -655,6 +689,10 @@ def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key:
 
     def from_error(self: Any, env: Any, ex: Exception) -> Any:
         failure = original(self, env=env, ex=ex)
+        fault = getattr(ex, "kit_fault", None)
+        if fault:  # a fault the test asked for, named as Step Functions names it (Lambda.ServiceException)
+            _rename(failure, fault)
+            return failure
         denied = getattr(ex, "kit_denial", None)
         if denied is None:
             return failure

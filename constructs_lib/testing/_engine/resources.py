@@ -28,6 +28,7 @@ from constructs_lib.testing._engine.intrinsics import (
     text_of,
 )
 from constructs_lib.testing._engine.lambda_runtime import DurableSettings, LocalFunction, warn_if_cannot_stand_in
+from constructs_lib.testing._engine.stream_sources import StreamEventSource
 from constructs_lib.testing._engine.template import SynthesizedStack
 
 KIT_ROLE_NAME = "local-kit-execution-role"
@@ -71,6 +72,8 @@ class StackResources:
     invoke_configs: dict[tuple[str, str], InvokeConfig] = field(default_factory=dict)
     """(function logical id, qualifier: ``$LATEST``, a version number or an alias name) -> its settings."""
     event_sources: list[SqsEventSource] = field(default_factory=list)
+    stream_sources: list[StreamEventSource] = field(default_factory=list)
+    """Kinesis and DynamoDB stream event source mappings."""
     state_machines: dict[str, str] = field(default_factory=dict)
     """Logical id -> state machine ARN."""
     express: set[str] = field(default_factory=set)
@@ -628,6 +631,26 @@ class _Builder:
         source = str(props.get("EventSourceArn", ""))
         function = self.resources.function_by_physical_name(str(props["FunctionName"]))
         mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack.stack_name}/{logical_id}"))
+        stream = source.startswith("arn:aws:kinesis:") or (
+            source.startswith("arn:aws:dynamodb:") and "/stream/" in source
+        )
+        if stream and function is not None:
+            if str(props.get("Enabled", "true")).lower() != "false":
+                self.resources.stream_sources.append(
+                    StreamEventSource(
+                        function=function.logical_id,
+                        stream_arn=source,
+                        kind="kinesis" if source.startswith("arn:aws:kinesis:") else "dynamodb",
+                        mapping_id=mapping_id,
+                        batch_size=int(props.get("BatchSize", 100)),
+                        bisect=str(props.get("BisectBatchOnFunctionError", "false")).lower() == "true",
+                        max_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                        max_record_age=int(props.get("MaximumRecordAgeInSeconds", -1)),
+                        on_failure=props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+                        report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    )
+                )
+            return Physical(ref=mapping_id, attributes={"Id": mapping_id})
         if not source.startswith("arn:aws:sqs:") or function is None:
             self.resources.warnings.append(
                 f"{logical_id}: only SQS event sources of this stack's functions are polled locally ({source})"

@@ -139,7 +139,7 @@ class RuleTargets:
             if local is None:
                 raise KitError(f"{arn} is not a function of this stack")
             authorize("lambda:InvokeFunction")
-            engine.async_invokes.enqueue(local, payload, "events")
+            engine.service_invoke(local, arn, payload, "events")
         elif service == "states":
             call(
                 "stepfunctions",

@@ -36,6 +36,7 @@ from constructs_lib.testing._engine.enforcement import IamMode, PolicyAuthorizer
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
 from constructs_lib.testing._engine.executions import Executions
+from constructs_lib.testing._engine.faults import FaultInjector, Faults, InjectedFault, duplicating, is_duplicate
 from constructs_lib.testing._engine.lambda_runtime import (
     Invocation,
     LayeredEnviron,
@@ -45,6 +46,7 @@ from constructs_lib.testing._engine.lambda_runtime import (
 from constructs_lib.testing._engine.resources import StackResources, stand_up
 from constructs_lib.testing._engine.rule_targets import RuleTargets
 from constructs_lib.testing._engine.stand_ins import StandIns
+from constructs_lib.testing._engine.stream_sources import StreamPoller
 from constructs_lib.testing._engine.template import SynthesizedStack
 from constructs_lib.testing.errors import KitError
 from constructs_lib.testing.results import AccessDenial, Delivery, parse_json
@@ -73,6 +75,7 @@ class KitEngine:
         max_receives: int,
         max_rounds: int,
         iam: IamMode = "enforce",
+        faults: Faults | None = None,
     ) -> None:
         self.stack = stack
         self.warnings: list[str] = []
@@ -86,9 +89,12 @@ class KitEngine:
         self.denials: list[AccessDenial] = []
         self.lock = threading.RLock()
         """Guards what handler threads and moto's execution threads share with the test's thread."""
+        self.faults = FaultInjector(faults, self.lock)
+        """The faults the test asked for (and the template's reserved concurrency)."""
         self.stand_ins = StandIns(self, endpoints, services)
         self.async_invokes = AsyncInvoker(self)
         self.event_sources = SqsPoller(self, max_receives)
+        self.stream_sources = StreamPoller(self)
         self.targets = RuleTargets(self)
         self.executions = Executions(self, execution_timeout)
         self._parameters = parameters
@@ -144,6 +150,7 @@ class KitEngine:
                 validate_asl=self._validate_asl,
             )
             self.warnings.extend(self._resources.warnings)
+            self.faults.bind(self._resources)
             if self.iam != "off" and self.authorizer is self._default_authorizer:
                 # Built from the template with the kit's own resolver: every ARN in a policy is the ARN of what the
                 # kit made, so requests and policies name the same resources.
@@ -252,6 +259,10 @@ class KitEngine:
         is a durable execution, run to its end (``qualifier``: what was invoked, default ``version``)."""
         assert self._environ is not None
         self.record("lambda", local.arn, event, {"source": source})
+        if self.faults.target_fails(local.logical_id):
+            failed = self.faults.failed_invocation(local, event, source, request_id or str(uuid.uuid4()))
+            local.invocations.append(failed)
+            return failed
         if local.durable is not None:
             invocation, _ = self.durable.execute(
                 local, event, qualifier=qualifier or version, version=version, memory_mb=memory_mb
@@ -283,6 +294,7 @@ class KitEngine:
             progressed = self.executions.await_all()
             progressed = self.async_invokes.drain() or progressed
             progressed = self.event_sources.poll_all() or progressed
+            progressed = self.stream_sources.poll_all() or progressed
             if not progressed:
                 return
         raise KitError(f"the stack did not go quiet after {self._max_rounds} rounds: does something trigger itself?")
@@ -334,7 +346,13 @@ class KitEngine:
 
         def invoke(local: LocalFunction, event: Any) -> Invocation:
             self.authorize(role, "lambda:InvokeFunction", function_arn, via="s3-batch")
-            return self.run(local, event, "s3-batch")
+            invocation = self.run(local, event, "s3-batch")
+            # A task may run more than once (a retried TemporaryFailure, a timeout after the work was done): with
+            # Faults.duplicate_rate the kit runs it again; the job keeps the first answer.
+            if self.faults.duplicates(f"s3-batch:{local.logical_id}", event):
+                with duplicating():
+                    self.run(local, event, "s3-batch")
+            return invocation
 
         runner = BatchJobRunner(self.resources, spec, s3=self.client("s3"), invoke=invoke, max_attempts=max_attempts)
         with acting_as(role, via="s3-batch"):
@@ -419,7 +437,9 @@ class KitEngine:
             return  # the stand-up's own calls (AwsCustomResource SDK calls) are not deliveries
         resource = name if name == "default" else self._resources.resource_by_physical(name) or name
         with self.lock:
-            self._deliveries.append(Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes))
+            self._deliveries.append(
+                Delivery(resource=resource, kind=kind, payload=payload, attributes=attributes, duplicate=is_duplicate())
+            )
 
     def deliveries(self) -> list[Delivery]:
         with self.lock:
@@ -431,8 +451,27 @@ class KitEngine:
         current = acting()
         if current is None:
             return  # the test's or the kit's own call
-        for action, resource in api_access(service, operation, params, region=region, account=self.stack.account):
+        access = api_access(service, operation, params, region=region, account=self.stack.account)
+        for action, resource in access:
             self.authorize(current.principal, action, resource, source_arn=current.source_arn, via=current.via)
+        self._inject_faults(service, operation, params, access, via=current.via)
+
+    def _inject_faults(self, service: str, operation: str, params: Mapping[str, Any], access: Any, *, via: str) -> None:
+        """Raise the fault the test asked for on an authorized call made for a principal, if any (``InjectedFault``:
+        the API-call hook raises it as botocore's ``ClientError``)."""
+        if service == "lambda" and operation == "Invoke":
+            local = self.resources.function_by_physical_name(str(params.get("FunctionName", "")))
+            if local is not None and params.get("InvocationType", "RequestResponse") == "RequestResponse":
+                self.faults.on_lambda_invoke(local, params.get("Payload"), from_task=via == "state-machine-task")
+            return  # a function that fails its first invocations fails in ``run``
+        if not self.faults.targets_fail:
+            return
+        for _action, resource in access:
+            logical_id = self.resources.resource_by_physical(resource)
+            if self.faults.target_fails(logical_id):
+                raise InjectedFault(
+                    "InternalFailure", 500, f"injected by the kit's faults: {logical_id} fails its first deliveries"
+                )
 
     def on_task_role(self, role_arn: str) -> None:
         """A state machine task is about to run in this thread (one per task attempt) with ``role_arn``."""
@@ -535,10 +574,26 @@ class KitEngine:
             subject=subject,
             message_attributes=message_attributes,
         )
-        self.async_invokes.enqueue(local, event, "sns")
+        try:
+            self.service_invoke(local, str(subscription.endpoint), event, "sns")
+        except KitError as refused:
+            self.warnings.append(f"SNS delivery to {subscription.endpoint}: {refused}")
+
+    def service_invoke(self, local: LocalFunction, function_arn: str, event: Any, source: str) -> None:
+        """A service's asynchronous invoke (SNS, S3, EventBridge) of the function, version or alias that its
+        subscription, notification or target names (``function_arn``): that qualifier's settings and version. An
+        unqualified invoke of a durable function is refused (KitError), as Lambda refuses it."""
+        fields = function_arn.split(":")
+        named = fields[7] if function_arn.startswith("arn:") and len(fields) > 7 else None
+        if named is None and local.durable is None:
+            self.async_invokes.enqueue(local, event, source)
+            return
+        qualifier, version, memory_mb = self.qualified(local, named)
+        self.async_invokes.enqueue(local, event, source, qualifier=qualifier, version=version, memory_mb=memory_mb)
 
     def on_rule_match(self, rule: Any, event: dict[str, Any]) -> None:
-        self.targets.deliver(rule, event)
+        # At least once: a duplicate goes to every target of the rule again.
+        self.faults.at_least_once(f"events:{rule.arn}", event, lambda: self.targets.deliver(rule, event))
 
     def on_s3_to_lambda(self, event: Any, function_arn: str) -> None:
         """S3 invokes a function asynchronously with the event of a bucket notification."""
@@ -548,7 +603,10 @@ class KitEngine:
             self.warnings.append(f"S3 notification to {function_arn}: not a function of this stack")
             return
         if self.on_s3_notification("lambda:InvokeFunction", function_arn, event):
-            self.async_invokes.enqueue(local, event, "s3")
+            try:
+                self.service_invoke(local, function_arn, event, "s3")
+            except KitError as refused:
+                self.warnings.append(f"S3 notification to {function_arn}: {refused}")
 
     def on_sagemaker_invoke(self, endpoint_name: str, body: bytes, content_type: str, accept: str | None) -> Any:
         return self.stand_ins.invoke_endpoint(endpoint_name, body, content_type, accept)

@@ -12,6 +12,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
+from aws_cdk.aws_lambda_event_sources import SnsEventSource
 
 from constructs_lib import (
     BucketRoute,
@@ -26,6 +27,7 @@ from constructs_lib import (
     RetryRule,
     TopicRoute,
 )
+from constructs_lib.defaults import secure_topic
 from tests.conftest import echo_function
 
 DLQ = Match.string_like_regexp("OrdersDeadLetterQueue")
@@ -193,6 +195,44 @@ def test_grant_start_grants_invoke_on_the_alias(stack: cdk.Stack) -> None:
     statements = caller_policy["Properties"]["PolicyDocument"]["Statement"]
     (invoke,) = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
     assert invoke["Resource"]["Ref"].startswith("OrdersAlias")  # the alias: a qualified ARN
+
+
+def test_an_sns_event_source_subscribes_the_alias_with_the_validation_finding_acknowledged_there(
+    stack: cdk.Stack,
+) -> None:
+    made = durable(stack)
+    made.add_event_source(SnsEventSource(secure_topic(stack, "OrdersTopic")))
+    template = Template.from_stack(stack)
+
+    alias_id = stack.get_logical_id(made.alias.node.default_child)  # type: ignore[arg-type]
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda", "Endpoint": {"Ref": alias_id}})
+    template.has_resource_properties(
+        "AWS::Lambda::Permission", {"FunctionName": {"Ref": alias_id}, "Principal": "sns.amazonaws.com"}
+    )
+    subscription = made.alias.node.find_child("OrdersTopic")
+    acknowledged = [
+        entry.data
+        for entry in subscription.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    ]
+    assert [list(data) for data in acknowledged] == [["CloudFormation-Validate::W3694"]]
+    assert not any(  # on the subscription only: the alias and the function keep the rule
+        entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY for entry in made.alias.node.metadata
+    )
+
+
+def test_the_dead_letter_queue_needs_no_acknowledgment(stack: cdk.Stack) -> None:
+    made = durable(stack)
+    # cdk-nag's SQS3 recognises a function's DeadLetterConfig (the stack fixture runs cdk-nag: an unacknowledged
+    # finding would fail this test), so an acknowledgment there would suppress nothing.
+    Template.from_stack(stack)
+    queue = made.dead_letter_queue.node
+    assert not any(entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY for entry in queue.metadata)
+    assert not any(
+        entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for child in queue.children
+        for entry in child.node.metadata
+    )
 
 
 def test_an_existing_dead_letter_queue(stack: cdk.Stack) -> None:
