@@ -84,8 +84,8 @@ def test_a_rejected_definition_is_rejected_again_from_the_cache(nowhere: Path, m
     runs = counting_validator(nowhere, valid=False)
     text = '{"StartAt": "Missing", "States": {}}'
 
-    with pytest.raises(asl.AslValidationError, match="state machine One is not valid(.|\n)*bad state"):
+    with pytest.raises(asl.AslValidationError, match=r"state machine One is not valid(.|\n)*bad state"):
         asl.validate_definition_text(text, name="state machine One")
-    with pytest.raises(asl.AslValidationError, match="state machine Two is not valid(.|\n)*bad state"):
+    with pytest.raises(asl.AslValidationError, match=r"state machine Two is not valid(.|\n)*bad state"):
         asl.validate_definition_text(text, name="state machine Two")
     assert runs.read_text().count("run") == 1
