@@ -710,7 +710,11 @@ class BucketRoute(Route):
             key: Any = "{% 'failures/' & $states.context.Execution.Name & '.json' %}"
             body: Any = "{% $string(" + options.jsonata_record + ") %}"
         else:
-            key = sfn.JsonPath.format("failures/{}.json", sfn.JsonPath.string_at("$$.Execution.Name"))
+            # The record's request id (the workflow's execution name), not this execution's: the machine that
+            # reports a timed-out or aborted execution delivers its record with this same task.
+            key = sfn.JsonPath.format(
+                "failures/{}.json", sfn.JsonPath.string_at(f"{options.record_path}.requestContext.requestId")
+            )
             body = sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(options.record_path))
         task = make(
             scope,

@@ -61,9 +61,8 @@ def add_result_rule(
     problems = Problems()
     conditions = request.conditions
     if conditions is None:
-        conditions = (
-            [Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED] if request.error_types else [Condition.SUCCESS]
-        )
+        # every failure any engine sends (one the engine never sends does no harm): the same rule after a switch
+        conditions = [c for c in Condition if c.is_failure] if request.error_types else [Condition.SUCCESS]
     elif not conditions:
         problems.add(f"{where}: conditions is empty; leave it out or name at least one")
     elif not set(conditions) & set(sent):

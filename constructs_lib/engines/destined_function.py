@@ -353,7 +353,7 @@ class DestinedFunction(Construct):
             success_route=self.success_route,
             failure_route=self.failure_route,
             pattern=self.result_event_pattern,
-            sent=tuple(Condition),
+            sent=(Condition.SUCCESS, Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED),
         )
         self.rules.append(rule)
         self.rule_dead_letter_queues.append(dlq)

@@ -17,6 +17,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as lambda_event_sources
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -79,6 +80,10 @@ class DurableAlarmOptions:
     def check_values(self, problems: Problems, where: str) -> None:
         """Add a problem for a setting CloudWatch refuses (called with the construct's props)."""
         check_alarm_settings(self, problems, where)
+
+
+SYNCHRONOUS_LIMIT_SECONDS = 15 * 60
+"""The longest durable execution a synchronous invoke (an event source mapping's included) may wait for."""
 
 
 class DurableFunction(Construct):
@@ -168,10 +173,13 @@ class DurableFunction(Construct):
         }
         made, self.log_group = secure_function(self, "Function", function_props=lambda_.FunctionProps(**merged))
         self.function: lambda_.Function = made
-        self._grant_checkpoints()
+        checkpoints = self._grant_checkpoints()
         self.version: lambda_.Version = made.current_version
         self.alias = lambda_.Alias(self, "Alias", alias_name=ALIAS_NAME, version=self.version)
         """What callers invoke: a durable execution needs a qualified ARN (a version or an alias)."""
+        # Nothing may invoke the alias (a subscription, a permission, a caller's grant) before the role may
+        # checkpoint: an execution started in between would fail with AccessDenied on the first deploy.
+        self.alias.node.add_dependency(checkpoints)
         # Lambda does not retry a durable execution; without this an async invoke config would retry twice.
         self.alias.configure_async_invoke(retry_attempts=0)
 
@@ -196,7 +204,7 @@ class DurableFunction(Construct):
         self._timeout_seconds = timeout_seconds
         self._retention_days = retention_days
 
-    def _grant_checkpoints(self) -> None:
+    def _grant_checkpoints(self) -> iam.Policy:
         """The function checkpoints its own executions only (``ARN:*``: they are named by the qualified ARN). In a
         policy of its own: the function's default policy cannot name the function (the function depends on it)."""
         policy = iam.Policy(
@@ -210,11 +218,30 @@ class DurableFunction(Construct):
         assert role is not None  # secure_function made it, or the user gave one
         policy.attach_to_role(role)
         nag.durable_checkpoint_grant(policy, self.function.function_arn)
+        return policy
 
     def add_event_source(self, source: lambda_.IEventSource) -> None:
         """Have ``source`` invoke the alias (a durable execution needs a qualified ARN): the same call as
         ``lambda_.Function.add_event_source``, e.g. ``SnsEventSource(topic, dead_letter_queue=queue)`` (SNS invokes
-        asynchronously: each message starts one durable execution)."""
+        asynchronously: each message starts one durable execution).
+
+        An event source mapping (SQS, Kinesis, DynamoDB Streams, Kafka) invokes synchronously and waits for the whole
+        durable execution, which may then last 15 minutes at most
+        (https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html): with a longer
+        ``execution_timeout`` it is refused, since a longer wait or retry would time out and be retried by the
+        mapping, its steps' effects repeated."""
+        seconds = None if self.execution_timeout.is_unresolved() else self.execution_timeout.to_seconds()
+        synchronous = isinstance(source, lambda_event_sources.SqsEventSource | lambda_event_sources.StreamEventSource)
+        if synchronous and seconds is not None and seconds > SYNCHRONOUS_LIMIT_SECONDS:
+            problems = Problems()
+            problems.add(
+                f"add_event_source({type(source).__name__}): an event source mapping invokes a durable function "
+                "synchronously and its whole execution may last 15 minutes at most, but execution_timeout is "
+                f"{describe_duration(seconds)}; set execution_timeout=Duration.minutes(15) or less on this "
+                "DurableFunction, or start the executions asynchronously (SNS, EventBridge, an invoke with "
+                "InvocationType Event)"
+            )
+            problems.raise_if_any(self)
         before = {child.node.id for child in self.alias.node.children}
         self.alias.add_event_source(source)
         for child in self.alias.node.children:

@@ -46,7 +46,9 @@ from constructs_lib.routes import BoundRoute, Capability, QueueRoute, Route, Rou
 
 EXPRESS_MAX_SECONDS = 300
 WORKFLOW_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED)
-"""The conditions of the records a workflow sends."""
+"""The conditions of the records an EXPRESS workflow sends."""
+STANDARD_WORKFLOW_CONDITIONS = (*WORKFLOW_CONDITIONS, Condition.TIMED_OUT, Condition.ABORTED)
+"""The conditions of the records a STANDARD workflow sends (its status rule reports timed-out and aborted runs)."""
 STANDARD_MAX_SECONDS = 365 * 24 * 3600
 RECORD_PATH = "$.record"
 
@@ -447,8 +449,8 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
 
         The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
         retry policy (8 attempts, 4 hours unless given). A workflow sends ``Success`` and ``RetriesExhausted``
-        records (never ``EventAgeExceeded``: an execution starts at once); a rule that asks only for conditions it
-        never sends is refused.
+        records (never ``EventAgeExceeded``: an execution starts at once), a STANDARD one ``TimedOut`` and ``Aborted``
+        too; a rule that asks only for conditions it never sends is refused.
 
         :param conditions: which records. :default: - Success, or the failure conditions when ``error_types`` is
             set.
@@ -468,7 +470,7 @@ class FunctionWorkflow(StateMachineMetrics, Construct):
             success_route=self.success_route,
             failure_route=self.failure_route,
             pattern=self.result_event_pattern,
-            sent=WORKFLOW_CONDITIONS,
+            sent=WORKFLOW_CONDITIONS if self.status_failure_records is None else STANDARD_WORKFLOW_CONDITIONS,
         )
         self.rules.append(rule)
         self.rule_dead_letter_queues.append(dlq)

@@ -56,8 +56,8 @@ def _record_pattern(
         raise ValueError(
             "error_types match failed invocations only; drop Condition.SUCCESS from conditions or drop error_types"
         )
-    if error_types and not conditions:
-        conditions = [Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED]
+    if error_types and not conditions:  # every failure any engine sends: the same rule after an engine switch
+        conditions = [c for c in Condition if c.is_failure]
     detail_types = sorted({c.detail_type for c in conditions}) if conditions else None
     if detail_types is None:
         detail_types = sorted({c.detail_type for c in Condition})

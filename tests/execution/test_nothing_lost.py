@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_lib import FunctionWorkflow, QueueRoute, parse_execution_record
+from constructs_lib import BucketRoute, FunctionWorkflow, QueueRoute, Route, parse_execution_record
 from constructs_lib.records import Condition
 from constructs_lib.testing import LocalKit, ServiceError
 
@@ -21,7 +21,9 @@ pytestmark = pytest.mark.execution
 ORDER = {"orderId": "o-1001", "quantity": 3}
 
 
-def workflow(app: cdk.App, name: str, *, sleep: float = 0, fail: bool = False, timeout: int = 60) -> cdk.Stack:
+def workflow(
+    app: cdk.App, name: str, *, sleep: float = 0, fail: bool = False, timeout: int = 60, on_failure: Route | None = None
+) -> cdk.Stack:
     """A one-function Standard workflow whose function sleeps ``sleep`` seconds (real time), then fails or echoes."""
     stack = cdk.Stack(app, name)
     body = f"import time\n\ndef handler(event, context):\n    time.sleep({sleep})\n"
@@ -34,7 +36,9 @@ def workflow(app: cdk.App, name: str, *, sleep: float = 0, fail: bool = False, t
         code=lambda_.Code.from_inline(body),
         timeout=Duration.seconds(30),
     )
-    FunctionWorkflow(stack, "Flow", function=function, on_failure=QueueRoute(), timeout=Duration.seconds(timeout))
+    FunctionWorkflow(
+        stack, "Flow", function=function, on_failure=on_failure or QueueRoute(), timeout=Duration.seconds(timeout)
+    )
     return stack
 
 
@@ -68,6 +72,19 @@ def test_a_timed_out_execution_delivers_its_failure_record(plain_app: cdk.App) -
         message["requestContext"]["functionArn"]
         == result.execution_arn.replace(":execution:", ":stateMachine:")[: -len(":order-1001")]
     )
+
+
+def test_a_timed_out_executions_record_in_a_bucket_is_named_for_that_execution(plain_app: cdk.App) -> None:
+    """``failures/<execution name>.json``, as the routes page promises: the name of the execution that timed out,
+    not of the Express execution that delivered its record."""
+    stack = workflow(plain_app, "TimedOutToBucket", sleep=3, timeout=1, on_failure=BucketRoute())
+    with LocalKit.from_stack(stack) as kit:
+        result = kit.start_execution("Flow/StateMachine", ORDER, name="order-1002")
+        assert result.status == "TIMED_OUT"
+        objects = kit.objects("Flow/OnFailureBucket")
+    assert list(objects) == ["failures/order-1002.json"]
+    record = parse_execution_record(json.loads(objects["failures/order-1002.json"]))
+    assert record.request_context.condition is Condition.TIMED_OUT
 
 
 def test_an_aborted_execution_delivers_its_failure_record(plain_app: cdk.App) -> None:

@@ -170,37 +170,73 @@ class KitEngine:
             raise
 
     def stop(self) -> None:
-        """Wait for timed-out handlers, undo the hooks, give ``os.environ`` back and stop moto."""
-        global _ACTIVE  # noqa: PLW0603
-        if self._resources is not None:
-            for function in self._resources.functions.values():
-                for thread in function.stragglers:
-                    thread.join(timeout=max(1.0, function.timeout_seconds))
-                    if thread.is_alive():
-                        self.warnings.append(f"{function.logical_id}: a timed-out handler still runs after the kit")
-            for folder in self._resources.temporary_dirs:
-                shutil.rmtree(folder, ignore_errors=True)
-        if self._durable is not None:
-            self._durable.close()
-            self._durable = None
-        if self._undo_durable is not None:
-            self._undo_durable()
-            self._undo_durable = None
+        """Wait for timed-out handlers, undo the hooks, give ``os.environ`` back and stop moto.
+
+        Every step runs even when one before it raises (the first error is raised at the end): a kit that failed to
+        stop cleanly must not leave moto, its patches or its environment installed for the next kit."""
+        errors: list[BaseException] = []
+        for step in (
+            self._join_stragglers,
+            self._close_durable,
+            self._restore_interpreter,
+            self._undo_hooks,
+            self._restore_environ,
+            self._stop_mock,
+            self._release,
+        ):
+            try:
+                step()
+            except Exception as error:  # the rest must still run; raised below
+                errors.append(error)
+        if errors:
+            raise errors[0]
+
+    def _join_stragglers(self) -> None:
+        if self._resources is None:
+            return
+        for function in self._resources.functions.values():
+            for thread in function.stragglers:
+                thread.join(timeout=max(1.0, function.timeout_seconds))
+                if thread.is_alive():
+                    self.warnings.append(f"{function.logical_id}: a timed-out handler still runs after the kit")
+        for folder in self._resources.temporary_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _close_durable(self) -> None:
+        durable, self._durable = self._durable, None
+        undo, self._undo_durable = self._undo_durable, None
+        try:
+            if durable is not None:
+                durable.close()
+        finally:
+            if undo is not None:
+                undo()
+
+    def _restore_interpreter(self) -> None:
         if self._saved_dont_write_bytecode is not None:
             sys.dont_write_bytecode = self._saved_dont_write_bytecode
             self._saved_dont_write_bytecode = None
         if self._saved_path is not None:
             sys.path[:] = self._saved_path
             self._saved_path = None
-        if self._undo is not None:
-            self._undo()
-            self._undo = None
+
+    def _undo_hooks(self) -> None:
+        undo, self._undo = self._undo, None
+        if undo is not None:
+            undo()
+
+    def _restore_environ(self) -> None:
         if self._environ is not None:
             os.environ = self._environ.base  # type: ignore[assignment]  # noqa: B003 - the original object back
             self._environ = None
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
+
+    def _stop_mock(self) -> None:
+        mock, self._mock = self._mock, None
+        if mock is not None:
+            mock.stop()
+
+    def _release(self) -> None:
+        global _ACTIVE  # noqa: PLW0603
         self._clients.clear()
         self._session = None
         with _ACTIVE_LOCK:

@@ -9,7 +9,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as lambda_event_sources
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 from aws_cdk.aws_lambda_event_sources import SnsEventSource
@@ -108,6 +110,17 @@ def test_the_role_checkpoints_its_own_executions_only(stack: cdk.Stack) -> None:
     # not the AWS managed AWSLambdaBasicDurableExecutionRolePolicy (checkpoints on '*')
     for role in template.find_resources("AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_the_alias_waits_for_the_checkpoint_grant(stack: cdk.Stack) -> None:
+    """Whatever invokes the alias is deployed after the role may checkpoint: no first execution fails on it."""
+    durable(stack)
+    template = Template.from_stack(stack)
+    (policy_id,) = template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("OrdersCheckpointPolicy")}}
+    )
+    (alias,) = template.find_resources("AWS::Lambda::Alias").values()
+    assert policy_id in alias.get("DependsOn", [])
 
 
 def test_the_runtime_layer_ships_durable_routes_and_the_sdk(stack: cdk.Stack) -> None:
@@ -294,3 +307,17 @@ def test_destined_function_refuses_a_durable_config_and_names_the_durable_engine
     config = lambda_.DurableConfig(execution_timeout=cdk.Duration.hours(1))
     with pytest.raises(ConstructPropsError, match=r"durable_config is set.*Use DurableFunction \(the durable engine\)"):
         DestinedFunction(stack, "Orders", function_props=props(durable_config=config))
+
+
+def test_an_event_source_mapping_needs_an_execution_of_15_minutes_at_most() -> None:
+    """Event source mappings invoke a durable function synchronously, its whole execution 15 minutes at most
+    (https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html)."""
+    stack = cdk.Stack(cdk.App(), "Long")
+    queue = sqs.Queue(stack, "Incoming", enforce_ssl=True)
+    orders = durable(stack)  # the default execution timeout: a day
+    with pytest.raises(ConstructPropsError, match="15 minutes at most, but execution_timeout is 1 day"):
+        orders.add_event_source(lambda_event_sources.SqsEventSource(queue))
+    other = cdk.Stack(cdk.App(), "Other")
+    short = durable(other, execution_timeout=Duration.minutes(15))
+    short.add_event_source(lambda_event_sources.SqsEventSource(sqs.Queue(other, "Incoming", enforce_ssl=True)))
+    Template.from_stack(other).resource_count_is("AWS::Lambda::EventSourceMapping", 1)

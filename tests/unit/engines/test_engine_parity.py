@@ -191,7 +191,12 @@ def test_the_same_rule_call_makes_the_same_rule_on_any_engine(stack: cdk.Stack, 
     }
     assert pattern["source"] == sources[kind]
     assert pattern["detail-type"] == ["Lambda Function Invocation Result - Failure"]
-    assert pattern["detail"]["requestContext"]["condition"] == ["RetriesExhausted", "EventAgeExceeded"]
+    assert pattern["detail"]["requestContext"]["condition"] == [
+        "RetriesExhausted",
+        "EventAgeExceeded",
+        "TimedOut",
+        "Aborted",
+    ]
     assert pattern["detail"]["responsePayload"] == {"errorType": ["InvalidOrderError"]}
     (target,) = rule["Properties"]["Targets"]
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 14400}
@@ -203,6 +208,19 @@ def test_workflow_add_result_rule_refuses_conditions_a_workflow_never_sends(stac
     assert isinstance(workflow, FunctionWorkflow)
     with pytest.raises(ConstructPropsError, match="sends no record with condition EventAgeExceeded"):
         workflow.add_result_rule("Expired", route=QueueRoute(), conditions=[Condition.EVENT_AGE_EXCEEDED])
+
+
+def test_a_standard_workflow_takes_a_rule_on_its_timed_out_and_aborted_records(stack: cdk.Stack) -> None:
+    """A STANDARD workflow sends them (its status rule reports executions no Catch sees); a DestinedFunction never
+    does, and says so."""
+    workflow = engine(stack, FunctionWorkflow, on_failure=EventBusRoute())
+    workflow.add_result_rule("Late", route=QueueRoute(), conditions=[Condition.TIMED_OUT, Condition.ABORTED])
+    (late,) = [r for i, r in Template.from_stack(stack).find_resources("AWS::Events::Rule").items() if "Late" in i]
+    assert late["Properties"]["EventPattern"]["detail"]["requestContext"]["condition"] == ["TimedOut", "Aborted"]
+    other = cdk.Stack(cdk.App(), "Other")
+    destined = engine(other, DestinedFunction, on_failure=EventBusRoute())
+    with pytest.raises(ConstructPropsError, match="sends no record with condition TimedOut"):
+        destined.add_result_rule("Late", route=QueueRoute(), conditions=[Condition.TIMED_OUT])
 
 
 def test_workflow_add_result_rule_needs_an_event_bus_route(stack: cdk.Stack) -> None:
