@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-SUPPORTED_MOTO = ((5, 2, 4), (5, 3, 0))
+SUPPORTED_MOTO = ((5, 2, 5), (5, 3, 0))
 """Lowest supported moto release, and the first one that is not (pyproject.toml's ``testing`` extra)."""
 
 
