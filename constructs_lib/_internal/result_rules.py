@@ -1,12 +1,12 @@
-"""``add_result_rule`` of both engines: an EventBridge rule on the engine's event bus route that takes the
+"""``add_result_rule`` of every engine: an EventBridge rule on the engine's event bus route that takes the
 engine's records to another route. The engines differ only in the pattern of their records and in the conditions
-they send, so a consumer's rule is the same call on either."""
+they send, so a consumer's rule is the same call on each."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
@@ -18,10 +18,18 @@ from constructs_lib.records import Condition
 from constructs_lib.routes import BoundRoute, Route, RouteSide, RuleTargetOptions, check_rule_target, render_rule_target
 
 
-class RecordPattern(Protocol):
-    """The engine's ``result_event_pattern``: the pattern of its own records."""
+class ResultRuleEngine(Protocol):
+    """What ``add_result_rule`` reads from an engine, and the lists it adds the rule and its DLQ to."""
 
-    def __call__(
+    @property
+    def node(self) -> Any: ...
+
+    success_route: BoundRoute | None
+    failure_route: BoundRoute
+    rules: list[events.Rule]
+    rule_dead_letter_queues: list[sqs.IQueue]
+
+    def result_event_pattern(
         self,
         *,
         conditions: Sequence[Condition] | None = None,
@@ -44,18 +52,14 @@ class ResultRuleRequest:
 
 
 def add_result_rule(
-    engine: Construct,
-    rule_id: str,
-    request: ResultRuleRequest,
-    *,
-    success_route: BoundRoute | None,
-    failure_route: BoundRoute,
-    pattern: RecordPattern,
-    sent: Collection[Condition],
-) -> tuple[events.Rule, sqs.IQueue]:
+    engine: ResultRuleEngine, rule_id: str, request: ResultRuleRequest, *, sent: Collection[Condition]
+) -> events.Rule:
     """Check the request, then make the rule ``rule_id`` in ``engine`` on the event bus of the records' side, its
     target (``{rule_id}Target``) and the target's DLQ. ``sent`` names the conditions the engine's records carry: a
-    rule that asks only for others would never match, so it is refused. Returns the rule and the DLQ."""
+    rule that asks only for others would never match, so it is refused. The rule and the DLQ are added to the
+    engine's ``rules`` and ``rule_dead_letter_queues``; returns the rule."""
+    scope = cast(Construct, engine)  # every engine is a construct; the protocol names what is read from it
+    success_route, failure_route = engine.success_route, engine.failure_route
     where = f"add_result_rule({rule_id!r})"
     engine_name = type(engine).__name__
     problems = Problems()
@@ -89,16 +93,20 @@ def add_result_rule(
     check_rule_target(
         request.route, RouteSide.SUCCESS if wants_success else RouteSide.FAILURE, options, problems, where=where
     )
-    problems.raise_if_any(engine)
+    problems.raise_if_any(scope)
     assert bound is not None
     assert bound.event_bus is not None
-    target_bound = request.route.bind(engine, f"{rule_id}Target")
-    target, dlq = render_rule_target(engine, rule_id, target_bound, options)
+    target_bound = request.route.bind(scope, f"{rule_id}Target")
+    target, dlq = render_rule_target(scope, rule_id, target_bound, options)
     rule = events.Rule(
-        engine,
+        scope,
         rule_id,
         event_bus=bound.event_bus,
-        event_pattern=pattern(conditions=conditions, error_types=request.error_types, response=request.response),
+        event_pattern=engine.result_event_pattern(
+            conditions=conditions, error_types=request.error_types, response=request.response
+        ),
         targets=[target],
     )
-    return rule, dlq
+    engine.rules.append(rule)
+    engine.rule_dead_letter_queues.append(dlq)
+    return rule

@@ -346,17 +346,12 @@ class DestinedFunction(Construct):
         :param message: what the target receives. :default: - the whole event (``detail`` is the record); only
             ``responsePayload`` for a ``FunctionRoute(..., response_only=True)``.
         """
-        rule, dlq = add_result_rule(
+        rule = add_result_rule(
             self,
             rule_id,
             ResultRuleRequest(route, conditions, error_types, response, message, retry_attempts, max_event_age),
-            success_route=self.success_route,
-            failure_route=self.failure_route,
-            pattern=self.result_event_pattern,
             sent=(Condition.SUCCESS, Condition.RETRIES_EXHAUSTED, Condition.EVENT_AGE_EXCEEDED),
         )
-        self.rules.append(rule)
-        self.rule_dead_letter_queues.append(dlq)
         self._claim_queue_alarms()
         return rule
 

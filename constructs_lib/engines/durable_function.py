@@ -282,17 +282,12 @@ class DurableFunction(Construct):
         :param retry_attempts: the target's retry attempts, 0..185. :default: 8.
         :param max_event_age: how long EventBridge retries the target, 60 s..24 h. :default: 4 hours.
         """
-        rule, dlq = add_result_rule(
+        rule = add_result_rule(
             self,
             rule_id,
             ResultRuleRequest(route, conditions, error_types, response, message, retry_attempts, max_event_age),
-            success_route=self.success_route,
-            failure_route=self.failure_route,
-            pattern=self.result_event_pattern,
             sent=DURABLE_CONDITIONS,
         )
-        self.rules.append(rule)
-        self.rule_dead_letter_queues.append(dlq)
         return rule
 
     def result_event_pattern(
