@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
+from aws_cdk import Annotations, AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -173,6 +173,11 @@ class DurableFunction(Construct):
         }
         made, self.log_group = secure_function(self, "Function", function_props=lambda_.FunctionProps(**merged))
         self.function: lambda_.Function = made
+        # aws-cdk-lib notes that turning durability on for an existing function replaces it; this function is
+        # created durable and never changes, so the note would only be noise on every synth.
+        Annotations.of(made).acknowledge_info(
+            "aws-lambda:Function.DurableConfig", "DurableFunction creates its function with durability on"
+        )
         checkpoints = self._grant_checkpoints()
         self.version: lambda_.Version = made.current_version
         self.alias = lambda_.Alias(self, "Alias", alias_name=ALIAS_NAME, version=self.version)

@@ -13,7 +13,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as lambda_event_sources
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 from aws_cdk.aws_lambda_event_sources import SnsEventSource
 
 from constructs_lib import (
@@ -87,6 +87,12 @@ def test_defaults_one_day_and_fourteen_days(stack: cdk.Stack) -> None:
     Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::Function", {"DurableConfig": {"ExecutionTimeout": 86400, "RetentionPeriodInDays": 14}}
     )
+
+
+def test_synth_prints_no_note_about_replacing_an_existing_function(stack: cdk.Stack) -> None:
+    # aws-cdk-lib's info that durability replaces an existing function does not apply: the function is made durable
+    durable(stack)
+    assert Annotations.from_stack(stack).find_info("*", Match.string_like_regexp("durab")) == []
 
 
 def test_the_role_checkpoints_its_own_executions_only(stack: cdk.Stack) -> None:
