@@ -23,6 +23,7 @@ from constructs_lib.records import DETAIL_TYPE_FAILURE, Condition, ExecutionStat
 from constructs_lib.routes import BoundRoute, StateMachineRoute, WorkflowTaskOptions
 
 RECORD_PATH = "$.record"
+INPUT_INCLUDED_PATH = "$.detail.inputDetails.included"
 STATUS_ERRORS = {
     Condition.TIMED_OUT: (
         "States.Timeout",
@@ -63,10 +64,22 @@ class StatusFailureRecords(Construct):
         )
         timed_out = self._record(Condition.TIMED_OUT).next(deliver)
         aborted = self._record(Condition.ABORTED).next(deliver)
-        definition = (
+        which_status = (
             sfn.Choice(self, "WhichStatus")
             .when(sfn.Condition.string_equals("$.detail.status", ExecutionStatus.TIMED_OUT.value), timed_out)
             .otherwise(aborted)
+        )
+        # Step Functions leaves an input past 248 KB out of the event (inputDetails.included false): the record
+        # then carries a null requestPayload rather than failing on the missing text and losing the record.
+        input_left_out = sfn.Condition.and_(
+            sfn.Condition.is_present(INPUT_INCLUDED_PATH),
+            sfn.Condition.boolean_equals(INPUT_INCLUDED_PATH, False),
+        )
+        null_input = sfn.Pass(self, "InputLeftOut", result=sfn.Result.from_string("null"), result_path="$.detail.input")
+        definition = (
+            sfn.Choice(self, "InputIncluded")
+            .when(input_left_out, null_input.next(which_status))
+            .otherwise(which_status)
         )
         made = logged_state_machine(
             self,
@@ -96,7 +109,8 @@ class StatusFailureRecords(Construct):
         self.alarms.update(self.notifications.alarms)
 
     def _record(self, condition: Condition) -> sfn.Pass:
-        """The record, from the status-change event (the execution's input is a JSON string there)."""
+        """The record, from the status-change event (the execution's input is a JSON string there, ``"null"`` when
+        the event left it out)."""
         error_type, message = STATUS_ERRORS[condition]
         record: dict[str, Any] = {
             "version": "1.0",

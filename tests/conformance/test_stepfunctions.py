@@ -10,8 +10,11 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 
@@ -557,3 +560,39 @@ def test_catchers_are_tried_in_order_and_the_error_output_has_error_and_cause(ki
     cause = json.loads(result.output["Cause"])
     assert cause["errorType"] == "OrderRejectedError"
     assert cause["errorMessage"] == "rejected o-7"
+
+
+def test_a_status_event_leaves_out_an_input_that_with_the_output_passes_248_kb(kit_stack: cdk.Stack) -> None:
+    """Step Functions: a status-change event leaves out the input when the escaped input and output together pass
+    248 KB, and the output when it alone does, marking each in inputDetails / outputDetails.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
+    Kit: the same rule, on the JSON-escaped text of the input and the output.
+    Divergence: the docs are ambiguous: "248KB" may be 248,000 or 253,952 bytes; the kit takes 248 x 1024.
+    """
+    asl_machine(kit_stack, "Machine", {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}})
+    queue = sqs.Queue(kit_stack, "StatusEvents")
+    events.Rule(
+        kit_stack,
+        "Statuses",
+        event_pattern=events.EventPattern(
+            source=["aws.states"], detail_type=["Step Functions Execution Status Change"]
+        ),
+    ).add_target(targets.SqsQueue(queue))
+    large = {"pad": "x" * 130 * 1024}  # input and output (the same) together past 248 KB, each within it
+    with LocalKit.from_stack(kit_stack) as kit:
+        kit.start_execution("Machine", {"small": True}, name="small")
+        kit.start_execution("Machine", large, name="large")
+        kit.settle()
+        succeeded = {
+            message["detail"]["name"]: message["detail"]
+            for message in kit.messages("StatusEvents")
+            if message["detail"]["status"] == "SUCCEEDED"
+        }
+
+    assert json.loads(succeeded["small"]["input"]) == {"small": True}
+    assert succeeded["small"]["inputDetails"] == {"included": True}
+    assert succeeded["large"]["input"] is None
+    assert succeeded["large"]["inputDetails"] == {"included": False}
+    assert json.loads(succeeded["large"]["output"]) == large
+    assert succeeded["large"]["outputDetails"] == {"included": True}

@@ -74,6 +74,24 @@ def test_a_timed_out_execution_delivers_its_failure_record(plain_app: cdk.App) -
     )
 
 
+def test_a_timed_out_execution_with_an_input_past_248_kb_still_delivers_its_record(plain_app: cdk.App) -> None:
+    """The status event leaves such an input out (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html):
+    the record arrives with a null requestPayload. AWS does not document ``States.StringToJson`` of null, so the
+    record machine sets the text ``"null"`` itself (state InputLeftOut) rather than rely on it."""
+    stack = workflow(plain_app, "TimedOutLarge", sleep=3, timeout=1)
+    large = {"orderId": "o-1003", "lines": "x" * 250 * 1024}
+    with LocalKit.from_stack(stack) as kit:
+        result = kit.start_execution("Flow/StateMachine", large, name="order-1003")
+        assert result.status == "TIMED_OUT"
+        message = only_record(kit)
+        (delivery,) = kit.executions("Flow/StatusFailures/StateMachine")
+    assert delivery.states_entered[:2] == ["InputIncluded", "InputLeftOut"]
+    record = parse_execution_record(message)
+    assert record.request_context.condition is Condition.TIMED_OUT
+    assert record.request_context.request_id == "order-1003"
+    assert record.request_payload is None
+
+
 def test_a_timed_out_executions_record_in_a_bucket_is_named_for_that_execution(plain_app: cdk.App) -> None:
     """``failures/<execution name>.json``, as the routes page promises: the name of the execution that timed out,
     not of the Express execution that delivered its record."""

@@ -126,9 +126,20 @@ def execution_record(
     }
 
 
+STATUS_EVENT_PAYLOAD_LIMIT = 248 * 1024
+"""Step Functions leaves the input (and the output) out of a status-change event past 248 KB of escaped text
+(https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html); the page does not say KB or KiB."""
+
+
 def execution_status_detail(described: Mapping[str, Any], status: str) -> dict[str, Any]:
-    """The detail of a ``Step Functions Execution Status Change`` event, from a ``DescribeExecution`` answer."""
+    """The detail of a ``Step Functions Execution Status Change`` event, from a ``DescribeExecution`` answer:
+    the input is left out when the escaped input and output together pass the limit, the output when it alone
+    does, each marked in ``inputDetails`` / ``outputDetails``."""
     ended = status != "RUNNING"
+    output = described.get("output") if ended else None
+    output_size = escaped_size(output)
+    output_included = output_size <= STATUS_EVENT_PAYLOAD_LIMIT
+    input_included = escaped_size(described.get("input")) + output_size <= STATUS_EVENT_PAYLOAD_LIMIT
 
     def millis(value: Any) -> int | None:
         return int(value.timestamp() * 1000) if isinstance(value, dt.datetime) else None
@@ -140,13 +151,18 @@ def execution_status_detail(described: Mapping[str, Any], status: str) -> dict[s
         "status": status,
         "startDate": millis(described.get("startDate")),
         "stopDate": millis(described.get("stopDate")) if ended else None,
-        "input": described.get("input"),
-        "output": described.get("output") if ended else None,
-        "inputDetails": {"included": True},
-        "outputDetails": {"included": True} if ended else None,
+        "input": described.get("input") if input_included else None,
+        "output": output if output_included else None,
+        "inputDetails": {"included": input_included},
+        "outputDetails": {"included": output_included} if ended else None,
         "error": described.get("error") if ended else None,
         "cause": described.get("cause") if ended else None,
     }
+
+
+def escaped_size(text: str | None) -> int:
+    """The bytes of ``text`` once escaped into the event's JSON (0 for none)."""
+    return len(json.dumps(text).encode()) - 2 if text is not None else 0
 
 
 def json_text(value: Any) -> str:
