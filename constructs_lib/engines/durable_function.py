@@ -30,6 +30,7 @@ from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
 from constructs_lib._internal.validation import ConstructPropsError, Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, secure_queue, struct_values
+from constructs_lib.engines._durable_status import DurableStatusRecords
 from constructs_lib.engines.steps import RetryRule, Step
 from constructs_lib.events.patterns import result_event_pattern
 from constructs_lib.records import Condition
@@ -57,8 +58,9 @@ SDK_PACKAGE = "aws_durable_execution_sdk_python"
 SDK_MAJOR = 3
 CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
 ALIAS_NAME = "live"
-DURABLE_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED)
-"""The conditions of the records a durable function's code sends (an execution starts at once: no event age)."""
+DURABLE_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED, Condition.TIMED_OUT, Condition.ABORTED)
+"""The conditions of a durable function's records: its code sends ``Success`` and ``RetriesExhausted`` (an
+execution starts at once: no event age); its status-change events ``TimedOut`` and ``Aborted`` (stopped)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,17 @@ class DurableFunction(Construct):
             if bound is not None:
                 delivery = bound.route.durable_delivery(self, bound, DurableDeliveryOptions(function=self.function))
                 made.add_environment(variable, delivery.to_json(self))
+        # Lambda ends a timed-out or stopped execution without running its code: its status-change event does.
+        self.status_records = DurableStatusRecords(
+            self,
+            "StatusFailures",
+            durable_function=made,
+            runtime=made.runtime,
+            layer=self.runtime_layer,
+            failure_route=self.failure_route,
+        )
+        """The rule on this function's TIMED_OUT and STOPPED status changes and the function that delivers their
+        failure records (condition ``TimedOut`` / ``Aborted``) to ``on_failure``."""
 
         self.rules: list[events.Rule] = []
         """The rules ``add_result_rule`` made, in order."""
