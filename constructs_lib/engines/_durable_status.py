@@ -56,7 +56,8 @@ def status_event_pattern(function_arn: str) -> events.EventPattern:
 class DurableStatusRecords(Construct):
     """The rule, the function (``function``) and the dead-letter queue (``dead_letter_queue``: events whose record
     could not be made or delivered, from the rule's target or the function's retries) that deliver the failure
-    records of ``durable_function``'s timed-out and stopped executions to ``failure_route``."""
+    records of ``durable_function``'s timed-out and stopped executions to ``failure_route`` (rendered into the
+    environment variable ``failure_variable``, as for the durable function itself)."""
 
     def __init__(
         self,
@@ -67,6 +68,7 @@ class DurableStatusRecords(Construct):
         runtime: lambda_.Runtime,
         layer: lambda_.ILayerVersion,
         failure_route: BoundRoute,
+        failure_variable: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue: sqs.IQueue
@@ -92,7 +94,7 @@ class DurableStatusRecords(Construct):
         self.function, self.log_group = made
         self._grant_reads(durable_function)
         delivery = failure_route.route.durable_delivery(self, failure_route, DurableDeliveryOptions(self.function))
-        self.function.add_environment("DURABLE_ROUTES_ON_FAILURE", delivery.to_json(self))
+        self.function.add_environment(failure_variable, delivery.to_json(self))
         routed = rule_to_route(
             self,
             FunctionRoute(self.function),

@@ -93,8 +93,11 @@ class DurableFunction(Construct):
 
     The handler is decorated with ``durable_routes.routed_durable_execution`` (shipped in a layer with AWS's durable
     execution SDK): it delivers the same execution record as ``DestinedFunction`` and ``FunctionWorkflow`` to
-    ``on_success`` / ``on_failure`` inside a durable step. Callers invoke the alias (``self.alias``): durable
-    executions need a qualified ARN.
+    ``on_success`` / ``on_failure`` inside a durable step. An execution that times out or is stopped never runs the
+    function's code again: a rule on its ``Durable Execution Status Change`` event invokes a small function of the
+    library (``status_records``) that delivers its record (condition ``TimedOut`` / ``Aborted``, the input read with
+    ``GetDurableExecution``) to ``on_failure``. Callers invoke the alias (``self.alias``): durable executions need a
+    qualified ARN.
     """
 
     @checked_props
@@ -201,6 +204,7 @@ class DurableFunction(Construct):
             runtime=made.runtime,
             layer=self.runtime_layer,
             failure_route=self.failure_route,
+            failure_variable=ENV_ON_FAILURE,
         )
         """The rule on this function's TIMED_OUT and STOPPED status changes and the function that delivers their
         failure records (condition ``TimedOut`` / ``Aborted``) to ``on_failure``."""
@@ -281,8 +285,8 @@ class DurableFunction(Construct):
 
         The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
         retry policy (8 attempts, 4 hours unless given). A durable function sends ``Success`` and
-        ``RetriesExhausted`` records (never ``EventAgeExceeded``); a rule that asks only for conditions it never
-        sends is refused.
+        ``RetriesExhausted`` records, and ``TimedOut`` / ``Aborted`` for executions that timed out or were stopped
+        (never ``EventAgeExceeded``); a rule that asks only for conditions it never sends is refused.
 
         :param conditions: which records. :default: - Success, or the failure conditions when ``error_types`` is
             set.

@@ -5,6 +5,8 @@ function's role, and the DLQ for executions that did not succeed."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import aws_cdk as cdk
@@ -119,7 +121,7 @@ def test_a_durable_execution_runs_to_its_end_with_a_day_long_wait_not_slept(kit_
 
 
 def test_a_synchronous_invoke_waits_fifteen_minutes_at_most_then_the_execution_times_out(kit_stack: cdk.Stack) -> None:
-    """"Synchronous invocations of durable Lambda functions are limited to 15 minutes"
+    """ "Synchronous invocations of durable Lambda functions are limited to 15 minutes"
     (https://docs.aws.amazon.com/lambda/latest/dg/durable-invocation.html, and durable-invoking.html: "or less if the
     function timeout or execution timeout is lower"); for an event source mapping "if the total durable execution
     time exceeds 15 minutes, the execution times out and fails" and the mapping "receives a timeout exception"
@@ -222,7 +224,9 @@ def test_the_kit_puts_a_status_change_event_on_the_default_bus_when_an_execution
     with LocalKit.from_stack(kit_stack) as kit:
         kit.invoke_async("Orders/Function", {"orderId": "o-11"}, qualifier="live")
         (execution,) = kit.durable_executions()
-        events = [d for d in kit.deliveries("default") if d.attributes["detail_type"] == "Durable Execution Status Change"]
+        events = [
+            d for d in kit.deliveries("default") if d.attributes["detail_type"] == "Durable Execution Status Change"
+        ]
         function_arn = kit.arn("Orders/Function")
 
     assert {event.attributes["source"] for event in events} == {"aws.lambda"}
@@ -299,3 +303,68 @@ def test_sns_invokes_the_alias_it_is_subscribed_with_and_not_the_unqualified_fun
     assert execution.version == "1"
     assert denials == []
     assert any("unqualified ARN" in warning for warning in warnings)
+
+
+APPROVAL = """
+from aws_durable_execution_sdk_python import DurableContext
+from durable_routes import routed_durable_execution
+
+
+@routed_durable_execution
+def handler(event, context: DurableContext):
+    callback = context.create_callback(name="Approval")
+    return {"orderId": event["orderId"], "approval": callback.result()}
+"""
+
+
+def test_a_stopped_execution_sends_an_aborted_failure_record(kit_stack: cdk.Stack) -> None:
+    """StopDurableExecution ends a running execution as STOPPED, with the error the caller gives
+    (https://docs.aws.amazon.com/lambda/latest/api/API_StopDurableExecution.html); its status-change event carries
+    no input, so the record's comes from GetDurableExecution."""
+    DurableFunction(
+        kit_stack,
+        "Orders",
+        function_props=lambda_.FunctionProps(
+            runtime=RUNTIME, handler="index.handler", code=lambda_.Code.from_inline(APPROVAL)
+        ),
+        execution_timeout=Duration.days(7),
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        # The execution waits for an approval nobody sends; the test stops it, as an operator would, meanwhile.
+        starter = threading.Thread(
+            target=kit.invoke_async, args=("Orders/Function", {"orderId": "o-13"}), kwargs={"qualifier": "live"}
+        )
+        starter.start()
+        running = _first_status_event(kit, "RUNNING")
+        stopped = kit.client("lambda").stop_durable_execution(
+            DurableExecutionArn=running["durableExecutionArn"],
+            Error={"ErrorType": "OrderCancelled", "ErrorMessage": "the customer cancelled o-13"},
+        )
+        starter.join()
+        described = kit.client("lambda").get_durable_execution(DurableExecutionArn=running["durableExecutionArn"])
+        (execution,) = kit.durable_executions()
+        (record,) = kit.messages("Orders/OnFailureQueue")
+        with pytest.raises(kit.client("lambda").exceptions.ResourceNotFoundException):
+            kit.client("lambda").get_durable_execution(
+                DurableExecutionArn=f"{running['functionArn']}/durable-execution/a/b"
+            )
+
+    assert "StopTimestamp" in stopped
+    assert execution.status == "STOPPED"
+    assert described["Status"] == "STOPPED"
+    assert json.loads(described["InputPayload"]) == {"orderId": "o-13"}
+    assert record["requestContext"]["condition"] == "Aborted"
+    assert record["requestContext"]["requestId"] == execution.execution_arn
+    assert record["requestPayload"] == {"orderId": "o-13"}
+    assert record["responsePayload"] == {"errorType": "OrderCancelled", "errorMessage": "the customer cancelled o-13"}
+
+
+def _first_status_event(kit: LocalKit, status: str) -> dict[str, Any]:
+    """The detail of the first status-change event with ``status`` on the default bus, once the kit put it."""
+    for _ in range(600):  # a bound, not a timing: each round yields to the thread that runs the execution
+        for delivery in kit.deliveries("default"):
+            kind = delivery.attributes["detail_type"]
+            if kind == "Durable Execution Status Change" and delivery.payload["status"] == status:
+                return dict(delivery.payload)
+        time.sleep(0.05)
+    raise AssertionError(f"no {status} status-change event")

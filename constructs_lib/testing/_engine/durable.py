@@ -139,7 +139,7 @@ class DurableService:
             return list(self._results)
 
     # -- running -------------------------------------------------------------------------------------------------
-    def execute(  # noqa: PLR0913 - one execution's settings
+    def execute(
         self,
         local: LocalFunction,
         event: Any,

@@ -69,7 +69,8 @@ def status_record(detail: dict[str, Any], execution: dict[str, Any], *, time: An
     function_arn = _function_arn(execution_arn, detail, execution)
     version = _qualifier(function_arn) or str(execution.get("Version") or "$LATEST")
     default_type, default_message = ERRORS[status]
-    error = execution.get("Error") if isinstance(execution.get("Error"), dict) else {}
+    given = execution.get("Error")
+    error: dict[str, Any] = given if isinstance(given, dict) else {}
     payload = {
         "errorType": str(error.get("ErrorType") or default_type),
         "errorMessage": str(error.get("ErrorMessage") or default_message),
