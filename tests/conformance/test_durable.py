@@ -100,14 +100,13 @@ def test_a_synchronous_invoke_waits_fifteen_minutes_at_most(kit_stack: cdk.Stack
     """Durable: synchronous invocations are limited to 15 minutes (or the execution timeout, if lower); an event
     source mapping's durable execution that runs longer "times out and fails".
 
-    AWS: https://docs.aws.amazon.com/lambda/latest/dg/durable-invocation.html,
-        https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking.html and
-        https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html
+    AWS: https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html
     Kit: an execution started by a synchronous invoke (an API Invoke with RequestResponse, a workflow's Lambda task,
         an event source mapping) ends TIMED_OUT after 15 minutes of virtual time; the invoke fails with its error.
         Started asynchronously, the same execution waits its day and succeeds.
     Divergence: the docs are ambiguous: they name no error code or message for the caller (the ESM page says "a
-        timeout exception"); the kit's is the execution's own timeout error. The kit notices the timeout when the
+        timeout exception"; durable-invocation.html and durable-invoking.html state the 15-minute limit only); the
+        kit's is the execution's own timeout error. The kit notices the timeout when the
         execution would resume, so its end time is the wait's end.
     """
     durable(kit_stack, execution_timeout=Duration.days(2))
