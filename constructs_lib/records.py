@@ -65,9 +65,11 @@ class Condition(StrEnum):
     RETRIES_EXHAUSTED = "RetriesExhausted"
     EVENT_AGE_EXCEEDED = "EventAgeExceeded"
     TIMED_OUT = "TimedOut"
-    """A Standard workflow's execution ran past its timeout (``FunctionWorkflow``; no Catch runs for it)."""
+    """An execution ran past its timeout: a Standard workflow's (``FunctionWorkflow``; no Catch runs for it) or a
+    durable function's (``DurableFunction``; its code does not run again)."""
     ABORTED = "Aborted"
-    """A Standard workflow's execution was stopped (``FunctionWorkflow``; no Catch runs for it)."""
+    """An execution was stopped: a Standard workflow's (StopExecution) or a durable function's
+    (StopDurableExecution)."""
 
     @property
     def is_failure(self) -> bool:

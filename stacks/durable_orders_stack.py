@@ -5,8 +5,10 @@ SNS (encrypted) --async--> Orders (durable function, alias live):
     CoolingOff (a durable wait, 1 day by default) -> Fulfil: ReserveStock || Charge
   --success record--> custom event bus --rule: status == ACCEPTED--> consumer (DestinedLambda's)
                                       --rule: status == REVIEW--> review queue
-  --failure record--> encrypted SQS queue (+ alarm); the events of failed, timed-out or stopped executions also
-    land in the function's dead-letter queue (Lambda sends them there for asynchronous invocations)
+  --failure record--> encrypted SQS queue (+ alarm); a timed-out or stopped execution's record comes from its
+    status-change event (default bus, rule, the library's status function) to the same queue; the events of failed,
+    timed-out or stopped executions also land in the function's dead-letter queue (Lambda sends them there for
+    asynchronous invocations)
 """
 
 from __future__ import annotations

@@ -144,6 +144,18 @@ def durable_checkpoint_grant(policy: iam.Policy, function_arn: str) -> None:
     )
 
 
+def durable_status_grant(policy: iam.Policy, function_arn: str) -> None:
+    """The reporter of a durable function's timed-out and stopped executions reads those executions (named by the
+    function's qualified ARN): the acknowledgment sits on the policy of its own that holds that one statement."""
+    _acknowledge(
+        policy,
+        f"IAM5[Resource::{spelling(policy, f'{function_arn}:*')}]",
+        "The failure records of timed-out or stopped durable executions need each execution's input "
+        "(lambda:GetDurableExecution), whose ARN is the durable function's qualified ARN (ARN:*); scoped to that one "
+        "function.",
+    )
+
+
 def objects_grant(role: iam.IRole | None, bucket: s3.IBucket, keys: str, reason: str) -> None:
     """A grant on the objects of one bucket whose keys match ``keys`` (``*``, ``reports/*``...)."""
     resources(role, [bucket.arn_for_objects(keys)], reason)

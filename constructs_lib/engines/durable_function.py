@@ -30,6 +30,7 @@ from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.result_rules import ResultRuleRequest, add_result_rule
 from constructs_lib._internal.validation import ConstructPropsError, Problems, describe_duration, whole_seconds
 from constructs_lib.defaults import ASYNC_OPTIONS, secure_function, secure_queue, struct_values
+from constructs_lib.engines._durable_status import DurableStatusRecords
 from constructs_lib.engines.steps import RetryRule, Step
 from constructs_lib.events.patterns import result_event_pattern
 from constructs_lib.records import Condition
@@ -57,8 +58,9 @@ SDK_PACKAGE = "aws_durable_execution_sdk_python"
 SDK_MAJOR = 3
 CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
 ALIAS_NAME = "live"
-DURABLE_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED)
-"""The conditions of the records a durable function's code sends (an execution starts at once: no event age)."""
+DURABLE_CONDITIONS = (Condition.SUCCESS, Condition.RETRIES_EXHAUSTED, Condition.TIMED_OUT, Condition.ABORTED)
+"""The conditions of a durable function's records: its code sends ``Success`` and ``RetriesExhausted`` (an
+execution starts at once: no event age); its status-change events ``TimedOut`` and ``Aborted`` (stopped)."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,11 @@ class DurableFunction(Construct):
 
     The handler is decorated with ``durable_routes.routed_durable_execution`` (shipped in a layer with AWS's durable
     execution SDK): it delivers the same execution record as ``DestinedFunction`` and ``FunctionWorkflow`` to
-    ``on_success`` / ``on_failure`` inside a durable step. Callers invoke the alias (``self.alias``): durable
-    executions need a qualified ARN.
+    ``on_success`` / ``on_failure`` inside a durable step. An execution that times out or is stopped never runs the
+    function's code again: a rule on its ``Durable Execution Status Change`` event invokes a small function of the
+    library (``status_records``) that delivers its record (condition ``TimedOut`` / ``Aborted``, the input read with
+    ``GetDurableExecution``) to ``on_failure``. Callers invoke the alias (``self.alias``): durable executions need a
+    qualified ARN.
     """
 
     @checked_props
@@ -196,6 +201,18 @@ class DurableFunction(Construct):
             if bound is not None:
                 delivery = bound.route.durable_delivery(self, bound, DurableDeliveryOptions(function=self.function))
                 made.add_environment(variable, delivery.to_json(self))
+        # Lambda ends a timed-out or stopped execution without running its code: its status-change event does.
+        self.status_records = DurableStatusRecords(
+            self,
+            "StatusFailures",
+            durable_function=made,
+            runtime=made.runtime,
+            layer=self.runtime_layer,
+            failure_route=self.failure_route,
+            failure_variable=ENV_ON_FAILURE,
+        )
+        """The rule on this function's TIMED_OUT and STOPPED status changes and the function that delivers their
+        failure records (condition ``TimedOut`` / ``Aborted``) to ``on_failure``."""
 
         self.rules: list[events.Rule] = []
         """The rules ``add_result_rule`` made, in order."""
@@ -273,8 +290,8 @@ class DurableFunction(Construct):
 
         The records' side (success or failure) must go to an ``EventBusRoute``. The rule target gets a DLQ and a
         retry policy (8 attempts, 4 hours unless given). A durable function sends ``Success`` and
-        ``RetriesExhausted`` records (never ``EventAgeExceeded``); a rule that asks only for conditions it never
-        sends is refused.
+        ``RetriesExhausted`` records, and ``TimedOut`` / ``Aborted`` for executions that timed out or were stopped
+        (never ``EventAgeExceeded``); a rule that asks only for conditions it never sends is refused.
 
         :param conditions: which records. :default: - Success, or the failure conditions when ``error_types`` is
             set.

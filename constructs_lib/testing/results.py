@@ -138,6 +138,8 @@ class DurableExecutionResult:
     function: str
     """Logical id of the function."""
     execution_arn: str
+    """As Lambda names it, ``<function ARN>:<version>/durable-execution/<name>/<id>``: what ``GetDurableExecution``,
+    ``StopDurableExecution`` and the ``Durable Execution Status Change`` events name."""
     qualifier: str
     """What was invoked: an alias name, a version, or ``$LATEST``."""
     version: str

@@ -132,7 +132,7 @@ def test_a_malformed_order_fails_at_once_without_retries(durable: cdk.Stack) -> 
     assert failures[0]["responsePayload"]["errorMessage"] == "the order message is not JSON"
 
 
-def test_an_order_held_past_the_execution_timeout_times_out_and_its_event_goes_to_the_dead_letter_queue(
+def test_an_order_held_past_the_execution_timeout_times_out_and_its_failure_record_reaches_the_failure_queue(
     durable: cdk.Stack,
 ) -> None:
     # A four-day cooling-off in an execution that may last three days: Lambda times the execution out.
@@ -142,8 +142,17 @@ def test_an_order_held_past_the_execution_timeout_times_out_and_its_event_goes_t
         (execution,) = kit.durable_executions()
         dead = kit.messages("Orders/DeadLetterQueue")
         consumer = kit.invocations("Consumer/Function")
+        failures = kit.messages("Orders/OnFailureQueue")
 
     assert execution.status == "TIMED_OUT"
     assert "DeliverFailure" not in execution.operation_names  # the function's code never learns of its timeout
     assert [json.loads(event["Records"][0]["Sns"]["Message"]) for event in dead] == [order]
     assert consumer == []
+    # Its status-change event does: the same failure queue gets the record, condition TimedOut, with the order.
+    (failure,) = failures
+    record = parse_execution_record(json.dumps(failure))
+    assert isinstance(record, ExecutionRecord)
+    assert record.request_context.condition == "TimedOut"
+    assert record.request_context.request_id == execution.execution_arn
+    assert record.error_message == "Execution timed out after 259200 seconds."
+    assert json.loads(record.request_payload["Records"][0]["Sns"]["Message"]) == order

@@ -19,6 +19,7 @@ from aws_durable_execution_sdk_python_testing import DurableFunctionTestResult, 
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
+from constructs_lib.records import parse_execution_record
 from stacks._code import runtime_folders
 
 _LAYER = str(runtime_folders()["durable_routes"] / "python")  # as the runtime finds it in /opt/python
@@ -314,3 +315,83 @@ def test_throttling_server_and_connection_errors_are_transient(error: Exception,
 def test_a_malformed_route_says_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         durable_routes.Delivery.from_json(text)
+
+
+# ------------------------------------------------------------------------------------------------ status records
+
+# AWS's example "Durable Execution Status Change" event
+# (https://docs.aws.amazon.com/lambda/latest/dg/durable-monitoring.html), with the status and endTimestamp of a
+# timed-out execution ("For terminal states ... the event includes an endTimestamp field").
+STATUS_DETAIL = {
+    "durableExecutionArn": "arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST/durable-execution/"
+    "090c4189-b18b-4296-9d0c-cfd01dc3a122/9f7d84c9-ea3d-3ffc-b3e5-5ec51c34ffc9",
+    "durableExecutionName": "order-123",
+    "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:my-function:2",
+    "status": "TIMED_OUT",
+    "startTimestamp": "2025-11-20T13:08:22.345Z",
+    "endTimestamp": "2025-11-21T13:08:22.345Z",
+}
+
+
+def test_a_timed_out_executions_record_takes_its_input_from_get_durable_execution() -> None:
+    """The docs are ambiguous about which ARN names the version that ran: AWS's example event qualifies
+    durableExecutionArn with $LATEST and functionArn with 2. The record follows the execution ARN, whose documented
+    pattern (API_Execution: function:name:($LATEST|[0-9]+)/durable-execution/...) names the version that runs it,
+    and is the ARN the in-code record uses as its requestId."""
+    from durable_routes import status
+
+    execution = {
+        "DurableExecutionArn": STATUS_DETAIL["durableExecutionArn"],
+        "InputPayload": '{"orderId": "o-1"}',
+        "Status": "TIMED_OUT",
+        "Error": {"ErrorMessage": "Execution timed out after 3600 seconds."},
+    }
+    record = status.status_record(STATUS_DETAIL, execution, time="2025-11-21T13:08:23Z")
+
+    assert record["requestContext"] == {
+        "requestId": STATUS_DETAIL["durableExecutionArn"],
+        "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST",
+        "condition": "TimedOut",
+        "approximateInvokeCount": 1,
+    }
+    assert record["timestamp"] == "2025-11-21T13:08:22.345Z"  # when it ended, not when the event was handled
+    assert record["requestPayload"] == {"orderId": "o-1"}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+    # No error type from Lambda: the record names the status as the CloudWatch metric does
+    assert record["responsePayload"] == {
+        "errorType": "DurableExecutionTimedOut",
+        "errorMessage": "Execution timed out after 3600 seconds.",
+    }
+    parsed = parse_execution_record(json.dumps(record))
+    assert parsed.request_context.condition == "TimedOut"
+
+
+def test_a_stopped_executions_record_keeps_the_error_its_stopper_gave_and_input_that_is_not_json() -> None:
+    from durable_routes import status
+
+    detail = {**STATUS_DETAIL, "status": "STOPPED", "durableExecutionArn": "not-an-arn", "endTimestamp": None}
+    execution = {"InputPayload": "plain text", "Error": {"ErrorType": "OrderCancelled", "ErrorMessage": "cancelled"}}
+    record = status.status_record(detail, execution, time="2025-11-21T13:08:23Z")
+
+    assert record["requestContext"]["condition"] == "Aborted"
+    assert record["requestContext"]["functionArn"] == STATUS_DETAIL["functionArn"]  # the event's, without a better
+    assert record["responseContext"]["executedVersion"] == "2"
+    assert record["timestamp"] == "2025-11-21T13:08:23Z"
+    assert record["requestPayload"] == "plain text"
+    assert record["responsePayload"] == {"errorType": "OrderCancelled", "errorMessage": "cancelled"}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"detail": {**STATUS_DETAIL, "status": "SUCCEEDED"}},  # the function's code delivered its record
+        {"detail": {**STATUS_DETAIL, "status": "RUNNING"}},
+        {"detail": {"status": "TIMED_OUT"}},
+        {"source": "aws.lambda"},
+    ],
+)
+def test_the_status_handler_refuses_an_event_that_has_no_failure_record(event: dict[str, Any]) -> None:
+    from durable_routes import status
+
+    with pytest.raises(status.StatusEventError):
+        status.handler(event, None)

@@ -266,9 +266,9 @@ def test_every_queue_alarms_on_its_oldest_message_and_every_dlq_on_waiting_messa
 
 def test_the_example_app_has_dead_letter_queues_to_watch(templates: dict[str, Template]) -> None:
     # 12, the DLQs of the three workflows' timed-out and aborted status rules, and DestinedLambda's review queue
-    # and review rule; DurableOrders: 6 (its failure queue's, the consumer's failure queue's, the review queue's,
-    # the SNS subscription's and its two result rules')
-    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 17 + 6
+    # and review rule; DurableOrders: 7 (its failure queue's, the consumer's failure queue's, the review queue's,
+    # the SNS subscription's, its two result rules' and its timed-out and stopped status rule's)
+    assert sum(len(dead_letter_queues(t.to_json())) for t in templates.values()) == 17 + 7
 
 
 @pytest.mark.parametrize("stack_name", EXAMPLE_STACKS)

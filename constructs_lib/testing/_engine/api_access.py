@@ -94,6 +94,8 @@ def _sns(params: Mapping[str, Any], arns: _Arns) -> Iterable[str]:
 
 
 def _lambda(params: Mapping[str, Any], arns: _Arns) -> Iterable[str]:
+    if "DurableExecutionArn" in params:  # a durable execution's ARN: <qualified function ARN>/durable-execution/...
+        yield str(params["DurableExecutionArn"])
     if "FunctionName" not in params:
         return
     name = str(params["FunctionName"])

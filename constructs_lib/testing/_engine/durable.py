@@ -31,6 +31,21 @@ if TYPE_CHECKING:
 
 CHECKPOINT_ACTIONS = ("lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState")
 _VIA = "durable-checkpoint"
+SYNCHRONOUS_LIMIT_SECONDS = 15 * 60
+"""A synchronous invoke (an event source mapping's included) waits for the whole execution, 15 minutes at most."""
+STATUS_SOURCE = "aws.lambda"
+STATUS_DETAIL_TYPE = "Durable Execution Status Change"
+EXECUTION_MARKER = "/durable-execution/"
+API_OPERATIONS = frozenset({"GetDurableExecution", "StopDurableExecution"})
+"""The Lambda API calls on durable executions the kit serves (moto answers them "Not yet implemented")."""
+
+
+class DurableApiError(Exception):
+    """A durable API call Lambda refuses: its error code, message and HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code, self.status = code, status
 
 
 def install_prompt_stop() -> Callable[[], None]:
@@ -86,6 +101,8 @@ class DurableService:
         self._results: list[DurableExecutionResult] = []
         self._runs: dict[str, int] = {}
         """Execution ARN -> how many times the function ran for it."""
+        self._aws_arns: dict[str, str] = {}
+        """The testing service's execution ARN -> the execution's ARN as Lambda names it."""
         self._lock = threading.Lock()
         # The service's threads are the kit's: made here, with no function's environment or role in scope.
         with acting_as(None):
@@ -123,16 +140,30 @@ class DurableService:
 
     # -- running -------------------------------------------------------------------------------------------------
     def execute(
-        self, local: LocalFunction, event: Any, *, qualifier: str, version: str, memory_mb: int | None
+        self,
+        local: LocalFunction,
+        event: Any,
+        *,
+        qualifier: str,
+        version: str,
+        memory_mb: int | None,
+        synchronous: bool = False,
     ) -> tuple[Invocation, DurableExecutionResult]:
         """Start a durable execution of ``local`` (invoked as ``qualifier``, running ``version``), run it to its
-        end, and return it as the invocation the caller sees, and as the execution."""
+        end, and return it as the invocation the caller sees, and as the execution.
+
+        ``synchronous``: the caller waits for the execution (an invoke with RequestResponse, an event source
+        mapping), which then times out after 15 minutes of its virtual time, or its own execution timeout if less
+        (https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html)."""
         from aws_durable_execution_sdk_python_testing.model import StartDurableExecutionInput
 
         assert local.durable is not None
         identifier = f"{local.name}:{version}"
         with self._lock:
             self._targets[identifier] = _Target(local, qualifier, version, memory_mb)
+        timeout = local.durable.execution_timeout_seconds
+        if synchronous:
+            timeout = min(timeout, SYNCHRONOUS_LIMIT_SECONDS)
         started = time.monotonic()
         with acting_as(None):
             output = self.executor.start_execution(
@@ -141,12 +172,15 @@ class DurableService:
                     function_name=local.name,
                     function_qualifier=version,
                     execution_name=f"kit-{len(self._results) + 1}",
-                    execution_timeout_seconds=local.durable.execution_timeout_seconds,
+                    execution_timeout_seconds=timeout,
                     execution_retention_period_days=local.durable.retention_days,
                     input=json.dumps(event),
                 )
             )
             arn = str(output.execution_arn)
+            with self._lock:
+                self._aws_arns[arn] = f"{local.arn}:{version}{EXECUTION_MARKER}{arn}"
+            self._status_event(arn)
             if not self.executor.wait_until_complete(arn, self._wait_seconds):
                 raise KitError(
                     f"the durable execution of {local.logical_id} did not end within {self._wait_seconds:.0f} real "
@@ -155,12 +189,13 @@ class DurableService:
             execution = self.store.load(arn)
         with self._lock:
             runs = self._runs.pop(arn, 0)
-        result = _result(local, qualifier, version, event, execution, runs)
+        result = _result(local, qualifier, version, event, execution, runs, self.aws_arn(arn))
         with self._lock:
             self._results.append(result)
+        self._status_event(arn)
         invocation = Invocation(
             function=local.logical_id,
-            request_id=arn,
+            request_id=result.execution_arn,
             event=event,
             result=result.output if result.succeeded else None,
             # An execution that timed out or was stopped may carry no error type: its status names what happened.
@@ -171,6 +206,92 @@ class DurableService:
             version=version,
         )
         return invocation, result
+
+    def aws_arn(self, arn: str) -> str:
+        """The execution's ARN as Lambda names it (``<function ARN>:<version>/durable-execution/<name>/<id>``)."""
+        with self._lock:
+            return self._aws_arns.get(arn, arn)
+
+    # -- status-change events and the API ---------------------------------------------------------------------
+    def _status_event(self, arn: str) -> None:
+        """The ``Durable Execution Status Change`` event of the execution's status now, on the default bus, in the
+        shape of AWS's example (https://docs.aws.amazon.com/lambda/latest/dg/durable-monitoring.html): empty
+        ``resources``; ``functionArn`` qualified with the version that runs; ``endTimestamp`` once it ended."""
+        execution = self.store.load(arn)
+        operation = execution.get_operation_execution_started()
+        aws_arn = self.aws_arn(arn)
+        detail: dict[str, Any] = {
+            "durableExecutionArn": aws_arn,
+            "durableExecutionName": execution.start_input.execution_name,
+            "functionArn": aws_arn.partition(EXECUTION_MARKER)[0],
+            "status": str(execution.current_status().value),
+            "startTimestamp": _iso(operation.start_timestamp or self.clock.now()),
+        }
+        if execution.is_complete:
+            detail["endTimestamp"] = _iso(operation.end_timestamp or self.clock.now())
+        self._engine.put_events(
+            [
+                {
+                    "Source": STATUS_SOURCE,
+                    "DetailType": STATUS_DETAIL_TYPE,
+                    "Detail": json.dumps(detail),
+                    "Resources": [],
+                }
+            ]
+        )
+
+    def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Lambda's answer to ``GetDurableExecution`` or ``StopDurableExecution`` (botocore's parsed shape), from
+        the testing service's state of the execution; raises ``DurableApiError`` as Lambda refuses a call."""
+        from aws_durable_execution_sdk_python.lambda_service import ErrorObject
+
+        arn = self._sdk_arn(str(params.get("DurableExecutionArn", "")))
+        if operation == "StopDurableExecution":
+            error = params.get("Error")
+            stopped = self.executor.stop_execution(
+                arn, ErrorObject.from_dict(error) if isinstance(error, dict) and error else None
+            )
+            return {"StopTimestamp": stopped.stop_timestamp}
+        return self._describe(arn, include_data=params.get("IncludeExecutionData", True) is not False)
+
+    def _sdk_arn(self, aws_arn: str) -> str:
+        with self._lock:
+            for arn, known in self._aws_arns.items():
+                if known == aws_arn:
+                    return arn
+        raise DurableApiError(
+            "ResourceNotFoundException", f"Durable execution not found: {aws_arn or '(no DurableExecutionArn)'}", 404
+        )
+
+    def _describe(self, arn: str, *, include_data: bool) -> dict[str, Any]:
+        """``GetDurableExecution``'s answer (its members as botocore's service model names them)."""
+        execution = self.store.load(arn)
+        operation = execution.get_operation_execution_started()
+        aws_arn = self.aws_arn(arn)
+        answer: dict[str, Any] = {
+            "DurableExecutionArn": aws_arn,
+            "DurableExecutionName": execution.start_input.execution_name,
+            "FunctionArn": aws_arn.partition(EXECUTION_MARKER)[0],
+            "Status": str(execution.current_status().value),
+            "StartTimestamp": operation.start_timestamp or self.clock.now(),
+            "Version": execution.start_input.function_qualifier,
+        }
+        if execution.is_complete and operation.end_timestamp is not None:
+            answer["EndTimestamp"] = operation.end_timestamp
+        if include_data:
+            details = operation.execution_details
+            if details is not None and details.input_payload is not None:
+                answer["InputPayload"] = details.input_payload
+            output = execution.result
+            if output is not None and output.result is not None and execution.current_status().value == "SUCCEEDED":
+                answer["Result"] = output.result
+            error = output.error if output is not None else None
+            if error is not None:
+                fields = {"ErrorMessage": error.message, "ErrorType": error.type, "ErrorData": error.data}
+                answer["Error"] = {key: value for key, value in fields.items() if value is not None}
+                if error.stack_trace:
+                    answer["Error"]["StackTrace"] = list(error.stack_trace)
+        return answer
 
     def target(self, identifier: str) -> _Target:
         with self._lock:
@@ -261,8 +382,14 @@ def _no_handler(event: Any, context: Any) -> Any:
     raise KitError("the kit's durable service runs functions through the kit")  # never called: invoke is ours
 
 
+def _iso(when: dt.datetime) -> str:
+    """A time as Lambda writes it in status-change events: UTC, milliseconds, ``Z``."""
+    utc = when.astimezone(dt.UTC) if when.tzinfo is not None else when
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
+
+
 def _result(  # noqa: PLR0917 - private
-    local: LocalFunction, qualifier: str, version: str, event: Any, execution: Any, runs: int
+    local: LocalFunction, qualifier: str, version: str, event: Any, execution: Any, runs: int, aws_arn: str
 ) -> DurableExecutionResult:
     from aws_durable_execution_sdk_python_testing.runner import DurableFunctionTestResult
 
@@ -275,7 +402,7 @@ def _result(  # noqa: PLR0917 - private
         seconds = (started.end_timestamp - started.start_timestamp).total_seconds()
     return DurableExecutionResult(
         function=local.logical_id,
-        execution_arn=execution.durable_execution_arn,
+        execution_arn=aws_arn,
         qualifier=qualifier,
         version=version,
         status=str(execution.close_status.value),

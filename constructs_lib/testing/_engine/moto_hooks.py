@@ -492,6 +492,10 @@ def install(engine: KitEngine) -> Callable[[], None]:
             injected: ClientError = self.exceptions.from_code(fault.code)(response, operation_name)
             injected.kit_fault = fault.states_error  # read by the task hooks below
             raise injected from None
+        if model.service_name == "lambda" and "DurableExecution" in operation_name:
+            answer = _durable_api(engine, self, operation_name, api_params)
+            if answer is not NOT_OURS:
+                return answer
         return original_make_api_call(self, operation_name, api_params)
 
     patches.replace(BaseClient, "_make_api_call", make_api_call)
@@ -661,6 +665,28 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(BaseResponse, "call_action", call_action)
     return patches.undo
+
+
+def _durable_api(engine: KitEngine, client: Any, operation: str, params: dict[str, Any]) -> Any:
+    """The kit's answer to a Lambda durable-execution call (moto has none), as botocore parses one; its refusal as
+    the ``ClientError`` botocore raises for that error code."""
+    from botocore.exceptions import ClientError
+
+    from constructs_lib.testing._engine.durable import DurableApiError
+
+    try:
+        answer = engine.on_durable_api(operation, params)
+    except DurableApiError as refused:
+        response = {
+            "Error": {"Code": refused.code, "Message": str(refused)},
+            "ResponseMetadata": {"HTTPStatusCode": refused.status, "RequestId": str(uuid.uuid4())},
+        }
+        error: ClientError = client.exceptions.from_code(refused.code)(response, operation)
+        raise error from None
+    if answer is NOT_OURS:
+        return answer
+    metadata = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4()), "HTTPHeaders": {}, "RetryAttempts": 0}
+    return {**answer, "ResponseMetadata": metadata}
 
 
 # The error each service answers a refusal with, for the action itself and for the KMS key of an encrypted resource

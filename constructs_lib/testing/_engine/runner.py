@@ -301,7 +301,13 @@ class KitEngine:
             return failed
         if local.durable is not None:
             invocation, _ = self.durable.execute(
-                local, event, qualifier=qualifier or version, version=version, memory_mb=memory_mb
+                local,
+                event,
+                qualifier=qualifier or version,
+                version=version,
+                memory_mb=memory_mb,
+                # Every caller but Lambda's own asynchronous queue waits for the execution's end.
+                synchronous=not source.startswith("async:"),
             )
             return invocation
         return local.run(
@@ -655,6 +661,15 @@ class KitEngine:
 
     def on_delivery(self, kind: str, name: str, payload: Any, attributes: dict[str, Any]) -> None:
         self.record(kind, name, payload, attributes)
+
+    def on_durable_api(self, operation: str, params: Mapping[str, Any]) -> Any:
+        """A Lambda API call on a durable execution (``GetDurableExecution``, ``StopDurableExecution``), after it
+        was authorized: the kit's answer, or ``NOT_OURS`` for any other operation."""
+        from constructs_lib.testing._engine.durable import API_OPERATIONS
+
+        if operation not in API_OPERATIONS:
+            return moto_hooks.NOT_OURS
+        return self.durable.call(operation, dict(params))
 
     def on_virtual_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None:
         self.executions.record_wait(execution_arn, state, seconds, kind)

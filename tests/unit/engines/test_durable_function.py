@@ -34,6 +34,7 @@ from tests.conftest import echo_function
 
 DLQ = Match.string_like_regexp("OrdersDeadLetterQueue")
 FUNCTION = Match.string_like_regexp("OrdersFunction")
+STATUS_DLQ = Match.string_like_regexp("OrdersStatusFailuresDeadLetterQueue")
 
 
 def props(**overrides: Any) -> lambda_.FunctionProps:
@@ -184,6 +185,82 @@ def test_a_bucket_failure_route(tmp_path: Any) -> None:
     template = Template.from_stack(stack)
     assert '{"service":"s3"' in environment(template)["DURABLE_ROUTES_ON_FAILURE"]["Fn::Join"][1][0]
     assert "s3:PutObject" in json.dumps(template.find_resources("AWS::IAM::Policy"))
+
+
+def test_timed_out_and_stopped_executions_reach_the_failure_route_through_their_status_events(
+    stack: cdk.Stack,
+) -> None:
+    """Lambda puts a "Durable Execution Status Change" event (source aws.lambda) on the default bus; AWS's example
+    filters a function's events with a prefix of its ARN on detail.functionArn
+    (https://docs.aws.amazon.com/lambda/latest/dg/durable-monitoring.html). Its example event names the function
+    qualified with a version: the prefix ends in ':' (this function's versions and aliases, not a function whose
+    name merely starts the same), and the unqualified ARN is matched too in case an event names the function so."""
+    orders = durable(stack)
+    template = Template.from_stack(stack)
+    arn = stack.resolve(orders.function.function_arn)
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["aws.lambda"],
+                "detail-type": ["Durable Execution Status Change"],
+                "detail": {
+                    "status": ["TIMED_OUT", "STOPPED"],
+                    "functionArn": [{"prefix": {"Fn::Join": ["", [arn, ":"]]}}, arn],
+                },
+            },
+            "Targets": [
+                {
+                    "Arn": {"Fn::GetAtt": [Match.string_like_regexp("OrdersStatusFailuresFunction"), "Arn"]},
+                    "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [STATUS_DLQ, "Arn"]}},
+                    "RetryPolicy": Match.object_like({"MaximumRetryAttempts": 8}),
+                    "Id": Match.any_value(),
+                }
+            ],
+        },
+    )
+    reporter = stack.resolve(orders.status_records.function.function_arn)
+    (function,) = [
+        f
+        for logical_id, f in template.find_resources("AWS::Lambda::Function").items()
+        if logical_id == reporter["Fn::GetAtt"][0]
+    ]
+    assert function["Properties"]["Handler"] == "index.handler"
+    assert function["Properties"]["Layers"] == [stack.resolve(orders.runtime_layer.layer_version_arn)]
+    assert "DURABLE_ROUTES_ON_FAILURE" in function["Properties"]["Environment"]["Variables"]
+    dead_letter = function["Properties"]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+    assert dead_letter.startswith("OrdersStatusFailuresDeadLetterQueue")
+
+
+def test_the_status_records_function_reads_this_functions_executions_only(stack: cdk.Stack) -> None:
+    orders = durable(stack)
+    template = Template.from_stack(stack)
+    arn = stack.resolve(orders.function.function_arn)
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "lambda:GetDurableExecution",
+                        "Effect": "Allow",
+                        "Resource": {"Fn::Join": ["", [arn, ":*"]]},
+                    }
+                ],
+                "Version": "2012-10-17",
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("OrdersStatusFailuresFunctionServiceRole")}],
+        },
+    )
+    # no other statement grants it, nor a stop
+    actions = [
+        action
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    ]
+    assert actions.count("lambda:GetDurableExecution") == 1
+    assert "lambda:StopDurableExecution" not in actions
 
 
 def test_alarms_on_failed_timed_out_stopped_executions_and_running_utilization(stack: cdk.Stack) -> None:
