@@ -194,6 +194,17 @@ class LocalKit:
             return list(self._engine.denials)
 
     @property
+    def certificate_authority(self) -> Path:
+        """The PEM file of the kit's throwaway certificate authority, made when the kit starts and deleted when it
+        stops. The kit's HTTPS endpoints (GetFunction's ``Code.Location``) have certificates from it; handlers trust it
+        (the kit sets ``SSL_CERT_FILE`` in their environment), the test's own thread does not unless told:
+        ``urllib.request.urlopen(location, context=ssl.create_default_context(cafile=kit.certificate_authority))``."""
+        certificates = self._engine.certificates
+        if certificates is None:
+            raise KitError("the kit is not running: use `with LocalKit.from_stack(stack) as kit:`")
+        return certificates.authority
+
+    @property
     def code_downloads(self) -> list[CodeDownload]:
         """Every request to a GetFunction ``Code.Location`` the kit served, in order: path, HTTP status, size."""
         return self._engine.code_downloads()
