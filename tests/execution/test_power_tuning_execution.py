@@ -267,3 +267,58 @@ def test_two_architectures_in_one_run_in_the_kit(architectures_stack: cdk.Stack,
     assert lines == ["arm64", "x86_64"]
     assert memories == [str(v) for v in VALUES]
     assert title == "Duration and cost by memory: best arm64 128 MB, x86_64 128 MB"
+
+
+# -- an arm64 function, made x86_64 by autoOptimize -----------------------------------------------------------
+SLEEPER = """
+import math, os, time
+
+def handler(event, context):
+    memory = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+    time.sleep(0.1 * math.sqrt(128 / memory))
+    return {"memory": memory}
+"""
+
+
+@pytest.fixture(scope="module")
+def arm_stack(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
+    from tests.conftest import cdk_context
+
+    app = cdk.App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("cdk.out")), analytics_reporting=False)
+    stack = cdk.Stack(app, "ArmTarget", env=ENV)
+    target = lambda_.Function(
+        stack,
+        "Graviton",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline(SLEEPER),
+        architecture=lambda_.Architecture.ARM_64,
+        memory_size=256,
+        timeout=Duration.seconds(10),
+    )
+    PowerTuning(stack, "Tuner", allowed_functions=[target], allow_architecture_changes=True)
+    return stack
+
+
+def test_auto_optimize_switches_an_arm64_function_to_the_cheaper_x86_64(arm_stack: cdk.Stack) -> None:
+    # The kit's speed model makes x86_64 take 30% of the measured time here: cheaper than arm64 despite its price.
+    with LocalKit.from_stack(arm_stack, duration_factors={"x86_64": 0.3}) as kit:
+        client = kit.client("lambda")
+        before = client.get_function_configuration(FunctionName=kit.ref("Graviton"))
+        run = kit.start_execution(
+            TUNER,
+            tuning_input(kit, "Graviton", strategy="cost", architectures=["arm64", "x86_64"], autoOptimize=True),
+        )
+        after = client.get_function_configuration(FunctionName=kit.ref("Graviton"))
+        versions, aliases = versions_and_aliases(kit, "Graviton")
+        downloads = kit.code_downloads
+
+    assert run.status == "SUCCEEDED", run.cause
+    assert before["Architectures"] == ["arm64"]
+    assert (run.output["architecture"], run.output["power"]) == ("x86_64", 128)
+    assert run.output["optimized"] == {"target": "$LATEST", "memorySize": 128, "architecture": "x86_64"}
+    # The Finalizer switched $LATEST with the function's own code: downloaded again, put back unchanged.
+    assert (after["Architectures"], after["MemorySize"]) == (["x86_64"], 128)
+    assert after["CodeSha256"] == before["CodeSha256"]
+    assert [d.status for d in downloads] == [200, 200]  # the Initializer's, then the Finalizer's
+    assert (versions, aliases) == (["$LATEST"], [])

@@ -214,7 +214,9 @@ class CodeServer:
                 server.owner = self
                 server.socket = context.wrap_socket(server.socket, server_side=True)
                 self._server = server
-                self._thread = threading.Thread(target=server.serve_forever, name="localkit-code-server", daemon=True)
+                # The first GetFunction usually comes from a handler: the server is the kit's, not the handler's
+                # (lambda_runtime's thread inheritance skips threads whose target is this module's).
+                self._thread = threading.Thread(target=_serve, args=(server,), name="localkit-code-server", daemon=True)
                 self._thread.start()
             return int(self._server.server_address[1])
 
@@ -226,6 +228,10 @@ class CodeServer:
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)
+
+
+def _serve(server: ThreadingHTTPServer) -> None:
+    server.serve_forever()
 
 
 class _Server(ThreadingHTTPServer):

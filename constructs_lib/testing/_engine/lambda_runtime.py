@@ -82,9 +82,14 @@ class LayeredEnviron(MutableMapping[str, str]):
         return {**other, **self._current()}
 
 
-_SERVICE_THREAD_MODULES = ("aws_durable_execution_sdk_python_testing", "moto")
-"""Threads whose code is the kit's stand-in services (moto's, the durable execution testing service's), not the
-function's: they never inherit a handler's environment or role, even when a handler's call starts them."""
+_SERVICE_THREAD_MODULES = (
+    "aws_durable_execution_sdk_python_testing",
+    "moto",
+    "constructs_lib.testing._engine.code_server",
+)
+"""Threads whose code is the kit's stand-in services (moto's, the durable execution testing service's, the kit's
+code server), not the function's: they never inherit a handler's environment or role, even when a handler's call
+starts them."""
 
 
 def install_thread_inheritance(environ: LayeredEnviron) -> Callable[[], None]:
