@@ -1,5 +1,6 @@
 """PowerTuning runs: the example stack's tuner tunes its sample on the local kit (moto's Step Functions interpreter,
-the real handlers in process), over 3 memory sizes whose simulated duration depends on memory."""
+the real handlers in process), over 3 memory sizes whose simulated duration depends on memory; and on x86_64 and
+arm64 in one run, with the kit's speed model per architecture."""
 
 from __future__ import annotations
 
