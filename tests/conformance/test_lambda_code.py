@@ -4,10 +4,13 @@ code location downloaded for real, and the kit's speed model per architecture.""
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import re
 import ssl
 import urllib.error
 import urllib.request
+import zipfile
 
 import aws_cdk as cdk
 import pytest
@@ -91,7 +94,8 @@ def test_a_published_version_keeps_its_architecture(kit_stack: cdk.Stack) -> Non
     configuration settings are immutable"; $LATEST may change on.
 
     AWS: https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html
-    Kit: the version keeps the architecture (and code record) it was published with; invoking it runs on it.
+    Kit: the version keeps the architecture and the package (CodeSha256, Code.Location) it was published with;
+    invoking it runs on that architecture.
     Divergence: none
     """
     inline(kit_stack, "Echo", ECHO)
@@ -102,13 +106,19 @@ def test_a_published_version_keeps_its_architecture(kit_stack: cdk.Stack) -> Non
         ).read()
         client.update_function_code(FunctionName=name, ZipFile=zip_file, Architectures=["arm64"])
         version = client.publish_version(FunctionName=name)["Version"]
-        client.update_function_code(FunctionName=name, ZipFile=zip_file, Architectures=["x86_64"])
+        client.update_function_code(FunctionName=name, ZipFile=other_package(), Architectures=["x86_64"])
         published = client.get_function(FunctionName=name, Qualifier=version)
-        latest = client.get_function_configuration(FunctionName=name)
+        latest = client.get_function(FunctionName=name)
+        version_package = urllib.request.urlopen(published["Code"]["Location"], context=trusting(kit)).read()
+        latest_package = urllib.request.urlopen(latest["Code"]["Location"], context=trusting(kit)).read()
         on_version, on_latest = kit.invoke("Echo", {}, qualifier=version), kit.invoke("Echo", {})
 
     assert published["Configuration"]["Architectures"] == ["arm64"]
-    assert latest["Architectures"] == ["x86_64"]
+    assert latest["Configuration"]["Architectures"] == ["x86_64"]
+    # The version's code is the code it was published with; $LATEST's is the new one.
+    assert (version_package, latest_package) == (zip_file, other_package())
+    assert published["Configuration"]["CodeSha256"] == sha256_of(zip_file)
+    assert latest["Configuration"]["CodeSha256"] == sha256_of(other_package())
     assert (on_version.version, on_version.architecture) == (version, "arm64")
     assert (on_latest.version, on_latest.architecture) == ("$LATEST", "x86_64")
 
@@ -199,6 +209,19 @@ def test_duration_factors_scale_the_report_of_that_architecture(kit_stack: cdk.S
     assert f"Duration: {x86.duration_ms:.2f} ms" in base64.b64decode(on_x86["LogResult"]).decode()
     assert f"Duration: {arm.duration_ms * 0.25:.2f} ms" in base64.b64decode(on_arm["LogResult"]).decode()
     assert arm.reported_duration_ms == arm.duration_ms * 0.25
+
+
+def other_package() -> bytes:
+    """Another .zip file (a different CodeSha256)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return 2\n")
+    return buffer.getvalue()
+
+
+def sha256_of(package: bytes) -> str:
+    """CodeSha256 as Lambda gives it: the package's SHA-256, base64."""
+    return base64.b64encode(hashlib.sha256(package).digest()).decode()
 
 
 def trusting(kit: LocalKit) -> ssl.SSLContext:
