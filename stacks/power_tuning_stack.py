@@ -24,8 +24,18 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
 class PowerTuningStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, work_ms: int = 300, **kwargs: Any) -> None:
-        """:param work_ms: the sample's simulated work at 128 MB (it takes work_ms x sqrt(128 / memory))."""
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        work_ms: int = 300,
+        allow_architecture_changes: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """:param work_ms: the sample's simulated work at 128 MB (it takes work_ms x sqrt(128 / memory)).
+        :param allow_architecture_changes: let the tuner compare x86_64 and arm64 in one run (an input's
+            ``architectures``), switching the sample's architecture and back."""
         super().__init__(scope, construct_id, **kwargs)
         self.alarm_topic = alarm_topic(self)
         self.sample, _ = secure_function(
@@ -41,6 +51,8 @@ class PowerTuningStack(Stack):
                 environment={"WORK_MS": str(work_ms)},
             ),
         )
-        self.tuner = PowerTuning(self, "Tuner", allowed_functions=[self.sample])
+        self.tuner = PowerTuning(
+            self, "Tuner", allowed_functions=[self.sample], allow_architecture_changes=allow_architecture_changes
+        )
         CfnOutput(self, "SampleFunctionArn", value=self.sample.function_arn)
         CfnOutput(self, "TunerStateMachineArn", value=self.tuner.state_machine.state_machine_arn)

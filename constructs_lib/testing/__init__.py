@@ -18,6 +18,7 @@ from constructs_lib.testing._engine.batch_jobs import (
     BatchTaskResult,
     read_completion_report,
 )
+from constructs_lib.testing._engine.code_server import CodeDownload
 from constructs_lib.testing._engine.intrinsics import Physical, TemplateError
 from constructs_lib.testing._engine.lambda_runtime import (
     Invocation,
@@ -61,6 +62,7 @@ __all__ = [
     "BatchJobRefused",
     "BatchJobReport",
     "BatchTaskResult",
+    "CodeDownload",
     "Delivery",
     "DurableExecutionResult",
     "EndpointError",

@@ -19,12 +19,14 @@ on AWS; a refused call fails as it fails on AWS and is listed in ``denials`` (``
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport
+from constructs_lib.testing._engine.code_server import CodeDownload
 from constructs_lib.testing._engine.enforcement import IamMode, checked_mode
 from constructs_lib.testing._engine.event_shapes import json_text
 from constructs_lib.testing._engine.faults import Faults
@@ -66,6 +68,25 @@ ServiceHandler = Callable[[dict[str, Any]], Any]
 ``ServiceError`` for an AWS error; any other exception is a 500 ``InternalFailure``."""
 
 _STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+ARCHITECTURES = ("x86_64", "arm64")
+"""Lambda's instruction set architectures."""
+
+
+def checked_duration_factors(factors: Mapping[str, float]) -> dict[str, float]:
+    """``duration_factors`` as given, or a ``KitError`` naming each architecture or factor that cannot be."""
+    problems = [
+        f"{architecture!r} is not a Lambda architecture ({' or '.join(ARCHITECTURES)})"
+        for architecture in factors
+        if architecture not in ARCHITECTURES
+    ]
+    problems += [
+        f"{architecture}: {factor!r} must be a number above 0"
+        for architecture, factor in factors.items()
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor) or factor <= 0
+    ]
+    if problems:
+        raise KitError(f"duration_factors: {'; '.join(problems)}, e.g. {{'arm64': 0.8}}")
+    return {architecture: float(factor) for architecture, factor in factors.items()}
 
 
 class LocalKit:
@@ -85,6 +106,7 @@ class LocalKit:
         max_rounds: int = 10_000,
         iam: IamMode = "enforce",
         faults: Faults | None = None,
+        duration_factors: Mapping[str, float] | None = None,
     ) -> None:
         """
         :param stack: the synthesized stack (see ``from_stack`` and ``from_cloud_assembly``).
@@ -104,6 +126,11 @@ class LocalKit:
         :param faults: faults to inject, seeded: duplicate deliveries, throttling, Lambda service exceptions in
             state machine tasks, targets that fail their first deliveries (see ``Faults``). :default: - none, beyond
             the template's reserved concurrency
+        :param duration_factors: the kit's speed model per architecture, ``{"arm64": 0.8}``: the REPORT line's
+            Duration (what ``LogType="Tail"`` returns, what power tuning reads) of an invocation on that architecture
+            is the handler's measured time times the factor. A modelling choice of the kit, not AWS behaviour: the
+            handler runs on this machine's processor whatever its function's architecture, and AWS documents no
+            fixed ratio between x86_64 and arm64. :default: - 1 for both (the measured time)
         """
         self._engine = KitEngine(
             stack,
@@ -117,6 +144,7 @@ class LocalKit:
             max_rounds=max_rounds,
             iam=checked_mode(iam),
             faults=faults,
+            duration_factors=checked_duration_factors(duration_factors or {}),
         )
 
     # -- construction --------------------------------------------------------------------------------------------
@@ -164,6 +192,22 @@ class LocalKit:
         resource, and what was missing (with ``iam="enforce"`` each of these calls failed as it fails on AWS)."""
         with self._engine.lock:
             return list(self._engine.denials)
+
+    @property
+    def certificate_authority(self) -> Path:
+        """The PEM file of the kit's throwaway certificate authority, made when the kit starts and deleted when it
+        stops. The kit's HTTPS endpoints (GetFunction's ``Code.Location``) have certificates from it; handlers trust it
+        (the kit sets ``SSL_CERT_FILE`` in their environment), the test's own thread does not unless told:
+        ``urllib.request.urlopen(location, context=ssl.create_default_context(cafile=kit.certificate_authority))``."""
+        certificates = self._engine.certificates
+        if certificates is None:
+            raise KitError("the kit is not running: use `with LocalKit.from_stack(stack) as kit:`")
+        return certificates.authority
+
+    @property
+    def code_downloads(self) -> list[CodeDownload]:
+        """Every request to a GetFunction ``Code.Location`` the kit served, in order: path, HTTP status, size."""
+        return self._engine.code_downloads()
 
     @property
     def resources(self) -> StackResources:

@@ -9,6 +9,7 @@ execution role for the API calls it makes.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import importlib
 import json
 import math
@@ -81,9 +82,14 @@ class LayeredEnviron(MutableMapping[str, str]):
         return {**other, **self._current()}
 
 
-_SERVICE_THREAD_MODULES = ("aws_durable_execution_sdk_python_testing", "moto")
-"""Threads whose code is the kit's stand-in services (moto's, the durable execution testing service's), not the
-function's: they never inherit a handler's environment or role, even when a handler's call starts them."""
+_SERVICE_THREAD_MODULES = (
+    "aws_durable_execution_sdk_python_testing",
+    "moto",
+    "constructs_lib.testing._engine.code_server",
+)
+"""Threads whose code is the kit's stand-in services (moto's, the durable execution testing service's, the kit's
+code server), not the function's: they never inherit a handler's environment or role, even when a handler's call
+starts them."""
 
 
 def install_thread_inheritance(environ: LayeredEnviron) -> Callable[[], None]:
@@ -166,6 +172,11 @@ class Invocation:
     source: str = "invoke"
     version: str = "$LATEST"
     """The version that ran (an alias runs the version it points at)."""
+    architecture: str = "x86_64"
+    """The instruction set architecture of the version that ran."""
+    duration_factor: float = 1.0
+    """The kit's speed model for that architecture (``LocalKit(duration_factors=...)``): the REPORT line's
+    Duration is ``duration_ms`` times this."""
 
     @property
     def succeeded(self) -> bool:
@@ -183,12 +194,21 @@ class Invocation:
             "stackTrace": list(self.stack_trace),
         }
 
+    @property
+    def reported_duration_ms(self) -> float:
+        """The REPORT line's Duration: the handler's measured time times the architecture's duration factor (a
+        timed-out invocation reports the time it was stopped at, unscaled)."""
+        if self.error_type == "Sandbox.Timedout":
+            return self.duration_ms
+        return self.duration_ms * self.duration_factor
+
     def log_tail(self, memory_mb: int) -> str:
         """The START / END / REPORT lines the runtime writes, in the text log format."""
-        billed = max(1, math.ceil(self.duration_ms))
+        duration = self.reported_duration_ms
+        billed = max(1, math.ceil(duration))
         used = max(1, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
         report = (
-            f"REPORT RequestId: {self.request_id}\tDuration: {self.duration_ms:.2f} ms\t"
+            f"REPORT RequestId: {self.request_id}\tDuration: {duration:.2f} ms\t"
             f"Billed Duration: {billed} ms\tMemory Size: {memory_mb} MB\tMax Memory Used: {min(used, memory_mb)} MB"
         )
         if self.init_duration_ms is not None:
@@ -223,6 +243,11 @@ class LocalFunction:
     shared_modules: frozenset[str] = frozenset()
     """Top-level packages the function imports from the kit's own interpreter rather than privately from its
     folders: the durable execution SDK, whose objects the kit's in-process durable service hands to the handler."""
+    architecture: str = "x86_64"
+    """``Architectures`` from the template: the default of ``run``'s ``architecture``."""
+    kit_variables: Mapping[str, str] = field(default_factory=dict)
+    """Variables the kit's sandbox adds to the runtime's (``SSL_CERT_FILE``: a bundle with the kit's own certificate
+    authority); the function's own variables win over them."""
     invocations: list[Invocation] = field(default_factory=list)
     stragglers: list[threading.Thread] = field(default_factory=list)
     """Handler threads still running after their invocation timed out."""
@@ -251,6 +276,7 @@ class LocalFunction:
                 "_HANDLER": self.handler,
             }
         )
+        environment.update(self.kit_variables)
         environment.update(self.environment)
         return environment
 
@@ -263,11 +289,14 @@ class LocalFunction:
         request_id: str | None = None,
         version: str = "$LATEST",
         memory_mb: int | None = None,
+        architecture: str | None = None,
+        duration_factor: float = 1.0,
     ) -> Invocation:
         """Run the handler once in its own thread; never raises for what the handler does.
 
-        ``version`` and ``memory_mb`` are those of the invoked qualifier (a published version has its own memory);
-        the default is ``$LATEST`` with the template's memory.
+        ``version``, ``memory_mb`` and ``architecture`` are those of the invoked qualifier (a published version has
+        its own memory and architecture); the default is ``$LATEST`` with the template's. ``duration_factor`` is the
+        kit's speed model for that architecture (see ``Invocation.reported_duration_ms``).
         """
         request_id = request_id or str(uuid.uuid4())
         box: dict[str, Invocation] = {}
@@ -314,6 +343,9 @@ class LocalFunction:
                 duration_ms=(time.monotonic() - started) * 1000,
                 version=version,
             )
+        invocation = dataclasses.replace(
+            invocation, architecture=architecture or self.architecture, duration_factor=duration_factor
+        )
         self.invocations.append(invocation)
         return invocation
 

@@ -38,6 +38,11 @@ class InvokeAnswer:
     log_result: str | None = None
 
 
+def architecture_of(function: Any) -> str:
+    """The instruction set architecture of moto's object of a function version."""
+    return str((getattr(function, "architectures", None) or ["x86_64"])[0])
+
+
 def aws_timestamp(value: Any) -> Any:
     """An ISO 8601 time (text or datetime) as Step Functions writes it: UTC, milliseconds, ``Z``."""
     when = value
@@ -155,6 +160,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
             version=str(getattr(self, "version", "$LATEST")),
             memory_mb=getattr(self, "memory_size", None),
             qualifier=getattr(_invoked, "qualifier", None) or None,
+            architecture=architecture_of(self),
         )
         if answer is NOT_OURS:
             return original_invoke(self, body, request_headers, response_headers)
@@ -166,6 +172,60 @@ def install(engine: KitEngine) -> Callable[[], None]:
         return answer.payload
 
     patches.replace(LambdaFunction, "invoke", invoke)
+
+    # A function's architecture: moto keeps the one CreateFunction gave and ignores UpdateFunctionCode's
+    # Architectures; Lambda changes it there ("The instruction set architecture that the function supports",
+    # https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html), and GetFunction /
+    # GetFunctionConfiguration say so.
+    original_update_code = LambdaFunction.update_function_code
+
+    def update_function_code(self: Any, updated_spec: dict[str, Any]) -> Any:
+        previous = self.architectures
+        if updated_spec.get("Architectures") is not None:
+            self.architectures = list(updated_spec["Architectures"])  # moto's setter refuses what Lambda refuses
+        try:
+            answer = original_update_code(self, updated_spec)
+        except BaseException:
+            self.architectures = previous
+            raise
+        if updated_spec.get("DryRun"):  # validated, nothing changed
+            self.architectures = previous
+            return self.get_configuration()
+        return answer
+
+    patches.replace(LambdaFunction, "update_function_code", update_function_code)
+
+    # A published version is a snapshot: "its code, runtime, architecture, memory, layers, and most other
+    # configuration settings are immutable" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
+    # moto's version is a shallow copy of $LATEST that shares its code record (the location's key), so a later
+    # UpdateFunctionCode of $LATEST would show in the version: the version gets its own copies.
+    from moto.awslambda.models import LambdaStorage
+
+    original_publish = LambdaStorage.publish_version
+
+    def publish_version(self: Any, name_or_arn: str, description: str = "") -> Any:
+        version = original_publish(self, name_or_arn, description)
+        if version is not None:
+            version.code = dict(version.code)
+            version.architectures = list(version.architectures)
+        return version
+
+    patches.replace(LambdaStorage, "publish_version", publish_version)
+
+    # GetFunction's Code.Location: a presigned URL of the deployment package, valid for up to 10 minutes
+    # (https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCodeLocation.html); the kit's answers on loopback
+    # (see code_server), where moto's names a host that does not exist.
+    original_get_code = LambdaFunction.get_code
+
+    def get_code(self: Any) -> Any:
+        answer = original_get_code(self)
+        code = answer.get("Code")
+        package = getattr(self, "code_bytes", None)
+        if isinstance(code, dict) and code.get("RepositoryType") == "S3" and isinstance(package, bytes):
+            code["Location"] = engine.code_location(str(self.function_name), package)
+        return answer
+
+    patches.replace(LambdaFunction, "get_code", get_code)
 
     # The invoked qualifier (an alias name, a version, or none), from the call or a qualified function ARN / name:
     # the alias's asynchronous settings and records are the alias's own.

@@ -583,6 +583,7 @@ class _Builder:
             ),
             # The kit's in-process durable service and the handler share the SDK's classes.
             shared_modules=frozenset({DURABLE_SDK}) if durable else frozenset(),
+            architecture=str((request.get("Architectures") or ["x86_64"])[0]),
         )
         return Physical(ref=name, attributes={"Arn": arn})
 

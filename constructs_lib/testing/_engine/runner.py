@@ -32,6 +32,13 @@ from constructs_lib.testing._engine.authorizer import (
 )
 from constructs_lib.testing._engine.authz import PolicyStore
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner, stack_jobs
+from constructs_lib.testing._engine.code_server import (
+    CERT_FILE_VARIABLE,
+    CodeDownload,
+    CodeServer,
+    KitCertificates,
+    trust_handler_bundles,
+)
 from constructs_lib.testing._engine.enforcement import IamMode, PolicyAuthorizer
 from constructs_lib.testing._engine.event_shapes import complete_s3_records, sns_event
 from constructs_lib.testing._engine.event_sources import SqsPoller
@@ -76,8 +83,14 @@ class KitEngine:
         max_rounds: int,
         iam: IamMode = "enforce",
         faults: Faults | None = None,
+        duration_factors: Mapping[str, float] | None = None,
     ) -> None:
         self.stack = stack
+        self.duration_factors: dict[str, float] = dict(duration_factors or {})
+        """The kit's speed model: an architecture's REPORT Duration is the measured time times its factor."""
+        self.certificates: KitCertificates | None = None
+        """The kit's throwaway certificate authority (made at start), which handlers trust through SSL_CERT_FILE."""
+        self._code_server: CodeServer | None = None
         self.warnings: list[str] = []
         self._warned: set[str] = set()
         self.iam: IamMode = iam
@@ -135,8 +148,11 @@ class KitEngine:
             os.environ = self._environ  # type: ignore[assignment]  # noqa: B003 - a layered view, not a new environment
             undo_hooks, undo_logs = moto_hooks.install(self), quiet_logs.install()
             undo_threads = install_thread_inheritance(self._environ)
+            self.certificates = KitCertificates.make()
+            undo_trust = trust_handler_bundles(self._environ)
 
             def undo() -> None:
+                undo_trust()
                 undo_threads()
                 undo_logs()
                 undo_hooks()
@@ -150,6 +166,8 @@ class KitEngine:
                 validate_asl=self._validate_asl,
             )
             self.warnings.extend(self._resources.warnings)
+            for function in self._resources.functions.values():
+                function.kit_variables = {CERT_FILE_VARIABLE: str(self.certificates.bundle)}
             self.faults.bind(self._resources)
             if self.iam != "off" and self.authorizer is self._default_authorizer:
                 # Built from the template with the kit's own resolver: every ARN in a policy is the ARN of what the
@@ -178,6 +196,7 @@ class KitEngine:
         for step in (
             self._join_stragglers,
             self._close_durable,
+            self._close_code_server,
             self._restore_interpreter,
             self._undo_hooks,
             self._restore_environ,
@@ -211,6 +230,36 @@ class KitEngine:
         finally:
             if undo is not None:
                 undo()
+
+    def _close_code_server(self) -> None:
+        server, self._code_server = self._code_server, None
+        certificates, self.certificates = self.certificates, None
+        try:
+            if server is not None:
+                server.close()
+        finally:
+            if certificates is not None:
+                shutil.rmtree(certificates.folder, ignore_errors=True)
+
+    @property
+    def code_server(self) -> CodeServer:
+        """The server of GetFunction's code locations (made on first use)."""
+        with self.lock:
+            if self._code_server is None:
+                if self.certificates is None:
+                    raise KitError("the kit is not running: use `with LocalKit.from_stack(stack) as kit:`")
+                self._code_server = CodeServer(self.certificates, account=self.stack.account)
+            return self._code_server
+
+    def code_downloads(self) -> list[CodeDownload]:
+        """The requests the code server answered (none when it never started)."""
+        with self.lock:
+            server = self._code_server
+        return [] if server is None else server.served()
+
+    def code_location(self, function_name: str, package: bytes) -> str:
+        """GetFunction's ``Code.Location`` for a function's .zip file: a presigned URL the kit serves."""
+        return self.code_server.location(function_name, package)
 
     def _restore_interpreter(self) -> None:
         if self._saved_dont_write_bytecode is not None:
@@ -290,9 +339,11 @@ class KitEngine:
         version: str = "$LATEST",
         memory_mb: int | None = None,
         qualifier: str | None = None,
+        architecture: str | None = None,
     ) -> Invocation:
         """Run a function's handler once (recorded as a delivery to the function); a durable function's invocation
-        is a durable execution, run to its end (``qualifier``: what was invoked, default ``version``)."""
+        is a durable execution, run to its end (``qualifier``: what was invoked, default ``version``;
+        ``architecture``: the version's, default what moto holds for it)."""
         assert self._environ is not None
         self.record("lambda", local.arn, event, {"source": source})
         if self.faults.target_fails(local.logical_id):
@@ -310,9 +361,30 @@ class KitEngine:
                 synchronous=not source.startswith("async:"),
             )
             return invocation
+        architecture = architecture or self.architecture(local, version)
         return local.run(
-            event, environ=self._environ, source=source, request_id=request_id, version=version, memory_mb=memory_mb
+            event,
+            environ=self._environ,
+            source=source,
+            request_id=request_id,
+            version=version,
+            memory_mb=memory_mb,
+            architecture=architecture,
+            duration_factor=self.duration_factors.get(architecture, 1.0),
         )
+
+    @staticmethod
+    def architecture(local: LocalFunction, version: str) -> str:
+        """The architecture of ``version`` of ``local`` as moto holds it (UpdateFunctionCode may have changed
+        ``$LATEST``'s; a published version keeps its own)."""
+        from moto.awslambda.models import lambda_backends
+
+        _, _, _, region, account, _, name = local.arn.split(":")[:7]
+        try:
+            found = lambda_backends[account][region].get_function(name, None if version == "$LATEST" else version)
+        except Exception:  # deleted meanwhile: the template's
+            return local.architecture
+        return moto_hooks.architecture_of(found)
 
     def qualified(self, local: LocalFunction, qualifier: str | None) -> tuple[str, str, int | None]:
         """(qualifier, version, memory) of an invoke of ``local`` as ``qualifier`` (a version, an alias or
@@ -567,10 +639,11 @@ class KitEngine:
         version: str = "$LATEST",
         memory_mb: int | None = None,
         qualifier: str | None = None,
+        architecture: str | None = None,
     ) -> Any:
-        """A Lambda ``Invoke`` of ``function_name``; ``version`` and ``memory_mb`` are those of the invoked qualifier
-        (moto's object of that version), ``qualifier`` what was invoked (``$LATEST``, a version or an alias; None:
-        unqualified, which a durable function refuses)."""
+        """A Lambda ``Invoke`` of ``function_name``; ``version``, ``memory_mb`` and ``architecture`` are those of the
+        invoked qualifier (moto's object of that version), ``qualifier`` what was invoked (``$LATEST``, a version or
+        an alias; None: unqualified, which a durable function refuses)."""
         local = self.resources.function_by_physical_name(function_name)
         if local is None:
             return moto_hooks.NOT_OURS
@@ -588,7 +661,9 @@ class KitEngine:
         if invocation_type == "DryRun":
             return moto_hooks.InvokeAnswer(payload=b"")
         memory = memory_mb or local.memory_mb
-        invocation = self.run(local, event, "invoke", version=version, memory_mb=memory, qualifier=qualifier)
+        invocation = self.run(
+            local, event, "invoke", version=version, memory_mb=memory, qualifier=qualifier, architecture=architecture
+        )
         return moto_hooks.InvokeAnswer(
             payload=json.dumps(invocation.payload).encode(),
             function_error=None if invocation.succeeded else "Unhandled",
