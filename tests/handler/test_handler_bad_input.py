@@ -49,7 +49,11 @@ from tests.conftest import FakeContext, load_event
 from tests.slack_server import SlackWebhookServer
 
 RUNTIME_FOLDERS = runtime_folders()
-for _layer in ("s3_batch_contract", "slack_reporter"):  # the layers, as the runtime finds them in /opt/python
+for _layer in (
+    "s3_batch_contract",
+    "slack_reporter",
+    "durable_routes",
+):  # the layers, as the runtime finds them in /opt/python
     if str(RUNTIME_FOLDERS[_layer] / "python") not in sys.path:
         sys.path.insert(0, str(RUNTIME_FOLDERS[_layer] / "python"))
 if str(RUNTIME_FOLDERS["durable_orders"]) not in sys.path:  # its handler imports order_logic as in /var/task
@@ -58,6 +62,8 @@ if str(RUNTIME_FOLDERS["durable_orders"]) not in sys.path:  # its handler import
 import order_logic  # noqa: E402
 import s3_batch_contract as contract  # noqa: E402
 import slack_reporter  # noqa: E402
+from durable_routes import delivery as durable_delivery  # noqa: E402
+from durable_routes import status as durable_status  # noqa: E402
 from slack_reporter import reporting, webhook  # noqa: E402
 
 from constructs_lib.workloads.defect_detection.runtime import inspect_image, start_inspection  # noqa: E402
@@ -81,6 +87,8 @@ ALLOWED_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "destined_lambda:worker.handler": (worker.InvalidOrderError,),
     # A durable handler: run by AWS's durable testing SDK, which reports the error's type by name (see below).
     "durable_orders:handler.handler": (order_logic.InvalidOrderError, order_logic.OrderPendingError),
+    # The durable engine's status-event function: an event it has no record for, or a route that refused the record.
+    "durable_routes:durable_routes.status.handler": (durable_status.StatusEventError, durable_delivery.DeliveryError),
     "orchestrated_lambda:steps.classify": (steps.InvalidRequestError, steps.OrderPendingError),
     "orchestrated_lambda:steps.handle_single": (steps.InvalidRequestError,),
     "orchestrated_lambda:steps.reserve_stock": (steps.InvalidRequestError,),
@@ -429,6 +437,76 @@ def test_the_durable_orders_handler_fails_only_with_its_typed_errors(event: Any)
         assert kind in allowed, f"durable_orders:handler.handler raised {kind}: {message[:300]}"
     assert message.strip()
     assert len(message) <= MAX_MESSAGE, f"a {len(message)}-character message: {message[:300]}..."
+
+
+# AWS's example "Durable Execution Status Change" event (https://docs.aws.amazon.com/lambda/latest/dg/
+# durable-monitoring.html) for a timed-out execution.
+DURABLE_STATUS_EVENT = {
+    "version": "0",
+    "detail-type": "Durable Execution Status Change",
+    "source": "aws.lambda",
+    "account": ACCOUNT,
+    "time": "2025-11-21T13:08:23Z",
+    "region": REGION,
+    "resources": [],
+    "detail": {
+        "durableExecutionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders:2/durable-execution/"
+        "090c4189-b18b-4296-9d0c-cfd01dc3a122/9f7d84c9-ea3d-3ffc-b3e5-5ec51c34ffc9",
+        "durableExecutionName": "order-123",
+        "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders:2",
+        "status": "TIMED_OUT",
+        "startTimestamp": "2025-11-20T13:08:22.345Z",
+        "endTimestamp": "2025-11-21T13:08:22.345Z",
+    },
+}
+
+
+class FakeDurableLambda:
+    """The lambda client's GetDurableExecution (moto has none; the kit serves it in its own runs): the execution's
+    input, for any ARN."""
+
+    def get_durable_execution(self, DurableExecutionArn: str) -> dict[str, Any]:
+        return {"DurableExecutionArn": DurableExecutionArn, "InputPayload": json.dumps(ORDER), "Status": "TIMED_OUT"}
+
+
+@pytest.fixture
+def durable_failures(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The failure route (an SQS queue on moto) in the status function's environment; its queue URL."""
+    durable_delivery._clients.clear()  # clients made outside this moto
+    url = boto3.client("sqs").create_queue(QueueName="durable-failures")["QueueUrl"]
+    monkeypatch.setenv(durable_delivery.ENV_ON_FAILURE, json.dumps({"service": "sqs", "target": url}))
+    fake = FakeDurableLambda()
+    monkeypatch.setattr(
+        durable_status, "client", lambda service: fake if service == "lambda" else durable_delivery.client(service)
+    )
+    yield url
+    durable_delivery._clients.clear()
+
+
+@BAD_INPUT
+@given(
+    event=mutations(
+        DURABLE_STATUS_EVENT,
+        {**DURABLE_STATUS_EVENT, "detail": {**DURABLE_STATUS_EVENT["detail"], "status": "STOPPED"}},
+    )
+)
+def test_the_durable_status_function_delivers_one_failure_record_or_says_what_it_takes(
+    durable_failures: str, event: Any
+) -> None:
+    sqs = boto3.client("sqs")
+    result = outcome(
+        "durable_routes:durable_routes.status.handler", lambda: durable_status.handler(event, FakeContext())
+    )
+    delivered = sqs.receive_message(QueueUrl=durable_failures, MaxNumberOfMessages=10).get("Messages", [])
+    for message in delivered:
+        sqs.delete_message(QueueUrl=durable_failures, ReceiptHandle=message["ReceiptHandle"])
+    if isinstance(result, Exception):
+        assert delivered == []
+        return
+    (message,) = delivered
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == result["delivered"] in ("TimedOut", "Aborted")
+    assert record["requestPayload"] == ORDER
 
 
 @BAD_INPUT
