@@ -146,6 +146,29 @@ def example_stacks(example_app: cdk.App) -> dict[str, cdk.Stack]:
     return {child.stack_name: child for child in example_app.node.children if isinstance(child, cdk.Stack)}
 
 
+QUERY_LANGUAGES = ["JSONPath", "JSONata"]
+"""The spellings of the context value ``queryLanguage`` that picks the example workflows' query language."""
+
+
+@pytest.fixture(scope="session")
+def jsonata_example_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, cdk.Stack]:
+    """Every example stack, its workflows in JSONata (``cdk synth -c queryLanguage=JSONata``), cdk-nag's checks on."""
+    from app import build_app
+
+    outdir: Path = tmp_path_factory.mktemp("cdk.out-jsonata")
+    context = {**cdk_context(), "queryLanguage": "JSONata"}
+    app = build_app(cdk.App(context=context, outdir=str(outdir), analytics_reporting=False))
+    return {child.stack_name: child for child in app.node.children if isinstance(child, cdk.Stack)}
+
+
+@pytest.fixture(params=QUERY_LANGUAGES)
+def language_example_stacks(request: pytest.FixtureRequest) -> dict[str, cdk.Stack]:
+    """The example stacks, once with their workflows in JSONPath and once in JSONata (the test parameter)."""
+    name = "example_stacks" if request.param == "JSONPath" else "jsonata_example_stacks"
+    stacks: dict[str, cdk.Stack] = request.getfixturevalue(name)
+    return stacks
+
+
 @pytest.fixture
 def plain_app(tmp_path: Path) -> cdk.App:
     """An app with cdk.json's context and no cdk-nag: for test stacks that only exercise the local kit."""

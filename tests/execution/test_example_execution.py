@@ -94,8 +94,9 @@ def test_destined_malformed_message_is_a_typed_failure_not_a_lost_event(destined
 
 # -- OrchestratedLambda: Classify (retry) -> Choice -> single | parallel; failures -> queue; FAILED -> topic -------
 @pytest.fixture
-def orchestrated(example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
-    return example_stacks["OrchestratedLambda"]
+def orchestrated(language_example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
+    """The stack, its workflow in JSONPath, then in JSONata: every test runs in both."""
+    return language_example_stacks["OrchestratedLambda"]
 
 
 def test_orchestrated_single_item_takes_the_single_route(orchestrated: cdk.Stack) -> None:
@@ -171,7 +172,7 @@ def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts
 
 # -- DefectDetection: S3 -> EventBridge -> workflow (inspect, record, decide) with the endpoint as a stand-in -------
 def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_the_prefix(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
     from stacks.defect_detection_stack import DEFAULT_ENDPOINT_NAME
 
@@ -179,7 +180,9 @@ def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_th
         return [0.1, 0.9] if b"defect" in body else [0.95, 0.05]
 
     png = b"\x89PNG\r\n\x1a\n"
-    with LocalKit.from_stack(example_stacks["DefectDetection"], endpoints={DEFAULT_ENDPOINT_NAME: endpoint}) as kit:
+    with LocalKit.from_stack(
+        language_example_stacks["DefectDetection"], endpoints={DEFAULT_ENDPOINT_NAME: endpoint}
+    ) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", png + b"defect")
         kit.put_object("Pipeline/Images", "incoming/line-4/board-18.png", png + b"clean")
         kit.put_object("Pipeline/Images", "archive/board-1.png", png + b"defect")

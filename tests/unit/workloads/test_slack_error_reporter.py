@@ -16,6 +16,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import acknowledge_unrotated_secret
@@ -597,11 +598,14 @@ def test_the_example_stack_can_use_an_existing_secret_by_name(tmp_path: Path, en
 # ------------------------------------------------------------------------------------------------ execution
 
 
-@pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
+@pytest.fixture(
+    scope="module", params=[sfn.QueryLanguage.JSON_PATH, sfn.QueryLanguage.JSONATA], ids=["jsonpath", "jsonata"]
+)
+def example(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> cdk.Stack:
+    """The example stack, its Shipping workflow in JSONPath, then in JSONata: every execution test runs in both."""
     outdir = tmp_path_factory.mktemp("slack-cdk.out")
     app = cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
-    return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV)
+    return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV, query_language=request.param)
 
 
 @pytest.fixture
