@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,6 +80,23 @@ def workflow_definitions(template: Mapping[str, Any]) -> dict[str, dict[str, Any
     from constructs_lib.testing import state_machine_definitions
 
     return {name: d for name, d in state_machine_definitions(template).items() if "StatusFailures" not in name}
+
+
+_EXECUTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ASSET_FOLDER = re.compile(r"/[^\"\s]*/(asset\.[0-9a-f]{64})/")  # in a stack trace: each app has its own cdk.out
+_WHEN = {"time", "timestamp", "startDate", "stopDate", "inspectedAt"}
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with what differs between any two runs masked: the executions' generated names, the times, the
+    cdk.out folder the handlers run from."""
+    if isinstance(value, dict):
+        return {key: "<when>" if key in _WHEN else comparable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [comparable(item) for item in value]
+    if isinstance(value, str):
+        return _ASSET_FOLDER.sub(r"\1/", _EXECUTION_ID.sub("<execution>", value))
+    return value
 
 
 def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFunction:
