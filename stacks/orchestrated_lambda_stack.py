@@ -1,10 +1,13 @@
 """The orchestrated-lambda example: functions orchestrated by Step Functions, what Lambda Destinations cannot do.
 
-Classify (retry OrderPendingError, backoff 2.0) -> Choice on $.foo:
+Classify (retry OrderPendingError, backoff 2.0) -> Choice on foo:
     foo == 1 -> HandleSingle
     foo == 2 -> Parallel(ReserveStock, Charge)
 -> success; any failure -> the record on an encrypted SQS queue (the execution ends FAILED).
 FAILED / TIMED_OUT execution status changes -> an encrypted SNS topic.
+
+``query_language`` picks the states' language (JSONPath by default, or JSONata); the consumers receive the same
+records from either.
 """
 
 from __future__ import annotations
@@ -33,8 +36,23 @@ from stacks._code import example_code
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
+def foo_equals(value: int, language: sfn.QueryLanguage) -> sfn.Condition:
+    """``foo == value`` in the workflow's query language."""
+    if language == sfn.QueryLanguage.JSONATA:
+        return sfn.Condition.jsonata(f"{{% $states.input.foo = {value} %}}")
+    return sfn.Condition.number_equals("$.foo", value)
+
+
 class OrchestratedLambdaStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        query_language: sfn.QueryLanguage = sfn.QueryLanguage.JSON_PATH,
+        **kwargs: Any,
+    ) -> None:
+        """:param query_language: the workflow's query language, JSONPath (default) or JSONata."""
         super().__init__(scope, construct_id, **kwargs)
         code = example_code("orchestrated_lambda")
         self.alarm_topic = alarm_topic(self)
@@ -57,14 +75,15 @@ class OrchestratedLambdaStack(Stack):
         self.workflow = FunctionWorkflow(
             self,
             "Orders",
+            query_language=query_language,
             steps=[
                 Invoke("Classify", classify, retries=[pending]),
                 Choice(
                     "RouteOnFoo",
                     branches=[
-                        (sfn.Condition.number_equals("$.foo", 1), [Invoke("HandleSingle", single)]),
+                        (foo_equals(1, query_language), [Invoke("HandleSingle", single)]),
                         (
-                            sfn.Condition.number_equals("$.foo", 2),
+                            foo_equals(2, query_language),
                             [
                                 Parallel(
                                     "HandleSeveral",

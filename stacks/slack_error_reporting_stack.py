@@ -9,6 +9,8 @@ The webhook URL is in a Secrets Manager secret. By default the stack makes one h
 URL is ever in the template: after deploying, put the URL into it with
 ``aws secretsmanager put-secret-value --secret-id <SlackWebhookSecretArn output> --secret-string <url>``.
 Or give the name of an existing secret as context: ``cdk deploy -c slack_webhook_secret_name=slack/webhook``.
+
+``query_language`` picks the Shipping workflow's states' language (JSONPath by default, or JSONata).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from constructs_lib import acknowledge_unrotated_secret
@@ -38,7 +41,15 @@ SECRET_NAME_CONTEXT = "slack_webhook_secret_name"
 
 
 class SlackErrorReportingStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        query_language: sfn.QueryLanguage = sfn.QueryLanguage.JSON_PATH,
+        **kwargs: Any,
+    ) -> None:
+        """:param query_language: the Shipping workflow's query language, JSONPath (default) or JSONata."""
         super().__init__(scope, construct_id, **kwargs)
         code = example_code("slack_example")
         self.alarm_topic = alarm_topic(self)
@@ -72,7 +83,9 @@ class SlackErrorReportingStack(Stack):
 
         # 3. Step Functions: failed, timed-out and aborted executions go to the notifier.
         ship, _ = secure_function(self, "Ship", function_props=function_props("ship", "Ships orders"))
-        self.workflow = FunctionWorkflow(self, "Shipping", function=ship, timeout=Duration.minutes(5))
+        self.workflow = FunctionWorkflow(
+            self, "Shipping", function=ship, timeout=Duration.minutes(5), query_language=query_language
+        )
         self.failure_notifications = self.workflow.notify_on(
             "SlackOnFailure", statuses=FAILED_STATUSES, route=self.notifier.route
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,6 +82,23 @@ def workflow_definitions(template: Mapping[str, Any]) -> dict[str, dict[str, Any
     return {name: d for name, d in state_machine_definitions(template).items() if "StatusFailures" not in name}
 
 
+_EXECUTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ASSET_FOLDER = re.compile(r"/[^\"\s]*/(asset\.[0-9a-f]{64})/")  # in a stack trace: each app has its own cdk.out
+_WHEN = {"time", "timestamp", "startDate", "stopDate", "inspectedAt"}
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with what differs between any two runs masked: the executions' generated names, the times, the
+    cdk.out folder the handlers run from."""
+    if isinstance(value, dict):
+        return {key: "<when>" if key in _WHEN else comparable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [comparable(item) for item in value]
+    if isinstance(value, str):
+        return _ASSET_FOLDER.sub(r"\1/", _EXECUTION_ID.sub("<execution>", value))
+    return value
+
+
 def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFunction:
     """A small function with the library's secure defaults (made by DestinedFunction), returning its event."""
     return DestinedFunction(
@@ -144,6 +162,29 @@ def cli_templates(cli_cloud_assembly: Path) -> dict[str, dict[str, Any]]:
 def example_stacks(example_app: cdk.App) -> dict[str, cdk.Stack]:
     """The example stacks by stack name."""
     return {child.stack_name: child for child in example_app.node.children if isinstance(child, cdk.Stack)}
+
+
+QUERY_LANGUAGES = ["JSONPath", "JSONata"]
+"""The spellings of the context value ``queryLanguage`` that picks the example workflows' query language."""
+
+
+@pytest.fixture(scope="session")
+def jsonata_example_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, cdk.Stack]:
+    """Every example stack, its workflows in JSONata (``cdk synth -c queryLanguage=JSONata``), cdk-nag's checks on."""
+    from app import build_app
+
+    outdir: Path = tmp_path_factory.mktemp("cdk.out-jsonata")
+    context = {**cdk_context(), "queryLanguage": "JSONata"}
+    app = build_app(cdk.App(context=context, outdir=str(outdir), analytics_reporting=False))
+    return {child.stack_name: child for child in app.node.children if isinstance(child, cdk.Stack)}
+
+
+@pytest.fixture(params=QUERY_LANGUAGES)
+def language_example_stacks(request: pytest.FixtureRequest) -> dict[str, cdk.Stack]:
+    """The example stacks, once with their workflows in JSONPath and once in JSONata (the test parameter)."""
+    name = "example_stacks" if request.param == "JSONPath" else "jsonata_example_stacks"
+    stacks: dict[str, cdk.Stack] = request.getfixturevalue(name)
+    return stacks
 
 
 @pytest.fixture

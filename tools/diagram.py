@@ -765,13 +765,18 @@ _TARGET_FIELDS = (
 )
 
 
+def _is_jsonata(value: Any) -> bool:
+    """A JSONata expression (``"{% $states.input.bucket %}"``): a value known only when the state runs."""
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
+
 def _target(parameters: Any) -> str | None:
     """The static target of a task's parameters (function, queue, topic, table...), readable; None if dynamic."""
     if not isinstance(parameters, Mapping):
         return None
     for name in _TARGET_FIELDS:
         if name in parameters and isinstance(parameters[name], str):
-            return readable(parameters[name])
+            return None if _is_jsonata(parameters[name]) else readable(parameters[name])
     entries = parameters.get("Entries")
     if isinstance(entries, list) and entries and isinstance(entries[0], Mapping):
         return _target(entries[0])
@@ -811,7 +816,8 @@ def _state_lines(name: str, state: Mapping[str, Any]) -> list[_Line]:
         else:
             detail = [f"wait until {state.get('Timestamp', state.get('TimestampPath', '?'))}"]
     elif kind == "Fail":
-        detail = ["Fail" + (f" \u00b7 {state['Error']}" if "Error" in state else "")]
+        error = state.get("Error")  # an expression is known only when the state runs, as ErrorPath is
+        detail = ["Fail" + (f" \u00b7 {error}" if error is not None and not _is_jsonata(error) else "")]
     elif kind in ("Pass", "Succeed"):
         detail = [kind]
     lines.extend(_Line(shorten(text, 48), 10, colour=_MUTED) for text in detail)

@@ -7,12 +7,14 @@ malformed event. Nothing here re-describes the infrastructure: the kit reads it 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
 from constructs_lib import ExecutionRecord, ExecutionStatusChange, parse_execution_record
 from constructs_lib.testing import LocalKit
+from tests.conftest import comparable
 
 pytestmark = pytest.mark.execution
 
@@ -94,8 +96,9 @@ def test_destined_malformed_message_is_a_typed_failure_not_a_lost_event(destined
 
 # -- OrchestratedLambda: Classify (retry) -> Choice -> single | parallel; failures -> queue; FAILED -> topic -------
 @pytest.fixture
-def orchestrated(example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
-    return example_stacks["OrchestratedLambda"]
+def orchestrated(language_example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
+    """The stack, its workflow in JSONPath, then in JSONata: every test runs in both."""
+    return language_example_stacks["OrchestratedLambda"]
 
 
 def test_orchestrated_single_item_takes_the_single_route(orchestrated: cdk.Stack) -> None:
@@ -171,7 +174,7 @@ def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts
 
 # -- DefectDetection: S3 -> EventBridge -> workflow (inspect, record, decide) with the endpoint as a stand-in -------
 def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_the_prefix(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
     from stacks.defect_detection_stack import DEFAULT_ENDPOINT_NAME
 
@@ -179,7 +182,9 @@ def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_th
         return [0.1, 0.9] if b"defect" in body else [0.95, 0.05]
 
     png = b"\x89PNG\r\n\x1a\n"
-    with LocalKit.from_stack(example_stacks["DefectDetection"], endpoints={DEFAULT_ENDPOINT_NAME: endpoint}) as kit:
+    with LocalKit.from_stack(
+        language_example_stacks["DefectDetection"], endpoints={DEFAULT_ENDPOINT_NAME: endpoint}
+    ) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", png + b"defect")
         kit.put_object("Pipeline/Images", "incoming/line-4/board-18.png", png + b"clean")
         kit.put_object("Pipeline/Images", "archive/board-1.png", png + b"defect")
@@ -190,3 +195,81 @@ def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_th
     assert [run.status for run in runs] == ["SUCCEEDED", "SUCCEEDED"]
     assert [alert["key"] for alert in alerts] == ["incoming/line-4/board-17.png"]
     assert sorted(item["decision"] for item in items) == ["DEFECTIVE", "DEFECT_FREE"]
+
+
+# -- The same records from both query languages: each example's consumers, JSONPath workflow against JSONata -------
+def orchestrated_deliveries(stack: cdk.Stack) -> dict[str, Any]:
+    """What OrchestratedLambda's consumers receive from one order of each kind, and the executions' outputs."""
+    orders = [
+        {"orderId": "o-1", "items": ["sku-1"]},
+        {"orderId": "o-2", "items": ["sku-1", "sku-2"]},
+        {"orderId": "o-3", "items": ["sku-1"], "pending": True},
+        {"orderId": "o-4", "items": "not-a-list"},
+        [1, 2],
+    ]
+    with LocalKit.from_stack(stack) as kit:
+        results = [kit.start_execution("Orders/StateMachine", order) for order in orders]
+        return {
+            # not the states entered: a JSONata workflow builds its records in fewer states
+            "executions": [(r.status, r.error, r.cause, r.output) for r in results],
+            "failures": kit.received("Orders/OnFailureQueue"),
+            "alerts": kit.received("Orders/FailureAlerts/TargetTopic"),
+        }
+
+
+def test_orchestrated_consumers_receive_the_same_records_from_both_languages(
+    example_stacks: dict[str, cdk.Stack], jsonata_example_stacks: dict[str, cdk.Stack]
+) -> None:
+    jsonpath = orchestrated_deliveries(example_stacks["OrchestratedLambda"])
+    jsonata = orchestrated_deliveries(jsonata_example_stacks["OrchestratedLambda"])
+
+    assert [len(jsonpath["failures"]), len(jsonpath["alerts"])] == [3, 3]
+    assert comparable(jsonata) == comparable(jsonpath)
+
+
+def defect_deliveries(stack: cdk.Stack) -> dict[str, Any]:
+    """What DefectDetection's consumers receive from a defective, a clean, an uncertain and a broken image: the
+    alert topic, the review queue, the results table, the failure queue, and the quarantine tags."""
+    from stacks.defect_detection_stack import DEFAULT_ENDPOINT_NAME
+
+    def endpoint(body: bytes, content_type: str) -> list[float]:
+        if b"defect" in body:
+            return [0.1, 0.9]
+        return [0.45, 0.55] if b"unsure" in body else [0.95, 0.05]
+
+    png = b"\x89PNG\r\n\x1a\n"
+    images = {
+        "incoming/board-1.png": png + b"defect",
+        "incoming/board-2.png": png + b"clean",
+        "incoming/board-3.png": png + b"unsure",
+        "incoming/board-4.png": b"%PDF-1.7 not an image",
+    }
+    with LocalKit.from_stack(stack, endpoints={DEFAULT_ENDPOINT_NAME: endpoint}) as kit:
+        for key, body in images.items():
+            kit.put_object("Pipeline/Images", key, body)
+        s3 = kit.client("s3")
+        bucket = kit.ref("Pipeline/Images")
+        return {
+            "executions": [
+                (r.status, r.error, r.cause, r.output) for r in kit.executions("Pipeline/Workflow/StateMachine")
+            ],
+            "alerts": kit.received("Pipeline/AlertsTopic"),
+            "review": kit.received("Pipeline/ReviewQueue"),
+            "results": sorted(kit.items("Pipeline/Results"), key=lambda item: str(item["imageKey"])),
+            "failures": kit.received("Pipeline/Workflow/OnFailureQueue"),
+            "tags": {key: s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] for key in images},
+        }
+
+
+def test_defect_detection_consumers_receive_the_same_records_from_both_languages(
+    example_stacks: dict[str, cdk.Stack], jsonata_example_stacks: dict[str, cdk.Stack]
+) -> None:
+    jsonpath = defect_deliveries(example_stacks["DefectDetection"])
+    jsonata = defect_deliveries(jsonata_example_stacks["DefectDetection"])
+
+    assert [alert["key"] for alert in jsonpath["alerts"]] == ["incoming/board-1.png"]
+    assert [message["key"] for message in jsonpath["review"]] == ["incoming/board-3.png"]
+    assert [item["decision"] for item in jsonpath["results"]] == ["DEFECTIVE", "DEFECT_FREE", "REVIEW"]
+    assert [f["responsePayload"]["errorType"] for f in jsonpath["failures"]] == ["NotAnImageError"]
+    assert jsonpath["tags"]["incoming/board-1.png"] == [{"Key": "quarantine", "Value": "true"}]
+    assert comparable(jsonata) == comparable(jsonpath)

@@ -4,7 +4,8 @@ the resource and what was missing.
 
 One case at least per example stack, the SNS-KMS workflow case among them (a workflow publishing to its encrypted
 topic without the key grant), resource-policy cases (a Lambda permission, a queue policy, a key policy), the errors
-each service answers with, the ``iam=`` modes, and a statement the evaluator cannot decide.
+each service answers with, the ``iam=`` modes, and a statement the evaluator cannot decide. The example workflows'
+cases run twice, their states in JSONPath and in JSONata (``language_example_stacks``).
 """
 
 from __future__ import annotations
@@ -130,11 +131,12 @@ def defect_kit(stack: SynthesizedStack, **options: Any) -> LocalKit:
 
 
 def test_a_workflow_without_the_topic_key_grant_cannot_alert_and_its_failure_is_recorded(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
     # What the library granted before it knew SnsPublish does not add the key: sns:Publish, not kms:GenerateDataKey*.
     stack = edited(
-        example_stacks["DefectDetection"], without_action("PipelineWorkflowStateMachineRole", "kms:GenerateDataKey*")
+        language_example_stacks["DefectDetection"],
+        without_action("PipelineWorkflowStateMachineRole", "kms:GenerateDataKey*"),
     )
     with defect_kit(stack) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
@@ -161,10 +163,11 @@ def test_a_workflow_without_the_topic_key_grant_cannot_alert_and_its_failure_is_
 
 
 def test_an_sdk_task_the_role_may_not_make_fails_with_the_sdks_exception_name(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
     stack = edited(
-        example_stacks["DefectDetection"], without_action("PipelineWorkflowStateMachineRole", "s3:PutObjectTagging")
+        language_example_stacks["DefectDetection"],
+        without_action("PipelineWorkflowStateMachineRole", "s3:PutObjectTagging"),
     )
     with defect_kit(stack) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
@@ -182,9 +185,9 @@ def test_an_sdk_task_the_role_may_not_make_fails_with_the_sdks_exception_name(
 
 
 def test_the_same_workflow_with_the_librarys_grants_alerts_and_quarantines(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
-    with defect_kit(SynthesizedStack.from_stack(example_stacks["DefectDetection"])) as kit:
+    with defect_kit(SynthesizedStack.from_stack(language_example_stacks["DefectDetection"])) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
         alerts = kit.received("Pipeline/AlertsTopic")
@@ -196,9 +199,10 @@ def test_the_same_workflow_with_the_librarys_grants_alerts_and_quarantines(
     assert denials == []
 
 
-def test_warn_lets_the_refused_call_through_and_says_so(example_stacks: dict[str, cdk.Stack]) -> None:
+def test_warn_lets_the_refused_call_through_and_says_so(language_example_stacks: dict[str, cdk.Stack]) -> None:
     stack = edited(
-        example_stacks["DefectDetection"], without_action("PipelineWorkflowStateMachineRole", "kms:GenerateDataKey*")
+        language_example_stacks["DefectDetection"],
+        without_action("PipelineWorkflowStateMachineRole", "kms:GenerateDataKey*"),
     )
     with defect_kit(stack, iam="warn") as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
@@ -211,9 +215,10 @@ def test_warn_lets_the_refused_call_through_and_says_so(example_stacks: dict[str
     assert [w for w in warnings if denial.message in w] != []
 
 
-def test_off_checks_nothing(example_stacks: dict[str, cdk.Stack]) -> None:
+def test_off_checks_nothing(language_example_stacks: dict[str, cdk.Stack]) -> None:
     stack = edited(
-        example_stacks["DefectDetection"], without_action("PipelineWorkflowStateMachineRole", "kms:GenerateDataKey*")
+        language_example_stacks["DefectDetection"],
+        without_action("PipelineWorkflowStateMachineRole", "kms:GenerateDataKey*"),
     )
     with defect_kit(stack, iam="off") as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
@@ -298,10 +303,10 @@ def test_an_sns_subscription_without_its_lambda_permission_goes_to_the_subscript
 
 # -- OrchestratedLambda: a task the role may not invoke; EventBridge may not use the alert topic's key ------------
 def test_a_task_the_role_may_not_invoke_fails_as_step_functions_reports_it(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
     stack = edited(
-        example_stacks["OrchestratedLambda"], without_action("OrdersStateMachineRole", "lambda:InvokeFunction")
+        language_example_stacks["OrchestratedLambda"], without_action("OrdersStateMachineRole", "lambda:InvokeFunction")
     )
     with LocalKit(stack) as kit:
         result = kit.start_execution("Orders/StateMachine", {"orderId": "o-1", "items": ["sku-1"]})
@@ -316,14 +321,14 @@ def test_a_task_the_role_may_not_invoke_fails_as_step_functions_reports_it(
 
 
 def test_an_alert_rule_whose_role_may_not_use_the_topic_key_sends_the_event_to_the_dead_letter_queue(
-    example_stacks: dict[str, cdk.Stack],
+    language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
     """EventBridge publishes to an encrypted topic with the target's role, which needs kms:GenerateDataKey* on the key
     (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions); a
     delivery that fails for good goes to the target's dead-letter queue
     (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html)."""
     stack = edited(
-        example_stacks["OrchestratedLambda"],
+        language_example_stacks["OrchestratedLambda"],
         without_action("OrdersFailureAlertsTargetTopicEventsRole", "kms:GenerateDataKey*"),
     )
     with LocalKit(stack) as kit:

@@ -393,6 +393,27 @@ def test_choice_conditions_read_as_expressions(rule: dict[str, Any], text: str) 
     assert condition_text(rule) == text
 
 
+def test_a_fail_state_shows_its_error_unless_it_is_known_only_when_it_runs() -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $states.input.ok %}", "Next": "Declined"}],
+                "Default": "Failed",
+            },
+            "Declined": {"Type": "Fail", "Error": "OrderDeclined"},
+            "Failed": {"Type": "Fail", "Error": "{% $error.Error %}", "Cause": "{% $error.Cause %}"},
+        },
+    }
+    text = "".join(parse(state_machine_svg(definition, title="test")).itertext())
+
+    assert "Fail \u00b7 OrderDeclined" in text
+    assert "{%" not in text.replace("{% $states.input.ok %}", "")  # the condition reads as its expression
+    assert "$error" not in text
+
+
 def test_retry_notes_show_attempts_interval_backoff_and_limits() -> None:
     assert retry_text({"ErrorEquals": ["A", "B"], "MaxAttempts": 3, "IntervalSeconds": 2}) == (
         "retry x3, 2s backoff 2: A, B"
@@ -421,6 +442,20 @@ def test_retry_notes_show_attempts_interval_backoff_and_limits() -> None:
             ("events:putEvents", "Bus"),
         ),
         ({"Resource": "arn:aws:states:::states:startExecution.sync:2"}, ("states:startExecution.sync:2", None)),
+        (  # a JSONata state's Arguments: a static target is shown, an expression is known only when it runs
+            {
+                "Resource": "arn:aws:states:::sns:publish",
+                "Arguments": {"TopicArn": "arn:aws:sns:r:a:<<Alerts12345678>>"},
+            },
+            ("sns:publish", "Alerts"),
+        ),
+        (
+            {
+                "Resource": "arn:aws:states:::aws-sdk:s3:putObjectTagging",
+                "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "{% $states.input.key %}"},
+            },
+            ("aws-sdk:s3:putObjectTagging", None),
+        ),
         ({"Resource": "arn:aws:states:us-east-1:1:activity:approve"}, ("activity", "approve")),
     ],
 )

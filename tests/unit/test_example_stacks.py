@@ -12,7 +12,7 @@ from aws_cdk.assertions import Match, Template
 from syrupy.assertion import SnapshotAssertion
 
 from constructs_lib.testing import state_machine_definitions, template_snapshot, validate_definition
-from tests.conftest import workflow_definitions
+from tests.conftest import QUERY_LANGUAGES, cdk_context, workflow_definitions
 
 EXAMPLE_STACKS = [
     "DefectDetection",
@@ -122,6 +122,69 @@ def test_both_functions_alarm_on_async_failures(destined: Template) -> None:
 def test_every_state_machine_is_valid_asl(templates: dict[str, Template], stack_name: str) -> None:
     for name, definition in state_machine_definitions(templates[stack_name].to_json()).items():
         validate_definition(definition, name=f"{stack_name}/{name}")
+
+
+# ------------------------------------------------------------------------------------------ both query languages
+
+WORKFLOW_EXAMPLES = ["DefectDetection", "OrchestratedLambda", "SlackErrorReporting"]
+"""The examples with a FunctionWorkflow: each synthesizes with its states in JSONPath (the default) or in JSONata
+(``-c queryLanguage=JSONata``). PowerTuning's state machine stays JSONPath: it mirrors the reference tool's."""
+JSONPATH_FIELDS = {"InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "Variable"}
+"""Fields only a JSONPath state (or Choice rule) has: a JSONata state that held one would be invalid."""
+
+
+def states(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every state of a definition, those of its Parallel branches and Map processors too."""
+    found: list[dict[str, Any]] = []
+    for state in definition["States"].values():
+        found.append(state)
+        for branch in state.get("Branches", []):
+            found.extend(states(branch))
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                found.extend(states(state[key]))
+    return found
+
+
+def jsonpath_fields(value: Any) -> set[str]:
+    """The JSONPath-only field names anywhere in a state (in its Choice rules and Catchers too)."""
+    if isinstance(value, dict):
+        own = {key for key in value if key in JSONPATH_FIELDS or key.endswith(".$")}
+        return own.union(*(jsonpath_fields(item) for key, item in value.items() if key not in ("Branches",)))
+    if isinstance(value, list):
+        return set().union(*(jsonpath_fields(item) for item in value))
+    return set()
+
+
+@pytest.mark.parametrize("language", QUERY_LANGUAGES)
+@pytest.mark.parametrize("stack_name", WORKFLOW_EXAMPLES)
+def test_each_example_workflow_synthesizes_in_both_query_languages(
+    request: pytest.FixtureRequest, stack_name: str, language: str
+) -> None:
+    """The app (cdk-nag's checks on: an unacknowledged finding fails the synth) with ``-c queryLanguage=...``: every
+    state machine passes asl-validator, and the workflow's states are all in that language."""
+    stacks = request.getfixturevalue("example_stacks" if language == "JSONPath" else "jsonata_example_stacks")
+    template = Template.from_stack(stacks[stack_name]).to_json()
+    for name, definition in state_machine_definitions(template).items():
+        validate_definition(definition, name=f"{stack_name}/{name}")
+    (workflow,) = workflow_definitions(template).values()
+    found = [jsonpath_fields(state) for state in states(workflow)]
+    if language == "JSONata":
+        assert workflow["QueryLanguage"] == "JSONata"
+        assert {state.get("QueryLanguage", "JSONata") for state in states(workflow)} == {"JSONata"}
+        assert set().union(*found) == set()
+    else:
+        assert "QueryLanguage" not in workflow
+        assert "Condition" not in str(workflow)
+        assert {"ResultPath"} <= set().union(*found)
+
+
+@pytest.mark.parametrize("value", ["jsonata", "JSONPATH", "YAML"])
+def test_the_app_refuses_an_unknown_query_language(value: str) -> None:
+    from app import build_app
+
+    with pytest.raises(ValueError, match=f"context queryLanguage must be one of JSONPath, JSONata, got '{value}'"):
+        build_app(cdk.App(context={**cdk_context(), "queryLanguage": value}, analytics_reporting=False))
 
 
 # ------------------------------------------------------------------------------------------ orchestrated-lambda

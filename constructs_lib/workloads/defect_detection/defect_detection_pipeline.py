@@ -39,6 +39,7 @@ from constructs_lib._internal.assets import runtime_code
 from constructs_lib._internal.prop_types import checked_props
 from constructs_lib._internal.validation import Problems, is_unresolved
 from constructs_lib.defaults import secure_bucket, secure_function, secure_queue, struct_values
+from constructs_lib.engines._jsonata import KEEP_STATE
 from constructs_lib.engines.function_workflow import FunctionWorkflow, WorkflowAlarmOptions
 from constructs_lib.engines.steps import Choice, Deliver, Invoke, RetryRule, ServiceTask, Step
 from constructs_lib.routes import (
@@ -155,6 +156,7 @@ class DefectDetectionPipeline(Construct):
         timeout: Duration | None = None,
         alarms: WorkflowAlarmOptions | None = None,
         results_encryption_key: kms.IKey | None = None,
+        query_language: sfn.QueryLanguage = sfn.QueryLanguage.JSON_PATH,
     ) -> None:
         """
         :param endpoint: ``DefectEndpoint.from_endpoint_name(name)`` or ``DefectEndpoint.from_model(...)``.
@@ -185,6 +187,8 @@ class DefectDetectionPipeline(Construct):
             their actions. :default: - all on, threshold 1, with no action of their own (see ``AlarmActions``).
         :param results_encryption_key: a customer managed key for the results table (the workflow may use it to
             write). :default: - the AWS managed key of DynamoDB (``aws/dynamodb``).
+        :param query_language: the language of the workflow's states (``FunctionWorkflow``'s ``query_language``):
+            the same states, records and results in either. :default: - JSONPath.
         """
         super().__init__(scope, construct_id)
         problems = Problems()
@@ -280,6 +284,7 @@ class DefectDetectionPipeline(Construct):
 
         alarm_options = alarms or WorkflowAlarmOptions()
         self._key_prefix = key_prefix
+        self._jsonata = query_language == sfn.QueryLanguage.JSONATA
         self.alert_route: BoundRoute = alert_route.bind(self, "Alerts")
         self.review_route: BoundRoute = review_route.bind(self, "Review")
         defective_steps: list[Step] = [Deliver("AlertDefect", alert_route, detail_type="Defect Detected")]
@@ -288,6 +293,7 @@ class DefectDetectionPipeline(Construct):
         self.workflow = FunctionWorkflow(
             self,
             "Workflow",
+            query_language=query_language,
             steps=[
                 Invoke(
                     "InspectImage",
@@ -307,9 +313,9 @@ class DefectDetectionPipeline(Construct):
                 Choice(
                     "Decide",
                     branches=[
-                        (sfn.Condition.string_equals("$.decision", "DEFECTIVE"), defective_steps),
+                        (self._decision_is("DEFECTIVE"), defective_steps),
                         (
-                            sfn.Condition.string_equals("$.decision", "REVIEW"),
+                            self._decision_is("REVIEW"),
                             [Deliver("SendToReview", review_route, detail_type="Defect Review Needed")],
                         ),
                     ],
@@ -421,42 +427,67 @@ class DefectDetectionPipeline(Construct):
 
     # ------------------------------------------------------------------------------------------------ states
 
+    def _decision_is(self, decision: str) -> sfn.Condition:
+        """The Choice rule ``decision == <decision>`` in the workflow's query language."""
+        if self._jsonata:
+            return sfn.Condition.jsonata(f"{{% $states.input.decision = {json.dumps(decision)} %}}")
+        return sfn.Condition.string_equals("$.decision", decision)
+
+    def _read(self, field: str) -> str:
+        """A field of the state (``$.field``; ``$$.field`` of the context object) in the workflow's language."""
+        context = field.startswith("$$.")
+        if not self._jsonata:
+            return sfn.JsonPath.string_at(field if context else f"$.{field}")
+        return "{% $states.context." + field[3:] + " %}" if context else "{% $states.input." + field + " %}"
+
     def _record_task(self, scope: Construct, name: str) -> sfn.TaskStateBase:
         string = sfn_tasks.DynamoAttributeValue.from_string
-        task = sfn_tasks.DynamoPutItem(
-            scope,
-            name,
-            table=self.table,
-            item={
-                "imageKey": string(sfn.JsonPath.string_at("$.key")),
-                "inspectedAt": string(sfn.JsonPath.string_at("$.inspectedAt")),
-                "bucket": string(sfn.JsonPath.string_at("$.bucket")),
-                "decision": string(sfn.JsonPath.string_at("$.decision")),
-                "defectScore": sfn_tasks.DynamoAttributeValue.number_from_string(
-                    sfn.JsonPath.string_at("$.defectScoreText")
-                ),
-                "topClass": string(sfn.JsonPath.string_at("$.topClass")),
-                "executionId": string(sfn.JsonPath.string_at("$$.Execution.Id")),
-            },
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        item = {
+            "imageKey": string(self._read("key")),
+            "inspectedAt": string(self._read("inspectedAt")),
+            "bucket": string(self._read("bucket")),
+            "decision": string(self._read("decision")),
+            "defectScore": sfn_tasks.DynamoAttributeValue.number_from_string(self._read("defectScoreText")),
+            "topClass": string(self._read("topClass")),
+            "executionId": string(self._read("$$.Execution.Id")),
+        }
+        task: sfn.TaskStateBase
+        if self._jsonata:  # the Output keeps the state as it was (JSONPath: ResultPath null)
+            task = sfn_tasks.DynamoPutItem.jsonata(scope, name, table=self.table, item=item, outputs=KEEP_STATE)
+        else:
+            task = sfn_tasks.DynamoPutItem(scope, name, table=self.table, item=item, result_path=sfn.JsonPath.DISCARD)
         return retry_delivery(task, "dynamodb")  # a throttled write must not lose the result
 
     def _quarantine_task(self, scope: Construct, name: str) -> sfn.TaskStateBase:
-        task = sfn_tasks.CallAwsService(
-            scope,
-            name,
-            service="s3",
-            action="putObjectTagging",
-            iam_resources=[self.bucket.arn_for_objects(f"{self._key_prefix or ''}*")],  # only inspected images
-            iam_action="s3:PutObjectTagging",
-            parameters={
-                "Bucket": sfn.JsonPath.string_at("$.bucket"),
-                "Key": sfn.JsonPath.string_at("$.key"),
-                "Tagging": {"TagSet": [{"Key": "quarantine", "Value": "true"}]},
-            },
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        images = [self.bucket.arn_for_objects(f"{self._key_prefix or ''}*")]  # only inspected images
+        parameters = {
+            "Bucket": self._read("bucket"),
+            "Key": self._read("key"),
+            "Tagging": {"TagSet": [{"Key": "quarantine", "Value": "true"}]},
+        }
+        task: sfn.TaskStateBase
+        if self._jsonata:
+            task = sfn_tasks.CallAwsService.jsonata(
+                scope,
+                name,
+                service="s3",
+                action="putObjectTagging",
+                iam_resources=images,
+                iam_action="s3:PutObjectTagging",
+                parameters=parameters,
+                outputs=KEEP_STATE,
+            )
+        else:
+            task = sfn_tasks.CallAwsService(
+                scope,
+                name,
+                service="s3",
+                action="putObjectTagging",
+                iam_resources=images,
+                iam_action="s3:PutObjectTagging",
+                parameters=parameters,
+                result_path=sfn.JsonPath.DISCARD,
+            )
         return retry_delivery(task, "s3")
 
     # ------------------------------------------------------------------------------------------------ ingestion

@@ -13,6 +13,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
@@ -289,10 +290,17 @@ def test_rejects_bad_props(stack: cdk.Stack, props: dict[str, Any], message: str
         DefectDetectionPipeline(stack, "Pipeline", **props)
 
 
-# -- what it does (local kit, real handlers, the endpoint a stand-in) ------------------------------------------
+# -- what it does (local kit, real handlers, the endpoint a stand-in), its workflow in JSONPath and in JSONata --------
+@pytest.fixture(params=[sfn.QueryLanguage.JSON_PATH, sfn.QueryLanguage.JSONATA], ids=["jsonpath", "jsonata"])
+def language(request: pytest.FixtureRequest) -> sfn.QueryLanguage:
+    """The workflow's query language: every execution test below runs in both."""
+    language: sfn.QueryLanguage = request.param
+    return language
+
+
 @pytest.mark.execution
-def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.App) -> None:
-    stack = pipeline_stack(plain_app, quarantine=True)
+def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.App, language: sfn.QueryLanguage) -> None:
+    stack = pipeline_stack(plain_app, quarantine=True, query_language=language)
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board-1.png", image([0.03, 0.97]))
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
@@ -312,8 +320,10 @@ def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.Ap
 
 
 @pytest.mark.execution
-def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(plain_app: cdk.App) -> None:
-    stack = pipeline_stack(plain_app)
+def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(
+    plain_app: cdk.App, language: sfn.QueryLanguage
+) -> None:
+    stack = pipeline_stack(plain_app, query_language=language)
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board 2.png", image([0.9, 0.1]))
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
@@ -329,8 +339,8 @@ def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(plain_app
 
 
 @pytest.mark.execution
-def test_a_low_confidence_image_goes_to_review(plain_app: cdk.App) -> None:
-    stack = pipeline_stack(plain_app)
+def test_a_low_confidence_image_goes_to_review(plain_app: cdk.App, language: sfn.QueryLanguage) -> None:
+    stack = pipeline_stack(plain_app, query_language=language)
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/blurry.png", image([0.45, 0.55]))
         review = kit.messages("Pipeline/ReviewQueue")
@@ -350,8 +360,10 @@ def test_a_low_confidence_image_goes_to_review(plain_app: cdk.App) -> None:
         (image([0.2, 0.3, 0.5]), "EndpointResponseError"),
     ],
 )
-def test_broken_images_and_bad_answers_land_in_the_failure_route(plain_app: cdk.App, body: bytes, error: str) -> None:
-    stack = pipeline_stack(plain_app)
+def test_broken_images_and_bad_answers_land_in_the_failure_route(
+    plain_app: cdk.App, language: sfn.QueryLanguage, body: bytes, error: str
+) -> None:
+    stack = pipeline_stack(plain_app, query_language=language)
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/broken.png", body)
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
@@ -363,8 +375,8 @@ def test_broken_images_and_bad_answers_land_in_the_failure_route(plain_app: cdk.
 
 
 @pytest.mark.execution
-def test_endpoint_throttling_is_retried_with_backoff(plain_app: cdk.App) -> None:
-    stack = pipeline_stack(plain_app)
+def test_endpoint_throttling_is_retried_with_backoff(plain_app: cdk.App, language: sfn.QueryLanguage) -> None:
+    stack = pipeline_stack(plain_app, query_language=language)
     calls: list[bytes] = []
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in(calls, throttle=2)}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board-3.png", image([0.8, 0.2]))
@@ -379,8 +391,10 @@ def test_endpoint_throttling_is_retried_with_backoff(plain_app: cdk.App) -> None
 
 
 @pytest.mark.execution
-def test_sqs_ingestion_decodes_keys_and_ignores_the_s3_test_event(plain_app: cdk.App) -> None:
-    stack = pipeline_stack(plain_app, ingestion=Ingestion.SQS)
+def test_sqs_ingestion_decodes_keys_and_ignores_the_s3_test_event(
+    plain_app: cdk.App, language: sfn.QueryLanguage
+) -> None:
+    stack = pipeline_stack(plain_app, ingestion=Ingestion.SQS, query_language=language)
     key = "incoming/café board+1 (a).png"
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         runs_after_setup = kit.executions("Pipeline/Workflow/StateMachine")

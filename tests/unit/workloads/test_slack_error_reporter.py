@@ -16,6 +16,7 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import acknowledge_unrotated_secret
@@ -30,7 +31,7 @@ from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReport
 from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
 from stacks._code import example_code
 from stacks.slack_error_reporting_stack import SlackErrorReportingStack
-from tests.conftest import cdk_context, new_app
+from tests.conftest import cdk_context, comparable, new_app
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack/webhook-AbCdEf"
@@ -597,11 +598,14 @@ def test_the_example_stack_can_use_an_existing_secret_by_name(tmp_path: Path, en
 # ------------------------------------------------------------------------------------------------ execution
 
 
-@pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
+@pytest.fixture(
+    scope="module", params=[sfn.QueryLanguage.JSON_PATH, sfn.QueryLanguage.JSONATA], ids=["jsonpath", "jsonata"]
+)
+def example(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> cdk.Stack:
+    """The example stack, its Shipping workflow in JSONPath, then in JSONata: every execution test runs in both."""
     outdir = tmp_path_factory.mktemp("slack-cdk.out")
     app = cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
-    return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV)
+    return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV, query_language=request.param)
 
 
 @pytest.fixture
@@ -712,3 +716,26 @@ def test_before_the_url_is_in_the_secret_nothing_is_posted_and_nothing_is_lost(
     assert [a.error_type for a in notification.attempts] == ["SlackDeliveryError"] * 3
     (record,) = kept
     assert record["requestPayload"]["requestPayload"] == {"orderId": "o-6", "quantity": 1, "amount": 5000}
+
+
+def workflow_posts(stack: cdk.Stack) -> list[Any]:
+    """What Slack receives from the Shipping workflow of ``stack``: a shipped order and one without an address."""
+    with SlackWebhookServer() as server, LocalKit.from_stack(stack) as kit:
+        put_webhook(kit, server.url)
+        kit.start_execution("Shipping/StateMachine", {"orderId": "o-3", "quantity": 1, "address": "Kiel"})
+        failed = kit.start_execution("Shipping/StateMachine", {"orderId": "o-4", "quantity": 1})
+        assert failed.status == "FAILED"
+        return [comparable(post.json) for post in server.posts]
+
+
+@pytest.mark.execution
+def test_slack_receives_the_same_post_from_the_jsonpath_and_the_jsonata_workflow(tmp_path: Path) -> None:
+    def example_in(language: sfn.QueryLanguage) -> cdk.Stack:
+        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / language.value), analytics_reporting=False)
+        return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV, query_language=language)
+
+    jsonpath = workflow_posts(example_in(sfn.QueryLanguage.JSON_PATH))
+    jsonata = workflow_posts(example_in(sfn.QueryLanguage.JSONATA))
+
+    assert [post["blocks"][1]["text"]["text"] for post in jsonpath] == ["```order o-4 has no shipping address```"]
+    assert jsonata == jsonpath
