@@ -9,6 +9,7 @@ from collections import Counter
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_stepfunctions as sfn
 
 from constructs_lib import DefectDetectionPipeline, DefectEndpoint, Ingestion
 from constructs_lib.testing import Faults, LocalKit, read_completion_report
@@ -25,7 +26,12 @@ def endpoint(body: bytes, content_type: str) -> list[float]:
     return [0.1, 0.9] if b"defect" in body else [0.95, 0.05]
 
 
-def test_the_defect_detection_sqs_starter_starts_one_inspection_per_image(plain_app: cdk.App) -> None:
+@pytest.mark.parametrize(
+    "language", [sfn.QueryLanguage.JSON_PATH, sfn.QueryLanguage.JSONATA], ids=["jsonpath", "jsonata"]
+)
+def test_the_defect_detection_sqs_starter_starts_one_inspection_per_image(
+    plain_app: cdk.App, language: sfn.QueryLanguage
+) -> None:
     stack = cdk.Stack(plain_app, "Defects")
     DefectDetectionPipeline(
         stack,
@@ -33,6 +39,7 @@ def test_the_defect_detection_sqs_starter_starts_one_inspection_per_image(plain_
         endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT),
         ingestion=Ingestion.SQS,
         key_prefix="incoming/",
+        query_language=language,
     )
     images = {f"incoming/board-{i}.png": PNG + (b"defect" if i % 3 == 0 else b"clean") for i in range(4)}
     with LocalKit.from_stack(stack, endpoints={ENDPOINT: endpoint}, faults=EVERY_DELIVERY_TWICE) as kit:
