@@ -76,7 +76,7 @@ class ExecutionResult:
     output: Any
     error: str | None
     cause: str | None
-    history: HistoryEvents = _History()  # type: ignore[assignment]
+    history: _History = _History()
     """The execution's history events (a function that returns them may be given instead: read on first use)."""
     waits: tuple[VirtualWait, ...] = ()
 
