@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import FrozenInstanceError, dataclass, field
+from typing import Any, overload
 
 from constructs_lib.testing._engine.lambda_runtime import Invocation
 
@@ -35,6 +35,35 @@ class VirtualWait:
     """``Wait`` or ``Retry``."""
 
 
+HistoryEvents = tuple[Mapping[str, Any], ...]
+
+
+class _History:
+    """``ExecutionResult.history``: the events as given, or read on first use from a function given instead (the
+    kit's read of moto's history, which most tests never ask for), then kept."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_value"
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> HistoryEvents: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> HistoryEvents: ...
+    def __get__(self, instance: object | None, owner: type) -> HistoryEvents:
+        if instance is None:
+            return ()  # the field's default, as dataclasses reads it from the class
+        value = instance.__dict__[self._slot]
+        if callable(value):
+            value = tuple(value())
+            object.__setattr__(instance, self._slot, value)
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, instance: object, value: HistoryEvents | Callable[[], Iterable[Mapping[str, Any]]]) -> None:
+        if self._slot in instance.__dict__:
+            raise FrozenInstanceError(f"cannot assign to field {self._slot[1:-6]!r}")
+        instance.__dict__[self._slot] = value if callable(value) else tuple(value)
+
+
 @dataclass(frozen=True)
 class ExecutionResult:
     """A finished state machine execution."""
@@ -47,7 +76,8 @@ class ExecutionResult:
     output: Any
     error: str | None
     cause: str | None
-    history: tuple[Mapping[str, Any], ...]
+    history: _History = _History()
+    """The execution's history events (a function that returns them may be given instead: read on first use)."""
     waits: tuple[VirtualWait, ...] = ()
 
     @property

@@ -10,8 +10,9 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,14 +92,40 @@ def validate_definition_text(text: str, *, name: str = "state machine") -> None:
         raise AslValidationError(f"{name} is not valid Amazon States Language:\n{findings}")
 
 
-def _findings(text: str) -> str | None:
-    """asl-validator's findings on a definition's JSON text; None if it is valid."""
-    result = subprocess.run(
-        [*_validator(), "--json-definition", text],
+def check_together(texts: Iterable[str]) -> None:
+    """asl-validator's verdicts on several definition texts from one run of node (node's start-up is most of a
+    run), kept as :func:`validate_definition_text` keeps its own; raises nothing. When the run finds a problem in
+    any of them, none is kept: each is then checked alone, so that its findings are its own."""
+    with _verdicts_lock:
+        pending = [text for text in dict.fromkeys(texts) if text not in _verdicts]
+        if len(pending) < 2:
+            return  # one alone: validate_definition_text runs it
+        with tempfile.TemporaryDirectory(prefix="kit-asl-") as folder:
+            paths = []
+            for index, text in enumerate(pending):
+                path = Path(folder) / f"definition-{index}.json"
+                path.write_text(text, encoding="utf-8")
+                paths.append(str(path))
+            # Each --json-path's verdict goes into the exit status (several --json-definition's do not: the last
+            # one's status is kept).
+            arguments = [argument for path in paths for argument in ("--json-path", path)]
+            if _run(arguments).returncode == 0:
+                for text in pending:
+                    _verdicts[text] = None
+
+
+def _run(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_validator(), *arguments],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
         env={**os.environ, "NO_COLOR": "1"},
     )
+
+
+def _findings(text: str) -> str | None:
+    """asl-validator's findings on a definition's JSON text; None if it is valid."""
+    result = _run(["--json-definition", text])
     return None if result.returncode == 0 else f"{result.stdout}{result.stderr}"

@@ -4,7 +4,9 @@ workflows only, as Step Functions sends them), the waits they did not sleep, and
 from __future__ import annotations
 
 import json
+import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.testing._engine.event_shapes import execution_status_detail
@@ -14,7 +16,9 @@ from constructs_lib.testing.results import ExecutionResult, VirtualWait, parse_j
 if TYPE_CHECKING:
     from constructs_lib.testing._engine.runner import KitEngine
 
-_POLL_SECONDS = 0.002
+_FALLBACK_POLL_SECONDS = 0.05
+"""How long ``await_all`` waits for an end it is told of before it looks again anyway (an execution moto ends
+without its worker's notice)."""
 
 
 class Executions:
@@ -26,6 +30,18 @@ class Executions:
         self._waits: dict[str, list[VirtualWait]] = {}
         self._seen: set[str] = set()
         self._finished: set[str] = set()
+        self._ended = threading.Condition()
+        self._ends = 0
+        """Executions ended so far (``notify_ended``): ``await_all`` sleeps until this moves."""
+
+    def _moved(self, ends: int) -> bool:
+        return self._ends != ends
+
+    def notify_ended(self) -> None:
+        """An execution's worker has ended it (its status is final): wake ``await_all``."""
+        with self._ended:
+            self._ends += 1
+            self._ended.notify_all()
 
     def record_wait(self, execution_arn: str, state: str, seconds: float, kind: str) -> None:
         with self._engine.lock:
@@ -37,6 +53,8 @@ class Executions:
         progressed = False
         express = {self._engine.resources.state_machines[lid] for lid in self._engine.resources.express}
         while True:
+            with self._ended:
+                ends = self._ends
             running = []
             for execution in self._now():
                 key = str(execution.execution_arn)
@@ -65,7 +83,9 @@ class Executions:
                     "A task that waits for a task token or an activity never ends locally; raise "
                     "execution_timeout if a handler is just slow"
                 )
-            time.sleep(_POLL_SECONDS)
+            # Woken by the end of an execution; an end read before ``ends`` was taken is counted in it already.
+            with self._ended:
+                self._ended.wait_for(partial(self._moved, ends), timeout=_FALLBACK_POLL_SECONDS)
 
     def result(self, execution_arn: str) -> ExecutionResult:
         """An execution by ARN (read from moto's own objects: the API would serialise the whole history)."""
@@ -73,7 +93,6 @@ class Executions:
         if found is None:
             raise KeyError(f"no execution {execution_arn} of this stack's state machines")
         described = json.loads(json.dumps(found.to_describe_output(), default=str))
-        history = json.loads(json.dumps(found.to_history_output().get("events", []), default=str))
         machine_arn = described["stateMachineArn"]
         machines = self._engine.resources.state_machines
         logical = next((lid for lid, arn in machines.items() if arn == machine_arn), machine_arn)
@@ -87,7 +106,8 @@ class Executions:
             output=parse_json(described.get("output")),
             error=described.get("error"),
             cause=described.get("cause"),
-            history=tuple(history),
+            # An ended execution's history is final: read when a test asks for it (most never do).
+            history=tuple(_history(found)) if described["status"] == "RUNNING" else partial(_history, found),
             waits=waits,
         )
 
@@ -124,3 +144,9 @@ class Executions:
                 }
             ]
         )
+
+
+def _history(execution: Any) -> list[Any]:
+    """An execution's history events as the API gives them (JSON: times as text)."""
+    events: list[Any] = json.loads(json.dumps(execution.to_history_output().get("events", []), default=str))
+    return events

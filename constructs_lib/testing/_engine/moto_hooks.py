@@ -14,6 +14,7 @@ import contextvars
 import datetime
 import functools
 import inspect
+import io
 import json
 import sys
 import threading
@@ -144,6 +145,19 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     patches.replace(state_module, "StateData", state_data)
     patches.replace(worker_module, "ExecutionData", execution_data)
+
+    # -- The end of an execution, told to the engine as its worker thread sets the final status --------------------
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        try:
+            original_terminated(self)
+        finally:
+            engine.executions.notify_ended()
+
+    patches.replace(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     # -- Lambda: every invocation path of moto (API, Step Functions tasks, SQS, SNS, S3) ends here ---------------
     original_invoke = LambdaFunction.invoke
@@ -530,10 +544,11 @@ def install(engine: KitEngine) -> Callable[[], None]:
 
     original_make_api_call = BaseClient._make_api_call
 
-    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        model = self.meta.service_model
+    def authorized(client: Any, operation_name: str, api_params: dict[str, Any]) -> None:
+        """The call put to the engine (authorization, injected faults); a refusal raised as the client raises it."""
+        model = client.meta.service_model
         try:
-            engine.on_api_call(model.service_name, operation_name, api_params, region=self.meta.region_name)
+            engine.on_api_call(model.service_name, operation_name, api_params, region=client.meta.region_name)
         except AccessDenied as denied:
             code, status = refusal_code(model.service_name, str(model.protocol), kms=denied.kms)
             response = {
@@ -541,7 +556,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
                 "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
             }
             # The class botocore raises for that code (SNS's AuthorizationErrorException...), else ClientError.
-            error: ClientError = self.exceptions.from_code(code)(response, operation_name)
+            error: ClientError = client.exceptions.from_code(code)(response, operation_name)
             error.kit_denial = denied  # read by the task hooks below
             raise error from None
         except InjectedFault as fault:
@@ -549,16 +564,40 @@ def install(engine: KitEngine) -> Callable[[], None]:
                 "Error": {"Code": fault.code, "Message": str(fault)},
                 "ResponseMetadata": {"HTTPStatusCode": fault.status, "RequestId": str(uuid.uuid4())},
             }
-            injected: ClientError = self.exceptions.from_code(fault.code)(response, operation_name)
+            injected: ClientError = client.exceptions.from_code(fault.code)(response, operation_name)
             injected.kit_fault = fault.states_error  # read by the task hooks below
             raise injected from None
-        if model.service_name == "lambda" and "DurableExecution" in operation_name:
+
+    def make_api_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        authorized(self, operation_name, api_params)
+        if self.meta.service_model.service_name == "lambda" and "DurableExecution" in operation_name:
             answer = _durable_api(engine, self, operation_name, api_params)
             if answer is not NOT_OURS:
                 return answer
         return original_make_api_call(self, operation_name, api_params)
 
     patches.replace(BaseClient, "_make_api_call", make_api_call)
+
+    # -- A state machine's Lambda task: the function's Invoke made in process ------------------------------------
+    # moto sends a task's Invoke through botocore and its own HTTP dispatch (serialise, route, parse: most of a small
+    # task's cost) only to reach the invoke hook above. For a function of the stack the task takes the short way to
+    # the same places: the API-call hook's authorization and faults, moto's LambdaBackend.invoke (the qualifier
+    # resolved to its version), the invoke hook (the handler run with its role, environment and timeout, recorded),
+    # and the answer Lambda's Invoke gives (status, FunctionError, LogResult, the payload). Anything else (an
+    # invocation type or parameter the short way does not know, a function moto does not have) goes through botocore.
+    from moto.awslambda.models import lambda_backends
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original_task_invoke = lambda_eval_utils._invoke_lambda_function
+
+    def task_invoke(parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
+        client = boto_client_module.boto_client_for(region, "lambda", state_credentials)
+        answer = _invoke_in_process(engine, client, lambda_backends, parameters, authorized)
+        if answer is None:
+            return original_task_invoke(parameters=parameters, region=region, state_credentials=state_credentials)
+        return answer
+
+    patches.replace(lambda_eval_utils, "_invoke_lambda_function", task_invoke)
 
     # Step Functions names an optimized integration's error after the service SDK's exception class: the error
     # code's own class where the SDK has one (moto's names), else the service's base exception
@@ -768,6 +807,70 @@ def refusal_code(service: str, protocol: str, *, kms: bool) -> tuple[str, int]:
     if protocol in ("query", "rest-xml", "ec2"):
         return "AccessDenied", 403
     return "AccessDeniedException", 400
+
+
+_TASK_INVOKE_PARAMETERS = frozenset({"FunctionName", "Payload", "Qualifier", "InvocationType", "LogType"})
+_MAX_RESPONSE_BYTES = 6000000
+"""moto's limit on a synchronous invocation's response (``LambdaResponse.invoke``)."""
+
+
+def _invoke_in_process(
+    engine: KitEngine,
+    client: Any,
+    backends: Any,
+    parameters: dict[str, Any],
+    authorized: Callable[[Any, str, dict[str, Any]], None],
+) -> dict[str, Any] | None:
+    """A Step Functions task's synchronous ``Invoke`` of a function of the stack, without botocore and moto's HTTP
+    dispatch: the response botocore would have parsed (``StatusCode``, ``FunctionError``, ``LogResult``, the payload
+    read as moto's task reads it). None when the call is not one this path answers exactly as the API would."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    name, qualifier, payload = parameters.get("FunctionName"), parameters.get("Qualifier"), parameters.get("Payload")
+    if (
+        not set(parameters) <= _TASK_INVOKE_PARAMETERS
+        or not isinstance(name, str)
+        or not name
+        or not (qualifier is None or (isinstance(qualifier, str) and qualifier))
+        or parameters.get("InvocationType", "RequestResponse") != "RequestResponse"
+        or parameters.get("LogType", "None") not in ("None", "Tail")
+        or not (payload is None or isinstance(payload, bytes))
+    ):
+        return None
+    local = engine.resources.function_by_physical_name(name)
+    if local is None or local.durable is not None:
+        return None  # a durable function's refusals are moto's service errors: the API path names them
+    try:
+        backend = backends[engine.stack.account][client.meta.region_name]
+        backend.get_function(name, qualifier)
+    except Exception:  # the API path answers with Lambda's error (ResourceNotFoundException...)
+        return None
+    authorized(client, "Invoke", parameters)
+    # The headers botocore sends for these parameters, and the body moto decodes.
+    request_headers = {"X-Amz-Invocation-Type": "RequestResponse"} if "InvocationType" in parameters else {}
+    if "LogType" in parameters:
+        request_headers["X-Amz-Log-Type"] = parameters["LogType"]
+    response_headers: dict[str, Any] = {}
+    body = backend.invoke(name, qualifier, (payload or b"").decode("utf-8"), request_headers, response_headers)
+    if body is None:
+        return None
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if sys.getsizeof(body) > _MAX_RESPONSE_BYTES:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        body = json.dumps(
+            {
+                "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+        ).encode("utf-8")
+    answer: dict[str, Any] = {"StatusCode": 200}
+    if "x-amz-function-error" in response_headers:
+        answer["FunctionError"] = response_headers["x-amz-function-error"]
+    if parameters.get("LogType") == "Tail" and "x-amz-log-result" in response_headers:
+        answer["LogResult"] = response_headers["x-amz-log-result"]
+    answer["Payload"] = lambda_eval_utils._from_payload(io.BytesIO(body))
+    return answer
 
 
 def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key: str) -> Callable[..., Any]:

@@ -184,9 +184,32 @@ def stand_up(
         condition = resource.get("Condition")
         if condition is not None and not resolver.condition(str(condition)):
             continue
+        if builder.waits_for_state_machines(resource):
+            builder.make_state_machines()
         resources.types[logical_id] = str(resource.get("Type"))
         resources.physical[logical_id] = builder.create(logical_id, resource)
+    builder.make_state_machines()
     return resources
+
+
+@dataclass(frozen=True)
+class _PendingMachine:
+    """A state machine whose name and ARN are given out, to be made on moto."""
+
+    logical_id: str
+    name: str
+    arn: str
+    text: str
+    props: Mapping[str, Any]
+
+
+def _definition_text(props: Mapping[str, Any]) -> str:
+    """A state machine's definition as its resolved properties give it, substitutions made."""
+    definition = props.get("DefinitionString", props.get("Definition"))
+    text = definition if isinstance(definition, str) else json.dumps(definition)
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        text = text.replace("${" + key + "}", text_of(value))
+    return text
 
 
 def _creation_order(declared: Mapping[str, Any]) -> list[str]:
@@ -232,6 +255,7 @@ class _Builder:
         self.account = stack.account
         self.region = stack.region
         self._role_arn: str | None = None
+        self._pending_machines: list[_PendingMachine] = []
         self._creators: dict[str, Callable[[str, dict[str, Any]], Physical]] = {
             "AWS::SQS::Queue": self._queue,
             "AWS::Kinesis::Stream": self._stream,
@@ -685,26 +709,57 @@ class _Builder:
 
     # -- Step Functions, SageMaker -------------------------------------------------------------------------------
     def _state_machine(self, logical_id: str, props: dict[str, Any]) -> Physical:
-        definition = props.get("DefinitionString", props.get("Definition"))
-        text = definition if isinstance(definition, str) else json.dumps(definition)
-        for key, value in props.get("DefinitionSubstitutions", {}).items():
-            text = text.replace("${" + key + "}", text_of(value))
-        if self.validate_asl:
-            asl.validate_definition_text(text, name=f"state machine {logical_id}")
+        """A state machine, made when something refers to it or the stack is made (``make_state_machines``): the
+        definitions made together are checked by one run of asl-validator (node's start-up is most of a run)."""
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
+        arn = self.arn("states", f"stateMachine:{name}")  # as moto names it (checked when it is made)
+        self._pending_machines.append(_PendingMachine(logical_id, name, arn, _definition_text(props), props))
+        return Physical(ref=arn, attributes={"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"})
+
+    def waits_for_state_machines(self, resource: Mapping[str, Any]) -> bool:
+        """Whether ``resource`` is one the kit makes on moto (not a stand-in: those only take the names and ARNs
+        given out) and refers to (or depends on) a state machine not made yet."""
+        if not self._pending_machines or str(resource.get("Type")) not in self._creators:
+            return False
+        depends_on = resource.get("DependsOn", [])
+        named = set(references(resource.get("Properties", {}))) | set(
+            [depends_on] if isinstance(depends_on, str) else depends_on
+        )
+        return any(machine.logical_id in named for machine in self._pending_machines)
+
+    def make_state_machines(self) -> None:
+        """Make the state machines not made yet, in their order, each checked with asl-validator first."""
+        pending, self._pending_machines = self._pending_machines, []
+        if self.validate_asl:
+            asl.check_together([machine.text for machine in pending])
+        for machine in pending:
+            if self.validate_asl:
+                asl.validate_definition_text(machine.text, name=f"state machine {machine.logical_id}")
+            try:
+                self._make_state_machine(machine)
+            except TemplateError:
+                raise
+            except Exception as error:
+                raise TemplateError(
+                    f"the local kit could not make {machine.logical_id} (AWS::StepFunctions::StateMachine): {error}"
+                ) from error
+
+    def _make_state_machine(self, machine: _PendingMachine) -> None:
+        props = machine.props
         # The template's role, which moto gives each task as the role it runs with (moto checks only its shape).
         role = text_of(props.get("RoleArn", ""))
         arn = self.client("stepfunctions").create_state_machine(
-            name=name,
-            definition=text,
+            name=machine.name,
+            definition=machine.text,
             roleArn=role if _ROLE_ARN.match(role) else self.role_arn(),
             type=props.get("StateMachineType", "STANDARD"),
         )["stateMachineArn"]
-        self.resources.state_machines[logical_id] = arn
-        self.resources.express.discard(logical_id)
+        if arn != machine.arn:
+            raise TemplateError(f"{machine.logical_id}: moto named it {arn}, the kit expected {machine.arn}")
+        self.resources.state_machines[machine.logical_id] = arn
+        self.resources.express.discard(machine.logical_id)
         if props.get("StateMachineType") == "EXPRESS":
-            self.resources.express.add(logical_id)
-        return Physical(ref=arn, attributes={"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"})
+            self.resources.express.add(machine.logical_id)
 
     def _endpoint(self, logical_id: str, props: dict[str, Any]) -> Physical:
         name = props.get("EndpointName") or self.name(logical_id, max_length=63)
