@@ -441,7 +441,7 @@ def test_the_durable_orders_handler_fails_only_with_its_typed_errors(event: Any)
 
 # AWS's example "Durable Execution Status Change" event (https://docs.aws.amazon.com/lambda/latest/dg/
 # durable-monitoring.html) for a timed-out execution.
-DURABLE_STATUS_EVENT = {
+DURABLE_STATUS_EVENT: dict[str, Any] = {
     "version": "0",
     "detail-type": "Durable Execution Status Change",
     "source": "aws.lambda",
