@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import FrozenInstanceError, dataclass, field
-from typing import Any, overload
+from typing import Any
 
 from constructs_lib.testing._engine.lambda_runtime import Invocation
 
@@ -45,10 +45,6 @@ class _History:
     def __set_name__(self, owner: type, name: str) -> None:
         self._slot = f"_{name}_value"
 
-    @overload
-    def __get__(self, instance: None, owner: type) -> HistoryEvents: ...
-    @overload
-    def __get__(self, instance: object, owner: type) -> HistoryEvents: ...
     def __get__(self, instance: object | None, owner: type) -> HistoryEvents:
         if instance is None:
             return ()  # the field's default, as dataclasses reads it from the class
@@ -79,6 +75,11 @@ class ExecutionResult:
     history: _History = _History()
     """The execution's history events (a function that returns them may be given instead: read on first use)."""
     waits: tuple[VirtualWait, ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields, the history read first: a copy or a pickle holds the events, not the kit's read of them."""
+        _ = self.history
+        return dict(self.__dict__)
 
     @property
     def succeeded(self) -> bool:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import os
+import pickle
 import re
 import sys
 from collections.abc import Iterator
@@ -465,3 +468,35 @@ def test_running_handlers_leaves_no_byte_code_in_the_asset_folders(plain_app: cd
         sys.dont_write_bytecode = before
     assert sorted(str(p) for p in assembly.rglob("__pycache__")) == []
     assert sorted(str(p) for p in code.rglob("__pycache__")) == []
+
+
+def test_a_stack_in_another_account_runs_its_executions_in_that_account(plain_app: cdk.App) -> None:
+    """moto makes everything in one account (its default unless ``MOTO_ACCOUNT_ID`` says otherwise): the kit runs a
+    stack that names its account in that account, so the ARNs it gives out and the ones moto makes agree."""
+    stack = cdk.Stack(plain_app, "Elsewhere", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    flaky = inline(stack, "Flaky", FLAKY, environment={"FAILURES": "0"})
+    FunctionWorkflow(stack, "Flow", steps=[Invoke("CallFlaky", flaky)])
+    before = os.environ.get("MOTO_ACCOUNT_ID")
+    with LocalKit.from_stack(stack) as kit:
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-1"})
+        function_arn = kit.client("lambda").get_function(FunctionName=kit.ref("Flaky"))["Configuration"]["FunctionArn"]
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.execution_arn.startswith("arn:aws:states:eu-west-1:111111111111:execution:")
+    assert function_arn.startswith("arn:aws:lambda:eu-west-1:111111111111:function:")
+    assert os.environ.get("MOTO_ACCOUNT_ID") == before  # given back
+
+
+def test_an_execution_result_copies_and_pickles_with_its_history(flaky_workflow: cdk.Stack) -> None:
+    """The history is read from moto when first asked for; a copy or a pickle reads it first and holds the events."""
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-1"})
+        copied = copy.deepcopy(result)
+        restored = pickle.loads(pickle.dumps(result))
+
+    assert result.attempts("CallFlaky") == 3
+    assert copied == result
+    assert restored == result
+    assert restored.attempts("CallFlaky") == 3
+    assert restored.history == result.history
+    assert len(result.history) > 0

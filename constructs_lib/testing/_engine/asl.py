@@ -94,8 +94,9 @@ def validate_definition_text(text: str, *, name: str = "state machine") -> None:
 
 def check_together(texts: Iterable[str]) -> None:
     """asl-validator's verdicts on several definition texts from one run of node (node's start-up is most of a
-    run), kept as :func:`validate_definition_text` keeps its own; raises nothing. When the run finds a problem in
-    any of them, none is kept: each is then checked alone, so that its findings are its own."""
+    run), kept as :func:`validate_definition_text` keeps its own. A finding is not raised here: when the run finds a
+    problem in any of them, none is kept, and each is then checked alone, so that its findings are its own. What
+    running asl-validator raises (not installed, node failed or timed out) is raised."""
     with _verdicts_lock:
         pending = [text for text in dict.fromkeys(texts) if text not in _verdicts]
         if len(pending) < 2:

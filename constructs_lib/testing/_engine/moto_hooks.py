@@ -823,7 +823,9 @@ def _invoke_in_process(
 ) -> dict[str, Any] | None:
     """A Step Functions task's synchronous ``Invoke`` of a function of the stack, without botocore and moto's HTTP
     dispatch: the response botocore would have parsed (``StatusCode``, ``FunctionError``, ``LogResult``, the payload
-    read as moto's task reads it). None when the call is not one this path answers exactly as the API would."""
+    read as moto's task reads it). None when the call is not one this path answers exactly as the API would, decided
+    before anything is authorized or run."""
+    from moto.core.exceptions import JsonRESTError, ServiceException
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
     name, qualifier, payload = parameters.get("FunctionName"), parameters.get("Qualifier"), parameters.get("Payload")
@@ -851,9 +853,14 @@ def _invoke_in_process(
     if "LogType" in parameters:
         request_headers["X-Amz-Log-Type"] = parameters["LogType"]
     response_headers: dict[str, Any] = {}
-    body = backend.invoke(name, qualifier, (payload or b"").decode("utf-8"), request_headers, response_headers)
-    if body is None:
-        return None
+    # From here on the call is made (authorized, a fault drawn, perhaps the handler run): never retried through
+    # botocore. A refusal of moto's is raised as the botocore error the API path would raise.
+    try:
+        body = backend.invoke(name, qualifier, (payload or b"").decode("utf-8"), request_headers, response_headers)
+    except (JsonRESTError, ServiceException) as refused:
+        raise _client_error(client, "Invoke", refused) from None
+    if body is None:  # moto found no function to run after all (deleted meanwhile)
+        raise _client_error(client, "Invoke", JsonRESTError("ResourceNotFoundException", f"Function not found: {name}"))
     if isinstance(body, str):
         body = body.encode("utf-8")
     if sys.getsizeof(body) > _MAX_RESPONSE_BYTES:
@@ -871,6 +878,22 @@ def _invoke_in_process(
         answer["LogResult"] = response_headers["x-amz-log-result"]
     answer["Payload"] = lambda_eval_utils._from_payload(io.BytesIO(body))
     return answer
+
+
+def _client_error(client: Any, operation: str, refused: Exception) -> Exception:
+    """A moto refusal (``JsonRESTError``: ``error_type`` and an HTTP status as ``code``; ``ServiceException``:
+    ``code`` and ``message``) as the ``ClientError`` botocore raises for it."""
+    status = getattr(refused, "code", 400)
+    code = str(getattr(refused, "error_type", None) or (status if isinstance(status, str) else "ServiceException"))
+    response = {
+        "Error": {"Code": code, "Message": str(getattr(refused, "message", refused))},
+        "ResponseMetadata": {
+            "HTTPStatusCode": status if isinstance(status, int) else 400,
+            "RequestId": str(uuid.uuid4()),
+        },
+    }
+    error: Exception = client.exceptions.from_code(code)(response, operation)
+    return error
 
 
 def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key: str) -> Callable[..., Any]:

@@ -712,7 +712,10 @@ class _Builder:
         """A state machine, made when something refers to it or the stack is made (``make_state_machines``): the
         definitions made together are checked by one run of asl-validator (node's start-up is most of a run)."""
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
-        arn = self.arn("states", f"stateMachine:{name}")  # as moto names it (checked when it is made)
+        # As moto names it (checked when it is made): in moto's partition for the region (aws-cn in China).
+        from moto.utilities.utils import get_partition
+
+        arn = f"arn:{get_partition(self.region)}:states:{self.region}:{self.account}:stateMachine:{name}"
         self._pending_machines.append(_PendingMachine(logical_id, name, arn, _definition_text(props), props))
         return Physical(ref=arn, attributes={"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"})
 
@@ -731,13 +734,17 @@ class _Builder:
         """Make the state machines not made yet, in their order, each checked with asl-validator first."""
         pending, self._pending_machines = self._pending_machines, []
         if self.validate_asl:
-            asl.check_together([machine.text for machine in pending])
-        for machine in pending:
-            if self.validate_asl:
-                asl.validate_definition_text(machine.text, name=f"state machine {machine.logical_id}")
             try:
+                asl.check_together([machine.text for machine in pending])
+            except Exception as error:  # asl-validator missing, or node failed: the kit's own setup
+                names = ", ".join(machine.logical_id for machine in pending)
+                raise TemplateError(f"the local kit could not check the definitions of {names}: {error}") from error
+        for machine in pending:
+            try:
+                if self.validate_asl:
+                    asl.validate_definition_text(machine.text, name=f"state machine {machine.logical_id}")
                 self._make_state_machine(machine)
-            except TemplateError:
+            except (TemplateError, asl.AslValidationError):
                 raise
             except Exception as error:
                 raise TemplateError(

@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from constructs_lib.testing.kit import EndpointHandler, ServiceHandler
 
 _ACTIVE: KitEngine | None = None
+MOTO_ACCOUNT_VARIABLE = "MOTO_ACCOUNT_ID"
+"""The variable moto reads the account of every request from (when credentials name none)."""
 _ACTIVE_LOCK = threading.Lock()
 
 
@@ -122,6 +124,7 @@ class KitEngine:
         self._undo: Callable[[], None] | None = None
         self._mock: Any = None
         self._environ: LayeredEnviron | None = None
+        self._saved_moto_account: str | None = None
         self._resources: StackResources | None = None
         self._execution_timeout = execution_timeout
         self._durable: DurableService | None = None
@@ -146,6 +149,10 @@ class KitEngine:
             self._mock.start()
             self._environ = LayeredEnviron(os.environ)
             os.environ = self._environ  # type: ignore[assignment]  # noqa: B003 - a layered view, not a new environment
+            # moto makes everything in the account this names (else its default): the stack's, so that the ARNs moto
+            # gives and the backends the kit reads are in the account the template targets. Handlers inherit it.
+            self._saved_moto_account = self._environ.base.get(MOTO_ACCOUNT_VARIABLE)
+            self._environ.base[MOTO_ACCOUNT_VARIABLE] = self.stack.account
             undo_hooks, undo_logs = moto_hooks.install(self), quiet_logs.install()
             undo_threads = install_thread_inheritance(self._environ)
             self.certificates = KitCertificates.make()
@@ -276,6 +283,10 @@ class KitEngine:
 
     def _restore_environ(self) -> None:
         if self._environ is not None:
+            if self._saved_moto_account is None:
+                self._environ.base.pop(MOTO_ACCOUNT_VARIABLE, None)
+            else:
+                self._environ.base[MOTO_ACCOUNT_VARIABLE] = self._saved_moto_account
             os.environ = self._environ.base  # type: ignore[assignment]  # noqa: B003 - the original object back
             self._environ = None
 
