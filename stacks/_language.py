@@ -19,9 +19,9 @@ def query_language(scope: Construct) -> sfn.QueryLanguage:
     value = scope.node.try_get_context(QUERY_LANGUAGE_CONTEXT)
     if value is None or value == "":
         return sfn.QueryLanguage.JSON_PATH
-    if value not in LANGUAGES:
+    if not isinstance(value, str) or value not in LANGUAGES:
         raise ValueError(
             f"context {QUERY_LANGUAGE_CONTEXT} must be one of {', '.join(LANGUAGES)}, got {value!r}: "
             f"cdk synth -c {QUERY_LANGUAGE_CONTEXT}=JSONata"
         )
-    return LANGUAGES[str(value)]
+    return LANGUAGES[value]

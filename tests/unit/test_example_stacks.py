@@ -3,6 +3,7 @@ and the bootstrap version masked) and what each one promises."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -179,11 +180,13 @@ def test_each_example_workflow_synthesizes_in_both_query_languages(
         assert {"ResultPath"} <= set().union(*found)
 
 
-@pytest.mark.parametrize("value", ["jsonata", "JSONPATH", "YAML"])
-def test_the_app_refuses_an_unknown_query_language(value: str) -> None:
+@pytest.mark.parametrize("value", ["jsonata", "JSONPATH", "YAML", ["JSONata"], 1])
+def test_the_app_refuses_an_unknown_query_language(value: Any) -> None:
     from app import build_app
 
-    with pytest.raises(ValueError, match=f"context queryLanguage must be one of JSONPath, JSONata, got '{value}'"):
+    with pytest.raises(
+        ValueError, match=re.escape(f"context queryLanguage must be one of JSONPath, JSONata, got {value!r}")
+    ):
         build_app(cdk.App(context={**cdk_context(), "queryLanguage": value}, analytics_reporting=False))
 
 
