@@ -24,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from botocore.exceptions import ClientError
 
 from constructs_lib import FunctionWorkflow, Invoke, QueueRoute, RetryRule
 from constructs_lib.testing import (
@@ -500,3 +501,24 @@ def test_an_execution_result_copies_and_pickles_with_its_history(flaky_workflow:
     assert restored.attempts("CallFlaky") == 3
     assert restored.history == result.history
     assert len(result.history) > 0
+
+
+def test_input_that_is_not_json_is_refused_as_the_api_refuses_it(flaky_workflow: cdk.Stack) -> None:
+    """StartExecution refuses input that is not JSON with InvalidExecutionInput
+    (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), before anything runs."""
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        with pytest.raises(ClientError) as refused:
+            kit.start_execution("Flow/StateMachine", "{not json")
+        invocations = kit.invocations("Flaky")
+
+    assert refused.value.response["Error"]["Code"] == "InvalidExecutionInput"
+    assert refused.value.operation_name == "StartExecution"
+    assert invocations == []
+
+
+def test_a_stack_outside_the_aws_partition_is_refused_with_what_to_do(plain_app: cdk.App) -> None:
+    stack = cdk.Stack(plain_app, "China", env=cdk.Environment(account="111111111111", region="cn-north-1"))
+    inline(stack, "Flaky", FLAKY, environment={"FAILURES": "0"})
+
+    with pytest.raises(KitError, match=r"aws partition only: cn-north-1 is in aws-cn\. Synthesize the stack for a"):
+        LocalKit.from_stack(stack).start()

@@ -858,9 +858,7 @@ def _invoke_in_process(
     try:
         body = backend.invoke(name, qualifier, (payload or b"").decode("utf-8"), request_headers, response_headers)
     except (JsonRESTError, ServiceException) as refused:
-        raise _client_error(client, "Invoke", refused) from None
-    if body is None:  # moto found no function to run after all (deleted meanwhile)
-        raise _client_error(client, "Invoke", JsonRESTError("ResourceNotFoundException", f"Function not found: {name}"))
+        raise client_error(client, "Invoke", refused) from None
     if isinstance(body, str):
         body = body.encode("utf-8")
     if sys.getsizeof(body) > _MAX_RESPONSE_BYTES:
@@ -880,17 +878,20 @@ def _invoke_in_process(
     return answer
 
 
-def _client_error(client: Any, operation: str, refused: Exception) -> Exception:
-    """A moto refusal (``JsonRESTError``: ``error_type`` and an HTTP status as ``code``; ``ServiceException``:
-    ``code`` and ``message``) as the ``ClientError`` botocore raises for it."""
-    status = getattr(refused, "code", 400)
-    code = str(getattr(refused, "error_type", None) or (status if isinstance(status, str) else "ServiceException"))
+def client_error(client: Any, operation: str, refused: Exception) -> Exception:
+    """A moto refusal as the ``ClientError`` botocore raises for it. moto's errors name their code in
+    ``error_type`` (``JsonRESTError``) or ``code`` (``ServiceException``), or, for the Step Functions parser's
+    ``AWSError`` classes, only in their class name; the HTTP status is ``status_code`` or an integer ``code``."""
+    given = getattr(refused, "code", None)
+    code = str(
+        getattr(refused, "relative_error_type", None)
+        or getattr(refused, "error_type", None)
+        or (given if isinstance(given, str) else type(refused).__name__)
+    )
+    status = getattr(refused, "status_code", None) or (given if isinstance(given, int) else 400)
     response = {
         "Error": {"Code": code, "Message": str(getattr(refused, "message", refused))},
-        "ResponseMetadata": {
-            "HTTPStatusCode": status if isinstance(status, int) else 400,
-            "RequestId": str(uuid.uuid4()),
-        },
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
     }
     error: Exception = client.exceptions.from_code(code)(response, operation)
     return error

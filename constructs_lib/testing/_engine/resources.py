@@ -712,10 +712,7 @@ class _Builder:
         """A state machine, made when something refers to it or the stack is made (``make_state_machines``): the
         definitions made together are checked by one run of asl-validator (node's start-up is most of a run)."""
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
-        # As moto names it (checked when it is made): in moto's partition for the region (aws-cn in China).
-        from moto.utilities.utils import get_partition
-
-        arn = f"arn:{get_partition(self.region)}:states:{self.region}:{self.account}:stateMachine:{name}"
+        arn = self.arn("states", f"stateMachine:{name}")  # as moto names it (checked when it is made)
         self._pending_machines.append(_PendingMachine(logical_id, name, arn, _definition_text(props), props))
         return Physical(ref=arn, attributes={"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"})
 

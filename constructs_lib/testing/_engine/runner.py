@@ -134,6 +134,17 @@ class KitEngine:
     def start(self) -> None:
         """Start moto, install the hooks and stand the stack up."""
         global _ACTIVE  # noqa: PLW0603 - one engine owns moto's hooks at a time
+        from moto.utilities.utils import get_partition
+
+        partition = get_partition(self.stack.region)
+        if partition != "aws":
+            # The kit names what it makes arn:aws:... (and AWS::Partition "aws"); moto names these regions' ARNs
+            # otherwise, and a policy would never match the resources it grants.
+            raise KitError(
+                f"the local kit runs stacks of the aws partition only: {self.stack.region} is in {partition}. "
+                "Synthesize the stack for a commercial region to test it locally "
+                "(env=cdk.Environment(region='us-east-1'))"
+            )
         with _ACTIVE_LOCK:
             if _ACTIVE is not None:
                 raise KitError("another LocalKit is running in this process; run one at a time (`with` blocks)")
@@ -427,28 +438,26 @@ class KitEngine:
     def start_execution(self, state_machine_arn: str, input_text: str, name: str | None = None) -> str:
         """Start an execution; returns its ARN."""
         if name is None and acting() is None and not self.stands_in_for("stepfunctions"):
-            started_here = self._start_in_process(state_machine_arn, input_text)
-            if started_here is not None:
-                return started_here
+            return self._start_in_process(state_machine_arn, input_text)
         started = self.client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, input=input_text, name=name or str(uuid.uuid4())
         )
         return str(started["executionArn"])
 
-    def _start_in_process(self, state_machine_arn: str, input_text: str) -> str | None:
+    def _start_in_process(self, state_machine_arn: str, input_text: str) -> str:
         """The test's own StartExecution under a fresh name, made the way moto's StartExecution handler makes it
         (its backend's ``start_execution``) without botocore and moto's HTTP dispatch, a third of a short
         execution's time. Nothing here is authorized (the test acts as no principal) and a fresh UUID is a name
-        botocore and Step Functions accept. None when moto refuses the call (no such state machine, input that is not
-        JSON): it refuses before it starts anything, and the API call then raises the refusal as botocore does."""
-        from moto.core.exceptions import AWSError, ServiceException
+        botocore and Step Functions accept. moto's refusal (no such state machine, input that is not JSON) is
+        raised as botocore's error of that name."""
+        from moto.core.exceptions import JsonRESTError, ServiceException
         from moto.stepfunctions.responses import get_backend
 
         backend = get_backend(self.stack.account, self.stack.region)
         try:
             execution = backend.start_execution(state_machine_arn, str(uuid.uuid4()), input_text)
-        except (AWSError, ServiceException):
-            return None
+        except (JsonRESTError, ServiceException) as refused:
+            raise moto_hooks.client_error(self.client("stepfunctions"), "StartExecution", refused) from None
         return str(execution.execution_arn)
 
     def put_events(self, entries: list[dict[str, Any]]) -> None:

@@ -465,18 +465,29 @@ class DefectDetectionPipeline(Construct):
             "Key": self._read("key"),
             "Tagging": {"TagSet": [{"Key": "quarantine", "Value": "true"}]},
         }
-        call: dict[str, Any] = {
-            "service": "s3",
-            "action": "putObjectTagging",
-            "iam_resources": images,
-            "iam_action": "s3:PutObjectTagging",
-            "parameters": parameters,
-        }
         task: sfn.TaskStateBase
         if self._jsonata:
-            task = sfn_tasks.CallAwsService.jsonata(scope, name, outputs=KEEP_STATE, **call)
+            task = sfn_tasks.CallAwsService.jsonata(
+                scope,
+                name,
+                service="s3",
+                action="putObjectTagging",
+                iam_resources=images,
+                iam_action="s3:PutObjectTagging",
+                parameters=parameters,
+                outputs=KEEP_STATE,
+            )
         else:
-            task = sfn_tasks.CallAwsService(scope, name, result_path=sfn.JsonPath.DISCARD, **call)
+            task = sfn_tasks.CallAwsService(
+                scope,
+                name,
+                service="s3",
+                action="putObjectTagging",
+                iam_resources=images,
+                iam_action="s3:PutObjectTagging",
+                parameters=parameters,
+                result_path=sfn.JsonPath.DISCARD,
+            )
         return retry_delivery(task, "s3")
 
     # ------------------------------------------------------------------------------------------------ ingestion
