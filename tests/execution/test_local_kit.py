@@ -522,3 +522,28 @@ def test_a_stack_outside_the_aws_partition_is_refused_with_what_to_do(plain_app:
 
     with pytest.raises(KitError, match=r"aws partition only: cn-north-1 is in aws-cn\. Synthesize the stack for a"):
         LocalKit.from_stack(stack).start()
+
+
+def test_jsonpath_paths_are_parsed_once_per_kit_not_per_execution(
+    flaky_workflow: cdk.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto builds a new JSONPath parser (ply's tables) for each path it reads or writes (ResultPath); the kit
+    parses each path once, and the executions after the first build none."""
+    from jsonpath_ng.parser import JsonPathParser
+
+    built: list[object] = []
+    original = JsonPathParser.__init__
+
+    def counting(self: JsonPathParser, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(JsonPathParser, "__init__", counting)
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        first = kit.start_execution("Flow/StateMachine", {"orderId": "o-0"})
+        after_first = len(built)
+        later = [kit.start_execution("Flow/StateMachine", {"orderId": f"o-{n}"}) for n in range(1, 4)]
+
+    assert after_first > 0  # the paths of the first execution were parsed
+    assert len(built) == after_first
+    assert [result.status for result in (first, *later)] == ["SUCCEEDED"] * 4

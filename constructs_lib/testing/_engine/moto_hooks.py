@@ -485,11 +485,15 @@ def install(engine: KitEngine) -> Callable[[], None]:
             patches.replace(module, "boto_client_for", boto_client_for)
 
     # moto builds a new JSONPath parser (ply's tables) for every path it evaluates: about an eighth of a workflow's
-    # CPU. A parsed path is immutable, so each is parsed once.
+    # CPU for its reads, and a fifth more for its ResultPaths (which use jsonpath_ng's plain grammar). A parsed path
+    # is immutable (finding and updating change the data, not the path), so each is parsed once per grammar.
     from jsonpath_ng.ext.parser import parse as jsonpath_parse
+    from jsonpath_ng.parser import parse as plain_jsonpath_parse
+    from moto.stepfunctions.parser.asl.component.common.path import result_path as result_path_module
     from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 
     patches.replace(json_path_module, "parse", functools.lru_cache(maxsize=4096)(jsonpath_parse))
+    patches.replace(result_path_module, "parse", functools.lru_cache(maxsize=4096)(plain_jsonpath_parse))
 
     # moto's SendMessage reads one attribute (ContentBasedDeduplication) through Queue.attributes, which also counts
     # the visible, delayed and in-flight messages, checking each one's clock: every send costs O(messages queued),
