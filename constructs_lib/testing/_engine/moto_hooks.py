@@ -27,6 +27,8 @@ from constructs_lib.testing._engine import asl_errors, error_names, jsonata_eval
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
     from constructs_lib.testing._engine.runner import KitEngine
 
 
@@ -541,7 +543,6 @@ def install(engine: KitEngine) -> Callable[[], None]:
     # At the client, where the operation and its parameters are plain (moto's request path would need each
     # protocol decoded), and for every client, made before the kit started or after.
     from botocore.client import BaseClient
-    from botocore.exceptions import ClientError
 
     from constructs_lib.testing._engine.authorizer import AccessDenied
     from constructs_lib.testing._engine.faults import InjectedFault
@@ -555,20 +556,11 @@ def install(engine: KitEngine) -> Callable[[], None]:
             engine.on_api_call(model.service_name, operation_name, api_params, region=client.meta.region_name)
         except AccessDenied as denied:
             code, status = refusal_code(model.service_name, str(model.protocol), kms=denied.kms)
-            response = {
-                "Error": {"Code": code, "Message": str(denied)},
-                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
-            }
-            # The class botocore raises for that code (SNS's AuthorizationErrorException...), else ClientError.
-            error: ClientError = client.exceptions.from_code(code)(response, operation_name)
+            error = botocore_error(client, operation_name, code, status, str(denied))
             error.kit_denial = denied  # read by the task hooks below
             raise error from None
         except InjectedFault as fault:
-            response = {
-                "Error": {"Code": fault.code, "Message": str(fault)},
-                "ResponseMetadata": {"HTTPStatusCode": fault.status, "RequestId": str(uuid.uuid4())},
-            }
-            injected: ClientError = client.exceptions.from_code(fault.code)(response, operation_name)
+            injected = botocore_error(client, operation_name, fault.code, fault.status, str(fault))
             injected.kit_fault = fault.states_error  # read by the task hooks below
             raise injected from None
 
@@ -773,19 +765,13 @@ def install(engine: KitEngine) -> Callable[[], None]:
 def _durable_api(engine: KitEngine, client: Any, operation: str, params: dict[str, Any]) -> Any:
     """The kit's answer to a Lambda durable-execution call (moto has none), as botocore parses one; its refusal as
     the ``ClientError`` botocore raises for that error code."""
-    from botocore.exceptions import ClientError
 
     from constructs_lib.testing._engine.durable import DurableApiError
 
     try:
         answer = engine.on_durable_api(operation, params)
     except DurableApiError as refused:
-        response = {
-            "Error": {"Code": refused.code, "Message": str(refused)},
-            "ResponseMetadata": {"HTTPStatusCode": refused.status, "RequestId": str(uuid.uuid4())},
-        }
-        error: ClientError = client.exceptions.from_code(refused.code)(response, operation)
-        raise error from None
+        raise botocore_error(client, operation, refused.code, refused.status, str(refused)) from None
     if answer is NOT_OURS:
         return answer
     metadata = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4()), "HTTPHeaders": {}, "RetryAttempts": 0}
@@ -882,7 +868,18 @@ def _invoke_in_process(
     return answer
 
 
-def client_error(client: Any, operation: str, refused: Exception) -> Exception:
+def botocore_error(client: Any, operation: str, code: str, status: int, message: str) -> ClientError:
+    """The error ``client`` raises for a refusal with ``code``: botocore's class for that code where the service
+    models one (SNS's ``AuthorizationErrorException``...), else ``ClientError``."""
+    response: Any = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
+    }
+    error: ClientError = client.exceptions.from_code(code)(response, operation)
+    return error
+
+
+def client_error(client: Any, operation: str, refused: Exception) -> ClientError:
     """A moto refusal as the ``ClientError`` botocore raises for it. moto's errors name their code in
     ``error_type`` (``JsonRESTError``) or ``code`` (``ServiceException``), or, for the Step Functions parser's
     ``AWSError`` classes, only in their class name; the HTTP status is ``status_code`` or an integer ``code``."""
@@ -893,12 +890,7 @@ def client_error(client: Any, operation: str, refused: Exception) -> Exception:
         or (given if isinstance(given, str) else type(refused).__name__)
     )
     status = getattr(refused, "status_code", None) or (given if isinstance(given, int) else 400)
-    response = {
-        "Error": {"Code": code, "Message": str(getattr(refused, "message", refused))},
-        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
-    }
-    error: Exception = client.exceptions.from_code(code)(response, operation)
-    return error
+    return botocore_error(client, operation, code, status, str(getattr(refused, "message", refused)))
 
 
 def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key: str) -> Callable[..., Any]:
