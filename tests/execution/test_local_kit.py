@@ -547,3 +547,33 @@ def test_jsonpath_paths_are_parsed_once_per_kit_not_per_execution(
     assert after_first > 0  # the paths of the first execution were parsed
     assert len(built) == after_first
     assert [result.status for result in (first, *later)] == ["SUCCEEDED"] * 4
+
+
+def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
+    flaky_workflow: cdk.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto starts a thread for each task attempt only to wait for it with the state's TimeoutSeconds; with the
+    default (99,999,999 s) the kit runs the attempt in place, and the attempts still run, retry and record as before.
+    A state with its own TimeoutSeconds keeps the thread: tests/conformance/test_stepfunctions.py times one out."""
+    import threading
+
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started.append(getattr(getattr(self, "_target", None), "__qualname__", ""))
+        original(self)
+
+    with LocalKit.from_stack(flaky_workflow) as kit:
+        monkeypatch.setattr(threading.Thread, "start", counting)
+        result = kit.start_execution("Flow/StateMachine", {"orderId": "o-1"})
+        assert getattr(execute_state, "Thread") is not threading.Thread  # noqa: B009 - the kit's stand-in, installed
+
+    assert getattr(execute_state, "Thread") is threading.Thread  # noqa: B009 - and removed when the kit stops
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.attempts("CallFlaky") == 3
+    assert result.task_errors("CallFlaky") == ["OrderPendingError", "OrderPendingError"]
+    assert not [name for name in started if "_exec_and_notify" in name]
+    assert any("_execution_logic" in name or "eval" in name for name in started)  # the execution's own threads

@@ -1,0 +1,65 @@
+"""A copy of JSON values for moto's Step Functions interpreter, in place of ``copy.deepcopy``.
+
+moto copies a state's data at every step (each read of the input, each result, each ResultPath, each history event),
+with ``copy.deepcopy``: its memo and type dispatch made a third of a small execution's CPU in the kit. The data is JSON
+(dicts, lists, strings, numbers, booleans, null), which is copied here by walking it; anything else in it (moto's own
+objects on its evaluation stack, a datetime in a history event) is still deep-copied by ``copy.deepcopy``.
+
+The one difference is sharing: a list that appears twice in a value becomes two lists (``deepcopy`` keeps one). JSON
+has no shared references, and a state's data comes from JSON text, so no state can tell.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+from typing import Any
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A copy of ``value`` that shares no dict or list with it (``memo`` only for ``deepcopy``'s signature)."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    return copy.deepcopy(value)
+
+
+# The name moto's modules call (``copy.deepcopy``): a module stand-in with ``deepcopy`` only.
+_COPY = types.SimpleNamespace(deepcopy=json_copy)
+
+
+def install(patches: Any) -> None:
+    """Give moto's interpreter modules that copy state data ``json_copy`` (``patches`` is the kit's undoable set)."""
+    from moto.events import models as events_models
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.json_manipulation import (
+        json_merge,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import state_map
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import state_parallel
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+    from moto.stepfunctions.parser.asl.eval import environment, states
+    from moto.stepfunctions.parser.asl.eval.event import event_manager
+
+    for module in (
+        states,
+        environment,
+        event_manager,
+        string_expression,
+        result_path,
+        json_merge,
+        execute_state,
+        state_map,
+        state_parallel,
+        state_task_service,
+        events_models,
+    ):
+        patches.replace(module, "copy", _COPY)
