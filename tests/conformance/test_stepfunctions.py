@@ -155,6 +155,51 @@ def test_a_states_error_in_a_map_iteration_ends_the_execution_with_its_name(plai
     assert (result.status, result.error) == ("FAILED", "States.Timeout"), result.cause
 
 
+COUNTING = """
+import threading
+import time
+
+_lock = threading.Lock()
+_running = 0
+
+
+def handler(event, context):
+    global _running
+    with _lock:
+        _running += 1
+        running = _running
+    time.sleep(0.05)
+    with _lock:
+        _running -= 1
+    return {"item": event, "running": running}
+"""
+
+
+@pytest.mark.parametrize("max_concurrency", [None, 100])
+def test_an_inline_map_runs_at_most_40_iterations_at_once(kit_stack: cdk.Stack, max_concurrency: int | None) -> None:
+    """Step Functions: an Inline Map runs its iterations concurrently, at most 40 at once, and its output keeps the
+    order of its items.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+    Kit: at most 40 iterations run at once, whether MaxConcurrency is 0 (not set) or more than 40; each runs the next
+        item when it is done (moto started one thread per item with MaxConcurrency 0).
+    Divergence: the docs are ambiguous: that page says "the Map state supports up to 40 concurrent iterations", and
+        the Map state's MaxConcurrency field says 0 runs them "as concurrently as possible"; the kit reads the 40 as
+        that limit.
+    """
+    counting = inline(kit_stack, "Counting", COUNTING)
+    each = sfn.Map(kit_stack, "Each", items_path="$.items", max_concurrency=max_concurrency)
+    each.item_processor(tasks.LambdaInvoke(kit_stack, "Count", lambda_function=counting, payload_response_only=True))
+    sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(each))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"items": list(range(100))})
+
+    assert result.succeeded, result.cause
+    assert [entry["item"] for entry in result.output] == list(range(100))
+    peak = max(entry["running"] for entry in result.output)
+    assert 1 < peak <= 40, peak
+
+
 def test_a_fail_state_ends_the_execution_with_the_error_its_error_path_selects(plain_app: cdk.App) -> None:
     """Step Functions: a Fail state's ErrorPath and CausePath select the execution's error and cause from its
     input, so a caught error can be re-raised at the end of a failure path.

@@ -207,6 +207,45 @@ def test_the_function_timeout_is_enforced(kit_stack: cdk.Stack) -> None:
     assert "Task timed out after 1.00 seconds" in str(invocation.error_message)
 
 
+THREAD = """
+import threading, time
+
+_thread = threading.local()
+
+def handler(event, context):
+    _thread.seen = getattr(_thread, "seen", 0) + 1
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"thread": threading.get_ident(), "name": threading.current_thread().name, "seen": _thread.seen}
+"""
+
+
+def test_a_handler_thread_is_reused_as_a_warm_sandbox_and_a_timed_out_one_is_not(kit_stack: cdk.Stack) -> None:
+    """Invocations one after another run in the thread the last one ended in (Lambda reuses a warm sandbox); a
+    handler that timed out keeps its thread to itself until it ends, the next invocation gets another, and the
+    kit ends its idle threads when it stops."""
+    import threading
+
+    inline(kit_stack, "Threads", THREAD, timeout=Duration.seconds(1))
+    with LocalKit.from_stack(kit_stack) as kit:
+        first = kit.invoke("Threads", {})
+        second = kit.invoke("Threads", {})
+        timed_out = kit.invoke("Threads", {"sleep": 1.5})
+        after = kit.invoke("Threads", {})
+        idle = [thread for thread in threading.enumerate() if thread.name.startswith("lambda:")]
+
+    assert (first.result["seen"], second.result["seen"]) == (1, 2)  # the thread's own state kept, as in a sandbox
+    assert first.result["thread"] == second.result["thread"]
+    assert first.result["name"].startswith("lambda:")
+    assert first.result["name"] != second.result["name"]
+    assert timed_out.error_type == "Sandbox.Timedout"
+    assert after.result["thread"] != first.result["thread"]  # the timed-out handler still sleeps in that one
+    assert after.result["seen"] == 1
+    assert after.init_duration_ms is not None  # a cold start after the timeout, as on Lambda
+    assert idle  # the warm ones, ended by the kit
+    assert all(not thread.is_alive() for thread in idle)
+
+
 def test_handler_exceptions_and_import_errors_are_results_not_crashes(kit_stack: cdk.Stack) -> None:
     inline(kit_stack, "Broken", "import not_a_module\n\ndef handler(event, context):\n    return 1\n")
     inline(kit_stack, "Raises", "def handler(event, context):\n    raise KeyError('orderId')\n")

@@ -63,3 +63,15 @@ def install(patches: Any) -> None:
         events_models,
     ):
         patches.replace(module, "copy", _COPY)
+
+    # A Map's results: moto deep-copies its set of closed jobs (moto's own objects) only to copy their outputs.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobClosed, JobPool
+
+    def get_closed_jobs(self: Any) -> list[Any]:
+        with self._mutex:
+            closed = [
+                JobClosed(job_index=job.job_index, job_output=json_copy(job.job_output)) for job in self._closed_jobs
+            ]
+        return sorted(closed, key=lambda job: job.job_index)
+
+    patches.replace(JobPool, "get_closed_jobs", get_closed_jobs)

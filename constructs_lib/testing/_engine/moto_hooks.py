@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import asl_errors, error_names, json_copy, jsonata_eval, task_threads, variables
+from constructs_lib.testing._engine import asl_errors, error_names, json_copy, jsonata_eval, state_threads, variables
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -427,7 +427,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     # -- Error names: a branch's, an iteration's or a Fail state's States.* error keeps its name ---------------------
     error_names.install(patches)
     json_copy.install(patches)  # moto copies a state's data at every step: walked as JSON, not deepcopy'd
-    task_threads.install(patches)  # a task attempt without a timeout of its own: no thread of its own
+    state_threads.install(patches)  # a task attempt without a timeout of its own: no thread of its own
     # -- JSONata and variables: moto's evaluator is a stub; jsonata_eval evaluates with bindings ------------------
     jsonata_eval.install(patches.replace)
     variables.install(patches.replace)

@@ -232,6 +232,7 @@ class KitEngine:
         if self._resources is None:
             return
         for function in self._resources.functions.values():
+            function.close()
             for thread in function.stragglers:
                 thread.join(timeout=max(1.0, function.timeout_seconds))
                 if thread.is_alive():
