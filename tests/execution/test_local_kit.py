@@ -21,6 +21,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -616,3 +617,64 @@ def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
     assert result.task_errors("CallFlaky") == ["OrderPendingError", "OrderPendingError"]
     assert not [name for name in started if "_exec_and_notify" in name]
     assert any("_execution_logic" in name or "eval" in name for name in started)  # the execution's own threads
+
+
+def test_the_kits_own_sqs_and_sns_calls_answer_as_botocore_without_its_http_path(
+    kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state machine's SendMessage and Publish tasks are answered by moto's handlers in process: the output botocore
+    parses on the API path (MD5OfMessageBody, MessageId), the message delivered, nothing through moto's HTTP
+    dispatch; a refused call (a queue that does not exist) still takes the API path and fails with its error name."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    from constructs_lib.testing._engine import direct_calls
+
+    queue = sqs.Queue(kit_stack, "Orders")
+    topic = sns.Topic(kit_stack, "Alerts")
+    send = tasks.SqsSendMessage(
+        kit_stack, "Send", queue=queue, message_body=sfn.TaskInput.from_json_path_at("$.order"), result_path="$.sent"
+    )
+    publish = tasks.SnsPublish(
+        kit_stack, "Publish", topic=topic, message=sfn.TaskInput.from_text("order received"), result_path="$.published"
+    )
+    sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(send.next(publish)))
+    nowhere = tasks.CallAwsService(
+        kit_stack,
+        "SendToNowhere",
+        service="sqs",
+        action="sendMessage",
+        parameters={"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/nowhere", "MessageBody": "x"},
+        iam_resources=["*"],
+    )
+    sfn.StateMachine(kit_stack, "Nowhere", definition_body=sfn.DefinitionBody.from_chainable(nowhere))
+    dispatched: list[str] = []
+    original = BotocoreStubber.process_request
+
+    def counting(self: BotocoreStubber, request: Any) -> Any:
+        dispatched.append(f"{request.url} {request.headers.get('X-Amz-Target', b'')!r} {str(request.body)[:80]}")
+        return original(self, request)
+
+    def run() -> tuple[Any, Any, list[Any], list[Any], list[str]]:
+        with LocalKit.from_stack(kit_stack) as kit:
+            dispatched.clear()
+            with monkeypatch.context() as patched:
+                patched.setattr(BotocoreStubber, "process_request", counting)
+                result = kit.start_execution("Machine", {"order": {"orderId": "o-1"}})
+                refused = kit.start_execution("Nowhere", {})
+            return result, refused, kit.received("Orders"), kit.received("Alerts"), list(dispatched)
+
+    direct = run()
+    monkeypatch.setattr(direct_calls, "KIT_CALLERS", frozenset())
+    api = run()
+
+    for result, refused, received, published, _ in (direct, api):
+        assert result.succeeded, result.cause
+        assert set(result.output["sent"]) == {"MD5OfMessageBody", "MessageId"}
+        assert set(result.output["published"]) == {"MessageId"}
+        assert received == [{"orderId": "o-1"}]
+        assert published == ["order received"]
+        assert (refused.status, refused.error) == ("FAILED", api[1].error)
+    assert direct[0].output["sent"]["MD5OfMessageBody"] == api[0].output["sent"]["MD5OfMessageBody"]
+    assert [call for call in direct[4] if "nowhere" not in call] == []
+    assert len([call for call in direct[4] if "nowhere" in call]) == 1  # the refusal took the API path
+    assert len([call for call in api[4] if "nowhere" not in call]) == 2  # the API path, for comparison

@@ -23,7 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from constructs_lib.testing._engine import asl_errors, error_names, json_copy, jsonata_eval, state_threads, variables
+from constructs_lib.testing._engine import (
+    asl_errors,
+    direct_calls,
+    error_names,
+    json_copy,
+    jsonata_eval,
+    state_threads,
+    variables,
+)
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
@@ -546,7 +554,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     # protocol decoded), and for every client, made before the kit started or after.
     from botocore.client import BaseClient
 
-    from constructs_lib.testing._engine.authorizer import AccessDenied
+    from constructs_lib.testing._engine.authorizer import AccessDenied, acting
     from constructs_lib.testing._engine.faults import InjectedFault
 
     original_make_api_call = BaseClient._make_api_call
@@ -571,6 +579,11 @@ def install(engine: KitEngine) -> Callable[[], None]:
         if self.meta.service_model.service_name == "lambda" and "DurableExecution" in operation_name:
             answer = _durable_api(engine, self, operation_name, api_params)
             if answer is not NOT_OURS:
+                return answer
+        caller = acting()
+        if caller is not None and caller.via in direct_calls.KIT_CALLERS:
+            answer = direct_calls.call(engine, self, operation_name, api_params)
+            if answer is not direct_calls.NOT_ANSWERED:
                 return answer
         return original_make_api_call(self, operation_name, api_params)
 
@@ -639,8 +652,6 @@ def install(engine: KitEngine) -> Callable[[], None]:
     # Every thread of a Lambda sandbox calls with the function's role: a handler's ThreadPoolExecutor runs each job
     # in the submitter's context, where the principal in scope is kept (new threads otherwise start with none).
     from concurrent.futures import ThreadPoolExecutor
-
-    from constructs_lib.testing._engine.authorizer import acting
 
     original_submit = ThreadPoolExecutor.submit
 
