@@ -30,6 +30,15 @@ class Executions:
         self._waits: dict[str, list[VirtualWait]] = {}
         self._seen: set[str] = set()
         self._finished: set[str] = set()
+        # moto keeps each state machine's executions in a list that only grows: the kit reads each one once, so that
+        # waiting and looking one up cost the same after a thousand executions as after one.
+        self._found: dict[str, Any] = {}
+        """Every execution found so far, by ARN, in the order found."""
+        self._open: dict[str, Any] = {}
+        """Those whose end ``await_all`` has not seen yet."""
+        self._read: dict[str, int] = {}
+        """How many of each state machine's executions were read."""
+        self._lock = threading.Lock()
         self._ended = threading.Condition()
         self._ends = 0
         """Executions ended so far (``notify_ended``): ``await_all`` sleeps until this moves."""
@@ -56,10 +65,7 @@ class Executions:
             with self._ended:
                 ends = self._ends
             running = []
-            for execution in self._now():
-                key = str(execution.execution_arn)
-                if key in self._finished:
-                    continue
+            for key, execution in self._unfinished():
                 status = str(getattr(execution.status, "value", execution.status))
                 # Step Functions sends status change events for Standard workflows only.
                 standard = execution.state_machine_arn not in express
@@ -72,6 +78,8 @@ class Executions:
                     running.append(key)
                     continue
                 self._finished.add(key)
+                with self._lock:
+                    self._open.pop(key, None)
                 if standard:
                     self._status_event(execution, status)
                 progressed = True
@@ -89,7 +97,9 @@ class Executions:
 
     def result(self, execution_arn: str) -> ExecutionResult:
         """An execution by ARN (read from moto's own objects: the API would serialise the whole history)."""
-        found = next((e for e in self._now() if e.execution_arn == execution_arn), None)
+        self._read_new()
+        with self._lock:
+            found = self._found.get(str(execution_arn))
         if found is None:
             raise KeyError(f"no execution {execution_arn} of this stack's state machines")
         described = json.loads(json.dumps(found.to_describe_output(), default=str))
@@ -113,23 +123,37 @@ class Executions:
 
     def results(self, state_machine_arn: str | None = None) -> list[ExecutionResult]:
         """Every execution so far, or those of one state machine, oldest first."""
-        found = [e for e in self._now() if state_machine_arn is None or e.state_machine_arn == state_machine_arn]
+        self._read_new()
+        with self._lock:
+            every = list(self._found.values())
+        found = [e for e in every if state_machine_arn is None or e.state_machine_arn == state_machine_arn]
         found.sort(key=lambda execution: execution.start_date)
         return [self.result(execution.execution_arn) for execution in found]
 
-    def _now(self) -> list[Any]:
-        """moto's execution objects of this stack's state machines."""
+    def _read_new(self) -> None:
+        """Find the executions of this stack's state machines that moto started since the last look."""
         from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
         stack = self._engine.stack
         backend = stepfunctions_parser_backends[stack.account][stack.region]
         ours = set(self._engine.resources.state_machines.values())
-        return [
-            execution
-            for machine in list(backend.state_machines)
-            if machine.arn in ours
-            for execution in list(machine.executions)
-        ]
+        with self._lock:
+            for machine in list(backend.state_machines):
+                if machine.arn not in ours:
+                    continue
+                executions = list(machine.executions)
+                for execution in executions[self._read.get(machine.arn, 0) :]:
+                    key = str(execution.execution_arn)
+                    self._found.setdefault(key, execution)
+                    if key not in self._finished:
+                        self._open.setdefault(key, execution)
+                self._read[machine.arn] = len(executions)
+
+    def _unfinished(self) -> list[tuple[str, Any]]:
+        """(ARN, execution) of each execution whose end ``await_all`` has not seen, oldest found first."""
+        self._read_new()
+        with self._lock:
+            return list(self._open.items())
 
     def _status_event(self, execution: Any, status: str) -> None:
         """The ``Step Functions Execution Status Change`` event, on the default bus, as Step Functions sends it."""

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType, TracebackType
 from typing import Any
 
 from constructs_lib.testing._engine.authorizer import acting_as
@@ -218,6 +218,29 @@ class Invocation:
         return (
             f"START RequestId: {self.request_id} Version: {self.version}\nEND RequestId: {self.request_id}\n{report}\n"
         )
+
+
+_TRACES: dict[tuple[tuple[CodeType, int], ...], tuple[str, ...]] = {}
+"""Stack traces formatted so far, by where each frame stopped (its code and last instruction), up to 1,024."""
+
+
+def _stack_trace(tb: TracebackType | None) -> tuple[str, ...]:
+    """The ``stackTrace`` of a handler's error: its frames below the kit's own, as the runtime formats them.
+
+    Formatting (Python 3.11's caret lines parse each frame's source) depends only on where each frame stopped, so a
+    handler that fails the same way again, as retried ones do, is formatted once."""
+    where: list[tuple[CodeType, int]] = []
+    frame = tb
+    while frame is not None:
+        where.append((frame.tb_frame.f_code, frame.tb_lasti))
+        frame = frame.tb_next
+    key = tuple(where)
+    trace = _TRACES.get(key)
+    if trace is None:
+        trace = tuple(line.rstrip("\n") for line in traceback.format_tb(tb)[1:])
+        if len(_TRACES) < 1024:
+            _TRACES[key] = trace
+    return trace
 
 
 class _Sandbox:
@@ -463,7 +486,7 @@ class LocalFunction:
                     "Runtime.ExitError",
                     f"RequestId: {request_id} Error: Runtime exited with error: exit status {error.code}",
                 )
-            trace = tuple(line.rstrip("\n") for line in traceback.format_tb(error.__traceback__)[1:])
+            trace = _stack_trace(error.__traceback__)
             return failed(
                 type(error).__name__,
                 str(error),
