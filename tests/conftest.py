@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import fcntl
 import json
 import os
 import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Unit tests only need the template: CloudFormation validation (3-5 s a synth) runs in the CLI test instead.
 # Set before aws_cdk is imported: the jsii kernel reads its environment when it starts.
@@ -24,6 +26,9 @@ from cdk_nag import AwsSolutionsChecks
 
 from constructs_lib import DestinedFunction
 from tools.cdk_cli import CDK, cli_env  # the environment `make synth` gives the pinned CLI
+
+if TYPE_CHECKING:
+    from constructs_lib.testing import SynthesizedStack  # imported when used: the kit's import pulls in moto
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
@@ -110,6 +115,51 @@ def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFun
             code=aws_lambda.Code.from_inline("def handler(event, context):\n    return event\n"),
         ),
     ).function
+
+
+_SYNTHESIZED: dict[int, tuple[cdk.Stack, SynthesizedStack]] = {}
+
+
+def synthesized(stack: cdk.Stack) -> SynthesizedStack:
+    """What ``LocalKit.from_stack(stack)`` runs, ``SynthesizedStack.from_stack(stack)``, read once per stack object in
+    a worker: for the stacks that session and module fixtures share, whose every read costs 0.3-0.5 s of jsii (the
+    template and the path of every construct) though the stage synthesized them once. Each call gets its own copy of
+    the template, so a test that changes it changes no other test's."""
+    from constructs_lib.testing import SynthesizedStack
+
+    found = _SYNTHESIZED.get(id(stack))
+    if found is None:
+        found = _SYNTHESIZED[id(stack)] = (stack, SynthesizedStack.from_stack(stack))  # the stack kept: its id is ours
+    return fresh_copy(found[1])
+
+
+def fresh_copy(stack: SynthesizedStack) -> SynthesizedStack:
+    """``stack`` with its own template, asset folders and paths (a kit reads them; a test may edit a template)."""
+    return dataclasses.replace(
+        stack, template=copy.deepcopy(stack.template), asset_dirs=dict(stack.asset_dirs), paths=dict(stack.paths)
+    )
+
+
+SynthesizeOnce = Callable[[Hashable, Callable[[cdk.App], cdk.Stack]], "SynthesizedStack"]
+
+
+@pytest.fixture(scope="session")
+def synthesize_once(tmp_path_factory: pytest.TempPathFactory) -> SynthesizeOnce:
+    """``synthesize_once(key, build)``: the stack ``build`` makes in a plain app (cdk.json's context, no cdk-nag, as
+    ``plain_app``), synthesized the first time a worker asks for ``key`` and read back from then on, for tests that
+    run the same stack through the kit. The key must name everything ``build`` depends on."""
+    from constructs_lib.testing import SynthesizedStack
+
+    built: dict[Hashable, SynthesizedStack] = {}
+
+    def synthesize(key: Hashable, build: Callable[[cdk.App], cdk.Stack]) -> SynthesizedStack:
+        if key not in built:
+            outdir = tmp_path_factory.mktemp("synthesize-once")
+            app = cdk.App(context=cdk_context(), outdir=str(outdir / "cdk.out"), analytics_reporting=False)
+            built[key] = SynthesizedStack.from_stack(build(app))
+        return fresh_copy(built[key])
+
+    return synthesize
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import pytest
 
 from constructs_lib import ExecutionRecord, parse_execution_record
 from constructs_lib.testing import LocalKit
+from tests.conftest import synthesized
 
 pytestmark = pytest.mark.execution
 
@@ -25,7 +26,7 @@ def durable(example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
 
 def test_an_accepted_order_is_authorized_held_fulfilled_and_reaches_the_consumer(durable: cdk.Stack) -> None:
     order = {"orderId": "o-1", "sku": "sku-1", "quantity": 2}
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", order)
         (execution,) = kit.durable_executions("Orders/Function")
         on_bus = kit.received("Orders/OnSuccessBus")
@@ -53,7 +54,7 @@ def test_an_accepted_order_is_authorized_held_fulfilled_and_reaches_the_consumer
 
 
 def test_a_one_day_cooling_off_is_a_day_of_virtual_time_and_not_of_real_time(durable: cdk.Stack) -> None:
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-2", "sku": "sku-1", "quantity": 1})
         (execution,) = kit.durable_executions()
 
@@ -65,7 +66,7 @@ def test_a_one_day_cooling_off_is_a_day_of_virtual_time_and_not_of_real_time(dur
 
 
 def test_an_order_for_review_skips_the_cooling_off_and_lands_on_the_review_queue(durable: cdk.Stack) -> None:
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-3", "sku": "sku-1", "quantity": 500})
         (execution,) = kit.durable_executions()
         review = kit.messages("ReviewQueue")
@@ -77,7 +78,7 @@ def test_an_order_for_review_skips_the_cooling_off_and_lands_on_the_review_queue
 
 
 def test_a_pending_payment_is_retried_with_backoff_until_it_is_authorized(durable: cdk.Stack) -> None:
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-4", "sku": "sku-1", "quantity": 1, "paymentPendingChecks": 2})
         (execution,) = kit.durable_executions()
         consumer = kit.invocations("Consumer/Function")
@@ -97,7 +98,7 @@ def test_a_payment_still_pending_after_the_last_retry_is_a_failure_record_on_the
     durable: cdk.Stack,
 ) -> None:
     order = {"orderId": "o-5", "sku": "sku-1", "quantity": 1, "paymentPendingChecks": 10}
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", order)
         (execution,) = kit.durable_executions()
         failures = kit.messages("Orders/OnFailureQueue")
@@ -121,7 +122,7 @@ def test_a_payment_still_pending_after_the_last_retry_is_a_failure_record_on_the
 
 
 def test_a_malformed_order_fails_at_once_without_retries(durable: cdk.Stack) -> None:
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", "this is not JSON")
         (execution,) = kit.durable_executions()
         failures = kit.messages("Orders/OnFailureQueue")
@@ -137,7 +138,7 @@ def test_an_order_held_past_the_execution_timeout_times_out_and_its_failure_reco
 ) -> None:
     # A four-day cooling-off in an execution that may last three days: Lambda times the execution out.
     order = {"orderId": "o-6", "sku": "sku-1", "quantity": 1, "coolingOffHours": 96}
-    with LocalKit.from_stack(durable) as kit:
+    with LocalKit(synthesized(durable)) as kit:
         kit.publish("OrdersTopic", order)
         (execution,) = kit.durable_executions()
         dead = kit.messages("Orders/DeadLetterQueue")

@@ -14,7 +14,7 @@ import pytest
 
 from constructs_lib import ExecutionRecord, ExecutionStatusChange, parse_execution_record
 from constructs_lib.testing import LocalKit
-from tests.conftest import comparable
+from tests.conftest import comparable, synthesized
 
 pytestmark = pytest.mark.execution
 
@@ -26,7 +26,7 @@ def destined(example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
 
 
 def test_destined_accepted_order_flows_from_the_topic_to_the_consumer(destined: cdk.Stack) -> None:
-    with LocalKit.from_stack(destined) as kit:
+    with LocalKit(synthesized(destined)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-1", "sku": "sku-1", "quantity": 2})
         worker = kit.async_invocations("Worker/Function")
         consumer = kit.invocations("Consumer/Function")
@@ -42,7 +42,7 @@ def test_destined_accepted_order_flows_from_the_topic_to_the_consumer(destined: 
 
 
 def test_destined_orders_for_review_are_sent_to_the_review_queue_not_the_consumer(destined: cdk.Stack) -> None:
-    with LocalKit.from_stack(destined) as kit:
+    with LocalKit(synthesized(destined)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-2", "sku": "sku-1", "quantity": 500})
         on_bus = kit.received("Worker/OnSuccessBus")
         consumer = kit.invocations("Consumer/Function")
@@ -56,7 +56,7 @@ def test_destined_orders_for_review_are_sent_to_the_review_queue_not_the_consume
 
 
 def test_destined_accepted_orders_do_not_reach_the_review_queue(destined: cdk.Stack) -> None:
-    with LocalKit.from_stack(destined) as kit:
+    with LocalKit(synthesized(destined)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-4", "sku": "sku-1", "quantity": 100})
         review = kit.messages("ReviewQueue")
         consumer = kit.invocations("Consumer/Function")
@@ -66,7 +66,7 @@ def test_destined_accepted_orders_do_not_reach_the_review_queue(destined: cdk.St
 
 
 def test_destined_invalid_order_is_retried_twice_then_lands_on_the_failure_queue(destined: cdk.Stack) -> None:
-    with LocalKit.from_stack(destined) as kit:
+    with LocalKit(synthesized(destined)) as kit:
         kit.publish("OrdersTopic", {"orderId": "o-3", "sku": "sku-1", "quantity": 0})
         (outcome,) = kit.async_invocations("Worker/Function")
         failures = kit.messages("Worker/OnFailureQueue")
@@ -83,7 +83,7 @@ def test_destined_invalid_order_is_retried_twice_then_lands_on_the_failure_queue
 
 
 def test_destined_malformed_message_is_a_typed_failure_not_a_lost_event(destined: cdk.Stack) -> None:
-    with LocalKit.from_stack(destined) as kit:
+    with LocalKit(synthesized(destined)) as kit:
         kit.publish("OrdersTopic", "this is not JSON")
         failures = kit.messages("Worker/OnFailureQueue")
         consumer = kit.invocations("Consumer/Function")
@@ -102,7 +102,7 @@ def orchestrated(language_example_stacks: dict[str, cdk.Stack]) -> cdk.Stack:
 
 
 def test_orchestrated_single_item_takes_the_single_route(orchestrated: cdk.Stack) -> None:
-    with LocalKit.from_stack(orchestrated) as kit:
+    with LocalKit(synthesized(orchestrated)) as kit:
         result = kit.start_execution("Orders/StateMachine", {"orderId": "o-1", "items": ["sku-1"]})
         failures = kit.received("Orders/OnFailureQueue")
 
@@ -113,7 +113,7 @@ def test_orchestrated_single_item_takes_the_single_route(orchestrated: cdk.Stack
 
 
 def test_orchestrated_several_items_run_stock_and_charge_in_parallel(orchestrated: cdk.Stack) -> None:
-    with LocalKit.from_stack(orchestrated) as kit:
+    with LocalKit(synthesized(orchestrated)) as kit:
         result = kit.start_execution("Orders/StateMachine", {"orderId": "o-2", "items": ["sku-1", "sku-2"]})
 
     assert result.status == "SUCCEEDED", result.cause
@@ -123,7 +123,7 @@ def test_orchestrated_several_items_run_stock_and_charge_in_parallel(orchestrate
 
 
 def test_orchestrated_pending_order_is_retried_with_backoff_then_routed_and_alerted(orchestrated: cdk.Stack) -> None:
-    with LocalKit.from_stack(orchestrated) as kit:
+    with LocalKit(synthesized(orchestrated)) as kit:
         result = kit.start_execution("Orders/StateMachine", {"orderId": "o-3", "items": ["sku-1"], "pending": True})
         failures = kit.received("Orders/OnFailureQueue")
         alerts = kit.received("Orders/FailureAlerts/TargetTopic")
@@ -146,7 +146,7 @@ def test_orchestrated_pending_order_is_retried_with_backoff_then_routed_and_aler
 def test_orchestrated_malformed_request_is_not_retried_and_lands_on_the_failure_queue(
     orchestrated: cdk.Stack,
 ) -> None:
-    with LocalKit.from_stack(orchestrated) as kit:
+    with LocalKit(synthesized(orchestrated)) as kit:
         result = kit.start_execution("Orders/StateMachine", {"orderId": "o-4", "items": "not-a-list"})
         failures = kit.received("Orders/OnFailureQueue")
 
@@ -157,7 +157,7 @@ def test_orchestrated_malformed_request_is_not_retried_and_lands_on_the_failure_
 
 
 def test_orchestrated_input_that_is_not_an_object_fails_the_execution_and_alerts(orchestrated: cdk.Stack) -> None:
-    with LocalKit.from_stack(orchestrated) as kit:
+    with LocalKit(synthesized(orchestrated)) as kit:
         result = kit.start_execution("Orders/StateMachine", [1, 2])
         failures = kit.received("Orders/OnFailureQueue")
         alerts = kit.received("Orders/FailureAlerts/TargetTopic")
@@ -182,8 +182,8 @@ def test_defect_detection_example_alerts_on_a_defect_and_ignores_keys_outside_th
         return [0.1, 0.9] if b"defect" in body else [0.95, 0.05]
 
     png = b"\x89PNG\r\n\x1a\n"
-    with LocalKit.from_stack(
-        language_example_stacks["DefectDetection"], endpoints={DEFAULT_ENDPOINT_NAME: endpoint}
+    with LocalKit(
+        synthesized(language_example_stacks["DefectDetection"]), endpoints={DEFAULT_ENDPOINT_NAME: endpoint}
     ) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", png + b"defect")
         kit.put_object("Pipeline/Images", "incoming/line-4/board-18.png", png + b"clean")
@@ -207,7 +207,7 @@ def orchestrated_deliveries(stack: cdk.Stack) -> dict[str, Any]:
         {"orderId": "o-4", "items": "not-a-list"},
         [1, 2],
     ]
-    with LocalKit.from_stack(stack) as kit:
+    with LocalKit(synthesized(stack)) as kit:
         results = [kit.start_execution("Orders/StateMachine", order) for order in orders]
         return {
             # not the states entered: a JSONata workflow builds its records in fewer states
@@ -244,7 +244,7 @@ def defect_deliveries(stack: cdk.Stack) -> dict[str, Any]:
         "incoming/board-3.png": png + b"unsure",
         "incoming/board-4.png": b"%PDF-1.7 not an image",
     }
-    with LocalKit.from_stack(stack, endpoints={DEFAULT_ENDPOINT_NAME: endpoint}) as kit:
+    with LocalKit(synthesized(stack), endpoints={DEFAULT_ENDPOINT_NAME: endpoint}) as kit:
         for key, body in images.items():
             kit.put_object("Pipeline/Images", key, body)
         s3 = kit.client("s3")

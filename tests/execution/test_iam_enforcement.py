@@ -28,6 +28,7 @@ from aws_cdk import aws_sqs as sqs
 
 from constructs_lib import EventPipeline, QueueRoute
 from constructs_lib.testing import AccessDenial, LocalKit, SynthesizedStack
+from tests.conftest import synthesized
 from tests.execution.test_power_tuning_execution import TUNER, tuning_input
 from tests.execution.test_s3_batch_execution import Comprehend
 from tests.slack_server import SlackWebhookServer
@@ -41,11 +42,11 @@ PNG = b"\x89PNG\r\n\x1a\n"
 # -- editing a synthesized template ------------------------------------------------------------------------------
 def edited(stack: cdk.Stack, *edits: Callable[[Template], None]) -> SynthesizedStack:
     """``stack`` as synthesized, with its template changed by ``edits`` (on a copy: other tests see the original)."""
-    synthesized = SynthesizedStack.from_stack(stack)
-    template: Template = copy.deepcopy(dict(synthesized.template))
+    found = synthesized(stack)
+    template: Template = copy.deepcopy(dict(found.template))
     for edit in edits:
         edit(template)
-    return dataclasses.replace(synthesized, template=template)
+    return dataclasses.replace(found, template=template)
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -187,7 +188,7 @@ def test_an_sdk_task_the_role_may_not_make_fails_with_the_sdks_exception_name(
 def test_the_same_workflow_with_the_librarys_grants_alerts_and_quarantines(
     language_example_stacks: dict[str, cdk.Stack],
 ) -> None:
-    with defect_kit(SynthesizedStack.from_stack(language_example_stacks["DefectDetection"])) as kit:
+    with defect_kit(synthesized(language_example_stacks["DefectDetection"])) as kit:
         kit.put_object("Pipeline/Images", "incoming/line-4/board-17.png", PNG + b"defect")
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
         alerts = kit.received("Pipeline/AlertsTopic")

@@ -17,8 +17,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
-from constructs_lib.testing import EndpointError, LocalKit
-from tests.conftest import workflow_definitions
+from constructs_lib.testing import EndpointError, LocalKit, SynthesizedStack
+from tests.conftest import SynthesizeOnce, workflow_definitions
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ENDPOINT = "pcb-defect-classifier"
@@ -53,6 +53,12 @@ def pipeline_stack(app: cdk.App, **props: Any) -> cdk.Stack:
         **props,
     )
     return stack
+
+
+def pipeline(synthesize_once: SynthesizeOnce, **props: Any) -> SynthesizedStack:
+    """``pipeline_stack`` with ``props``, synthesized once per worker: most execution tests below run the same stack."""
+    key = ("DefectDetectionPipeline", *sorted(props.items()))
+    return synthesize_once(key, lambda app: pipeline_stack(app, **props))
 
 
 # -- what it synthesizes ---------------------------------------------------------------------------------------
@@ -299,9 +305,11 @@ def language(request: pytest.FixtureRequest) -> sfn.QueryLanguage:
 
 
 @pytest.mark.execution
-def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.App, language: sfn.QueryLanguage) -> None:
-    stack = pipeline_stack(plain_app, quarantine=True, query_language=language)
-    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+def test_a_defective_image_is_alerted_quarantined_and_recorded(
+    synthesize_once: SynthesizeOnce, language: sfn.QueryLanguage
+) -> None:
+    stack = pipeline(synthesize_once, quarantine=True, query_language=language)
+    with LocalKit(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board-1.png", image([0.03, 0.97]))
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
         alerts = kit.received("Pipeline/AlertsTopic")
@@ -321,10 +329,10 @@ def test_a_defective_image_is_alerted_quarantined_and_recorded(plain_app: cdk.Ap
 
 @pytest.mark.execution
 def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(
-    plain_app: cdk.App, language: sfn.QueryLanguage
+    synthesize_once: SynthesizeOnce, language: sfn.QueryLanguage
 ) -> None:
-    stack = pipeline_stack(plain_app, query_language=language)
-    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+    stack = pipeline(synthesize_once, query_language=language)
+    with LocalKit(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board 2.png", image([0.9, 0.1]))
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
         items = kit.items("Pipeline/Results")
@@ -339,9 +347,9 @@ def test_a_defect_free_image_gets_a_typed_dynamodb_record_and_no_alert(
 
 
 @pytest.mark.execution
-def test_a_low_confidence_image_goes_to_review(plain_app: cdk.App, language: sfn.QueryLanguage) -> None:
-    stack = pipeline_stack(plain_app, query_language=language)
-    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+def test_a_low_confidence_image_goes_to_review(synthesize_once: SynthesizeOnce, language: sfn.QueryLanguage) -> None:
+    stack = pipeline(synthesize_once, query_language=language)
+    with LocalKit(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/blurry.png", image([0.45, 0.55]))
         review = kit.messages("Pipeline/ReviewQueue")
         alerts = kit.received("Pipeline/AlertsTopic")
@@ -361,10 +369,10 @@ def test_a_low_confidence_image_goes_to_review(plain_app: cdk.App, language: sfn
     ],
 )
 def test_broken_images_and_bad_answers_land_in_the_failure_route(
-    plain_app: cdk.App, language: sfn.QueryLanguage, body: bytes, error: str
+    synthesize_once: SynthesizeOnce, language: sfn.QueryLanguage, body: bytes, error: str
 ) -> None:
-    stack = pipeline_stack(plain_app, query_language=language)
-    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+    stack = pipeline(synthesize_once, query_language=language)
+    with LocalKit(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         kit.put_object("Pipeline/Images", "incoming/broken.png", body)
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
         failures = kit.messages("Pipeline/Workflow/OnFailureQueue")
@@ -375,10 +383,12 @@ def test_broken_images_and_bad_answers_land_in_the_failure_route(
 
 
 @pytest.mark.execution
-def test_endpoint_throttling_is_retried_with_backoff(plain_app: cdk.App, language: sfn.QueryLanguage) -> None:
-    stack = pipeline_stack(plain_app, query_language=language)
+def test_endpoint_throttling_is_retried_with_backoff(
+    synthesize_once: SynthesizeOnce, language: sfn.QueryLanguage
+) -> None:
+    stack = pipeline(synthesize_once, query_language=language)
     calls: list[bytes] = []
-    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in(calls, throttle=2)}) as kit:
+    with LocalKit(stack, endpoints={ENDPOINT: stand_in(calls, throttle=2)}) as kit:
         kit.put_object("Pipeline/Images", "incoming/board-3.png", image([0.8, 0.2]))
         (run,) = kit.executions("Pipeline/Workflow/StateMachine")
 
@@ -392,11 +402,11 @@ def test_endpoint_throttling_is_retried_with_backoff(plain_app: cdk.App, languag
 
 @pytest.mark.execution
 def test_sqs_ingestion_decodes_keys_and_ignores_the_s3_test_event(
-    plain_app: cdk.App, language: sfn.QueryLanguage
+    synthesize_once: SynthesizeOnce, language: sfn.QueryLanguage
 ) -> None:
-    stack = pipeline_stack(plain_app, ingestion=Ingestion.SQS, query_language=language)
+    stack = pipeline(synthesize_once, ingestion=Ingestion.SQS, query_language=language)
     key = "incoming/café board+1 (a).png"
-    with LocalKit.from_stack(stack, endpoints={ENDPOINT: stand_in()}) as kit:
+    with LocalKit(stack, endpoints={ENDPOINT: stand_in()}) as kit:
         runs_after_setup = kit.executions("Pipeline/Workflow/StateMachine")
         kit.put_object("Pipeline/Images", key, image([0.9, 0.1]))
         runs = kit.executions("Pipeline/Workflow/StateMachine")

@@ -31,7 +31,7 @@ from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReport
 from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
 from stacks._code import example_code
 from stacks.slack_error_reporting_stack import SlackErrorReportingStack
-from tests.conftest import cdk_context, comparable, new_app
+from tests.conftest import cdk_context, comparable, new_app, synthesized
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack/webhook-AbCdEf"
@@ -627,7 +627,7 @@ def fields(post: Any) -> dict[str, str]:
 def test_the_wrapped_function_posts_its_error_and_still_fails_with_it(
     example: cdk.Stack, slack: SlackWebhookServer
 ) -> None:
-    with LocalKit.from_stack(example) as kit:
+    with LocalKit(synthesized(example)) as kit:
         put_webhook(kit, slack.url)
         name = kit.function("Validate").name
         bad = kit.invoke("Validate", {"orderId": "", "quantity": 0})
@@ -659,7 +659,7 @@ def test_the_wrapped_function_posts_its_error_and_still_fails_with_it(
 def test_a_destined_functions_failure_reaches_slack_through_the_notifier(
     example: cdk.Stack, slack: SlackWebhookServer
 ) -> None:
-    with LocalKit.from_stack(example) as kit:
+    with LocalKit(synthesized(example)) as kit:
         put_webhook(kit, slack.url)
         charge = kit.function("Charge/Function").name
         outcome = kit.invoke_async("Charge/Function", {"orderId": "o-2", "quantity": 1, "amount": 5000})
@@ -680,7 +680,7 @@ def test_a_destined_functions_failure_reaches_slack_through_the_notifier(
 def test_a_failed_workflow_execution_reaches_slack_through_the_notifier(
     example: cdk.Stack, slack: SlackWebhookServer
 ) -> None:
-    with LocalKit.from_stack(example) as kit:
+    with LocalKit(synthesized(example)) as kit:
         put_webhook(kit, slack.url)
         shipped = kit.start_execution("Shipping/StateMachine", {"orderId": "o-3", "quantity": 1, "address": "Kiel"})
         failed = kit.start_execution("Shipping/StateMachine", {"orderId": "o-4", "quantity": 1})
@@ -704,7 +704,7 @@ def test_a_failed_workflow_execution_reaches_slack_through_the_notifier(
 def test_before_the_url_is_in_the_secret_nothing_is_posted_and_nothing_is_lost(
     example: cdk.Stack, slack: SlackWebhookServer
 ) -> None:
-    with LocalKit.from_stack(example) as kit:
+    with LocalKit(synthesized(example)) as kit:
         bad = kit.invoke("Validate", {"orderId": "o-5", "quantity": -1})
         kit.invoke_async("Charge/Function", {"orderId": "o-6", "quantity": 1, "amount": 5000})
         (notification,) = kit.async_invocations("SlackNotifier/Notifier/Function")
