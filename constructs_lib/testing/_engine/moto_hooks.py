@@ -435,7 +435,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     # -- Error names: a branch's, an iteration's or a Fail state's States.* error keeps its name ---------------------
     error_names.install(patches)
     json_copy.install(patches)  # moto copies a state's data at every step: walked as JSON, not deepcopy'd
-    state_threads.install(patches)  # a task attempt without a timeout of its own: no thread of its own
+    state_threads.install(patches)  # no thread per task attempt without a timeout, at most 40 per Inline Map
     # -- JSONata and variables: moto's evaluator is a stub; jsonata_eval evaluates with bindings ------------------
     jsonata_eval.install(patches.replace)
     variables.install(patches.replace)
