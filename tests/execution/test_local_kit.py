@@ -33,6 +33,7 @@ from constructs_lib.testing import (
     EndpointError,
     KitError,
     LocalKit,
+    SynthesizedStack,
 )
 
 pytestmark = pytest.mark.execution
@@ -606,8 +607,8 @@ def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
         started.append(getattr(getattr(self, "_target", None), "__qualname__", ""))
         original(self)
 
+    monkeypatch.setattr(threading.Thread, "start", counting)  # before the kit, which wraps it and gives it back
     with LocalKit.from_stack(flaky_workflow) as kit:
-        monkeypatch.setattr(threading.Thread, "start", counting)
         result = kit.start_execution("Flow/StateMachine", {"orderId": "o-1"})
         assert getattr(execute_state, "Thread") is not threading.Thread  # noqa: B009 - the kit's stand-in, installed
 
@@ -678,3 +679,110 @@ def test_the_kits_own_sqs_and_sns_calls_answer_as_botocore_without_its_http_path
     assert [call for call in direct[4] if "nowhere" not in call] == []
     assert len([call for call in direct[4] if "nowhere" in call]) == 1  # the refusal took the API path
     assert len([call for call in api[4] if "nowhere" not in call]) == 2  # the API path, for comparison
+
+
+def _machine_template(definition: dict[str, Any], resources: dict[str, Any], *, allow: str = "") -> dict[str, Any]:
+    """A template with ``resources`` and a state machine running ``definition`` (``${T}``: the topic ``Topic``) with
+    a role allowed ``allow``."""
+    trust = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    role: dict[str, Any] = {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]}}
+    if allow:
+        statement = {"Effect": "Allow", "Action": allow, "Resource": "*"}
+        role["Policies"] = [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [statement]}}]
+    text: Any = json.dumps(definition)
+    if "${T}" in text:
+        text = {"Fn::Sub": [text, {"T": {"Ref": "Topic"}}]}
+    machine = {"DefinitionString": text, "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}
+    return {
+        "Resources": {
+            **resources,
+            "Role": {"Type": "AWS::IAM::Role", "Properties": role},
+            "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": machine},
+        }
+    }
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["in-process", "api-path"])
+def test_a_publish_task_is_made_once_and_its_parameters_checked_as_the_task_client_checks_them(
+    direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Publish that moto refuses after it delivered to one subscription (the other queue's MaximumMessageSize) is
+    not made again, in process or on the API path; a task's parameters are not validated by botocore (Step
+    Functions' SDK clients are made without it), so a number given as a message attribute's StringValue is sent."""
+    from constructs_lib.testing._engine import direct_calls
+
+    if not direct:
+        monkeypatch.setattr(direct_calls, "KIT_CALLERS", frozenset())
+
+    def queue_policy(queue: str) -> dict[str, Any]:
+        allow = {
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+        }
+        document = {"Version": "2012-10-17", "Statement": [allow]}
+        return {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": queue}], "PolicyDocument": document}}
+
+    def subscription(queue: str) -> dict[str, Any]:
+        endpoint = {"Fn::GetAtt": [queue, "Arn"]}
+        properties = {"TopicArn": {"Ref": "Topic"}, "Protocol": "sqs", "Endpoint": endpoint}
+        return {"Type": "AWS::SNS::Subscription", "Properties": properties}
+
+    attribute = {"n": {"DataType": "Number", "StringValue.$": "$.n"}}
+    publish = {"TopicArn": "${T}", "Message.$": "$.m", "MessageAttributes": attribute}
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": publish, "End": True}
+        },
+    }
+    resources = {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+        "Big": {"Type": "AWS::SQS::Queue", "Properties": {}},
+        "Small": {"Type": "AWS::SQS::Queue", "Properties": {"MaximumMessageSize": 1024}},
+        "BigPolicy": queue_policy("Big"),
+        "SmallPolicy": queue_policy("Small"),
+        "SubBig": subscription("Big"),
+        "SubSmall": subscription("Small"),
+    }
+    stack = SynthesizedStack(
+        stack_name="Publish", template=_machine_template(definition, resources, allow="sns:Publish")
+    )
+    with LocalKit(stack) as kit:
+        refused = kit.start_execution("Machine", {"m": "x" * 900, "n": "1"})
+        big_after_refusal = len(kit.messages("Big"))
+        sent = kit.start_execution("Machine", {"m": "small", "n": 5})
+
+    assert (refused.status, refused.error) == ("FAILED", "SNS.InvalidParameterValueException"), refused.cause
+    assert big_after_refusal == 1
+    assert sent.succeeded, sent.cause
+    assert set(sent.output) == {"MessageId"}
+
+
+def test_a_map_over_an_object_names_its_own_input_not_an_earlier_maps_items() -> None:
+    """The cause of a Map over a value that is not an array names that value (see the conformance test), never the
+    items an earlier Map of the same execution selected: each attempt keeps what it read to itself."""
+
+    def processor(state: str) -> dict[str, Any]:
+        return {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": state,
+            "States": {state: {"Type": "Pass", "End": True}},
+        }
+
+    first = {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.a", "ItemProcessor": processor("P"), "Next": "B"}
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": first,
+            "B": {"Type": "Map", "QueryLanguage": "JSONata", "ItemProcessor": processor("Q"), "End": True},
+        },
+    }
+    stack = SynthesizedStack(stack_name="Maps", template=_machine_template(definition, {}))
+    with LocalKit(stack) as kit:
+        result = kit.start_execution("Machine", {"items": ["FROM-MAP-A"], "other": {"k": 1}})
+
+    assert result.status == "FAILED"
+    assert "Map state input must be an array" in str(result.cause)
+    assert "FROM-MAP-A" not in str(result.cause)

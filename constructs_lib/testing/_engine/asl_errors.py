@@ -10,15 +10,16 @@ not caught by ``States.ALL``.
 
 from __future__ import annotations
 
+import contextvars
 import json
-import threading
 from typing import Any
 
 _PREFIXED = ("States.Runtime", "States.QueryEvaluationError")
 """The errors whose cause moto prefixes with the state and event id itself."""
 _NOT_READ = object()
-_items = threading.local()
-"""The value a Map state's ItemsPath selected last in this thread."""
+_items: contextvars.ContextVar[Any] = contextvars.ContextVar("kit_map_items", default=_NOT_READ)
+"""The value a Map state's ItemsPath selected last in this attempt (each attempt runs in a context of its own, in a
+thread of its own or in place: see state_threads)."""
 
 
 def install(patches: Any) -> None:
@@ -138,20 +139,20 @@ def install(patches: Any) -> None:
     patches.replace(ResultPath, "_eval_body", result_path)
 
     # -- Map over a value that is not an array: the value in JSON, not Python's type name ------------------------
-    # moto has popped the value when it fails; ItemsPath's result is kept (per thread: each execution has its own).
+    # moto has popped the value when it fails; ItemsPath's result is kept (per attempt: each has its own context).
     original_items_path = ItemsPath._eval_body
 
     def items_path(self: Any, env: Any) -> None:
         original_items_path(self, env)
-        _items.value = env.stack[-1]
+        _items.set(env.stack[-1])
 
     patches.replace(ItemsPath, "_eval_body", items_path)
     original_failure_event = getattr(state_map_module, "FailureEvent")  # noqa: B009 - the name moto imported
 
     def map_failure_event(**kwargs: Any) -> Any:
         evaluation = (kwargs.get("event_details") or {}).get("evaluationFailedEventDetails")
-        items = getattr(_items, "value", _NOT_READ)
-        _items.value = _NOT_READ
+        items = _items.get()
+        _items.set(_NOT_READ)
         if not isinstance(evaluation, dict):
             return original_failure_event(**kwargs)
         cause = str(evaluation.get("cause", ""))

@@ -8,9 +8,10 @@ then given to moto's response class for the operation with the parameters botoco
 returned as botocore returns it.
 
 A call this path does not answer exactly as the API path would goes through botocore: an operation not listed, binary
-message attributes (botocore base64-encodes them on the wire), a service a test stands in for, or any refusal of
-moto's (made before anything was sent or published: the API path then raises botocore's error for it, with SQS's
-query-compatible error codes).
+message attributes (botocore base64-encodes them on the wire), a service a test stands in for, or SendMessage refused
+by moto (before anything is sent: the API path then raises botocore's error for it, with SQS's query-compatible error
+codes). A Publish refused by moto is raised as the botocore error the API path raises: moto may have delivered to
+some subscriptions before one refused, so it is never made again.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _responses() -> dict[tuple[str, str], tuple[type[Any], str]]:
 
 def call(engine: KitEngine, client: Any, operation: str, params: dict[str, Any]) -> Any:
     """The answer of moto's handler for ``operation`` with ``params`` (already authorized), or ``NOT_ANSWERED``."""
-    from botocore.validate import validate_parameters
+    from botocore.validate import ParamValidationDecorator, validate_parameters
     from moto.core.exceptions import ServiceException
     from werkzeug.exceptions import HTTPException  # the base of moto's older REST errors
 
@@ -47,8 +48,11 @@ def call(engine: KitEngine, client: Any, operation: str, params: dict[str, Any])
     handler = _responses().get((service, operation))
     if handler is None or engine.stands_in_for(service) or _binary_attributes(params):
         return NOT_ANSWERED
-    # botocore's own check (a ParamValidationError before anything is sent), as the client would make it
-    validate_parameters(params, client.meta.service_model.operation_model(operation).input_shape)
+    operation_model = client.meta.service_model.operation_model(operation)
+    # botocore's own check (a ParamValidationError before anything is sent), where the client makes it: its
+    # serializer validates unless the client was made with parameter_validation=False (moto's task clients are).
+    if isinstance(getattr(client, "_serializer", None), ParamValidationDecorator):
+        validate_parameters(params, operation_model.input_shape)
     response_class, method = handler
     response = response_class()
     response.region = client.meta.region_name
@@ -61,10 +65,16 @@ def call(engine: KitEngine, client: Any, operation: str, params: dict[str, Any])
     response.response_headers = {}
     try:
         result = getattr(response, method)().result
-    except (HTTPException, ServiceException, ValueError):
-        return NOT_ANSWERED
+    except (HTTPException, ServiceException, ValueError) as refused:
+        if service == "sqs":
+            return NOT_ANSWERED
+        from constructs_lib.testing._engine.moto_hooks import client_error
+
+        raise client_error(client, operation, refused) from None
+    # As botocore parses it: the output shape's members, in its order
+    members = operation_model.output_shape.members
     return {
-        **result,
+        **{name: result[name] for name in members if name in result},
         "ResponseMetadata": {
             "RequestId": str(uuid.uuid4()),
             "HTTPStatusCode": 200,

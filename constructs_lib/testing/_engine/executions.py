@@ -36,8 +36,9 @@ class Executions:
         """Every execution found so far, by ARN, in the order found."""
         self._open: dict[str, Any] = {}
         """Those whose end ``await_all`` has not seen yet."""
-        self._read: dict[str, int] = {}
-        """How many of each state machine's executions were read."""
+        self._read: dict[str, tuple[Any, int]] = {}
+        """Each state machine (by ARN: moto's object, which a machine made again under the same name replaces) and
+        how many of its executions were read."""
         self._lock = threading.Lock()
         self._ended = threading.Condition()
         self._ends = 0
@@ -142,12 +143,13 @@ class Executions:
                 if machine.arn not in ours:
                     continue
                 executions = list(machine.executions)
-                for execution in executions[self._read.get(machine.arn, 0) :]:
+                read_of, read = self._read.get(machine.arn, (None, 0))
+                for execution in executions[read if read_of is machine else 0 :]:
                     key = str(execution.execution_arn)
-                    self._found.setdefault(key, execution)
+                    self._found[key] = execution
                     if key not in self._finished:
                         self._open.setdefault(key, execution)
-                self._read[machine.arn] = len(executions)
+                self._read[machine.arn] = (machine, len(executions))
 
     def _unfinished(self) -> list[tuple[str, Any]]:
         """(ARN, execution) of each execution whose end ``await_all`` has not seen, oldest found first."""

@@ -221,7 +221,7 @@ class Invocation:
 
 
 _TRACES: dict[tuple[tuple[CodeType, int], ...], tuple[str, ...]] = {}
-"""Stack traces formatted so far, by where each frame stopped (its code and last instruction), up to 1,024."""
+"""Stack traces formatted lately, by where each frame stopped (its code and last instruction), at most 1,024."""
 
 
 def _stack_trace(tb: TracebackType | None) -> tuple[str, ...]:
@@ -238,8 +238,9 @@ def _stack_trace(tb: TracebackType | None) -> tuple[str, ...]:
     trace = _TRACES.get(key)
     if trace is None:
         trace = tuple(line.rstrip("\n") for line in traceback.format_tb(tb)[1:])
-        if len(_TRACES) < 1024:
-            _TRACES[key] = trace
+        if len(_TRACES) >= 1024:
+            _TRACES.clear()  # kept small: it holds code objects of kits that stopped
+        _TRACES[key] = trace
     return trace
 
 
@@ -311,11 +312,14 @@ class LocalFunction:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _warm: list[_Sandbox] = field(default_factory=list)
     """Idle handler threads, reused by the next invocations (a thread per invocation was a third of a Map's time)."""
+    _warm_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Guards ``_warm`` only (``_lock`` is held through a cold start, which must not hold up another invocation)."""
+    _closed: bool = False
 
     def close(self) -> None:
-        """End the idle handler threads (the kit stops)."""
-        with self._lock:
-            warm, self._warm = self._warm, []
+        """End the idle handler threads (the kit stops); a handler thread that ends later ends with its invocation."""
+        with self._warm_lock:
+            warm, self._warm, self._closed = self._warm, [], True
         for sandbox in warm:
             sandbox.close()
         for sandbox in warm:
@@ -384,7 +388,7 @@ class LocalFunction:
 
         # A new thread's context: the caller's when a handler calls (install_thread_inheritance), else empty.
         context = contextvars.copy_context() if environ.current_layer() is not None else contextvars.Context()
-        with self._lock:
+        with self._warm_lock:
             warm = self._warm.pop() if self._warm else None
         sandbox = warm or _Sandbox()
         ended = sandbox.run(functools.partial(context.run, target), name=f"lambda:{self.name}:{request_id[:8]}")
@@ -392,12 +396,16 @@ class LocalFunction:
             outcome: bool | None = ended.get(timeout=self.timeout_seconds)
         except queue.Empty:
             outcome = None  # still running
-        if outcome:
-            with self._lock:
-                self._warm.append(sandbox)
-        else:
-            sandbox.close()  # its thread ends when the handler does
         invocation = box.get("done")
+        # Warm again unless the handler is still running, its thread died, or the runtime exited (Lambda starts a
+        # new one) or the kit stopped.
+        reuse = bool(outcome) and not (invocation is not None and invocation.error_type == "Runtime.ExitError")
+        with self._warm_lock:
+            kept = reuse and not self._closed
+            if kept:
+                self._warm.append(sandbox)
+        if not kept:
+            sandbox.close()  # its thread ends when the handler does
         if invocation is None and outcome is False:
             invocation = self._failure(
                 event,
