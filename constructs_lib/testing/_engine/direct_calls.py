@@ -16,9 +16,10 @@ some subscriptions before one refused, so it is never made again.
 
 from __future__ import annotations
 
-import uuid
+import functools
 from typing import TYPE_CHECKING, Any
 
+from constructs_lib.testing._engine.botocore_answers import client_error, response_metadata
 from constructs_lib.testing._engine.json_copy import json_copy
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ KIT_CALLERS = frozenset({"rule-target", "state-machine-task"})
 """The ``via`` of the kit's own callers (see ``authorizer.acting``): their clients carry no hooks of the user's."""
 
 
+@functools.cache
 def _responses() -> dict[tuple[str, str], tuple[type[Any], str]]:
     from moto.sns.responses import SNSResponse
     from moto.sqs.responses import SQSResponse
@@ -68,20 +70,10 @@ def call(engine: KitEngine, client: Any, operation: str, params: dict[str, Any])
     except (HTTPException, ServiceException, ValueError) as refused:
         if service == "sqs":
             return NOT_ANSWERED
-        from constructs_lib.testing._engine.moto_hooks import client_error
-
         raise client_error(client, operation, refused) from None
     # As botocore parses it: the output shape's members, in its order
     members = operation_model.output_shape.members
-    return {
-        **{name: result[name] for name in members if name in result},
-        "ResponseMetadata": {
-            "RequestId": str(uuid.uuid4()),
-            "HTTPStatusCode": 200,
-            "HTTPHeaders": {},
-            "RetryAttempts": 0,
-        },
-    }
+    return {**{name: result[name] for name in members if name in result}, "ResponseMetadata": response_metadata()}
 
 
 def _binary_attributes(params: dict[str, Any]) -> bool:

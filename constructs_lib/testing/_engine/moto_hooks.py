@@ -18,7 +18,6 @@ import io
 import json
 import sys
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,11 +31,10 @@ from constructs_lib.testing._engine import (
     state_threads,
     variables,
 )
+from constructs_lib.testing._engine.botocore_answers import botocore_error, client_error, response_metadata
 from constructs_lib.testing.results import parse_json
 
 if TYPE_CHECKING:
-    from botocore.exceptions import ClientError
-
     from constructs_lib.testing._engine.runner import KitEngine
 
 
@@ -778,7 +776,6 @@ def install(engine: KitEngine) -> Callable[[], None]:
 def _durable_api(engine: KitEngine, client: Any, operation: str, params: dict[str, Any]) -> Any:
     """The kit's answer to a Lambda durable-execution call (moto has none), as botocore parses one; its refusal as
     the ``ClientError`` botocore raises for that error code."""
-
     from constructs_lib.testing._engine.durable import DurableApiError
 
     try:
@@ -787,8 +784,7 @@ def _durable_api(engine: KitEngine, client: Any, operation: str, params: dict[st
         raise botocore_error(client, operation, refused.code, refused.status, str(refused)) from None
     if answer is NOT_OURS:
         return answer
-    metadata = {"HTTPStatusCode": 200, "RequestId": str(uuid.uuid4()), "HTTPHeaders": {}, "RetryAttempts": 0}
-    return {**answer, "ResponseMetadata": metadata}
+    return {**answer, "ResponseMetadata": response_metadata()}
 
 
 # The error each service answers a refusal with, for the action itself and for the KMS key of an encrypted resource
@@ -879,31 +875,6 @@ def _invoke_in_process(
         answer["LogResult"] = response_headers["x-amz-log-result"]
     answer["Payload"] = lambda_eval_utils._from_payload(io.BytesIO(body))
     return answer
-
-
-def botocore_error(client: Any, operation: str, code: str, status: int, message: str) -> ClientError:
-    """The error ``client`` raises for a refusal with ``code``: botocore's class for that code where the service
-    models one (SNS's ``AuthorizationErrorException``...), else ``ClientError``."""
-    response: Any = {
-        "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())},
-    }
-    error: ClientError = client.exceptions.from_code(code)(response, operation)
-    return error
-
-
-def client_error(client: Any, operation: str, refused: Exception) -> ClientError:
-    """A moto refusal as the ``ClientError`` botocore raises for it. moto's errors name their code in
-    ``error_type`` (``JsonRESTError``) or ``code`` (``ServiceException``), or, for the Step Functions parser's
-    ``AWSError`` classes, only in their class name; the HTTP status is ``status_code`` or an integer ``code``."""
-    given = getattr(refused, "code", None)
-    code = str(
-        getattr(refused, "relative_error_type", None)
-        or getattr(refused, "error_type", None)
-        or (given if isinstance(given, str) else type(refused).__name__)
-    )
-    status = getattr(refused, "status_code", None) or (given if isinstance(given, int) else 400)
-    return botocore_error(client, operation, code, status, str(getattr(refused, "message", refused)))
 
 
 def _renamed_refusal(original: Callable[..., Any], refused: str, refused_by_key: str) -> Callable[..., Any]:

@@ -32,6 +32,7 @@ from constructs_lib.testing._engine.authorizer import (
 )
 from constructs_lib.testing._engine.authz import PolicyStore
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner, stack_jobs
+from constructs_lib.testing._engine.botocore_answers import client_error
 from constructs_lib.testing._engine.code_server import (
     CERT_FILE_VARIABLE,
     CodeDownload,
@@ -63,9 +64,9 @@ if TYPE_CHECKING:
     from constructs_lib.testing.kit import EndpointHandler, ServiceHandler
 
 _ACTIVE: KitEngine | None = None
+_ACTIVE_LOCK = threading.Lock()
 MOTO_ACCOUNT_VARIABLE = "MOTO_ACCOUNT_ID"
 """The variable moto reads the account of every request from (when credentials name none)."""
-_ACTIVE_LOCK = threading.Lock()
 
 
 class KitEngine:
@@ -458,7 +459,7 @@ class KitEngine:
         try:
             execution = backend.start_execution(state_machine_arn, str(uuid.uuid4()), input_text)
         except (JsonRESTError, ServiceException) as refused:
-            raise moto_hooks.client_error(self.client("stepfunctions"), "StartExecution", refused) from None
+            raise client_error(self.client("stepfunctions"), "StartExecution", refused) from None
         return str(execution.execution_arn)
 
     def put_events(self, entries: list[dict[str, Any]]) -> None:
