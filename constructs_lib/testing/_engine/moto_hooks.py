@@ -26,6 +26,7 @@ from constructs_lib.testing._engine import (
     asl_errors,
     direct_calls,
     error_names,
+    interpreter_import,
     json_copy,
     jsonata_eval,
     state_threads,
@@ -111,6 +112,7 @@ _sending = threading.local()
 
 def install(engine: KitEngine) -> Callable[[], None]:
     """Install every hook, calling back into ``engine``; returns the function that removes them."""
+    interpreter_import.import_interpreter()
     from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend, Rule
