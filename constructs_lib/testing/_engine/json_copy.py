@@ -2,8 +2,9 @@
 
 moto copies a state's data at every step (each read of the input, each result, each ResultPath, each history event),
 with ``copy.deepcopy``: its memo and type dispatch made a third of a small execution's CPU in the kit. The data is JSON
-(dicts, lists, strings, numbers, booleans, null), which is copied here by walking it; anything else in it (moto's own
-objects on its evaluation stack, a datetime in a history event) is still deep-copied by ``copy.deepcopy``.
+(dicts, lists, strings, numbers, booleans, null), which is copied here by walking it. moto's program states (which
+state runs next, or how the program ended) are copied attribute by attribute; anything else (moto's own objects on
+its evaluation stack, a datetime in a history event) is still deep-copied by ``copy.deepcopy``.
 
 The one difference is sharing: a list that appears twice in a value becomes two lists (``deepcopy`` keeps one). JSON
 has no shared references, and a state's data comes from JSON text, so no state can tell.
@@ -16,6 +17,9 @@ import types
 from typing import Any
 
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+#: Classes copied attribute by attribute: moto's program states (running, with its next state's name; ended;
+#: stopped; failed; timed out), copied with every environment frame and every read of the program's state.
+_PLAIN_OBJECTS: set[type] = set()
 
 
 def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
@@ -27,6 +31,10 @@ def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return {key: json_copy(item) for key, item in value.items()}
     if kind is list:
         return [json_copy(item) for item in value]
+    if kind in _PLAIN_OBJECTS:
+        plain = object.__new__(kind)
+        plain.__dict__.update({key: json_copy(item) for key, item in value.__dict__.items()})
+        return plain
     return copy.deepcopy(value)
 
 
@@ -75,3 +83,15 @@ def install(patches: Any) -> None:
         return sorted(closed, key=lambda job: job.job_index)
 
     patches.replace(JobPool, "get_closed_jobs", get_closed_jobs)
+
+    from moto.stepfunctions.parser.asl.eval import program_state
+
+    _PLAIN_OBJECTS.update(
+        (
+            program_state.ProgramRunning,
+            program_state.ProgramEnded,
+            program_state.ProgramStopped,
+            program_state.ProgramError,
+            program_state.ProgramTimedOut,
+        )
+    )

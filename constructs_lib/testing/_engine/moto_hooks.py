@@ -29,6 +29,7 @@ from constructs_lib.testing._engine import (
     interpreter_import,
     json_copy,
     jsonata_eval,
+    service_models,
     state_threads,
     variables,
 )
@@ -131,6 +132,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     patches = _Patches()
+    service_models.install(patches)
 
     # -- Step Functions runtime errors named as AWS names them (not a Python exception's repr) ---------------
     asl_errors.install(patches)

@@ -95,6 +95,8 @@ class StandIns:
 
 def _checked_services(given: Mapping[str, ServiceHandler]) -> dict[str, ServiceHandler]:
     """Check the keys (``service:Operation``, as in IAM) up front, with the fix in the message."""
+    if not given:
+        return {}
     import botocore.session
 
     session = botocore.session.get_session()

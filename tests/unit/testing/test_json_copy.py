@@ -52,3 +52,27 @@ def test_anything_else_inside_is_deep_copied() -> None:
     assert copied["when"] == when
     assert copied["pair"] == (1, [2])
     assert copied["pair"][1] is not value["pair"][1]
+
+
+def test_motos_program_states_are_copied_as_deepcopy_copies_them() -> None:
+    from moto.stepfunctions.parser.asl.eval import program_state
+
+    from constructs_lib.testing._engine import json_copy as module
+    from constructs_lib.testing._engine.moto_hooks import _Patches
+
+    running = program_state.ProgramRunning()  # type: ignore[no-untyped-call]
+    running.next_state_name = "HandleSingle"
+    failed = program_state.ProgramError(error={"error": "States.TaskFailed", "cause": "{}"})
+    states = [running, program_state.ProgramEnded(), failed, program_state.ProgramTimedOut()]
+    patches = _Patches()
+    module.install(patches)  # registers moto's program states
+    try:
+        for state in states:
+            copied = json_copy(state)
+            assert type(copied) is type(state)
+            assert vars(copied) == vars(copy.deepcopy(state))
+            assert copied is not state
+        assert json_copy(failed).error is not failed.error
+        assert json_copy(running).next_state_name == "HandleSingle"
+    finally:
+        patches.undo()

@@ -1,0 +1,33 @@
+"""botocore's service models shared by the sessions made while a kit runs, and only by those."""
+
+from __future__ import annotations
+
+import botocore.session
+
+from constructs_lib.testing._engine import service_models
+from constructs_lib.testing._engine.moto_hooks import _Patches
+
+
+def loader(session: botocore.session.Session) -> object:
+    return session.get_component("data_loader")
+
+
+def test_sessions_made_while_the_kit_runs_share_one_loader_per_data_path_and_others_get_their_own() -> None:
+    before = botocore.session.get_session()
+    patches = _Patches()
+    service_models.install(patches)
+    try:
+        first, second = botocore.session.get_session(), botocore.session.get_session()
+        elsewhere = botocore.session.get_session()
+        elsewhere.set_config_variable("data_path", "/nonexistent/models")
+        shared = loader(first)
+        assert loader(second) is shared
+        # A model is read once: the second session is handed the first one's.
+        assert second.get_service_data("sqs") is first.get_service_data("sqs")
+        assert loader(elsewhere) is not shared
+        assert "/nonexistent/models" in loader(elsewhere).search_paths  # type: ignore[attr-defined]
+    finally:
+        patches.undo()
+    after = botocore.session.get_session()
+    assert loader(after) is not shared
+    assert loader(before) is not shared
