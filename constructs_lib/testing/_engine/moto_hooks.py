@@ -521,6 +521,8 @@ def install(engine: KitEngine) -> Callable[[], None]:
         "ApproximateNumberOfMessagesNotVisible",
     }
 
+    attribute_name = functools.lru_cache(maxsize=64)(camelcase_to_underscores)  # a handful of names, each a regex
+
     def attributes(self: Any) -> dict[str, Any]:
         if not getattr(_sending, "active", False):
             result: dict[str, Any] = original_attributes(self)
@@ -531,7 +533,7 @@ def install(engine: KitEngine) -> Callable[[], None]:
             names += self.FIFO_ATTRIBUTES
         if self.kms_master_key_id:
             names += self.KMS_ATTRIBUTES
-        cheap = {name: getattr(self, camelcase_to_underscores(name)) for name in names}
+        cheap = {name: getattr(self, attribute_name(name)) for name in names}
         if self.policy:
             cheap["Policy"] = self.policy
         if self.redrive_policy:
