@@ -364,9 +364,14 @@ def later_stand_ups(runner: str, stacks: list[SynthesizedStack], count: int) -> 
 
 # -- executions -------------------------------------------------------------------------------------------------------
 def timed(run: Callable[[], None], count: int, into: list[tuple[float, float]]) -> None:
-    """``count`` runs, each as (wall clock, CPU time of the whole process: every thread) seconds."""
+    """``count`` runs, each as (wall clock, CPU time of the whole process: every thread) seconds.
+
+    One full collection before the batch, so that the other runner's garbage is not collected inside it. Not one
+    before each run: a full collection empties the interpreter's free lists and hands memory back to the system, and
+    the run after it was about 1 ms slower (kit, happy path), which no test's run pays (tests do not collect between
+    executions)."""
+    gc.collect()
     for _ in range(count):
-        gc.collect()  # earlier garbage is not collected inside this timing
         wall, cpu = time.perf_counter(), time.process_time()
         run()
         into.append((time.perf_counter() - wall, time.process_time() - cpu))
