@@ -432,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--child", nargs="+", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if min(args.rounds, args.happy, args.retry, args.map, args.stand_ups) < 1:
+        parser.error("--rounds, --happy, --retry, --map and --stand-ups each need 1 or more (a median of none)")
     if args.child:
         child(args.child[0], Path(args.child[1]), args.child[2:])
         return EXIT_OK

@@ -7,6 +7,10 @@ executes ``moto/batch/exceptions.py`` and ``moto/batch/utils.py`` themselves, un
 imported, and takes them out of ``sys.modules`` afterwards. ``moto.batch`` is imported as usual when something first
 uses it: a test's own ``mock_aws`` Batch calls and the interpreter's Batch tasks get moto's Batch backend.
 ``JobStatus`` is a ``str`` enum, so the interpreter's copy compares equal to the statuses moto's backend returns.
+
+If those two files are missing or import anything else (another moto release), the interpreter is imported as moto
+imports it. The kit imports it once per process, when the first kit starts, from the thread that starts it: another
+thread that imports ``moto.batch`` at that moment may find the two modules still running.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 #: The interpreter module that imports every service integration, ``state_task_service_batch`` among them.
 _FACTORY = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_factory"
@@ -27,22 +32,31 @@ def import_interpreter() -> None:
     if _FACTORY in sys.modules or "moto.batch" in sys.modules:
         importlib.import_module(_FACTORY)
         return
+    try:
+        _import_with_batch_modules_alone()
+    except ImportError:
+        importlib.import_module(_FACTORY)  # moto's Batch modules changed: import them as moto does
+
+
+def _import_with_batch_modules_alone() -> None:
     import moto
 
     folder = Path(moto.__file__).parent / "batch"
     specs = [importlib.util.spec_from_file_location(f"moto.batch.{name}", folder / f"{name}.py") for name in _BATCH]
-    loaded: list[str] = []
+    loaded: list[tuple[str, ModuleType]] = []
     try:
         for spec in specs:
             if spec is None or spec.loader is None or not Path(str(spec.origin)).is_file():
-                break  # moto's layout changed: the interpreter imports moto.batch as moto does
+                raise ImportError(f"moto has no {spec.name if spec else 'moto.batch module'} file")
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
-            loaded.append(spec.name)
+            loaded.append((spec.name, module))
             spec.loader.exec_module(module)
         importlib.import_module(_FACTORY)
     finally:
-        # Kept only if something imported moto.batch meanwhile: its backend now uses these very modules.
-        if "moto.batch" not in sys.modules:
-            for name in loaded:
+        package = sys.modules.get("moto.batch")
+        for name, module in loaded:
+            if package is None:
                 sys.modules.pop(name, None)
+            else:  # something imported moto.batch meanwhile: its backend uses these very modules, so they stay
+                setattr(package, name.rsplit(".", 1)[1], module)

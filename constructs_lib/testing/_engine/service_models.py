@@ -3,9 +3,11 @@
 Each botocore session reads the JSON models of the services it makes clients for (the Lambda API's alone is about
 a megabyte), and caches them for itself only. moto gives every ``mock_aws`` start a new boto3 default session, so
 each kit read every model again: the stack's services at stand-up, and a state machine's first Lambda task. While a
-kit runs, sessions with the same data path share one loader, the object botocore caches models in; a session
-made outside a kit gets its own, as botocore makes it. botocore never changes a model it has loaded (one session
-hands the same cached objects to all its clients already), so sharing them between sessions changes nothing else.
+kit runs, sessions with the same data path share one loader, the object botocore caches models in; a session whose
+loader was made outside a kit has its own, as botocore makes it. What botocore changes in a model it loaded is the
+same whenever it is done (the retry configuration's references resolved, the endpoint rules' partition named), and
+was already shared by every client of one session. boto3 adds its own data folder to a session's loader each time:
+the shared loader's search path takes it once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from typing import Any
 
 _loaders: dict[str | None, Any] = {}
 _lock = threading.Lock()
+
+
+class _SearchPaths(list[str]):
+    """A loader's search path that keeps each folder once (boto3 appends its own for every session)."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
 
 
 def install(patches: Any) -> None:
@@ -28,7 +38,9 @@ def install(patches: Any) -> None:
         with _lock:
             loader = _loaders.get(search_path_string)
             if loader is None:
-                loader = _loaders[search_path_string] = create_loader(search_path_string)
+                loader = create_loader(search_path_string)
+                loader._search_paths = _SearchPaths(loader.search_paths)
+                _loaders[search_path_string] = loader
             return loader
 
     patches.replace(session, "create_loader", shared_loader)

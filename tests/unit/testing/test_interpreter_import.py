@@ -7,13 +7,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
 
 _BATCH_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_batch"
 
 
 def run(code: str) -> None:
     completed = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=REPO,
     )
     assert completed.returncode == 0, completed.stderr
 
@@ -26,7 +34,8 @@ def test_the_interpreter_is_imported_without_moto_batch_and_ec2_which_import_as_
 
         import_interpreter()
         assert "{_BATCH_TASK}" in sys.modules
-        left = sorted(name for name in sys.modules if name.startswith(("moto.batch", "moto.ec2")))
+        packages = ("moto.batch", "moto.ec2")
+        left = sorted(name for name in sys.modules if name in packages or name.startswith(("moto.batch.", "moto.ec2.")))
         assert left == [], left
 
         import moto.batch.utils
@@ -57,5 +66,47 @@ def test_a_moto_batch_imported_before_is_the_one_the_interpreter_uses() -> None:
 
         import_interpreter()
         assert sys.modules["{_BATCH_TASK}"].JobStatus is moto.batch.utils.JobStatus
+        """
+    )
+
+
+def test_a_moto_batch_imported_while_the_interpreter_is_imported_keeps_the_modules_it_was_given() -> None:
+    run(
+        f"""
+        import importlib
+        import sys
+        import types
+        from constructs_lib.testing._engine import interpreter_import
+
+        def import_module(name):  # another import of moto.batch, between the two modules and the interpreter
+            if name == interpreter_import._FACTORY:
+                import moto.batch
+            return importlib.import_module(name)
+
+        interpreter_import.importlib = types.SimpleNamespace(import_module=import_module, util=importlib.util)
+        interpreter_import.import_interpreter()
+        import moto.batch.utils
+        from moto.batch.exceptions import ValidationError
+
+        assert moto.batch.utils is sys.modules["moto.batch.utils"]
+        assert moto.batch.exceptions.ValidationError is ValidationError
+        assert sys.modules["moto.batch.models"].ValidationError is ValidationError
+        assert sys.modules["{_BATCH_TASK}"].JobStatus is moto.batch.utils.JobStatus
+        """
+    )
+
+
+def test_batch_modules_that_cannot_run_alone_are_imported_as_moto_imports_them() -> None:
+    run(
+        f"""
+        import sys
+        from constructs_lib.testing._engine import interpreter_import
+
+        interpreter_import._BATCH = ("exceptions", "not_in_moto")  # as if a moto release moved them
+        interpreter_import.import_interpreter()
+        import moto.batch.utils
+
+        assert sys.modules["{_BATCH_TASK}"].JobStatus is moto.batch.utils.JobStatus
+        assert sys.modules["moto.batch.models"].ValidationError is sys.modules["moto.batch.exceptions"].ValidationError
         """
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import given
@@ -66,11 +67,17 @@ def test_motos_program_states_are_copied_as_deepcopy_copies_them() -> None:
     states = [running, program_state.ProgramEnded(), failed, program_state.ProgramTimedOut()]
     patches = _Patches()
     module.install(patches)  # registers moto's program states
+    deep_copies = [copy.deepcopy(state) for state in states]
     try:
-        for state in states:
+
+        def no_deepcopy(value: Any, memo: Any = None) -> Any:
+            raise AssertionError(f"{type(value).__name__} was deep-copied")
+
+        patches.replace(module, "copy", SimpleNamespace(deepcopy=no_deepcopy))
+        for state, deep in zip(states, deep_copies, strict=True):
             copied = json_copy(state)
             assert type(copied) is type(state)
-            assert vars(copied) == vars(copy.deepcopy(state))
+            assert vars(copied) == vars(deep)
             assert copied is not state
         assert json_copy(failed).error is not failed.error
         assert json_copy(running).next_state_name == "HandleSingle"

@@ -29,3 +29,5 @@ def test_any_other_mapping_is_copied_as_dict_copies_it() -> None:
     copied = _environ_copy(base)
     assert copied == base
     assert copied is not base
+    if hasattr(os, "environb"):  # bytes, sharing os.environ's data: never handed the str copy
+        assert _environ_copy(os.environb) == dict(os.environb)  # type: ignore[arg-type, comparison-overlap]

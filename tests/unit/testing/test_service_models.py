@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3.session
 import botocore.session
 
 from constructs_lib.testing._engine import service_models
@@ -25,6 +26,11 @@ def test_sessions_made_while_the_kit_runs_share_one_loader_per_data_path_and_oth
         # A model is read once: the second session is handed the first one's.
         assert second.get_service_data("sqs") is first.get_service_data("sqs")
         assert loader(elsewhere) is not shared
+        # boto3 adds its data folder to a session's loader: once to the shared one, however many sessions.
+        for _ in range(3):
+            boto3.session.Session(botocore_session=botocore.session.get_session())
+        paths = shared.search_paths  # type: ignore[attr-defined]
+        assert len(paths) == len(set(paths))
         assert "/nonexistent/models" in loader(elsewhere).search_paths  # type: ignore[attr-defined]
     finally:
         patches.undo()
