@@ -12,8 +12,8 @@ Scenarios, each timed with ``time.perf_counter`` from the call until the executi
   the queue), FAILED;
 * a Map over 100 items: a FunctionWorkflow whose ForEach runs the HandleSingle function on each of 100 orders. The
   first Map in each kit (and each moto) is reported on a row of its own, without a target: it starts the function's
-  sandboxes (up to 40 at once, each a cold start), which later Maps find warm, as on AWS. The happy and retry paths
-  likewise run after the first execution in their kit.
+  sandbox threads (up to 40 at once) and is the definition's first run in that kit, which later Maps find done. The
+  happy and retry paths likewise run after the first execution in their kit.
 
 The kit runs as a test uses it: ``start_execution`` returns when the stack is quiet, with the execution read back
 (history included). Moto directly runs the same definitions (tokens resolved to the kit's ASL placeholders: a
@@ -73,7 +73,7 @@ from constructs_lib.testing.results import ExecutionResult
 
 TARGETS_MS = {"happy path": 5.0, "retry path": 8.0, "Map over 100 items": 100.0}
 FIRST_MAP = "Map over 100 items, first in a kit"
-"""Reported without a target: the function's first 40 invocations start cold (the Map's 40 concurrent sandboxes)."""
+"""Reported without a target: it starts the function's sandbox threads (the Map's 40 concurrent iterations)."""
 STAND_UP_TARGET_S = 1.0
 FIRST_STAND_UP_TARGET_S = 1.5
 ORDER = {"orderId": "o-1", "items": ["sku-1"]}
@@ -400,7 +400,7 @@ def executions(stacks: dict[str, SynthesizedStack], rounds: int, counts: dict[st
                     timed(partial(kit_retry, orders), counts["retry path"], timings["retry path"]["kit"])
                 with LocalKit(stacks[MAP_STACK]) as mapped:
                     run_map = partial(kit_map, mapped)
-                    timed(run_map, 1, timings[FIRST_MAP]["kit"])  # cold sandboxes: the function's first 40
+                    timed(run_map, 1, timings[FIRST_MAP]["kit"])  # starts the function's sandbox threads
                     timed(run_map, counts["Map over 100 items"], timings["Map over 100 items"]["kit"])
             else:
                 with MotoDirect([stacks[ORDERS_STACK], stacks[MAP_STACK]]) as moto:
