@@ -103,6 +103,10 @@ class Executions:
             found = self._found.get(str(execution_arn))
         if found is None:
             raise KeyError(f"no execution {execution_arn} of this stack's state machines")
+        return self._result_of(found)
+
+    def _result_of(self, found: Any) -> ExecutionResult:
+        execution_arn = str(found.execution_arn)
         described = json.loads(json.dumps(found.to_describe_output(), default=str))
         machine_arn = described["stateMachineArn"]
         machines = self._engine.resources.state_machines
@@ -129,7 +133,7 @@ class Executions:
             every = list(self._found.values())
         found = [e for e in every if state_machine_arn is None or e.state_machine_arn == state_machine_arn]
         found.sort(key=lambda execution: execution.start_date)
-        return [self.result(execution.execution_arn) for execution in found]
+        return [self._result_of(execution) for execution in found]
 
     def _read_new(self) -> None:
         """Find the executions of this stack's state machines that moto started since the last look."""
@@ -142,14 +146,15 @@ class Executions:
             for machine in list(backend.state_machines):
                 if machine.arn not in ours:
                     continue
-                executions = list(machine.executions)
                 read_of, read = self._read.get(machine.arn, (None, 0))
-                for execution in executions[read if read_of is machine else 0 :]:
+                start = read if read_of is machine else 0
+                new = machine.executions[start:]  # only what moto added since: its list only grows
+                for execution in new:
                     key = str(execution.execution_arn)
                     self._found[key] = execution
                     if key not in self._finished:
                         self._open.setdefault(key, execution)
-                self._read[machine.arn] = (machine, len(executions))
+                self._read[machine.arn] = (machine, start + len(new))
 
     def _unfinished(self) -> list[tuple[str, Any]]:
         """(ARN, execution) of each execution whose end ``await_all`` has not seen, oldest found first."""
