@@ -6,13 +6,14 @@ it); this module resolves the tokens to placeholder values of the right shape an
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
 import shutil
 import subprocess
-import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,9 @@ _verdicts_lock = threading.Lock()
 
 def validate_definition_text(text: str, *, name: str = "state machine") -> None:
     """:func:`validate_definition` of a definition's JSON text, run once per text in a process: every kit that stands
-    up the same definition reuses asl-validator's verdict (a run of node costs about half a second; the verdict
-    depends on the text alone)."""
-    # One check at a time: two kits standing up the same definition run node once, not twice.
+    up the same definition reuses asl-validator's verdict (the verdict depends on the text alone, and a check costs
+    about 150 ms of asl-validator's schema compilation)."""
+    # One check at a time: two kits standing up the same definition check it once, not twice.
     with _verdicts_lock:
         if text not in _verdicts:
             _verdicts[text] = _findings(text)
@@ -92,41 +93,112 @@ def validate_definition_text(text: str, *, name: str = "state machine") -> None:
         raise AslValidationError(f"{name} is not valid Amazon States Language:\n{findings}")
 
 
-def check_together(texts: Iterable[str]) -> None:
-    """asl-validator's verdicts on several definition texts from one run of node (node's start-up is most of a
-    run), kept as :func:`validate_definition_text` keeps its own. A finding is not raised here: when the run finds a
-    problem in any of them, none is kept, and each is then checked alone, so that its findings are its own. What
-    running asl-validator raises (not installed, node failed or timed out) is raised."""
-    with _verdicts_lock:
-        pending = [text for text in dict.fromkeys(texts) if text not in _verdicts]
-        if len(pending) < 2:
-            return  # one alone: validate_definition_text runs it
-        with tempfile.TemporaryDirectory(prefix="kit-asl-") as folder:
-            paths = []
-            for index, text in enumerate(pending):
-                path = Path(folder) / f"definition-{index}.json"
-                path.write_text(text, encoding="utf-8")
-                paths.append(str(path))
-            # Each --json-path's verdict goes into the exit status (several --json-definition's do not: the last
-            # one's status is kept).
-            arguments = [argument for path in paths for argument in ("--json-path", path)]
-            if _run(arguments).returncode == 0:
-                for text in pending:
-                    _verdicts[text] = None
-
-
-def _run(arguments: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*_validator(), *arguments],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+TIMEOUT_SECONDS = 120
+"""The longest one check may take, whichever way it runs."""
 
 
 def _findings(text: str) -> str | None:
     """asl-validator's findings on a definition's JSON text; None if it is valid."""
-    result = _run(["--json-definition", text])
+    command = _validator()
+    module = _validator_module(command[0])
+    node = shutil.which("node")
+    if module is None or node is None:
+        # Not asl-validator's own script (a wrapper, a stand-in): its command line, a node start-up per check.
+        return _run_command(command, text)
+    with _servers_lock:
+        server = _servers.get(module)
+        if server is None or not server.usable():
+            server = _servers[module] = _Server(node, module)
+        return server.findings(text)
+
+
+def _run_command(command: list[str], text: str) -> str | None:
+    result = subprocess.run(
+        [*command, "--json-definition", text],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=TIMEOUT_SECONDS,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     return None if result.returncode == 0 else f"{result.stdout}{result.stderr}"
+
+
+def _validator_module(executable: str) -> Path | None:
+    """asl-validator's validator module behind its command (``.bin/asl-validator`` links to the package's
+    ``dist/bin/asl-validator.js``); None if the command is not that script."""
+    script = Path(executable).resolve()
+    package = script.parent.parent.parent
+    module = package / "dist" / "src" / "validator.js"
+    if script.name != "asl-validator.js" or not module.is_file():
+        return None
+    try:
+        if json.loads((package / "package.json").read_text(encoding="utf-8")).get("name") != "asl-validator":
+            return None
+    except (OSError, ValueError):
+        return None
+    return module
+
+
+class _Server:
+    """One node process running asl-validator's validator (``asl_server.js``) for every check in this process:
+    node's start-up and asl-validator's loading (about 400 ms) are paid once, not at every check."""
+
+    SCRIPT = Path(__file__).with_name("asl_server.js")
+
+    def __init__(self, node: str, module: Path) -> None:
+        self._pid = os.getpid()  # a forked child starts its own: the pipes are this process's
+        self._process = subprocess.Popen(
+            [node, str(self.SCRIPT), str(module)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+
+    def usable(self) -> bool:
+        return self._pid == os.getpid() and self._process.poll() is None
+
+    def findings(self, text: str) -> str | None:
+        process = self._process
+        assert process.stdin is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
+        line = ""
+        try:
+            process.stdin.write(json.dumps(text) + "\n")
+            process.stdin.flush()
+            if select.select([process.stdout], [], [], TIMEOUT_SECONDS)[0]:
+                line = process.stdout.readline()
+        except OSError:  # node is gone: its stdin is a broken pipe
+            pass
+        if not line:
+            ended = process.poll() is not None
+            self.close()
+            why = f"node ended: {process.stderr.read().strip()}" if ended else f"no verdict in {TIMEOUT_SECONDS} s"
+            raise RuntimeError(f"asl-validator ({self.SCRIPT.name}) could not check a definition: {why}")
+        answer = json.loads(line)
+        return None if answer["valid"] else str(answer["findings"])
+
+    def close(self) -> None:
+        if self._pid != os.getpid():
+            return
+        try:
+            if self._process.stdin:
+                self._process.stdin.close()
+            self._process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self._process.kill()
+
+
+_servers: dict[Path, _Server] = {}
+"""The running validator for each asl-validator install this process used."""
+_servers_lock = threading.Lock()
+
+
+@atexit.register
+def _close_servers() -> None:
+    for server in _servers.values():
+        server.close()

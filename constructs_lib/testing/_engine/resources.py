@@ -709,8 +709,7 @@ class _Builder:
 
     # -- Step Functions, SageMaker -------------------------------------------------------------------------------
     def _state_machine(self, logical_id: str, props: dict[str, Any]) -> Physical:
-        """A state machine, made when something refers to it or the stack is made (``make_state_machines``): the
-        definitions made together are checked by one run of asl-validator (node's start-up is most of a run)."""
+        """A state machine, made when something refers to it or the stack is made (``make_state_machines``)."""
         name = props.get("StateMachineName") or self.name(logical_id, max_length=80)
         arn = self.arn("states", f"stateMachine:{name}")  # as moto names it (checked when it is made)
         self._pending_machines.append(_PendingMachine(logical_id, name, arn, _definition_text(props), props))
@@ -730,12 +729,6 @@ class _Builder:
     def make_state_machines(self) -> None:
         """Make the state machines not made yet, in their order, each checked with asl-validator first."""
         pending, self._pending_machines = self._pending_machines, []
-        if self.validate_asl:
-            try:
-                asl.check_together([machine.text for machine in pending])
-            except Exception as error:  # asl-validator missing, or node failed: the kit's own setup
-                names = ", ".join(machine.logical_id for machine in pending)
-                raise TemplateError(f"the local kit could not check the definitions of {names}: {error}") from error
         for machine in pending:
             try:
                 if self.validate_asl:

@@ -3,7 +3,9 @@ parent of it, beside the installed package, on PATH; else one message that says 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,3 +91,62 @@ def test_a_rejected_definition_is_rejected_again_from_the_cache(nowhere: Path, m
     with pytest.raises(asl.AslValidationError, match=r"state machine Two is not valid(.|\n)*bad state"):
         asl.validate_definition_text(text, name="state machine Two")
     assert runs.read_text().count("run") == 1
+
+
+# -- the running validator: asl-validator's own module in one node process -----------------------------------------
+DEFINITIONS: dict[str, dict[str, Any]] = {
+    "valid": {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}},
+    "missing target": {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Missing"}}},
+    "bad path": {"StartAt": "A", "States": {"A": {"Type": "Pass", "OutputPath": "bad", "End": True}}},
+    "bad JSONata": {
+        "QueryLanguage": "JSONata",
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Output": "{% $$$( %}", "End": True}},
+    },
+    "bad ARN": {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "not-an-arn", "End": True}}},
+    "two timeouts": {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "TimeoutSeconds": 3,
+                "TimeoutSecondsPath": "$.t",
+                "End": True,
+            }
+        },
+    },
+    "valid JSONata": {
+        "QueryLanguage": "JSONata",
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Output": "{% $states.input.a %}", "End": True}},
+    },
+}
+
+
+def test_the_running_validator_gives_the_command_lines_verdicts() -> None:
+    """Every check after the first reuses the running node and asl-validator's compiled schemas: its verdicts and
+    findings are those of asl-validator's command line, a new node per definition, for each kind of finding."""
+    command = asl._validator()
+    assert asl._validator_module(command[0]) is not None, "the repository's asl-validator runs in one node"
+    by_command = {name: asl._run_command(command, json.dumps(definition)) for name, definition in DEFINITIONS.items()}
+    assert sum(findings is None for findings in by_command.values()) == 2
+    for _ in range(2):  # the second round runs on the schemas compiled in the first
+        for name, definition in DEFINITIONS.items():
+            by_server = asl._findings(json.dumps(definition))
+            assert (by_server is None) == (by_command[name] is None), name
+            assert by_server is None or by_server in str(by_command[name]), name
+
+
+def test_the_running_validator_is_started_once_and_again_if_node_ended() -> None:
+    text = json.dumps(DEFINITIONS["missing target"])
+    assert asl._findings(text) is not None
+    (server,) = asl._servers.values()
+    assert asl._findings(text) is not None
+    assert list(asl._servers.values()) == [server]
+    server._process.kill()
+    server._process.wait()
+    assert "MISSING_TRANSITION_TARGET" in str(asl._findings(text))
+    (again,) = asl._servers.values()
+    assert again is not server
+    assert again.usable()
