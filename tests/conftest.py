@@ -9,7 +9,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,3 +248,33 @@ def stack(tmp_path: Path) -> cdk.Stack:
     """An empty stack in its own app (cdk-nag on), in a fixed environment."""
     app = new_app(tmp_path / "cdk.out")
     return cdk.Stack(app, "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))
+
+
+@dataclass
+class SharedServiceModels:
+    """botocore's own ``create_loader``, which the session-wide sharing replaced (a test of the sharing needs it)."""
+
+    create_loader: Callable[..., Any]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def botocore_models_read_once() -> Iterator[SharedServiceModels]:
+    """botocore's service models read once per worker, not once per botocore session: moto gives every ``mock_aws``
+    start a new boto3 default session, whose first client of a service read its model again (about 120 ms a
+    client). The kit shares them the same way while it runs (``service_models``); this does it for the whole run."""
+    import botocore.session
+
+    from constructs_lib.testing._engine import service_models
+
+    original = botocore.session.create_loader
+    with pytest.MonkeyPatch.context() as monkeypatch:
+
+        class Patches:
+            @staticmethod
+            def replace(owner: Any, name: str, new: Any) -> Any:
+                replaced = getattr(owner, name)
+                monkeypatch.setattr(owner, name, new)
+                return replaced
+
+        service_models.install(Patches())
+        yield SharedServiceModels(original)

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -384,21 +384,6 @@ class PythonDependencyLayer(Construct):
             "PIP_REQUIRE_VIRTUALENV": "0",
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         }
-        probe = [*self.pip_command, "--version"]
-        try:
-            answer = subprocess.run(probe, capture_output=True, text=True, env=environment, timeout=120, check=False)
-            missing = answer.returncode != 0
-            detail = (answer.stderr or answer.stdout).strip().splitlines()[-1:] if missing else []
-        except (OSError, subprocess.TimeoutExpired) as error:
-            missing, detail = True, [str(error)]
-        if missing:
-            raise LayerBuildError(
-                f"{self.node.path}: pip is needed to build this layer on this machine (it is never built in Docker), "
-                f"but `{shlex.join(probe)}` failed: {' '.join(detail) or 'no output'}. Install pip for that Python "
-                "(`python -m ensurepip --upgrade`, or your OS package python3-pip), or pass pip_command=[...] naming "
-                f"a Python that has pip. Any Python 3 with pip works: the wheels are chosen for Python "
-                f"{self.python_version} on {self.architecture.name}, not for the Python that runs pip."
-            )
         command = self.pip_install_command(target)
         try:
             result = subprocess.run(
@@ -414,8 +399,31 @@ class PythonDependencyLayer(Construct):
             raise LayerBuildError(
                 f"{self.node.path}: pip did not finish in {_PIP_TIMEOUT_SECONDS} s: `{shlex.join(command)}`"
             ) from error
+        except OSError as error:  # the command's program cannot run at all
+            raise LayerBuildError(self._pip_missing(environment) or str(error)) from error
         if result.returncode != 0:
-            raise LayerBuildError(self._pip_failure(command, result.stdout, result.stderr))
+            # Asked only after a failure (a build that works runs pip once): is it pip that is missing?
+            raise LayerBuildError(
+                self._pip_missing(environment) or self._pip_failure(command, result.stdout, result.stderr)
+            )
+
+    def _pip_missing(self, environment: Mapping[str, str]) -> str | None:
+        """What to do when ``pip_command`` is not a working pip (``pip --version`` fails); None when it is one."""
+        probe = [*self.pip_command, "--version"]
+        try:
+            answer = subprocess.run(probe, capture_output=True, text=True, env=environment, timeout=120, check=False)
+            if answer.returncode == 0:
+                return None
+            detail = (answer.stderr or answer.stdout).strip().splitlines()[-1:]
+        except (OSError, subprocess.TimeoutExpired) as error:
+            detail = [str(error)]
+        return (
+            f"{self.node.path}: pip is needed to build this layer on this machine (it is never built in Docker), "
+            f"but `{shlex.join(probe)}` failed: {' '.join(detail) or 'no output'}. Install pip for that Python "
+            "(`python -m ensurepip --upgrade`, or your OS package python3-pip), or pass pip_command=[...] naming "
+            f"a Python that has pip. Any Python 3 with pip works: the wheels are chosen for Python "
+            f"{self.python_version} on {self.architecture.name}, not for the Python that runs pip."
+        )
 
     def _pip_failure(self, command: Sequence[str], stdout: str, stderr: str) -> str:
         lines = [line.strip() for line in (stderr + "\n" + stdout).splitlines() if line.strip()]

@@ -33,6 +33,8 @@ def install(patches: Any) -> None:
     from botocore import session
 
     create_loader = session.create_loader
+    if getattr(create_loader, "shares_models", False):
+        return  # already shared (a test run shares them for its whole length): a second wrapper would add nothing
 
     def shared_loader(search_path_string: str | None = None) -> Any:
         with _lock:
@@ -43,4 +45,5 @@ def install(patches: Any) -> None:
                 _loaders[search_path_string] = loader
             return loader
 
+    shared_loader.shares_models = True  # type: ignore[attr-defined]
     patches.replace(session, "create_loader", shared_loader)

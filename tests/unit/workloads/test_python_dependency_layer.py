@@ -219,6 +219,8 @@ def test_a_second_synth_gives_the_same_asset_hash_and_content(tmp_path: Path, wh
 
 
 def test_the_asset_hash_follows_requirements_code_platform_and_python_version(tmp_path: Path, wheelhouse: Path) -> None:
+    """The hash is the construct's own, from its inputs: CDK is told to build no asset (its context
+    ``aws:cdk:bundling-stacks``, as ``cdk synth --exclusively`` sets it), and no pip runs."""
     code = tmp_path / "shared"
     code.mkdir()
     (code / "constants.py").write_text("ANSWER = 42\n")
@@ -226,9 +228,11 @@ def test_the_asset_hash_follows_requirements_code_platform_and_python_version(tm
 
     def synth(label: str, requirements: str | None = "tinygreet==1.0.0\n", **props: Any) -> None:
         props.setdefault("code_dir", code)
-        hashes[label] = make_layer(
-            fresh_stack(tmp_path / label), tmp_path, wheelhouse, requirements, **props
-        ).asset_hash
+        context = {**cdk_context(), "aws:cdk:bundling-stacks": []}
+        app = cdk.App(context=context, outdir=str(tmp_path / label), analytics_reporting=False)
+        layer = make_layer(cdk.Stack(app, "Test", env=ENV), tmp_path, wheelhouse, requirements, **props)
+        assert layer.bundler.builds == 0
+        hashes[label] = layer.asset_hash
 
     synth("base")
     synth("same")
@@ -286,6 +290,14 @@ def test_without_pip_the_error_says_what_to_install_and_docker_is_never_tried(st
     assert "No module named no_such_pip_module" in message
     assert "python -m ensurepip --upgrade" in message
     assert "spawnSync docker" not in message  # what CDK says when it falls back to a Docker that is not there
+
+
+def test_a_pip_command_that_cannot_run_is_the_same_clear_error(stack: cdk.Stack, tmp_path: Path) -> None:
+    with pytest.raises(LayerBuildError) as raised:
+        make_layer(stack, tmp_path, None, pip_command=[str(tmp_path / "no-such-python"), "-m", "pip"])
+    message = str(raised.value)
+    assert "pip is needed to build this layer on this machine" in message
+    assert "No such file or directory" in message
 
 
 def test_local_bundling_builds_or_raises_and_never_returns_false(
