@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks import suite_time
 from benchmarks.asset_size import zip_size
 from benchmarks.handler_cold_start import MARKER, parse_importtime
 from benchmarks.workflow_cost import (
@@ -154,3 +156,27 @@ def test_jsonata_ratio_is_of_the_medians_and_a_wrong_output_stops_the_benchmark(
         check("FAILED", None, "boom")
     with pytest.raises(BenchmarkError, match="unexpected output"):
         check("SUCCEEDED", {"size": "small", "checks": ["ok", "ok"], "reservations": []}, None)
+
+
+def test_a_subprocess_inside_a_jsii_call_counts_as_a_subprocess_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """suite_time's accounting, on a fake clock: a jsii call from 0 to 10 s that waits for pip from 1 to 3 s is 8 s
+    of jsii and 2 s of pip; a nested call of the same kind is not counted twice."""
+    times = iter([0.0, 1.0, 3.0, 10.0])  # the outermost call of each kind reads the clock, at its start and end
+
+    def clock() -> float:
+        return next(times)
+
+    monkeypatch.setattr(suite_time, "_seconds", collections.defaultdict(float))
+    monkeypatch.setattr(suite_time, "_current", ["tests/unit/test_x.py"])
+
+    class Pip:
+        args = ["/venv/bin/pip", "install"]
+
+    wait = suite_time._timed("subprocess", lambda popen: None, clock)
+    communicate = suite_time._timed("subprocess", wait, clock)  # Popen.communicate calls Popen.wait
+    send = suite_time._timed("jsii", lambda: communicate(Pip()), clock)
+    send()
+    assert dict(suite_time._seconds) == {
+        ("subprocess:pip", "tests/unit/test_x.py"): 2.0,
+        ("jsii", "tests/unit/test_x.py"): 8.0,
+    }

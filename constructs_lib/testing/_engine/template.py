@@ -49,13 +49,15 @@ class SynthesizedStack:
         account = stack.account if not Token.is_unresolved(stack.account) else DEFAULT_ACCOUNT
         region = stack.region if not Token.is_unresolved(stack.region) else DEFAULT_REGION
         directory = Path(assembly.directory)
+        template = artifact.template
+        paths = _logical_id_paths(directory, stack.artifact_id, template, stack.node.path)
         return cls(
             stack_name=artifact.stack_name,
-            template=artifact.template,
+            template=template,
             asset_dirs=_asset_dirs(directory, directory / f"{stack.artifact_id}.assets.json"),
             account=account,
             region=region,
-            paths=_construct_paths(stack),
+            paths=paths if paths is not None else _construct_paths(stack),
         )
 
     @classmethod
@@ -124,7 +126,30 @@ class SynthesizedStack:
         return self.asset_dirs[key]
 
 
+def _logical_id_paths(
+    directory: Path, artifact_id: str, template: Mapping[str, Any], stack_path: str
+) -> dict[str, str] | None:
+    """Each resource's construct path from the assembly's ``aws:cdk:logicalId`` metadata, which CDK writes for every
+    CloudFormation element by its path (in the manifest, or the stack's metadata file beside it); None when a
+    resource of the template has none (the metadata turned off): then only a walk of the constructs tells."""
+    try:
+        artifact = json.loads((directory / "manifest.json").read_text())["artifacts"][artifact_id]
+        metadata = artifact.get("metadata")
+        if metadata is None and "additionalMetadataFile" in artifact:
+            metadata = json.loads((directory / artifact["additionalMetadataFile"]).read_text())
+    except (OSError, ValueError, KeyError):
+        return None
+    resources = template.get("Resources", {})
+    paths: dict[str, str] = {}
+    for path, entries in (metadata or {}).items():
+        for entry in entries:
+            if entry.get("type") == "aws:cdk:logicalId" and entry.get("data") in resources:
+                paths[entry["data"]] = _inside(path.removeprefix("/"), stack_path)
+    return paths if len(paths) == len(resources) else None
+
+
 def _construct_paths(stack: Stack) -> dict[str, str]:
+    """Each resource's construct path from a walk of the stack's constructs (a jsii call or more for each)."""
     from aws_cdk import CfnResource, Stack
 
     paths: dict[str, str] = {}
