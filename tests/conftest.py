@@ -122,9 +122,9 @@ _SYNTHESIZED: dict[int, tuple[cdk.Stack, SynthesizedStack]] = {}
 
 def synthesized(stack: cdk.Stack) -> SynthesizedStack:
     """What ``LocalKit.from_stack(stack)`` runs, ``SynthesizedStack.from_stack(stack)``, read once per stack object in
-    a worker: for the stacks that session and module fixtures share, whose every read costs 0.3-0.5 s of jsii (the
-    template and the path of every construct) though the stage synthesized them once. Each call gets its own copy of
-    the template, so a test that changes it changes no other test's."""
+    a worker: for the stacks that session and module fixtures share, whose every read costs jsii round trips (the
+    template through jsii) though the stage synthesized them once. Each call gets its own copy of the template, so a
+    test that changes it changes no other test's."""
     from constructs_lib.testing import SynthesizedStack
 
     found = _SYNTHESIZED.get(id(stack))
