@@ -82,8 +82,7 @@ _verdicts_lock = threading.Lock()
 
 def validate_definition_text(text: str, *, name: str = "state machine") -> None:
     """:func:`validate_definition` of a definition's JSON text, run once per text in a process: every kit that stands
-    up the same definition reuses asl-validator's verdict (the verdict depends on the text alone, and a check costs
-    about 150 ms of asl-validator's schema compilation)."""
+    up the same definition reuses asl-validator's verdict (the verdict depends on the text alone)."""
     # One check at a time: two kits standing up the same definition check it once, not twice.
     with _verdicts_lock:
         if text not in _verdicts:
@@ -166,23 +165,27 @@ class _Server:
         assert process.stdin is not None
         assert process.stdout is not None
         assert process.stderr is not None
-        line = ""
         try:
             process.stdin.write(json.dumps(text) + "\n")
             process.stdin.flush()
-            if select.select([process.stdout], [], [], TIMEOUT_SECONDS)[0]:
-                line = process.stdout.readline()
+            line = process.stdout.readline() if _readable(process.stdout, TIMEOUT_SECONDS) else ""
+            if line:
+                answer = json.loads(line)
+                return None if answer["valid"] else str(answer["findings"])
         except OSError:  # node is gone: its stdin is a broken pipe
             pass
-        if not line:
-            ended = process.poll() is not None
-            self.close()
-            why = f"node ended: {process.stderr.read().strip()}" if ended else f"no verdict in {TIMEOUT_SECONDS} s"
-            raise RuntimeError(f"asl-validator ({self.SCRIPT.name}) could not check a definition: {why}")
-        answer = json.loads(line)
-        return None if answer["valid"] else str(answer["findings"])
+        except BaseException:
+            # Stopped between a question and its answer (an interrupt, a stray line): the answer left in the pipe
+            # would be read as the next check's, so this node is not asked again.
+            self.kill()
+            raise
+        ended = process.poll() is not None
+        self.kill()
+        why = f"node ended: {process.stderr.read().strip()}" if ended else f"no verdict in {TIMEOUT_SECONDS} s"
+        raise RuntimeError(f"asl-validator ({self.SCRIPT.name}) could not check a definition: {why}")
 
     def close(self) -> None:
+        """Let node end by itself (its stdin closed), or end it."""
         if self._pid != os.getpid():
             return
         try:
@@ -191,6 +194,28 @@ class _Server:
             self._process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             self._process.kill()
+
+    def kill(self) -> None:
+        if self._pid == os.getpid():
+            self._process.kill()
+            self._process.wait()
+
+    def forget(self) -> None:
+        """In a forked child: close the child's copies of the pipes (else node, waiting on its stdin, would outlive
+        the parent's close), leaving node to the parent."""
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
+            try:
+                if stream is not None:
+                    stream.close()
+            except (OSError, ValueError):
+                pass
+
+
+def _readable(stream: Any, seconds: float) -> bool:
+    """Whether ``stream`` has something to read within ``seconds`` (poll, not select: any file descriptor number)."""
+    poller = select.poll()
+    poller.register(stream, select.POLLIN)
+    return bool(poller.poll(seconds * 1000))
 
 
 _servers: dict[Path, _Server] = {}
@@ -202,3 +227,14 @@ _servers_lock = threading.Lock()
 def _close_servers() -> None:
     for server in _servers.values():
         server.close()
+
+
+def _forget_servers_in_child() -> None:
+    global _servers_lock  # noqa: PLW0603 -- a new lock for the child, as the threading module does for its own
+    _servers_lock = threading.Lock()  # another thread of the parent may have held it when it forked
+    for server in _servers.values():
+        server.forget()
+    _servers.clear()  # the child starts its own node when it checks a definition
+
+
+os.register_at_fork(after_in_child=_forget_servers_in_child)

@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 _loaders: dict[str | None, Any] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a wrapper of someone else's between two of ours must not deadlock
 
 
 class _SearchPaths(list[str]):

@@ -131,7 +131,8 @@ def _logical_id_paths(
 ) -> dict[str, str] | None:
     """Each resource's construct path from the assembly's ``aws:cdk:logicalId`` metadata, which CDK writes for every
     CloudFormation element by its path (in the manifest, or the stack's metadata file beside it); None when a
-    resource of the template has none (the metadata turned off): then only a walk of the constructs tells."""
+    resource of the template has none (the metadata turned off) or two (a nested stack's metadata is its parent's,
+    and its logical ids may repeat the parent's): then only a walk of the constructs tells."""
     try:
         artifact = json.loads((directory / "manifest.json").read_text())["artifacts"][artifact_id]
         metadata = artifact.get("metadata")
@@ -143,8 +144,12 @@ def _logical_id_paths(
     paths: dict[str, str] = {}
     for path, entries in (metadata or {}).items():
         for entry in entries:
-            if entry.get("type") == "aws:cdk:logicalId" and entry.get("data") in resources:
-                paths[entry["data"]] = _inside(path.removeprefix("/"), stack_path)
+            logical_id = entry.get("data")
+            if entry.get("type") != "aws:cdk:logicalId" or logical_id not in resources:
+                continue
+            inside = _inside(path.removeprefix("/"), stack_path)
+            if paths.setdefault(logical_id, inside) != inside:
+                return None  # a nested stack's element with the same logical id (its ids are its own): walk instead
     return paths if len(paths) == len(resources) else None
 
 

@@ -174,3 +174,48 @@ def test_the_running_validator_is_started_once_and_again_if_node_ended() -> None
     (again,) = asl._servers.values()
     assert again is not server
     assert again.usable()
+
+
+def test_a_check_stopped_before_its_answer_leaves_no_answer_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt between a question to node and its answer: the answer would be read as the next check's, so
+    that node is ended and the next check gets its own verdict from a new one."""
+    valid, broken = json.dumps(DEFINITIONS["valid"]), json.dumps(DEFINITIONS["missing target"])
+    assert asl._findings(valid) is None
+    readable = asl._readable
+
+    def interrupted(stream: Any, seconds: float) -> bool:
+        monkeypatch.setattr(asl, "_readable", readable)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(asl, "_readable", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        asl._findings(broken)
+    assert asl._findings(valid) is None
+    assert "MISSING_TRANSITION_TARGET" in str(asl._findings(broken))
+
+
+def test_text_that_is_not_json_is_invalid() -> None:
+    """Stricter than asl-validator's command line, which prints "Unable to parse" for such a --json-definition and
+    exits 0 (its verdict is then "valid")."""
+    assert "could not check the definition: SyntaxError" in str(asl._findings('{"StartAt": "A", "States": {'))
+
+
+def test_a_forked_child_does_not_keep_the_parents_node_running() -> None:
+    """The child closes its copies of the pipes: node sees its stdin end when the parent closes it, and ends by
+    itself (without them, it waited for the child and the parent killed it after 5 s)."""
+    assert asl._findings(json.dumps(DEFINITIONS["valid"])) is None
+    (server,) = [server for server in asl._servers.values() if server.usable()]
+    child_may_end, done = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: holds whatever it inherited until the parent has closed its node
+        os.read(child_may_end, 1)
+        os._exit(0)
+    try:
+        server.close()
+        ended_by_itself = server._process.returncode == 0
+    finally:
+        os.write(done, b"x")
+        os.waitpid(pid, 0)
+        os.close(child_may_end)
+        os.close(done)
+    assert ended_by_itself

@@ -40,3 +40,18 @@ def test_without_the_logical_id_metadata_the_constructs_are_walked(tmp_path: Pat
     assert template._logical_id_paths(directory, stack.artifact_id, synthesized.template, stack.node.path) is None
     assert synthesized.paths == template._construct_paths(stack)
     assert synthesized.paths["RenamedQueue"] == "Orders"
+
+
+def test_a_nested_stacks_logical_ids_repeating_the_parents_are_walked(tmp_path: Path) -> None:
+    """A nested stack's elements are in its parent's metadata, with logical ids of its own template: a queue
+    ``Inner/Orders`` has the same logical id as the parent's ``Orders``."""
+    stack = build(tmp_path / "cdk.out")
+    inner = cdk.NestedStack(stack, "Inner")
+    sqs.Queue(inner, "Orders", enforce_ssl=True).node.default_child.override_logical_id(  # type: ignore[union-attr]
+        "RenamedQueue"
+    )
+    synthesized = SynthesizedStack.from_stack(stack)
+    directory = Path(cdk.Stage.of(stack).synth().directory)  # type: ignore[union-attr]
+    assert template._logical_id_paths(directory, stack.artifact_id, synthesized.template, stack.node.path) is None
+    assert synthesized.paths == template._construct_paths(stack)
+    assert synthesized.paths["RenamedQueue"] == "Orders"
