@@ -110,6 +110,7 @@ def test_wheel_ships_package_and_handler_code(wheel: Path) -> None:
         names = archive.namelist()
     assert WHEEL_HANDLER in names, names
     assert WHEEL_CONSTRUCT in names, names
+    assert "constructs_lib/testing/_engine/asl_server.js" in names, "the kit's asl-validator runner is not Python"
     assert not [name for name in names if any(part in name for part in NOT_IN_WHEEL)], names
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")], names
 

@@ -156,22 +156,32 @@ class _Server:
             encoding="utf-8",
             env={**os.environ, "NO_COLOR": "1"},
         )
+        # Its first line says it loaded asl-validator, and whether its checks reuse the compiled schemas.
+        self.ajv_reused = bool(self._answer()["ajvReused"])
 
     def usable(self) -> bool:
         return self._pid == os.getpid() and self._process.poll() is None
 
     def findings(self, text: str) -> str | None:
+        answer = self._answer(json.dumps(text) + "\n")
+        return None if answer["valid"] else str(answer["findings"])
+
+    def _answer(self, question: str | None = None) -> dict[str, Any]:
+        """The next line node writes, after writing ``question`` if given."""
         process = self._process
         assert process.stdin is not None
         assert process.stdout is not None
         assert process.stderr is not None
+        timed_out = False
         try:
-            process.stdin.write(json.dumps(text) + "\n")
-            process.stdin.flush()
-            line = process.stdout.readline() if _readable(process.stdout, TIMEOUT_SECONDS) else ""
+            if question is not None:
+                process.stdin.write(question)
+                process.stdin.flush()
+            timed_out = not _readable(process.stdout, TIMEOUT_SECONDS)
+            line = "" if timed_out else process.stdout.readline()
             if line:
-                answer = json.loads(line)
-                return None if answer["valid"] else str(answer["findings"])
+                answer: dict[str, Any] = json.loads(line)
+                return answer
         except OSError:  # node is gone: its stdin is a broken pipe
             pass
         except BaseException:
@@ -179,9 +189,8 @@ class _Server:
             # would be read as the next check's, so this node is not asked again.
             self.kill()
             raise
-        ended = process.poll() is not None
         self.kill()
-        why = f"node ended: {process.stderr.read().strip()}" if ended else f"no verdict in {TIMEOUT_SECONDS} s"
+        why = f"no answer in {TIMEOUT_SECONDS} s" if timed_out else f"node ended: {process.stderr.read().strip()}"
         raise RuntimeError(f"asl-validator ({self.SCRIPT.name}) could not check a definition: {why}")
 
     def close(self) -> None:

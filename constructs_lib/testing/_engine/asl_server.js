@@ -1,13 +1,14 @@
 // asl-validator's own validator, kept running for a Python process: node starts once, not once per definition.
 // argv[2]: the path of asl-validator's validator module (dist/src/validator.js).
 // Each line in: a definition's JSON text, itself encoded as a JSON string (so that it is one line).
-// Each line out: {"valid": true} or {"valid": false, "findings": "..."}, in the order the lines came.
+// Each line out: first {"ready": true, "ajvReused": true|false} once loaded, then {"valid": true} or
+// {"valid": false, "findings": "..."} for each line in, in the order the lines came.
 "use strict";
 const path = require("path");
 const readline = require("readline");
 
 const validatorModule = process.argv[2];
-reuseAjvInstances(validatorModule);
+const ajvReused = reuseAjvInstances(validatorModule);
 const loaded = require(validatorModule);
 const validator = typeof loaded === "function" ? loaded : loaded.default;
 // The options asl-validator's command line uses when given no flag. They never change here, which is what makes
@@ -23,7 +24,7 @@ function reuseAjvInstances(moduleFile) {
   try {
     ajvModule = require(require.resolve("ajv", { paths: [path.dirname(moduleFile)] }));
   } catch {
-    return;
+    return false;
   }
   const Ajv = ajvModule.default;
   const made = new Map();
@@ -47,8 +48,10 @@ function reuseAjvInstances(moduleFile) {
     return entry.proxy;
   }
   ajvModule.default = ReusedAjv;
+  return true;
 }
 
+process.stdout.write(`${JSON.stringify({ ready: true, ajvReused })}\n`);
 readline.createInterface({ input: process.stdin }).on("line", (line) => {
   let answer;
   try {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,8 @@ def test_the_running_validator_is_started_once_and_again_if_node_ended() -> None
     (again,) = asl._servers.values()
     assert again is not server
     assert again.usable()
+    # asl-validator's Ajv is made once (the compiled schemas reused): else every check compiles them, ~150 ms.
+    assert again.ajv_reused
 
 
 def test_a_check_stopped_before_its_answer_leaves_no_answer_for_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,3 +222,10 @@ def test_a_forked_child_does_not_keep_the_parents_node_running() -> None:
         os.close(child_may_end)
         os.close(done)
     assert ended_by_itself
+
+
+def test_a_node_that_cannot_load_asl_validator_is_an_error_with_what_node_said(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    assert node is not None
+    with pytest.raises(RuntimeError, match=r"could not check a definition: node ended: (.|\n)*Cannot find module"):
+        asl._Server(node, tmp_path / "validator.js")
