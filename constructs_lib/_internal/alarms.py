@@ -262,14 +262,16 @@ class AlarmActions:
                     "sns.Topic.from_topic_arn(scope, id, arn)"
                 )
         self._targets = targets
+        # Told apart once: each look at a target is a jsii call, and the Aspect visits every construct.
+        self._is_topic = [_is_topic(target) for target in targets]
         self._ok_actions = ok_actions
-        self._allowed: set[str] = set()
+        self._allowed: set[int] = set()
 
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, cloudwatch.Alarm) or _has_alarm_actions(node):
             return
-        for target in self._targets:
-            if _is_topic(target):
+        for index, target in enumerate(self._targets):
+            if self._is_topic[index]:
                 self._allow_cloudwatch(target)  # type: ignore[arg-type]
                 action: cloudwatch.IAlarmAction = cloudwatch_actions.SnsAction(target)  # type: ignore[arg-type]
             else:
@@ -279,12 +281,12 @@ class AlarmActions:
                 node.add_ok_action(action)
 
     def _allow_cloudwatch(self, topic: sns.ITopic) -> None:
-        """The topic policy and key policy statements CloudWatch needs to publish, once per topic."""
-        stack = Stack.of(topic)
-        key = f"{stack.node.path}/{topic.node.path}"
-        if key in self._allowed:
+        """The topic policy and key policy statements CloudWatch needs to publish, once per topic (by the object,
+        which the Aspect keeps: no jsii call to name it)."""
+        if id(topic) in self._allowed:
             return
-        self._allowed.add(key)
+        self._allowed.add(id(topic))
+        stack = Stack.of(topic)
         # Confused deputy: only alarms of this account and region may make CloudWatch publish here.
         conditions = {
             "StringEquals": {"aws:SourceAccount": stack.account},
