@@ -12,6 +12,7 @@ import os
 import select
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -147,11 +148,13 @@ class _Server:
 
     def __init__(self, node: str, module: Path) -> None:
         self._pid = os.getpid()  # a forked child starts its own: the pipes are this process's
+        # node's stderr goes to a file, read only when node ends: a pipe nobody reads would stop node once full.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- open as long as node runs
         self._process = subprocess.Popen(
             [node, str(self.SCRIPT), str(module)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
             encoding="utf-8",
             env={**os.environ, "NO_COLOR": "1"},
@@ -171,7 +174,6 @@ class _Server:
         process = self._process
         assert process.stdin is not None
         assert process.stdout is not None
-        assert process.stderr is not None
         timed_out = False
         try:
             if question is not None:
@@ -190,8 +192,12 @@ class _Server:
             self.kill()
             raise
         self.kill()
-        why = f"no answer in {TIMEOUT_SECONDS} s" if timed_out else f"node ended: {process.stderr.read().strip()}"
+        why = f"no answer in {TIMEOUT_SECONDS} s" if timed_out else f"node ended: {self._said()}"
         raise RuntimeError(f"asl-validator ({self.SCRIPT.name}) could not check a definition: {why}")
+
+    def _said(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", errors="replace").strip()
 
     def close(self) -> None:
         """Let node end by itself (its stdin closed), or end it."""
@@ -212,7 +218,7 @@ class _Server:
     def forget(self) -> None:
         """In a forked child: close the child's copies of the pipes (else node, waiting on its stdin, would outlive
         the parent's close), leaving node to the parent."""
-        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
+        for stream in (self._process.stdin, self._process.stdout):
             try:
                 if stream is not None:
                     stream.close()
