@@ -148,7 +148,7 @@ class _Server:
 
     def __init__(self, node: str, module: Path) -> None:
         self._pid = os.getpid()  # a forked child starts its own: the pipes are this process's
-        # node's stderr goes to a file, read only when node ends: a pipe nobody reads would stop node once full.
+        # node's stderr goes to a file, read only when node ends (a pipe nobody reads would pile it up in node).
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 -- open as long as node runs
         self._process = subprocess.Popen(
             [node, str(self.SCRIPT), str(module)],

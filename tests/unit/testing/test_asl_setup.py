@@ -231,19 +231,14 @@ def test_a_node_that_cannot_load_asl_validator_is_an_error_with_what_node_said(t
         asl._Server(node, tmp_path / "validator.js")
 
 
-def test_what_node_writes_to_stderr_never_stops_it(tmp_path: Path) -> None:
-    """A validator that writes 100 KB to stderr at every check (more than a pipe holds): node's stderr goes to a
-    file, so nothing waits for a reader. Without asl-validator's Ajv beside it, nothing is reused."""
+def test_a_validator_without_ajv_beside_it_reuses_nothing_and_still_answers(tmp_path: Path) -> None:
     module = tmp_path / "validator.js"
-    module.write_text(
-        'module.exports = () => { process.stderr.write("x".repeat(100000)); '
-        'return { isValid: true, errors: [], errorsText: () => "" }; };\n'
-    )
+    module.write_text('module.exports = () => ({ isValid: true, errors: [], errorsText: () => "" });\n')
     node = shutil.which("node")
     assert node is not None
     server = asl._Server(node, module)
     try:
         assert not server.ajv_reused
-        assert [server.findings(json.dumps(DEFINITIONS["valid"])) for _ in range(3)] == [None, None, None]
+        assert [server.findings(json.dumps(DEFINITIONS["valid"])) for _ in range(2)] == [None, None]
     finally:
         server.close()
