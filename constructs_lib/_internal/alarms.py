@@ -254,16 +254,16 @@ class AlarmActions:
         """
         if not targets:
             raise TypeError("AlarmActions needs at least one SNS topic or cloudwatch.IAlarmAction")
+        # Told apart once: each look at a target is a jsii call, and the Aspect visits every construct.
+        self._is_topic = [_is_topic(target) for target in targets]
         for index, target in enumerate(targets):
-            if not _is_topic(target) and not callable(getattr(target, "bind", None)):
+            if not self._is_topic[index] and not callable(getattr(target, "bind", None)):
                 raise TypeError(
                     f"AlarmActions: targets[{index}] must be an SNS topic or a cloudwatch.IAlarmAction "
                     f"(cloudwatch_actions.SnsAction, LambdaAction...), got {target!r}: import a topic by ARN with "
                     "sns.Topic.from_topic_arn(scope, id, arn)"
                 )
         self._targets = targets
-        # Told apart once: each look at a target is a jsii call, and the Aspect visits every construct.
-        self._is_topic = [_is_topic(target) for target in targets]
         self._ok_actions = ok_actions
         self._allowed: set[int] = set()
 
