@@ -112,6 +112,28 @@ def machine(stack: cdk.Stack, name: str, definition: sfn.IChainable) -> None:
     sfn.StateMachine(stack, name, definition_body=sfn.DefinitionBody.from_chainable(definition))
 
 
+def test_an_execution_past_the_state_machines_timeout_seconds_times_out(kit_stack: cdk.Stack) -> None:
+    """Step Functions: an execution that runs longer than the state machine's TimeoutSeconds ends TIMED_OUT.
+
+    AWS: https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html
+    Kit: the execution ends TIMED_OUT, in real time (the kit waits the TimeoutSeconds; only Wait states and retry
+        intervals are virtual).
+    Divergence: the docs are ambiguous: this page says the execution "fails with a States.Timeout Error name";
+        the API's ExecutionStatus has TIMED_OUT for it, which is what the kit reports. The kit's history stops at the
+        last event before the timeout, with no ExecutionTimedOut event, and the result has no error name (moto's
+        interpreter records neither).
+    """
+    function = inline(kit_stack, "Slow", SLOW, timeout=Duration.seconds(10))
+    call = tasks.LambdaInvoke(kit_stack, "CallSlow", lambda_function=function, payload_response_only=True)
+    sfn.StateMachine(
+        kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(call), timeout=Duration.seconds(1)
+    )
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {})
+
+    assert result.status == "TIMED_OUT", (result.status, result.error, result.cause)
+
+
 def test_a_states_error_in_a_parallel_branch_is_retried_and_caught_by_its_name(plain_app: cdk.App) -> None:
     """Step Functions: a branch that fails fails the whole Parallel state with the branch's error, States.* names
     included, which the Parallel's Retry and Catch match by name.

@@ -620,6 +620,39 @@ def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
     assert any("_execution_logic" in name or "eval" in name for name in started)  # the execution's own threads
 
 
+@pytest.mark.parametrize("timeout", [None, Duration.seconds(60)])
+def test_programs_without_a_timeout_start_no_thread(
+    kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch, timeout: Duration | None
+) -> None:
+    """moto evaluates each program (the state machine's, each Map iteration's, each Parallel branch's) in a thread of
+    its own only to wait for it with the program's TimeoutSeconds: the kit runs those without one in place, and a
+    state machine with a TimeoutSeconds keeps its thread (tests/conformance/test_stepfunctions.py times one out)."""
+    import threading
+
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started.append(getattr(getattr(self, "_target", None), "__qualname__", ""))
+        original(self)
+
+    each = sfn.Map(kit_stack, "Each", items_path="$.items", result_path="$.mapped")
+    each.item_processor(sfn.Pass(kit_stack, "Item"))
+    both = sfn.Parallel(kit_stack, "Both", result_path="$.branches")
+    both.branch(sfn.Pass(kit_stack, "Left")).branch(sfn.Pass(kit_stack, "Right"))
+    sfn.StateMachine(
+        kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(each.next(both)), timeout=timeout
+    )
+    monkeypatch.setattr(threading.Thread, "start", counting)  # before the kit, which wraps it and gives it back
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"items": [1, 2, 3]})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["mapped"] == [1, 2, 3]
+    assert len(result.output["branches"]) == 2
+    assert started.count("EvalComponent.eval") == (0 if timeout is None else 1)
+
+
 def test_the_kits_own_sqs_and_sns_calls_answer_as_botocore_without_its_http_path(
     kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,11 @@ attempt is run in the calling thread, in a new empty ``contextvars`` context, as
 state with a ``TimeoutSeconds``, a ``TimeoutSecondsPath`` or a JSONata timeout keeps moto's thread, which the timeout
 needs.
 
+Programs. moto evaluates every program (the state machine's, each Map iteration's, each Parallel branch's) in a new
+thread too (``Program.eval``), only to wait for it with the program's ``TimeoutSeconds``. A program without one (every
+Map iteration and Parallel branch, and a state machine that sets none) is run in place the same way; a state machine
+with a ``TimeoutSeconds`` keeps moto's thread, which its timeout needs.
+
 Inline Map iterations. moto starts one thread per item when ``MaxConcurrency`` is 0. "In this mode, the Map state
 supports up to 40 concurrent iterations" (AWS Step Functions Developer Guide, "Using Map state in Inline mode"): the
 kit starts at most 40, each taking the next item when it is done, as moto's workers do with a ``MaxConcurrency``. The
@@ -18,6 +23,7 @@ for a ``MaxConcurrency`` above 40 too. A Distributed Map (up to 10,000 child exe
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 import weakref
 from collections.abc import Callable
@@ -48,9 +54,11 @@ class _InPlace:
 
 
 def install(patches: Any) -> None:
-    """Run attempts of states with the default timeout in place, and at most 40 iterations of an Inline Map at once
-    (``patches`` is the kit's undoable set)."""
+    """Run attempts of states with the default timeout and programs without a timeout in place, and at most 40
+    iterations of an Inline Map at once (``patches`` is the kit's undoable set)."""
     from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
         DistributedIterationComponent,
@@ -80,6 +88,17 @@ def install(patches: Any) -> None:
 
     patches.replace(execute_state.ExecutionState, "_evaluate_with_timeout", evaluate_with_timeout)
     patches.replace(execute_state, "Thread", attempt_thread)
+
+    original_program_eval = Program.eval
+
+    def program_eval(self: Any, env: Any) -> None:
+        if self.timeout_seconds:
+            original_program_eval(self, env)
+            return
+        env.next_state_name = self.start_at.start_at_name  # what moto's Program.eval does before its thread
+        _InPlace(functools.partial(EvalComponent.eval, self, env)).start()
+
+    patches.replace(Program, "eval", program_eval)
 
     original_launch = InlineIterationComponent._launch_worker
     launched: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # workers started, per job pool
