@@ -111,9 +111,15 @@ def test_a_returned_result_goes_to_the_success_route_as_an_execution_record(queu
     assert record["responsePayload"] == {"orderId": "o-1", "total": 6}
 
 
-def test_a_replay_after_the_delivery_never_delivers_again(queues: dict[str, str]) -> None:
+def test_a_replay_after_the_delivery_never_delivers_again(
+    queues: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The invocation that delivered dies before Lambda gets its answer: the next one replays the whole function,
     and the delivery step returns its checkpoint instead of sending again."""
+    from aws_durable_execution_sdk_python_testing.executor import Executor
+
+    # The testing runner waits 5 s of real time before it invokes again; the replay, not the wait, is under test.
+    monkeypatch.setattr(Executor, "RETRY_BACKOFF_SECONDS", 0)
     calls: list[int] = []
 
     @durable_routes.routed_durable_execution
