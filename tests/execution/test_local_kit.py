@@ -653,6 +653,39 @@ def test_programs_without_a_timeout_start_no_thread(
     assert started.count("EvalComponent.eval") == (0 if timeout is None else 1)
 
 
+def test_what_escapes_a_program_run_in_place_is_reported_as_its_thread_would_and_the_execution_ends(
+    kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a BaseException gets past moto's program (it turns every Exception into the program's error). In moto's
+    thread it went to threading.excepthook and the Map carried on; run in place it does the same instead of leaving
+    the iteration's caller, and the execution still ends."""
+    import threading
+
+    from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
+
+    class Escaped(BaseException):
+        pass
+
+    original = StatePass._eval_state
+
+    def eval_state(self: Any, env: Any) -> None:
+        if self.name == "Item":
+            raise Escaped("out of the program")
+        original(self, env)
+
+    reported: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: reported.append(args.exc_value))
+    monkeypatch.setattr(StatePass, "_eval_state", eval_state)
+    each = sfn.Map(kit_stack, "Each", items_path="$.items", result_path="$.mapped")
+    each.item_processor(sfn.Pass(kit_stack, "Item"))
+    sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(each))
+    with LocalKit.from_stack(kit_stack) as kit:
+        result = kit.start_execution("Machine", {"items": [1, 2]})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert [type(error) for error in reported] == [Escaped, Escaped]
+
+
 def test_the_kits_own_sqs_and_sns_calls_answer_as_botocore_without_its_http_path(
     kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

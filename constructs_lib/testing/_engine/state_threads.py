@@ -9,9 +9,11 @@ state with a ``TimeoutSeconds``, a ``TimeoutSecondsPath`` or a JSONata timeout k
 needs.
 
 Programs. moto evaluates every program (the state machine's, each Map iteration's, each Parallel branch's) in a new
-thread too (``Program.eval``), only to wait for it with the program's ``TimeoutSeconds``. A program without one (every
-Map iteration and Parallel branch, and a state machine that sets none) is run in place the same way; a state machine
-with a ``TimeoutSeconds`` keeps moto's thread, which its timeout needs.
+thread too (``Program.eval``), only to wait for it with the program's ``TimeoutSeconds``. A program that sets none
+(a state machine usually, a Map iteration or a Parallel branch nearly always) is run in place the same way; one with a
+``TimeoutSeconds`` keeps moto's thread, which its timeout needs. What escapes a program run in place (only a
+``BaseException`` can: moto turns every ``Exception`` into the program's error) goes to ``threading.excepthook`` and
+the caller goes on, as when it ended moto's thread.
 
 Inline Map iterations. moto starts one thread per item when ``MaxConcurrency`` is 0. "In this mode, the Map state
 supports up to 40 concurrent iterations" (AWS Step Functions Developer Guide, "Using Map state in Inline mode"): the
@@ -96,7 +98,14 @@ def install(patches: Any) -> None:
             original_program_eval(self, env)
             return
         env.next_state_name = self.start_at.start_at_name  # what moto's Program.eval does before its thread
-        _InPlace(functools.partial(EvalComponent.eval, self, env)).start()
+        try:
+            _InPlace(functools.partial(EvalComponent.eval, self, env)).start()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # as it ended moto's thread: reported, and the caller goes on
+            threading.excepthook(
+                threading.ExceptHookArgs((type(error), error, error.__traceback__, threading.current_thread()))
+            )
 
     patches.replace(Program, "eval", program_eval)
 
