@@ -18,7 +18,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
 from constructs_lib.testing import EndpointError, LocalKit, SynthesizedStack
-from tests.conftest import SynthesizeOnce, workflow_definitions
+from tests.conftest import SynthesizeOnce, new_app, workflow_definitions
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ENDPOINT = "pcb-defect-classifier"
@@ -62,8 +62,11 @@ def pipeline(synthesize_once: SynthesizeOnce, **props: Any) -> SynthesizedStack:
 
 
 # -- what it synthesizes ---------------------------------------------------------------------------------------
-@pytest.fixture
-def template(stack: cdk.Stack) -> Template:
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """The pipeline with quarantine on, synthesized once for the tests that only read its template."""
+    app = new_app(tmp_path_factory.mktemp("cdk.out"))
+    stack = cdk.Stack(app, "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))
     DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), quarantine=True)
     return Template.from_stack(stack)
 
