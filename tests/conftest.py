@@ -243,11 +243,15 @@ def plain_app(tmp_path: Path) -> cdk.App:
     return cdk.App(context=cdk_context(), outdir=str(tmp_path / "cdk.out"), analytics_reporting=False)
 
 
+def new_stack(outdir: Path) -> cdk.Stack:
+    """An empty stack in its own app (cdk-nag on, synthesized into ``outdir``), in a fixed environment."""
+    return cdk.Stack(new_app(outdir), "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> cdk.Stack:
     """An empty stack in its own app (cdk-nag on), in a fixed environment."""
-    app = new_app(tmp_path / "cdk.out")
-    return cdk.Stack(app, "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    return new_stack(tmp_path / "cdk.out")
 
 
 @dataclass

@@ -590,8 +590,25 @@ def test_jsonpath_paths_are_parsed_once_per_kit_not_per_execution(
     assert [result.status for result in (first, *later)] == ["SUCCEEDED"] * 4
 
 
+@pytest.fixture
+def started_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The qualified name of each started thread's target, in order; installed before the kit, which wraps
+    ``Thread.start`` and gives it back when it stops."""
+    import threading
+
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def counting(self: threading.Thread) -> None:
+        started.append(getattr(getattr(self, "_target", None), "__qualname__", ""))
+        original(self)
+
+    monkeypatch.setattr(threading.Thread, "start", counting)
+    return started
+
+
 def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
-    flaky_workflow: cdk.Stack, monkeypatch: pytest.MonkeyPatch
+    flaky_workflow: cdk.Stack, started_threads: list[str]
 ) -> None:
     """moto starts a thread for each task attempt only to wait for it with the state's TimeoutSeconds; with the
     default (99,999,999 s) the kit runs the attempt in place, and the attempts still run, retry and record as before.
@@ -600,14 +617,6 @@ def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
 
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
 
-    started: list[str] = []
-    original = threading.Thread.start
-
-    def counting(self: threading.Thread) -> None:
-        started.append(getattr(getattr(self, "_target", None), "__qualname__", ""))
-        original(self)
-
-    monkeypatch.setattr(threading.Thread, "start", counting)  # before the kit, which wraps it and gives it back
     with LocalKit.from_stack(flaky_workflow) as kit:
         result = kit.start_execution("Flow/StateMachine", {"orderId": "o-1"})
         assert getattr(execute_state, "Thread") is not threading.Thread  # noqa: B009 - the kit's stand-in, installed
@@ -616,41 +625,37 @@ def test_a_task_without_a_timeout_of_its_own_starts_no_thread_for_its_attempts(
     assert result.status == "SUCCEEDED", result.cause
     assert result.attempts("CallFlaky") == 3
     assert result.task_errors("CallFlaky") == ["OrderPendingError", "OrderPendingError"]
-    assert not [name for name in started if "_exec_and_notify" in name]
-    assert any("_execution_logic" in name or "eval" in name for name in started)  # the execution's own threads
+    assert not [name for name in started_threads if "_exec_and_notify" in name]
+    assert any("_execution_logic" in name or "eval" in name for name in started_threads)  # the execution's own threads
+
+
+def map_of_pass(stack: cdk.Stack) -> sfn.Map:
+    """A Map over ``$.items`` whose iterations are one Pass state, ``Item``; its results at ``$.mapped``."""
+    each = sfn.Map(stack, "Each", items_path="$.items", result_path="$.mapped")
+    each.item_processor(sfn.Pass(stack, "Item"))
+    return each
 
 
 @pytest.mark.parametrize("timeout", [None, Duration.seconds(60)])
 def test_programs_without_a_timeout_start_no_thread(
-    kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch, timeout: Duration | None
+    kit_stack: cdk.Stack, started_threads: list[str], timeout: Duration | None
 ) -> None:
     """moto evaluates each program (the state machine's, each Map iteration's, each Parallel branch's) in a thread of
     its own only to wait for it with the program's TimeoutSeconds: the kit runs those without one in place, and a
     state machine with a TimeoutSeconds keeps its thread (tests/conformance/test_stepfunctions.py times one out)."""
-    import threading
-
-    started: list[str] = []
-    original = threading.Thread.start
-
-    def counting(self: threading.Thread) -> None:
-        started.append(getattr(getattr(self, "_target", None), "__qualname__", ""))
-        original(self)
-
-    each = sfn.Map(kit_stack, "Each", items_path="$.items", result_path="$.mapped")
-    each.item_processor(sfn.Pass(kit_stack, "Item"))
+    each = map_of_pass(kit_stack)
     both = sfn.Parallel(kit_stack, "Both", result_path="$.branches")
     both.branch(sfn.Pass(kit_stack, "Left")).branch(sfn.Pass(kit_stack, "Right"))
     sfn.StateMachine(
         kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(each.next(both)), timeout=timeout
     )
-    monkeypatch.setattr(threading.Thread, "start", counting)  # before the kit, which wraps it and gives it back
     with LocalKit.from_stack(kit_stack) as kit:
         result = kit.start_execution("Machine", {"items": [1, 2, 3]})
 
     assert result.status == "SUCCEEDED", result.cause
     assert result.output["mapped"] == [1, 2, 3]
     assert len(result.output["branches"]) == 2
-    assert started.count("EvalComponent.eval") == (0 if timeout is None else 1)
+    assert started_threads.count("EvalComponent.eval") == (0 if timeout is None else 1)
 
 
 def test_what_escapes_a_program_run_in_place_is_reported_as_its_thread_would_and_the_execution_ends(
@@ -676,9 +681,7 @@ def test_what_escapes_a_program_run_in_place_is_reported_as_its_thread_would_and
     reported: list[BaseException | None] = []
     monkeypatch.setattr(threading, "excepthook", lambda args: reported.append(args.exc_value))
     monkeypatch.setattr(StatePass, "_eval_state", eval_state)
-    each = sfn.Map(kit_stack, "Each", items_path="$.items", result_path="$.mapped")
-    each.item_processor(sfn.Pass(kit_stack, "Item"))
-    sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(each))
+    sfn.StateMachine(kit_stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(map_of_pass(kit_stack)))
     with LocalKit.from_stack(kit_stack) as kit:
         result = kit.start_execution("Machine", {"items": [1, 2]})
 

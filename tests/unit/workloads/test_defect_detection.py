@@ -18,7 +18,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib import ConstructPropsError, DefectDetectionPipeline, DefectEndpoint, Ingestion
 from constructs_lib.testing import EndpointError, LocalKit, SynthesizedStack
-from tests.conftest import SynthesizeOnce, new_app, workflow_definitions
+from tests.conftest import SynthesizeOnce, new_stack, workflow_definitions
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ENDPOINT = "pcb-defect-classifier"
@@ -65,8 +65,7 @@ def pipeline(synthesize_once: SynthesizeOnce, **props: Any) -> SynthesizedStack:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """The pipeline with quarantine on, synthesized once for the tests that only read its template."""
-    app = new_app(tmp_path_factory.mktemp("cdk.out"))
-    stack = cdk.Stack(app, "Test", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    stack = new_stack(tmp_path_factory.mktemp("cdk.out"))
     DefectDetectionPipeline(stack, "Pipeline", endpoint=DefectEndpoint.from_endpoint_name(ENDPOINT), quarantine=True)
     return Template.from_stack(stack)
 
