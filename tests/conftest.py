@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import fcntl
@@ -115,6 +116,20 @@ def echo_function(stack: cdk.Stack, construct_id: str = "Fn") -> aws_lambda.IFun
             code=aws_lambda.Code.from_inline("def handler(event, context):\n    return event\n"),
         ),
     ).function
+
+
+@contextlib.contextmanager
+def prompt_durable_stops() -> Iterator[None]:
+    """The kit's one patch of the durable execution SDK (``install_prompt_stop``), for tests that run a handler with
+    the SDK's own test runner: each invocation ends when the handler returns, not up to 0.1 s later (the poll of the
+    SDK's checkpoint thread), as in the kit."""
+    from constructs_lib.testing._engine.durable import install_prompt_stop
+
+    undo = install_prompt_stop()
+    try:
+        yield
+    finally:
+        undo()
 
 
 _SYNTHESIZED: dict[int, tuple[cdk.Stack, SynthesizedStack]] = {}

@@ -288,9 +288,11 @@ def test_sagemaker_endpoints_are_test_stand_ins_for_handlers_and_workflows(kit_s
     caller = inline(
         kit_stack,
         "Caller",
-        "import boto3, base64\n"
+        "import boto3, base64, botocore.config\n"
         "def handler(event, context):\n"
-        "    client = boto3.client('sagemaker-runtime')\n"
+        "    # one attempt: botocore would retry the throttling error below with real backoff sleeps (about 2.5 s)\n"
+        "    config = botocore.config.Config(retries={'total_max_attempts': 1})\n"
+        "    client = boto3.client('sagemaker-runtime', config=config)\n"
         "    body = base64.b64decode(event['image'])\n"
         "    try:\n"
         "        answer = client.invoke_endpoint(EndpointName='pcb', ContentType='application/x-image', Body=body)\n"

@@ -15,7 +15,7 @@ import pytest
 from aws_durable_execution_sdk_python_testing import DurableFunctionTestResult, DurableFunctionTestRunner
 
 from stacks._code import LAMBDA_SRC, runtime_folders
-from tests.conftest import load_event
+from tests.conftest import load_event, prompt_durable_stops
 
 FOLDER = LAMBDA_SRC / "durable_orders"
 # As the runtime finds them: the function's folder (/var/task) and the durable layer's python/ (/opt/python).
@@ -41,7 +41,7 @@ def load_handler() -> ModuleType:
 def run_handler(event: Any) -> DurableFunctionTestResult:
     """One durable execution of the handler, to its end."""
     handler = load_handler().handler
-    with DurableFunctionTestRunner(handler=handler, poll_interval=0.01) as runner:
+    with prompt_durable_stops(), DurableFunctionTestRunner(handler=handler, poll_interval=0.01) as runner:
         result: DurableFunctionTestResult = runner.run(
             input=json.dumps(event), execution_timeout=3 * 86400, function_name="orders:live"
         )

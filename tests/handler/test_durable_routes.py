@@ -21,6 +21,7 @@ from moto import mock_aws
 
 from constructs_lib.records import parse_execution_record
 from stacks._code import runtime_folders
+from tests.conftest import prompt_durable_stops
 
 _LAYER = str(runtime_folders()["durable_routes"] / "python")  # as the runtime finds it in /opt/python
 if _LAYER not in sys.path:
@@ -64,7 +65,7 @@ def messages(url: str) -> list[dict[str, Any]]:
 
 
 def run(handler: Any, event: Any, runner: DurableFunctionTestRunner | None = None) -> DurableFunctionTestResult:
-    with runner or DurableFunctionTestRunner(handler=handler, poll_interval=0.01) as active:
+    with prompt_durable_stops(), runner or DurableFunctionTestRunner(handler=handler, poll_interval=0.01) as active:
         result: DurableFunctionTestResult = active.run(
             input=json.dumps(event), execution_timeout=30, function_name="orders:live"
         )

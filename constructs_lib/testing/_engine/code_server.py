@@ -231,7 +231,8 @@ class CodeServer:
 
 
 def _serve(server: ThreadingHTTPServer) -> None:
-    server.serve_forever()
+    # shutdown() waits for the loop's next poll: at the default 0.5 s, every kit that served code closed that late.
+    server.serve_forever(poll_interval=0.02)
 
 
 class _Server(ThreadingHTTPServer):
