@@ -108,6 +108,15 @@ def fresh_stack(outdir: Path, name: str = "Test") -> cdk.Stack:
     return cdk.Stack(new_app(outdir), name, env=ENV)
 
 
+@pytest.fixture
+def unbuilt_stack(tmp_path: Path) -> cdk.Stack:
+    """A stack (cdk-nag on) whose app builds no asset, as ``cdk synth --exclusively`` of another stack: for tests
+    of the template alone, which the layer renders from its own hash without running pip."""
+    app = new_app(tmp_path / "cdk.out")
+    app.node.set_context("aws:cdk:bundling-stacks", [])
+    return cdk.Stack(app, "Test", env=ENV)
+
+
 def files_of(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -129,11 +138,18 @@ def test_the_layer_holds_the_package_under_python_without_machine_noise(
     assert deps.bundler.builds == 1
 
 
-def test_the_template_declares_the_runtime_and_architecture(stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
-    make_layer(
-        stack, tmp_path, wheelhouse, runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
+def test_the_template_declares_the_runtime_and_architecture(
+    unbuilt_stack: cdk.Stack, tmp_path: Path, wheelhouse: Path
+) -> None:
+    deps = make_layer(
+        unbuilt_stack,
+        tmp_path,
+        wheelhouse,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
     )
-    Template.from_stack(stack).has_resource(
+    assert deps.bundler.builds == 0
+    Template.from_stack(unbuilt_stack).has_resource(
         "AWS::Lambda::LayerVersion",
         {
             "Properties": {
@@ -315,7 +331,8 @@ def test_local_bundling_builds_or_raises_and_never_returns_false(
 
 
 # -- sharing ---------------------------------------------------------------------------------------------------
-def test_sharing_with_accounts_and_an_organization(stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
+def test_sharing_with_accounts_and_an_organization(unbuilt_stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
+    stack = unbuilt_stack
     deps = make_layer(
         stack,
         tmp_path,
@@ -337,14 +354,16 @@ def test_sharing_with_accounts_and_an_organization(stack: cdk.Stack, tmp_path: P
 
 
 def test_an_explicit_removal_policy_wins_over_the_shared_default(
-    stack: cdk.Stack, tmp_path: Path, wheelhouse: Path
+    unbuilt_stack: cdk.Stack, tmp_path: Path, wheelhouse: Path
 ) -> None:
+    stack = unbuilt_stack
     deps = make_layer(stack, tmp_path, wheelhouse, removal_policy=cdk.RemovalPolicy.DESTROY)
     deps.share_with_organization("o-a1b2c3d4e5")
     Template.from_stack(stack).has_resource("AWS::Lambda::LayerVersion", {"DeletionPolicy": "Delete"})
 
 
-def test_unpinned_requirements_are_a_synth_warning(stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
+def test_unpinned_requirements_are_a_synth_warning(unbuilt_stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
+    stack = unbuilt_stack
     make_layer(stack, tmp_path, wheelhouse, "tinygreet>=1.0\n")
     Annotations.from_stack(stack).has_warning(
         "/Test/Deps", Match.string_like_regexp(r"requirements\.txt: tinygreet not pinned with ==")
@@ -409,8 +428,8 @@ def test_rejects_bad_props(stack: cdk.Stack, tmp_path: Path, rule: str) -> None:
     assert not list((tmp_path / "cdk.out").glob("asset.*")), "validation happens before any build"
 
 
-def test_rejects_bad_ids_given_to_the_grant_methods(stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
-    deps = make_layer(stack, tmp_path, wheelhouse)
+def test_rejects_bad_ids_given_to_the_grant_methods(unbuilt_stack: cdk.Stack, tmp_path: Path, wheelhouse: Path) -> None:
+    deps = make_layer(unbuilt_stack, tmp_path, wheelhouse)
     with pytest.raises(ConstructPropsError, match=r"'9' is not an AWS account id"):
         deps.share_with_accounts("9")
     with pytest.raises(ConstructPropsError, match=r"'o-X' is not an AWS Organizations id"):
