@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import copy
 import json
 import os
@@ -31,6 +32,7 @@ from constructs_lib import FunctionWorkflow, Invoke, QueueRoute, RetryRule
 from constructs_lib.testing import (
     AslValidationError,
     EndpointError,
+    ExecutionResult,
     KitError,
     LocalKit,
     SynthesizedStack,
@@ -145,10 +147,14 @@ def test_retries_exhausted_are_caught_and_routed_to_the_failure_queue(kit_stack:
 def test_a_definition_is_parsed_once_and_each_execution_keeps_its_own_retry_count(
     kit_stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The kit builds moto's program of a definition once and runs every execution on it (moto rebuilt it on each
-    StartExecution): executions running at once still count their own attempts, as before."""
+    """The kit builds moto's program of a definition once per process and runs every execution of every kit on it
+    (moto rebuilt it on each CreateStateMachine and StartExecution): executions running at once still count their
+    own attempts, as before, in a later kit too."""
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
+    from constructs_lib.testing._engine import moto_hooks
+
+    monkeypatch.setattr(moto_hooks, "_PARSED", collections.OrderedDict())  # none parsed by an earlier test
     builds: list[object] = []
     original = Preprocessor.visitState_machine
 
@@ -163,14 +169,20 @@ def test_a_definition_is_parsed_once_and_each_execution_keeps_its_own_retry_coun
         "Flow",
         steps=[Invoke("CallFlaky", flaky, retries=[RetryRule(errors=["OrderPendingError"], max_attempts=2)])],
     )
-    with LocalKit.from_stack(kit_stack) as kit:
-        machines = len(builds)  # each machine's definition checked by moto at CreateStateMachine
-        results = kit.start_executions("Flow/StateMachine", [{"orderId": f"o-{n}"} for n in range(6)], concurrency=6)
+    stack = SynthesizedStack.from_stack(kit_stack)
+    runs: list[list[ExecutionResult]] = []
+    for _ in range(2):
+        with LocalKit(stack) as kit:
+            if not runs:
+                machines = len(builds)  # each machine's definition checked by moto at CreateStateMachine
+            inputs = [{"orderId": f"o-{n}"} for n in range(6)]
+            runs.append(kit.start_executions("Flow/StateMachine", inputs, concurrency=6))
 
     assert machines >= 1
-    assert len(builds) == machines  # no execution built it again
-    assert [result.status for result in results] == ["FAILED"] * 6
-    assert [result.attempts("CallFlaky") for result in results] == [3] * 6
+    assert len(builds) == machines  # neither an execution nor the second kit built it again
+    for results in runs:
+        assert [result.status for result in results] == ["FAILED"] * 6
+        assert [result.attempts("CallFlaky") for result in results] == [3] * 6
 
 
 def test_wait_states_are_recorded_not_slept(kit_stack: cdk.Stack) -> None:

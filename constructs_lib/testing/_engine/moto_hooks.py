@@ -10,6 +10,7 @@ call made for a principal (every botocore call, SNS and S3 deliveries moto makes
 from __future__ import annotations
 
 import base64
+import collections
 import contextvars
 import datetime
 import functools
@@ -77,6 +78,12 @@ class ServiceAnswerError:
     message: str
     status: int = 400
 
+
+_PARSED: collections.OrderedDict[str, tuple[Any, Any]] = collections.OrderedDict()
+"""Parsed definitions (moto's program and its parse tree) by definition text, shared by the kits of a process, the
+least recently used dropped past ``_PARSED_MAX``."""
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 256
 
 _INHERITED = object()
 """Marks a patched attribute that the class only inherited: undo deletes it again."""
@@ -449,19 +456,20 @@ def install(engine: KitEngine) -> Callable[[], None]:
     from moto.stepfunctions.parser.asl.parse import asl_parser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
-    parsed: dict[str, tuple[Any, Any]] = {}
-    parsed_lock = threading.Lock()
     original_parse = asl_parser.AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> tuple[Any, Any]:
-        # moto parses the definition on every StartExecution (the tree, then its program of components: about 4 ms
-        # for a small machine). Both are built once per definition and kit: the tree is read-only, and the program's
-        # components keep no execution's state (each execution's is in its Environment; moto itself evaluates the
-        # same components again for each Map iteration, retry and loop, concurrently for Map iterations).
-        with parsed_lock:
-            found = parsed.get(definition)
-        if found is not None:
-            return found
+        # moto parses the definition on every StartExecution and CreateStateMachine (the tree, then its program of
+        # components: about 4 ms for a small machine, a third of a kit's stand-up). Both are built once per definition
+        # in a process (_PARSED): the tree is read-only, and the program's components keep no execution's state (each
+        # execution's is in its Environment; moto itself evaluates the same components again for each Map iteration,
+        # retry and loop, concurrently for Map iterations) and no kit's (the kit's patches are on moto's classes and
+        # modules, read when a component runs; those of the Preprocessor make the same components in every kit).
+        with _PARSED_LOCK:
+            found = _PARSED.get(definition)
+            if found is not None:
+                _PARSED.move_to_end(definition)
+                return found
         given, definition = definition, jsonata_eval.rewrite_definition(definition)  # a pure function of the text
         errors = asl_parser.SyntaxErrorListener()  # type: ignore[no-untyped-call]
         parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
@@ -472,8 +480,11 @@ def install(engine: KitEngine) -> Callable[[], None]:
             return original_parse(definition)
         program = Preprocessor().visit(tree)
         _fix_heap_keys(program)
-        with parsed_lock:
-            return parsed.setdefault(given, (program, tree))
+        with _PARSED_LOCK:
+            found = _PARSED.setdefault(given, (program, tree))
+            while len(_PARSED) > _PARSED_MAX:
+                _PARSED.popitem(last=False)
+            return found
 
     patches.replace(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(parse))
 

@@ -33,6 +33,7 @@ from constructs_lib.testing._engine.authorizer import (
 from constructs_lib.testing._engine.authz import PolicyStore
 from constructs_lib.testing._engine.batch_jobs import BatchJobReport, BatchJobRunner, stack_jobs
 from constructs_lib.testing._engine.botocore_answers import client_error
+from constructs_lib.testing._engine.clients import shared_client
 from constructs_lib.testing._engine.code_server import (
     CERT_FILE_VARIABLE,
     CodeDownload,
@@ -119,7 +120,6 @@ class KitEngine:
         self._max_rounds = max_rounds
         self._deliveries: list[Delivery] = []
         self._clients: dict[str, Any] = {}
-        self._session: Any = None
         self._saved_path: list[str] | None = None
         self._saved_dont_write_bytecode: bool | None = None
         self._undo: Callable[[], None] | None = None
@@ -311,7 +311,6 @@ class KitEngine:
     def _release(self) -> None:
         global _ACTIVE  # noqa: PLW0603
         self._clients.clear()
-        self._session = None
         with _ACTIVE_LOCK:
             if _ACTIVE is self:
                 _ACTIVE = None
@@ -342,14 +341,10 @@ class KitEngine:
         return self._resources
 
     def client(self, service: str) -> Any:
-        """A boto3 client for moto, in the stack's region (made once, under a lock: any thread may ask)."""
+        """A boto3 client for moto, in the stack's region (looked up once, under a lock: any thread may ask)."""
         with self.lock:
             if service not in self._clients:
-                import boto3
-
-                if self._session is None:
-                    self._session = boto3.session.Session(region_name=self.stack.region)
-                self._clients[service] = self._session.client(service, region_name=self.stack.region)
+                self._clients[service] = shared_client(service, self.stack.region)
             return self._clients[service]
 
     # -- running -------------------------------------------------------------------------------------------------
@@ -578,12 +573,7 @@ class KitEngine:
         key = f"{service}#single-attempt"
         with self.lock:
             if key not in self._clients:
-                from botocore.config import Config
-
-                self.client(service)  # the shared session exists after this
-                self._clients[key] = self._session.client(
-                    service, region_name=self.stack.region, config=Config(retries={"total_max_attempts": 1})
-                )
+                self._clients[key] = shared_client(service, self.stack.region, single_attempt=True)
             return self._clients[key]
 
     # -- what was delivered --------------------------------------------------------------------------------------
