@@ -37,6 +37,7 @@ from constructs_lib.testing import (
     LocalKit,
     SynthesizedStack,
 )
+from tests.conftest import cdk_context
 
 pytestmark = pytest.mark.execution
 
@@ -541,6 +542,27 @@ def test_a_stack_in_another_account_runs_its_executions_in_that_account(plain_ap
     assert result.execution_arn.startswith("arn:aws:states:eu-west-1:111111111111:execution:")
     assert function_arn.startswith("arn:aws:lambda:eu-west-1:111111111111:function:")
     assert os.environ.get("MOTO_ACCOUNT_ID") == before  # given back
+
+
+def test_kits_of_two_accounts_share_their_clients_and_each_makes_its_own_account_s_resources(
+    tmp_path: Path,
+) -> None:
+    """The kit's own clients are made once per process (``clients.py``); the account is read at each request, so a
+    later kit for another account makes and finds everything in that account with the same client."""
+    arns, clients = [], []
+    for account in ("111111111111", "222222222222"):
+        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / account), analytics_reporting=False)
+        stack = cdk.Stack(app, "Elsewhere", env=cdk.Environment(account=account, region="eu-west-1"))
+        inline(stack, "Flaky", FLAKY, environment={"FAILURES": "0"})
+        with LocalKit.from_stack(stack) as kit:
+            clients.append(kit.client("lambda"))
+            arns.append(
+                kit.client("lambda").get_function(FunctionName=kit.ref("Flaky"))["Configuration"]["FunctionArn"]
+            )
+            assert kit.invoke("Flaky", {"orderId": "o-1"}).succeeded
+
+    assert clients[0] is clients[1]
+    assert [arn.split(":")[4] for arn in arns] == ["111111111111", "222222222222"]
 
 
 def test_an_execution_result_copies_and_pickles_with_its_history(flaky_workflow: cdk.Stack) -> None:
