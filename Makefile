@@ -14,8 +14,7 @@ CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 # Byte code kept (__pycache__/, gitignored; the library's assets exclude it): where the machine sets
-# PYTHONDONTWRITEBYTECODE, every process compiles every module of the repository again (each pytest worker's
-# collection took 6.9 s instead of 3.4 s, and each fresh interpreter a test starts pays it too).
+# PYTHONDONTWRITEBYTECODE, every process compiles every module of the repository again (docs/performance.md).
 export PYTHONDONTWRITEBYTECODE :=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # mkdocs-material prints a banner about its successor on every build; the build itself fetches nothing.

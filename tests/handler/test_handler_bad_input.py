@@ -413,7 +413,7 @@ def test_plain_handlers_raise_only_their_typed_errors(name: str) -> None:
     check()
 
 
-@settings(BAD_INPUT, max_examples=25)  # each example is a whole durable execution (about 0.1 s)
+@settings(BAD_INPUT, max_examples=25)  # each example is a whole durable execution
 @given(event=mutations(ORDER, sns_event(json.dumps(ORDER))) | sns_events)
 def test_the_durable_orders_handler_fails_only_with_its_typed_errors(event: Any) -> None:
     """The durable handler runs as a durable execution (its folder and the durable layer on the path, as on AWS);

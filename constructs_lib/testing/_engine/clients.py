@@ -1,11 +1,12 @@
 """The boto3 clients the kit makes its own calls with, shared by the kits of a process.
 
-Making a client (a botocore session, then the service's endpoint rules and event hooks) costs 3-6 ms; a kit makes
-about eight to stand a stack up, half of its stand-up. A client holds nothing of a kit's: moto answers it through
-hooks on botocore's classes, the account is read from the environment at each request (``MOTO_ACCOUNT_ID``), and the
-kit's principal from a context variable. What it does hold is what botocore read from the environment when it was
-made (credentials, profile, endpoint, retry settings): that is part of the key, so a kit run with other values gets
-a client of its own.
+Making a client (a botocore session, then the service's endpoint rules and event hooks) costs 3-6 ms, and a kit
+makes about eight to stand a stack up: half of a stand-up once the definitions' parse is shared too. A client holds
+nothing of a kit's: moto answers it through hooks on botocore's classes, the account is read from the environment at
+each request (``MOTO_ACCOUNT_ID``), and the kit's principal from a context variable. What it does hold is what
+botocore read from the environment when it was made (credentials, profile, endpoint, retry and checksum settings):
+every ``AWS_*`` variable is part of the key, so a kit run with other values gets a client of its own. The files they
+name (``AWS_CONFIG_FILE``) are read when the client is made, as by any boto3 client.
 """
 
 from __future__ import annotations
@@ -14,22 +15,9 @@ import os
 import threading
 from typing import Any
 
-_READ_AT_CREATION = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_CA_BUNDLE",
-    "AWS_MAX_ATTEMPTS",
-    "AWS_RETRY_MODE",
-    "AWS_USE_FIPS_ENDPOINT",
-    "AWS_USE_DUALSTACK_ENDPOINT",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-)
-"""The variables botocore reads when it makes a client (besides ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_*``)."""
+_NOT_READ_BY_BOTOCORE = ("AWS_LAMBDA_", "AWS_EXECUTION_ENV")
+"""The Lambda runtime's own variables, which a handler's environment adds: left out of the key, so that the kit's
+lookups from a handler's thread share the clients of the kit's other calls."""
 
 _CLIENTS: dict[tuple[Any, ...], Any] = {}
 _LOCK = threading.Lock()
@@ -38,9 +26,10 @@ _LOCK = threading.Lock()
 def shared_client(service: str, region: str, *, single_attempt: bool = False) -> Any:
     """A boto3 client of ``service`` in ``region`` (``single_attempt``: botocore retries nothing), made once per
     process for each environment botocore would read differently."""
-    environ = os.environ
-    endpoints = tuple(sorted((k, v) for k, v in environ.items() if k.startswith("AWS_ENDPOINT_URL")))
-    key = (service, region, single_attempt, tuple(environ.get(name) for name in _READ_AT_CREATION), endpoints)
+    read = sorted(
+        (k, v) for k, v in os.environ.items() if k.startswith("AWS_") and not k.startswith(_NOT_READ_BY_BOTOCORE)
+    )
+    key = (service, region, single_attempt, tuple(read))
     with _LOCK:
         client = _CLIENTS.get(key)
         if client is None:

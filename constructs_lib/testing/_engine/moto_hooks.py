@@ -464,7 +464,8 @@ def install(engine: KitEngine) -> Callable[[], None]:
         # in a process (_PARSED): the tree is read-only, and the program's components keep no execution's state (each
         # execution's is in its Environment; moto itself evaluates the same components again for each Map iteration,
         # retry and loop, concurrently for Map iterations) and no kit's (the kit's patches are on moto's classes and
-        # modules, read when a component runs; those of the Preprocessor make the same components in every kit).
+        # modules, read when a component runs; those of the Preprocessor make components of classes of their own,
+        # which capture no kit and behave the same in every kit).
         with _PARSED_LOCK:
             found = _PARSED.get(definition)
             if found is not None:

@@ -11,6 +11,7 @@ import re
 import shutil
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +110,13 @@ def fresh_stack(outdir: Path, name: str = "Test") -> cdk.Stack:
 
 
 @pytest.fixture
-def unbuilt_stack(tmp_path: Path) -> cdk.Stack:
+def unbuilt_stack(tmp_path: Path) -> Iterator[cdk.Stack]:
     """A stack (cdk-nag on) whose app builds no asset, as ``cdk synth --exclusively`` of another stack: for tests
     of the template alone, which the layer renders from its own hash without running pip."""
     app = new_app(tmp_path / "cdk.out")
     app.node.set_context("aws:cdk:bundling-stacks", [])
-    return cdk.Stack(app, "Test", env=ENV)
+    yield cdk.Stack(app, "Test", env=ENV)
+    assert not list((tmp_path / "cdk.out").glob("asset.*")), "a layer was built: the test ran pip"
 
 
 def files_of(root: Path) -> dict[str, bytes]:
