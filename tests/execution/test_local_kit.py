@@ -36,6 +36,7 @@ from constructs_lib.testing import (
     KitError,
     LocalKit,
     SynthesizedStack,
+    TemplateError,
 )
 from tests.conftest import cdk_context
 
@@ -358,6 +359,36 @@ def test_an_invalid_definition_is_a_clear_error_before_anything_runs(kit_stack: 
     )
     with pytest.raises(AslValidationError, match="Broken"), LocalKit.from_stack(kit_stack):
         pass
+
+
+def test_a_definition_moto_refuses_leaves_nothing_behind_for_the_next_one(tmp_path: Path) -> None:
+    """moto keeps the query-language scopes of a parse in one list on its Preprocessor class, and a parse it refuses
+    midway leaves its scopes there: the next definition parsed in the process started inside them (a JSONPath
+    machine after a refused JSONata one was refused too). The kit's parse has scopes of its own."""
+    refused = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}},
+    }
+    fine = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"copied.$": "$.x"}, "End": True}}}
+    stacks = []
+    for name, definition in (("Refused", refused), ("Fine", fine)):
+        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / name), analytics_reporting=False)
+        stack = cdk.Stack(app, name)
+        sfn.CfnStateMachine(
+            stack, "Machine", role_arn="arn:aws:iam::123456789012:role/x", definition_string=json.dumps(definition)
+        )
+        stacks.append(stack)
+
+    with (
+        pytest.raises(TemplateError, match="Cannot downgrade from JSONata"),
+        LocalKit.from_stack(stacks[0], validate_asl=False),
+    ):
+        pass
+    with LocalKit.from_stack(stacks[1]) as kit:
+        result = kit.start_execution("Machine", {"x": 1})
+
+    assert (result.status, result.output) == ("SUCCEEDED", {"copied": 1}), result.cause
 
 
 def test_layers_are_on_the_import_path_of_their_functions(kit_stack: cdk.Stack, tmp_path: Path) -> None:

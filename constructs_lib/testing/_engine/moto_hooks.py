@@ -479,7 +479,11 @@ def install(engine: KitEngine) -> Callable[[], None]:
         tree = parser.state_machine()  # type: ignore[no-untyped-call]
         if errors.errors:
             return original_parse(definition)
-        program = Preprocessor().visit(tree)
+        preprocessor = Preprocessor()
+        # moto keeps the query-language scopes in one list on the class: a parse it refused midway left its scopes
+        # there, for the next definition of the process to start inside them. Each parse has its own.
+        preprocessor._query_language_per_scope = []
+        program = preprocessor.visit(tree)
         _fix_heap_keys(program)
         with _PARSED_LOCK:
             found = _PARSED.setdefault(given, (program, tree))
