@@ -69,9 +69,14 @@ def cdk_context() -> dict[str, Any]:
     return context
 
 
+def plain_app_at(outdir: Path) -> cdk.App:
+    """An app with cdk.json's context and no cdk-nag, synthesized into ``outdir``: for stacks the kit runs."""
+    return cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
+
+
 def new_app(outdir: Path) -> cdk.App:
     """An app with cdk.json's context and cdk-nag's AwsSolutions checks: an unacknowledged finding fails synth."""
-    app = cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
+    app = plain_app_at(outdir)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
@@ -170,7 +175,7 @@ def synthesize_once(tmp_path_factory: pytest.TempPathFactory) -> SynthesizeOnce:
     def synthesize(key: Hashable, build: Callable[[cdk.App], cdk.Stack]) -> SynthesizedStack:
         if key not in built:
             outdir = tmp_path_factory.mktemp("synthesize-once")
-            app = cdk.App(context=cdk_context(), outdir=str(outdir / "cdk.out"), analytics_reporting=False)
+            app = plain_app_at(outdir / "cdk.out")
             built[key] = SynthesizedStack.from_stack(build(app))
         return fresh_copy(built[key])
 
@@ -183,7 +188,7 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     from app import build_app
 
     outdir: Path = tmp_path_factory.mktemp("cdk.out")
-    return build_app(cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False))
+    return build_app(plain_app_at(outdir))
 
 
 @pytest.fixture(scope="session")
@@ -255,7 +260,7 @@ def language_example_stacks(request: pytest.FixtureRequest) -> dict[str, cdk.Sta
 @pytest.fixture
 def plain_app(tmp_path: Path) -> cdk.App:
     """An app with cdk.json's context and no cdk-nag: for test stacks that only exercise the local kit."""
-    return cdk.App(context=cdk_context(), outdir=str(tmp_path / "cdk.out"), analytics_reporting=False)
+    return plain_app_at(tmp_path / "cdk.out")
 
 
 def new_stack(outdir: Path) -> cdk.Stack:

@@ -18,7 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 
 from constructs_lib.testing import LocalKit
-from tests.conftest import cdk_context
+from tests.conftest import plain_app_at
 
 pytestmark = pytest.mark.execution
 
@@ -202,7 +202,7 @@ CHARGE = "def handler(event, context):\n    return {'charged': event['amount'], 
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKit]:
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("cdk.out")), analytics_reporting=False)
+    app = plain_app_at(tmp_path_factory.mktemp("cdk.out"))
     stack = cdk.Stack(app, "Jsonata")
     charge = lambda_.Function(
         stack,

@@ -38,7 +38,7 @@ from constructs_lib.testing import (
     SynthesizedStack,
     TemplateError,
 )
-from tests.conftest import cdk_context
+from tests.conftest import plain_app_at
 
 pytestmark = pytest.mark.execution
 
@@ -373,7 +373,7 @@ def test_a_definition_moto_refuses_leaves_nothing_behind_for_the_next_one(tmp_pa
     fine = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"copied.$": "$.x"}, "End": True}}}
     stacks = []
     for name, definition in (("Refused", refused), ("Fine", fine)):
-        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / name), analytics_reporting=False)
+        app = plain_app_at(tmp_path / name)
         stack = cdk.Stack(app, name)
         sfn.CfnStateMachine(
             stack, "Machine", role_arn="arn:aws:iam::123456789012:role/x", definition_string=json.dumps(definition)
@@ -582,7 +582,7 @@ def test_kits_of_two_accounts_share_their_clients_and_each_makes_its_own_account
     later kit for another account makes and finds everything in that account with the same client."""
     arns, clients = [], []
     for account in ("111111111111", "222222222222"):
-        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / account), analytics_reporting=False)
+        app = plain_app_at(tmp_path / account)
         stack = cdk.Stack(app, "Elsewhere", env=cdk.Environment(account=account, region="eu-west-1"))
         inline(stack, "Flaky", FLAKY, environment={"FAILURES": "0"})
         with LocalKit.from_stack(stack) as kit:

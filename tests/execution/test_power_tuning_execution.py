@@ -41,9 +41,9 @@ def versions_and_aliases(kit: LocalKit, function: str) -> tuple[list[str], list[
 
 @pytest.fixture(scope="module")
 def sample_stack(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
-    from tests.conftest import cdk_context
+    from tests.conftest import plain_app_at
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("cdk.out")), analytics_reporting=False)
+    app = plain_app_at(tmp_path_factory.mktemp("cdk.out"))
     # 100 ms of simulated work at 128 MB: 100, 71 and 50 ms at 128, 256 and 512 MB.
     return PowerTuningStack(app, "PowerTuning", work_ms=100, env=ENV)
 
@@ -158,9 +158,9 @@ FAILING = "def handler(event, context):\n    raise RuntimeError('the target is b
 
 @pytest.fixture(scope="module")
 def failing_stack(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
-    from tests.conftest import cdk_context
+    from tests.conftest import plain_app_at
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("cdk.out")), analytics_reporting=False)
+    app = plain_app_at(tmp_path_factory.mktemp("cdk.out"))
     stack = cdk.Stack(app, "FailingTarget", env=ENV)
     target = lambda_.Function(
         stack,
@@ -203,9 +203,9 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module")
 def architectures_stack(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
-    from tests.conftest import cdk_context
+    from tests.conftest import plain_app_at
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("cdk.out")), analytics_reporting=False)
+    app = plain_app_at(tmp_path_factory.mktemp("cdk.out"))
     return PowerTuningStack(app, "PowerTuning", work_ms=100, allow_architecture_changes=True, env=ENV)
 
 
@@ -286,9 +286,9 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def arm_stack(tmp_path_factory: pytest.TempPathFactory) -> cdk.Stack:
-    from tests.conftest import cdk_context
+    from tests.conftest import plain_app_at
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path_factory.mktemp("cdk.out")), analytics_reporting=False)
+    app = plain_app_at(tmp_path_factory.mktemp("cdk.out"))
     stack = cdk.Stack(app, "ArmTarget", env=ENV)
     target = lambda_.Function(
         stack,

@@ -35,7 +35,7 @@ from constructs_lib import (
 from constructs_lib._internal.validation import ConstructPropsError
 from constructs_lib.testing import LocalKit
 from constructs_lib.testing._engine.asl import state_machine_definitions
-from tests.conftest import cdk_context
+from tests.conftest import plain_app_at
 
 pytestmark = pytest.mark.execution
 
@@ -175,7 +175,7 @@ def test_a_fail_step_reaches_on_failure(plain_app: cdk.App, language: sfn.QueryL
 
 
 def states_entered(tmp_path: Path, language: sfn.QueryLanguage) -> list[str]:
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path / language.value), analytics_reporting=False)
+    app = plain_app_at(tmp_path / language.value)
     stack = cdk.Stack(app, "One")
     FunctionWorkflow(
         stack,

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 
 from constructs_lib.testing import LocalKit
-from tests.conftest import cdk_context
+from tests.conftest import plain_app_at
 from tests.repository.docs_pages import EXAMPLES, QUICK_START_FILE
 
 pytestmark = pytest.mark.execution
@@ -43,7 +43,7 @@ def example_stack(name: str, outdir: Path) -> cdk.Stack:
         for value in module.values()
         if inspect.isclass(value) and issubclass(value, cdk.Stack) and value.__module__ == run_name
     ]
-    app = cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
+    app = plain_app_at(outdir)
     stack: cdk.Stack = stack_class(app, stack_class.__name__)
     return stack
 

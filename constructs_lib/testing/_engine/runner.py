@@ -119,7 +119,7 @@ class KitEngine:
         self._validate_asl = validate_asl
         self._max_rounds = max_rounds
         self._deliveries: list[Delivery] = []
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}
         self._saved_path: list[str] | None = None
         self._saved_dont_write_bytecode: bool | None = None
         self._undo: Callable[[], None] | None = None
@@ -340,12 +340,14 @@ class KitEngine:
             raise KitError("the kit is not running: use `with LocalKit.from_stack(stack) as kit:`")
         return self._resources
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for moto, in the stack's region (looked up once, under a lock: any thread may ask)."""
+    def client(self, service: str, *, single_attempt: bool = False) -> Any:
+        """A boto3 client for moto, in the stack's region (looked up once, under a lock: any thread may ask);
+        ``single_attempt``: botocore retries nothing."""
+        key = (service, single_attempt)
         with self.lock:
-            if service not in self._clients:
-                self._clients[service] = shared_client(service, self.stack.region)
-            return self._clients[service]
+            if key not in self._clients:
+                self._clients[key] = shared_client(service, self.stack.region, single_attempt=single_attempt)
+            return self._clients[key]
 
     # -- running -------------------------------------------------------------------------------------------------
     def run(
@@ -565,16 +567,9 @@ class KitEngine:
 
         ``sdk_retries=False``: one attempt, for a caller that retries on its own terms (EventBridge's retry policy).
         """
-        client = self.client(service) if sdk_retries else self._single_attempt_client(service)
+        client = self.client(service, single_attempt=not sdk_retries)
         with acting_as(principal, source_arn=source_arn, via=via):
             return getattr(client, operation)(**params)
-
-    def _single_attempt_client(self, service: str) -> Any:
-        key = f"{service}#single-attempt"
-        with self.lock:
-            if key not in self._clients:
-                self._clients[key] = shared_client(service, self.stack.region, single_attempt=True)
-            return self._clients[key]
 
     # -- what was delivered --------------------------------------------------------------------------------------
     def record(self, kind: str, name: str, payload: Any, attributes: Mapping[str, Any]) -> None:

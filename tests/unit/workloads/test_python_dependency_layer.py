@@ -27,7 +27,7 @@ from constructs_lib.workloads.python_dependency_layer import (
     PythonDependencyLayer,
     default_platforms,
 )
-from tests.conftest import cdk_context, new_app
+from tests.conftest import cdk_context, new_app, plain_app_at
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 TINYGREET = 'GREETING = "hello"\n\n\ndef greet(name):\n    return f"{GREETING} {name}, from tinygreet"\n'
@@ -443,7 +443,7 @@ def test_rejects_bad_ids_given_to_the_grant_methods(unbuilt_stack: cdk.Stack, tm
 def test_a_function_imports_the_package_from_the_layer(tmp_path: Path, wheelhouse: Path) -> None:
     from constructs_lib.testing import LocalKit
 
-    app = cdk.App(context=cdk_context(), outdir=str(tmp_path / "cdk.out"), analytics_reporting=False)
+    app = plain_app_at(tmp_path / "cdk.out")
     stack = cdk.Stack(app, "Kit")
     code = tmp_path / "shared"
     (code / "shared_lib").mkdir(parents=True)

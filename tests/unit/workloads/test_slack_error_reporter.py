@@ -31,7 +31,7 @@ from constructs_lib.workloads.slack.slack_error_reporter import SlackErrorReport
 from constructs_lib.workloads.slack.slack_notifier import FAILED_STATUSES, SlackNotifier
 from stacks._code import example_code
 from stacks.slack_error_reporting_stack import SlackErrorReportingStack
-from tests.conftest import cdk_context, comparable, new_app, synthesized
+from tests.conftest import comparable, new_app, plain_app_at, synthesized
 from tests.slack_server import WEBHOOK_PATH, SlackWebhookServer
 
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack/webhook-AbCdEf"
@@ -604,7 +604,7 @@ def test_the_example_stack_can_use_an_existing_secret_by_name(tmp_path: Path, en
 def example(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> cdk.Stack:
     """The example stack, its Shipping workflow in JSONPath, then in JSONata: every execution test runs in both."""
     outdir = tmp_path_factory.mktemp("slack-cdk.out")
-    app = cdk.App(context=cdk_context(), outdir=str(outdir), analytics_reporting=False)
+    app = plain_app_at(outdir)
     return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV, query_language=request.param)
 
 
@@ -731,7 +731,7 @@ def workflow_posts(stack: cdk.Stack) -> list[Any]:
 @pytest.mark.execution
 def test_slack_receives_the_same_post_from_the_jsonpath_and_the_jsonata_workflow(tmp_path: Path) -> None:
     def example_in(language: sfn.QueryLanguage) -> cdk.Stack:
-        app = cdk.App(context=cdk_context(), outdir=str(tmp_path / language.value), analytics_reporting=False)
+        app = plain_app_at(tmp_path / language.value)
         return SlackErrorReportingStack(app, "SlackErrorReporting", env=ENV, query_language=language)
 
     jsonpath = workflow_posts(example_in(sfn.QueryLanguage.JSON_PATH))
